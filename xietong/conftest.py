@@ -1,0 +1,27 @@
+"""Persona fixtures shared by every app's tests."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def torg(db):
+    from xietong.core.testing import build_test_org
+
+    return build_test_org()
+
+
+@pytest.fixture
+def login(client):
+    """login(person) -> a test client logged in as that person."""
+
+    def _login(person):
+        client.force_login(person)
+        return client
+
+    return _login

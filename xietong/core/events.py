@@ -1,0 +1,29 @@
+"""Recording domain events (call inside the service's transaction)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from .models import Event
+
+
+def record_event(*, name: str, actor, subject: models.Model, now: datetime, **data: Any) -> Event:
+    return Event.objects.create(
+        name=name,
+        actor=actor if actor is not None and actor.pk else None,
+        at=now,
+        subject_type=ContentType.objects.get_for_model(subject),
+        subject_id=subject.pk,
+        data=data,
+    )
+
+
+def events_for(subject: models.Model):
+    """The history of one object, oldest first, with actors preloaded."""
+    return Event.objects.filter(
+        subject_type=ContentType.objects.get_for_model(subject), subject_id=subject.pk
+    ).select_related("actor")

@@ -1,0 +1,20 @@
+"""The home page, 我的待办: the ledger's open duties plus role queues."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from xietong.obligations.selectors import open_obligations_of
+
+
+def todo_for(person, *, now: datetime) -> dict:
+    from xietong.meetings.selectors import upcoming_meetings_for, pending_rsvps_of
+    from xietong.topics.selectors import topic_queues_for
+
+    obligations = list(open_obligations_of(person)[:50])
+    return {
+        "obligations": obligations,
+        "queues": topic_queues_for(person, now=now),
+        "rsvps": pending_rsvps_of(person),
+        "meetings": upcoming_meetings_for(person, now=now),
+    }

@@ -1,0 +1,84 @@
+"""A small organisation built through the real services, shared by tests (and handy in a shell)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time
+
+from xietong.org.models import Department, Organization, Person, Role, RoleAssignment
+from xietong.policy.calendar import SHANGHAI
+from xietong.policy.models import Policy
+from xietong.policy.services import policy_install_preset
+
+PASSWORD = "Xt-test-pass-2026"
+
+
+@dataclass
+class TestOrg:
+    org: Organization
+    policy: Policy
+    series: object
+    departments: dict[str, Department] = field(default_factory=dict)
+    people: dict[str, Person] = field(default_factory=dict)
+
+    def __getattr__(self, name: str):
+        people = self.__dict__.get("people", {})
+        if name in people:
+            return people[name]
+        raise AttributeError(name)
+
+
+def make_person(username: str, full_name: str, department: Department | None, *roles, title: str = "") -> Person:
+    person = Person.objects.create_user(
+        username=username,
+        password=PASSWORD,
+        full_name=full_name,
+        department=department,
+        title=title,
+        email=f"{username}@example.cn",
+        mobile=f"139{abs(hash(username)) % 10**8:08d}",
+    )
+    for role in roles:
+        if isinstance(role, tuple):
+            role, dept = role
+        else:
+            dept = department if role in {Role.HEAD, Role.LIAISON, Role.DEPUTY} else None
+        RoleAssignment.objects.create(person=person, role=role, department=dept)
+    return person
+
+
+def build_test_org(*, preset: str = "seed01-weekly", now: datetime | None = None) -> TestOrg:
+    from xietong.meetings.models import MeetingSeries
+
+    now = now or datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)
+    org = Organization.objects.create(name="测试公司")
+    policy = policy_install_preset(name=preset, now=now)
+    depts = {}
+    for i, (key, name) in enumerate(
+        [("office", "办公室"), ("tech", "技术部"), ("market", "市场部"), ("finance", "财务部")]
+    ):
+        depts[key] = Department.objects.create(name=name, sort_order=i)
+    P = {}
+    P["chair"] = make_person("chair", "赵总", depts["office"], Role.LEADERSHIP, title="总经理")
+    P["coordinator"] = make_person("coord", "钱主任", depts["office"], Role.COORDINATOR, Role.HEAD, title="办公室主任")
+    P["host"] = make_person("host", "孙主持", depts["office"], Role.HOST)
+    P["recorder"] = make_person("recorder", "李记录", depts["office"], Role.RECORDER)
+    P["tech_head"] = make_person("tech_head", "周技术", depts["tech"], Role.HEAD, title="技术部经理")
+    P["tech_liaison"] = make_person("tech_liaison", "吴联络", depts["tech"], Role.LIAISON)
+    P["tech_deputy"] = make_person("tech_deputy", "郑副职", depts["tech"], Role.DEPUTY)
+    P["market_head"] = make_person("market_head", "王市场", depts["market"], Role.HEAD)
+    P["market_liaison"] = make_person("market_liaison", "冯联络", depts["market"], Role.LIAISON)
+    P["finance_head"] = make_person("finance_head", "陈财务", depts["finance"], Role.HEAD)
+    P["finance_liaison"] = make_person("finance_liaison", "褚联络", depts["finance"], Role.LIAISON)
+    P["outsider"] = make_person("outsider", "卫路人", depts["market"])
+    series = MeetingSeries.objects.create(
+        name="跨科室周例会",
+        policy=policy,
+        rrule="FREQ=WEEKLY;BYDAY=MO",
+        start_time=time(9, 0),
+        duration_minutes=90,
+        location="三楼会议室",
+        host=P["host"],
+        recorder=P["recorder"],
+    )
+    return TestOrg(org=org, policy=policy, series=series, departments=depts, people=P)

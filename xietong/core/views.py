@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from django.contrib.auth import logout
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from . import selectors
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "core/login.html"
+    redirect_authenticated_user = True
+
+
+@require_POST
+def logout_view(request):
+    logout(request)
+    return HttpResponseRedirect("/login/")
+
+
+@require_POST
+def set_language(request):
+    lang = request.POST.get("language", "")
+    nxt = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
+        nxt = "/"
+    response = HttpResponseRedirect(nxt)
+    if lang in {"zh-hans", "en"}:
+        translation.activate(lang)
+        response.set_cookie("django_language", lang, max_age=365 * 24 * 3600, samesite="Lax")
+    return response
+
+
+def healthz(request):
+    return HttpResponse("ok", content_type="text/plain")
+
+
+@login_required
+def home(request):
+    """我的待办: what I must do next and by when."""
+    now = timezone.now()
+    context = selectors.todo_for(request.user, now=now)
+    return render(request, "core/home.html", {"now": now, **context})

@@ -1,0 +1,91 @@
+"""The obligation ledger: every time-bound duty under a clause is one row here."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ObligationKind(models.TextChoices):
+    HEAD_REVIEW = "head_review", _("Head review of a topic")
+    SUBMISSION = "submission", _("Topic submission")
+    AGENDA = "agenda", _("Agenda confirmation")
+    NOTICE = "notice", _("Meeting notice")
+    RSVP = "rsvp", _("Reply to a meeting notice")
+
+
+class Obligation(models.Model):
+    """"X must do Y by T under clause C".
+
+    pending → met (done in time) / breached (done late, or still undone after the
+    deadline once the scheduler has looked) / waived (no longer required).
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        MET = "met", _("Met")
+        BREACHED = "breached", _("Breached")
+        WAIVED = "waived", _("Waived")
+
+    kind = models.CharField(_("duty"), max_length=30, choices=ObligationKind.choices)
+    rule = models.CharField(_("rule"), max_length=40)
+    clause = models.CharField(_("clause"), max_length=60)
+    policy_version = models.ForeignKey(
+        "policy.PolicyVersion", on_delete=models.PROTECT, related_name="+", verbose_name=_("policy version")
+    )
+    responsible = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="obligations",
+        verbose_name=_("responsible person"),
+    )
+    department = models.ForeignKey(
+        "org.Department",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="obligations",
+        verbose_name=_("responsible department"),
+    )
+    subject_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    subject_id = models.PositiveBigIntegerField()
+    subject = GenericForeignKey("subject_type", "subject_id")
+    due_at = models.DateTimeField(_("due"))
+    calendar_flagged = models.BooleanField(
+        _("holiday schedule not yet published"),
+        default=False,
+        help_text=_("The deadline was computed across a year whose official holiday schedule is not published."),
+    )
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
+    opened_at = models.DateTimeField(_("opened"))
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    escalation_step = models.PositiveSmallIntegerField(_("escalation step"), default=0)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("obligation")
+        verbose_name_plural = _("obligations")
+        indexes = [
+            models.Index(fields=["subject_type", "subject_id", "kind"]),
+            models.Index(fields=["responsible", "state", "due_at"]),
+            models.Index(
+                fields=["due_at"], condition=models.Q(state="pending"), name="obligation_pending_due"
+            ),
+        ]
+        ordering = ["due_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.clause} · {self.due_at:%Y-%m-%d %H:%M}"
+
+    def is_late(self, now) -> bool:
+        if self.state == self.State.BREACHED:
+            return True
+        return self.state == self.State.PENDING and now > self.due_at

@@ -1,0 +1,55 @@
+"""Regulations as versioned configuration."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Policy(models.Model):
+    """One regulation (制度) of the organisation; its numbers live in its versions."""
+
+    key = models.SlugField(_("key"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    source = models.CharField(_("source document"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("policy")
+        verbose_name_plural = _("policies")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def current_version(self) -> PolicyVersion:
+        return self.versions.order_by("-number").first()
+
+
+class PolicyVersion(models.Model):
+    """An immutable version of a policy: every deadline keeps the version it was computed under."""
+
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="versions", verbose_name=_("policy"))
+    number = models.PositiveIntegerField(_("version"))
+    data = models.JSONField(_("rules"))
+    created_at = models.DateTimeField(_("created"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(_("reason for the change"), max_length=300)
+
+    class Meta:
+        verbose_name = _("policy version")
+        verbose_name_plural = _("policy versions")
+        constraints = [models.UniqueConstraint(fields=["policy", "number"], name="uniq_policy_version")]
+        ordering = ["policy", "-number"]
+
+    def __str__(self) -> str:
+        return f"{self.policy} v{self.number}"
+
+    @cached_property
+    def rules(self):
+        from .rules import load_rules
+
+        return load_rules(self.data)

@@ -1,0 +1,587 @@
+"""A regulation (制度) as data: the deadlines, durations and counts it sets, each citing its clause.
+
+A policy file is TOML; the same shape, as a dict, is what the database stores as JSON. Parsing
+validates everything and reports *all* problems at once in PolicyFileError, so an
+administrator uploading a file fixes it in one pass.
+
+Only ``django.utils.translation`` is used from Django, and only lazily: importing this module
+needs no settings. Problem messages and ``Rule.describe()`` are rendered when created, in the
+active language, so those paths do need Django settings (they always have them in the app).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
+
+from .calendar import BusinessCalendar, CalendarResult, as_shanghai
+
+__all__ = [
+    "COUNT_KEYS",
+    "DEADLINE_KEYS",
+    "DEADLINE_KINDS",
+    "DURATION_KEYS",
+    "PRESETS_DIR",
+    "REQUIRED_KEYS",
+    "RULE_LABELS",
+    "PolicyFileError",
+    "PolicyRules",
+    "Rule",
+    "dump_policy",
+    "load_preset",
+    "load_rules",
+    "parse_policy",
+    "preset_names",
+    "to_data",
+]
+
+DEADLINE_KINDS = ("weekday_before", "hours_before", "working_days_before")
+DURATION = "duration"
+COUNT = "count"
+
+# Rule key -> required?  The order here is the order of dump_policy and of settings pages.
+DEADLINE_KEYS: dict[str, bool] = {
+    "topic_window_opens": False,
+    "head_review_cutoff": False,
+    "submission_cutoff": True,
+    "agenda_cutoff": True,
+    "notice_lead": True,
+    "absence_notice_lead": False,
+}
+DURATION_KEYS: dict[str, bool] = {
+    "meeting_duration_cap": True,
+    "open_discussion_slot": True,
+    "default_item_budget": True,
+    "minutes_deadline": True,
+    "speaking_limit": False,
+    "decision_ack": False,
+}
+COUNT_KEYS: dict[str, bool] = {
+    "attendee_cap": False,
+    "min_agree_votes": False,
+}
+RULE_ORDER: tuple[str, ...] = (*DEADLINE_KEYS, *DURATION_KEYS, *COUNT_KEYS)
+REQUIRED_KEYS: frozenset[str] = frozenset(
+    k for group in (DEADLINE_KEYS, DURATION_KEYS, COUNT_KEYS) for k, required in group.items() if required
+)
+# Durations that may be zero ("no open-discussion slot"); all others must be positive.
+_ZERO_ALLOWED = frozenset({"open_discussion_slot"})
+
+RULE_LABELS: dict[str, Any] = {
+    "topic_window_opens": _("Topic submission window opens"),
+    "head_review_cutoff": _("Department head review cut-off"),
+    "submission_cutoff": _("Liaison submission cut-off"),
+    "agenda_cutoff": _("Agenda cut-off"),
+    "notice_lead": _("Meeting notice lead time"),
+    "absence_notice_lead": _("Absence notice lead time"),
+    "meeting_duration_cap": _("Meeting duration cap"),
+    "open_discussion_slot": _("Open-discussion slot"),
+    "default_item_budget": _("Default time per agenda item"),
+    "minutes_deadline": _("Minutes due after the meeting"),
+    "speaking_limit": _("Speaking time per person"),
+    "decision_ack": _("Decisions passed on after the meeting"),
+    "attendee_cap": _("Attendee cap"),
+    "min_agree_votes": _("Votes needed to agree"),
+}
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAY_NAMES = (
+    _("Monday"),
+    _("Tuesday"),
+    _("Wednesday"),
+    _("Thursday"),
+    _("Friday"),
+    _("Saturday"),
+    _("Sunday"),
+)
+IF_CLOSED = ("earlier", "later")
+
+# Upper bounds keep a typo ("days = 3000") from sending the calendar on a years-long walk.
+MAX_HOURS = 24 * 366
+MAX_DAYS = 366
+MAX_MINUTES = 60 * 24 * 366
+MAX_COUNT = 10_000
+# Field lengths of xietong.policy.models.Policy.
+MAX_POLICY_KEY = 60
+MAX_POLICY_NAME = 100
+MAX_POLICY_SOURCE = 200
+
+PRESETS_DIR = Path(__file__).resolve().parent / "presets"
+
+_SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
+_HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+class PolicyFileError(Exception):
+    """A policy file or dict that cannot be used, with every problem found in it."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(f"{where}: {message}" for where, message in self.problems))
+
+    def keys(self) -> set[str]:
+        """The rule keys (or "policy" / "file") that have at least one problem."""
+        return {where for where, _message in self.problems}
+
+
+@dataclass(frozen=True)
+class Rule:
+    key: str
+    clause: str
+    note: str
+    kind: str  # one of DEADLINE_KINDS, or "duration" / "count"
+    minutes: int | None = None
+    count: int | None = None
+    weekday: int | None = None  # 0 = Monday
+    at: time | None = None
+    if_closed: str | None = None
+    hours: int | None = None
+    days: int | None = None
+
+    @property
+    def label(self) -> str:
+        return str(RULE_LABELS[self.key])
+
+    @property
+    def is_deadline(self) -> bool:
+        return self.kind in DEADLINE_KINDS
+
+    def describe(self) -> str:
+        """A short description in the active language, e.g. "会议前最近的周四 15:00（遇节假日提前）"."""
+        if self.kind == "weekday_before":
+            assert self.weekday is not None and self.at is not None
+            params = {"weekday": WEEKDAY_NAMES[self.weekday], "time": _hhmm(self.at)}
+            if self.if_closed == "later":
+                return str(_("%(weekday)s before the meeting, %(time)s (moved later if a holiday)") % params)
+            return str(_("%(weekday)s before the meeting, %(time)s (moved earlier if a holiday)") % params)
+        if self.kind == "hours_before":
+            return str(
+                ngettext_lazy(
+                    "%(hours)s hour before the meeting starts",
+                    "%(hours)s hours before the meeting starts",
+                    self.hours,
+                )
+                % {"hours": self.hours}
+            )
+        if self.kind == "working_days_before":
+            if self.at is None:
+                return str(
+                    ngettext_lazy(
+                        "%(days)s working day before the meeting, at its start time",
+                        "%(days)s working days before the meeting, at its start time",
+                        self.days,
+                    )
+                    % {"days": self.days}
+                )
+            return str(
+                ngettext_lazy(
+                    "%(days)s working day before the meeting, %(time)s",
+                    "%(days)s working days before the meeting, %(time)s",
+                    self.days,
+                )
+                % {"days": self.days, "time": _hhmm(self.at)}
+            )
+        if self.kind == DURATION:
+            return str(_DURATION_TEXTS.get(self.key, _DURATION_TEXT) % {"minutes": self.minutes})
+        return str(_COUNT_TEXTS[self.key] % {"count": self.count})
+
+
+# Lazy plurals: the form is picked from the "minutes"/"count" value when the text is rendered.
+_DURATION_TEXT = ngettext_lazy("%(minutes)s minute", "%(minutes)s minutes", "minutes")
+_DURATION_TEXTS: dict[str, Any] = {
+    "meeting_duration_cap": ngettext_lazy("At most %(minutes)s minute", "At most %(minutes)s minutes", "minutes"),
+    "open_discussion_slot": ngettext_lazy(
+        "%(minutes)s minute for open discussion", "%(minutes)s minutes for open discussion", "minutes"
+    ),
+    "default_item_budget": ngettext_lazy(
+        "%(minutes)s minute per agenda item", "%(minutes)s minutes per agenda item", "minutes"
+    ),
+    "minutes_deadline": ngettext_lazy(
+        "Within %(minutes)s minute after the meeting ends",
+        "Within %(minutes)s minutes after the meeting ends",
+        "minutes",
+    ),
+    "speaking_limit": ngettext_lazy(
+        "At most %(minutes)s minute per speaker", "At most %(minutes)s minutes per speaker", "minutes"
+    ),
+    "decision_ack": ngettext_lazy(
+        "Within %(minutes)s minute after the meeting", "Within %(minutes)s minutes after the meeting", "minutes"
+    ),
+}
+_COUNT_TEXTS: dict[str, Any] = {
+    "attendee_cap": ngettext_lazy("At most %(count)s attendee", "At most %(count)s attendees", "count"),
+    "min_agree_votes": ngettext_lazy(
+        "At least %(count)s vote in favour", "At least %(count)s votes in favour", "count"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class PolicyRules:
+    key: str
+    name: str
+    source: str
+    rules: dict[str, Rule]
+
+    def get(self, key: str) -> Rule | None:
+        return self.rules.get(key)
+
+    def minutes(self, key: str) -> int:
+        """A duration rule's minutes; KeyError if the policy does not set it."""
+        rule = self.rules[key]
+        if rule.minutes is None:
+            raise ValueError(f"rule {key!r} is a {rule.kind} rule, not a duration")
+        return rule.minutes
+
+    def deadline(self, key: str, meeting_start: datetime, calendar: BusinessCalendar) -> CalendarResult | None:
+        """When deadline rule `key` falls for a meeting starting at `meeting_start`; None if not set.
+
+        hours_before counts plain clock hours (a notice may go out on a Sunday); the result still
+        carries the unpublished flag of the years between it and the meeting.
+        """
+        rule = self.rules.get(key)
+        if rule is None:
+            return None
+        if rule.kind == "weekday_before":
+            assert rule.weekday is not None and rule.at is not None and rule.if_closed is not None
+            return calendar.weekday_cutoff_before(meeting_start, rule.weekday, rule.at, rule.if_closed)
+        if rule.kind == "hours_before":
+            assert rule.hours is not None
+            local = as_shanghai(meeting_start)
+            value = local - timedelta(hours=rule.hours)
+            return CalendarResult(value, calendar.unpublished_between(value.date(), local.date()))
+        if rule.kind == "working_days_before":
+            assert rule.days is not None
+            return calendar.working_days_before(meeting_start, rule.days, rule.at)
+        raise ValueError(f"rule {key!r} is a {rule.kind} rule, not a deadline")
+
+
+# ---- validation ------------------------------------------------------------------------
+
+
+def _hhmm(at: time) -> str:
+    return f"{at.hour:02d}:{at.minute:02d}"
+
+
+def _msg(message: Any, **params: Any) -> str:
+    """Render a lazy message now, in the active language."""
+    return str(message % params) if params else str(message)
+
+
+class _Checker:
+    def __init__(self) -> None:
+        self.problems: list[tuple[str, str]] = []
+
+    def add(self, where: str, message: Any, **params: Any) -> None:
+        self.problems.append((where, _msg(message, **params)))
+
+    def text(
+        self, where: str, table: dict, field: str, *, required: bool, max_length: int | None = None
+    ) -> str:
+        value = table.get(field)
+        if value is None:
+            if required:
+                self.add(where, _("“%(field)s” is required."), field=field)
+            return ""
+        if not isinstance(value, str):
+            self.add(where, _("“%(field)s” must be text."), field=field)
+            return ""
+        value = value.strip()
+        if required and not value:
+            self.add(where, _("“%(field)s” must not be empty."), field=field)
+        if max_length is not None and len(value) > max_length:
+            self.add(
+                where,
+                _("“%(field)s” is too long (%(length)s characters; at most %(max)s)."),
+                field=field,
+                length=len(value),
+                max=max_length,
+            )
+        return value
+
+    def integer(self, where: str, table: dict, field: str, *, minimum: int, maximum: int) -> int | None:
+        value = table.get(field)
+        if value is None:
+            self.add(where, _("“%(field)s” is required for this rule."), field=field)
+            return None
+        # bool is an int in Python; "minutes = true" is a mistake, not 1.
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.add(where, _("“%(field)s” must be a whole number, not “%(value)s”."), field=field, value=value)
+            return None
+        if value < 0:
+            self.add(where, _("“%(field)s” must not be negative (got %(value)s)."), field=field, value=value)
+            return None
+        if value < minimum:
+            self.add(where, _("“%(field)s” must be greater than zero."), field=field)
+            return None
+        if value > maximum:
+            self.add(
+                where, _("“%(field)s” must be at most %(max)s (got %(value)s)."), field=field, max=maximum, value=value
+            )
+            return None
+        return value
+
+    def clock(self, where: str, table: dict, field: str, *, required: bool) -> time | None:
+        value = table.get(field)
+        if value is None:
+            if required:
+                self.add(where, _("“%(field)s” is required for this rule."), field=field)
+            return None
+        # TOML has a native local-time type (time = 15:00:00); accept it as well as "15:00".
+        if isinstance(value, time) and value.tzinfo is None and not value.second and not value.microsecond:
+            return value
+        if isinstance(value, str):
+            match = _HHMM.match(value.strip())
+            if match:
+                hour, minute = int(match[1]), int(match[2])
+                if hour < 24 and minute < 60:
+                    return time(hour, minute)
+        self.add(where, _("Time “%(value)s” is not valid; use HH:MM."), value=value)
+        return None
+
+    def unknown_fields(self, where: str, table: dict, allowed: set[str]) -> None:
+        for field in table:
+            if field not in allowed:
+                self.add(where, _("Unknown field “%(field)s” in this rule."), field=field)
+
+
+def _check_rule(check: _Checker, key: str, table: Any) -> Rule | None:
+    if not isinstance(table, dict):
+        check.add(key, _("This rule must be a table ([rules.%(key)s])."), key=key)
+        return None
+    before = len(check.problems)
+    clause = check.text(key, table, "clause", required=True)
+    note = check.text(key, table, "note", required=False)
+    common = {"clause", "note", "kind"}
+    kind = table.get("kind")
+    fields: dict[str, Any] = {}
+
+    if key in DEADLINE_KEYS:
+        if kind is None:
+            check.add(key, _("“kind” is required; use one of: %(choices)s."), choices=", ".join(DEADLINE_KINDS))
+            check.unknown_fields(key, table, common | {"weekday", "time", "if_closed", "hours", "days"})
+            return None
+        if kind not in DEADLINE_KINDS:
+            check.add(
+                key,
+                _("Kind “%(value)s” is not valid for this rule; use one of: %(choices)s."),
+                value=kind,
+                choices=", ".join(DEADLINE_KINDS),
+            )
+            check.unknown_fields(key, table, common | {"weekday", "time", "if_closed", "hours", "days"})
+            return None
+        if kind == "weekday_before":
+            check.unknown_fields(key, table, common | {"weekday", "time", "if_closed"})
+            weekday = table.get("weekday")
+            if weekday is None:
+                check.add(key, _("“%(field)s” is required for this rule."), field="weekday")
+            elif not isinstance(weekday, str) or weekday.strip().lower() not in WEEKDAYS:
+                check.add(
+                    key, _("Weekday “%(value)s” is not valid; use mon, tue, wed, thu, fri, sat or sun."), value=weekday
+                )
+            else:
+                fields["weekday"] = WEEKDAYS.index(weekday.strip().lower())
+            fields["at"] = check.clock(key, table, "time", required=True)
+            if_closed = table.get("if_closed")
+            if if_closed is None:
+                check.add(key, _("“%(field)s” is required for this rule."), field="if_closed")
+            elif if_closed not in IF_CLOSED:
+                check.add(key, _("“if_closed” must be “earlier” or “later”, not “%(value)s”."), value=if_closed)
+            else:
+                fields["if_closed"] = if_closed
+        elif kind == "hours_before":
+            check.unknown_fields(key, table, common | {"hours"})
+            fields["hours"] = check.integer(key, table, "hours", minimum=1, maximum=MAX_HOURS)
+        else:
+            check.unknown_fields(key, table, common | {"days", "time"})
+            fields["days"] = check.integer(key, table, "days", minimum=1, maximum=MAX_DAYS)
+            fields["at"] = check.clock(key, table, "time", required=False)
+    elif key in DURATION_KEYS:
+        if kind is not None and kind != DURATION:
+            check.add(key, _("Kind “%(value)s” is not valid for this rule; use “duration” or leave it out."), value=kind)
+        check.unknown_fields(key, table, common | {"minutes"})
+        minimum = 0 if key in _ZERO_ALLOWED else 1
+        fields["minutes"] = check.integer(key, table, "minutes", minimum=minimum, maximum=MAX_MINUTES)
+        kind = DURATION
+    else:
+        if kind is not None and kind != COUNT:
+            check.add(key, _("Kind “%(value)s” is not valid for this rule; use “count” or leave it out."), value=kind)
+        check.unknown_fields(key, table, common | {"count"})
+        fields["count"] = check.integer(key, table, "count", minimum=1, maximum=MAX_COUNT)
+        kind = COUNT
+
+    if len(check.problems) > before:
+        return None
+    return Rule(key=key, clause=clause, note=note, kind=kind, **fields)
+
+
+def load_rules(data: dict) -> PolicyRules:
+    """Validate an already-parsed policy (TOML-shaped dict, e.g. JSON from the database)."""
+    check = _Checker()
+    if not isinstance(data, dict):
+        check.add("file", _("A policy must be a table with [policy] and [rules] sections."))
+        raise PolicyFileError(check.problems)
+    for section in data:
+        if section not in ("policy", "rules"):
+            check.add("file", _("Unknown section “%(name)s”; only [policy] and [rules] are allowed."), name=section)
+
+    head = data.get("policy")
+    key = name = source = ""
+    if not isinstance(head, dict):
+        check.add("policy", _("The [policy] section is missing."))
+    else:
+        key = check.text("policy", head, "key", required=True, max_length=MAX_POLICY_KEY)
+        if key and not _SLUG.match(key):
+            check.add(
+                "policy",
+                _("Key “%(value)s” is not valid; use only letters, digits, hyphens and underscores."),
+                value=key,
+            )
+        name = check.text("policy", head, "name", required=True, max_length=MAX_POLICY_NAME)
+        source = check.text("policy", head, "source", required=False, max_length=MAX_POLICY_SOURCE)
+        for field in head:
+            if field not in ("key", "name", "source"):
+                check.add("policy", _("Unknown field “%(field)s” in [policy]."), field=field)
+
+    tables = data.get("rules")
+    rules: dict[str, Rule] = {}
+    if not isinstance(tables, dict):
+        check.add("file", _("The [rules] section is missing."))
+        tables = {}
+    for rule_key, table in tables.items():
+        if rule_key not in RULE_ORDER:
+            check.add(rule_key, _("Unknown rule “%(key)s”."), key=rule_key)
+            continue
+        rule = _check_rule(check, rule_key, table)
+        if rule is not None:
+            rules[rule_key] = rule
+    for rule_key in RULE_ORDER:
+        if rule_key in REQUIRED_KEYS and rule_key not in tables:
+            check.add(rule_key, _("The rule “%(key)s” is required but missing."), key=rule_key)
+
+    cap = rules.get("meeting_duration_cap")
+    if cap is not None and cap.minutes is not None:
+        slot = rules.get("open_discussion_slot")
+        if slot is not None and slot.minutes is not None and slot.minutes >= cap.minutes:
+            check.add(
+                "open_discussion_slot",
+                _("The open-discussion slot (%(slot)s min) must be shorter than the meeting (%(cap)s min)."),
+                slot=slot.minutes,
+                cap=cap.minutes,
+            )
+        budget = rules.get("default_item_budget")
+        if budget is not None and budget.minutes is not None and budget.minutes > cap.minutes:
+            check.add(
+                "default_item_budget",
+                _("The default item time (%(budget)s min) is longer than the meeting (%(cap)s min)."),
+                budget=budget.minutes,
+                cap=cap.minutes,
+            )
+
+    if check.problems:
+        raise PolicyFileError(check.problems)
+    ordered = {k: rules[k] for k in RULE_ORDER if k in rules}
+    return PolicyRules(key=key, name=name, source=source, rules=ordered)
+
+
+def parse_policy(text: str) -> PolicyRules:
+    """Parse and validate a TOML policy file; raises PolicyFileError listing every problem."""
+    if isinstance(text, bytes | bytearray):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError:
+            raise PolicyFileError([("file", _msg(_("The file is not UTF-8 text.")))]) from None
+    # Windows editors like to start UTF-8 files with a byte-order mark, which TOML forbids.
+    text = text.removeprefix("\ufeff")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyFileError([("file", _msg(_("The file is not valid TOML: %(error)s"), error=exc))]) from exc
+    return load_rules(data)
+
+
+# ---- writing ---------------------------------------------------------------------------
+
+
+def _rule_data(rule: Rule) -> dict[str, Any]:
+    out: dict[str, Any] = {"clause": rule.clause}
+    if rule.note:
+        out["note"] = rule.note
+    if rule.kind == "weekday_before":
+        assert rule.weekday is not None and rule.at is not None
+        out.update(kind=rule.kind, weekday=WEEKDAYS[rule.weekday], time=_hhmm(rule.at), if_closed=rule.if_closed)
+    elif rule.kind == "hours_before":
+        out.update(kind=rule.kind, hours=rule.hours)
+    elif rule.kind == "working_days_before":
+        out.update(kind=rule.kind, days=rule.days)
+        if rule.at is not None:
+            out["time"] = _hhmm(rule.at)
+    elif rule.kind == DURATION:
+        out["minutes"] = rule.minutes
+    else:
+        out["count"] = rule.count
+    return out
+
+
+def to_data(rules: PolicyRules) -> dict:
+    """A JSON-serialisable dict of the same shape as the TOML file; load_rules reads it back."""
+    return {
+        "policy": {"key": rules.key, "name": rules.name, "source": rules.source},
+        "rules": {key: _rule_data(rule) for key, rule in rules.rules.items()},
+    }
+
+
+_TOML_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+
+
+def _toml_string(value: str) -> str:
+    out = []
+    for ch in value:
+        if ch in _TOML_ESCAPES:
+            out.append(_TOML_ESCAPES[ch])
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, str):
+        return _toml_string(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise TypeError(f"cannot write {value!r} as TOML")
+
+
+def dump_policy(rules: PolicyRules) -> str:
+    """TOML text that parse_policy reads back to an equal PolicyRules."""
+    data = to_data(rules)
+    title = " ".join(rules.name.split())  # a newline in the name would end the comment
+    lines = [f"# {title}", "# Written by Xietong; each rule cites the clause it comes from.", "", "[policy]"]
+    lines += [f"{k} = {_toml_value(v)}" for k, v in data["policy"].items()]
+    for key, table in data["rules"].items():
+        lines += ["", f"[rules.{key}]"]
+        lines += [f"{k} = {_toml_value(v)}" for k, v in table.items()]
+    return "\n".join(lines) + "\n"
+
+
+# ---- presets ---------------------------------------------------------------------------
+
+
+def preset_names() -> list[str]:
+    """The bundled presets, by file stem (e.g. "seed01-weekly")."""
+    return sorted(p.stem for p in PRESETS_DIR.glob("*.toml"))
+
+
+def load_preset(name: str) -> PolicyRules:
+    if name not in preset_names():
+        raise KeyError(name)
+    return parse_policy((PRESETS_DIR / f"{name}.toml").read_text(encoding="utf-8"))

@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from xietong.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("login/", core_views.LoginView.as_view(), name="login"),
+    path("logout/", core_views.logout_view, name="logout"),
+    path("lang/", core_views.set_language, name="set_language"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("org/", include("xietong.org.urls")),
+    path("policy/", include("xietong.policy.urls")),
+    path("topics/", include("xietong.topics.urls")),
+    path("meetings/", include("xietong.meetings.urls")),
+    path("agenda/", include("xietong.agenda.urls")),
+    path("admin/", admin.site.urls),
+]
