@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, time
+from functools import cache
+
+from django.contrib.auth.hashers import make_password
 
 from xietong.org.models import Department, Organization, Person, Role, RoleAssignment
 from xietong.policy.calendar import SHANGHAI
@@ -28,10 +31,16 @@ class TestOrg:
         raise AttributeError(name)
 
 
+@cache
+def _password_hash() -> str:
+    # Argon2 is deliberately slow; hash the shared test password once per process.
+    return make_password(PASSWORD)
+
+
 def make_person(username: str, full_name: str, department: Department | None, *roles, title: str = "") -> Person:
-    person = Person.objects.create_user(
+    person = Person.objects.create(
         username=username,
-        password=PASSWORD,
+        password=_password_hash(),
         full_name=full_name,
         department=department,
         title=title,

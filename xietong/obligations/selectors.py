@@ -22,7 +22,8 @@ def open_obligations_of(person):
             state__in=[Obligation.State.PENDING, Obligation.State.BREACHED],
             closed_at__isnull=True,
         )
-        .select_related("subject_type", "department")
+        .select_related("department")
+        .prefetch_related("subject")
         .order_by("due_at", "id")
     )
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import MAXYEAR, MINYEAR, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -80,24 +80,31 @@ def _at(d: date, at: time) -> datetime:
     return datetime.combine(d, at, tzinfo=SHANGHAI)
 
 
-@functools.lru_cache(maxsize=64)
+@functools.cache
+def _published_range() -> tuple[int, int]:
+    # The same rule chinese_calendar applies before answering (it raises NotImplementedError
+    # outside this range), computed once: the library recomputes it on every call.
+    years = [d.year for d in chinese_calendar.holidays]
+    return min(years), max(years)
+
+
 def _year_published(year: int) -> bool:
-    if not MINYEAR <= year <= MAXYEAR:
-        return False
-    try:
-        chinese_calendar.get_holiday_detail(date(year, 1, 1))
-    except NotImplementedError:
-        return False
-    return True
+    first, last = _published_range()
+    return first <= year <= last
 
 
-@functools.lru_cache(maxsize=8192)
 def _official(d: date) -> tuple[bool, str | None] | None:
-    """(working, holiday name) from the official schedule, or None when the year is unpublished."""
+    """(working, holiday name) from the official schedule, or None when the year is unpublished.
+
+    Mirrors chinese_calendar.get_holiday_detail over its public ``workdays``/``holidays`` tables.
+    """
     if not _year_published(d.year):
         return None
-    on_holiday, name = chinese_calendar.get_holiday_detail(d)
-    return (not on_holiday, name)
+    if d in chinese_calendar.workdays:
+        return True, chinese_calendar.workdays[d]
+    if d in chinese_calendar.holidays:
+        return False, chinese_calendar.holidays[d]
+    return d.weekday() < 5, None
 
 
 class BusinessCalendar:
@@ -238,7 +245,9 @@ class BusinessCalendar:
             d = later if later is not None and later < meeting_day else self._previous_working(d)
         return self._result(_at(d, _wall(at)), meeting_day)
 
-    def working_days_before(self, meeting_start: datetime, days: int, at: time | None = None) -> CalendarResult:
+    def working_days_before(
+        self, meeting_start: datetime, days: int, at: time | None = None
+    ) -> CalendarResult:
         """`days` working days before the meeting's local date, at `at` (None: the meeting's local time).
 
         days == 0 means the meeting's own date.
@@ -261,10 +270,8 @@ class BusinessCalendar:
         """
         local = as_shanghai(t)
         remaining = timedelta(minutes=abs(minutes))
-        if minutes >= 0:
-            value = self._run_forward(local, remaining)
-        else:
-            value = self._run_backward(local, remaining)
+        run = self._run_forward if minutes >= 0 else self._run_backward
+        value = run(local, remaining)
         return self._result(value, local.date())
 
     def _run_forward(self, cur: datetime, remaining: timedelta) -> datetime:

@@ -196,7 +196,9 @@ class Rule:
 # Lazy plurals: the form is picked from the "minutes"/"count" value when the text is rendered.
 _DURATION_TEXT = ngettext_lazy("%(minutes)s minute", "%(minutes)s minutes", "minutes")
 _DURATION_TEXTS: dict[str, Any] = {
-    "meeting_duration_cap": ngettext_lazy("At most %(minutes)s minute", "At most %(minutes)s minutes", "minutes"),
+    "meeting_duration_cap": ngettext_lazy(
+        "At most %(minutes)s minute", "At most %(minutes)s minutes", "minutes"
+    ),
     "open_discussion_slot": ngettext_lazy(
         "%(minutes)s minute for open discussion", "%(minutes)s minutes for open discussion", "minutes"
     ),
@@ -212,7 +214,9 @@ _DURATION_TEXTS: dict[str, Any] = {
         "At most %(minutes)s minute per speaker", "At most %(minutes)s minutes per speaker", "minutes"
     ),
     "decision_ack": ngettext_lazy(
-        "Within %(minutes)s minute after the meeting", "Within %(minutes)s minutes after the meeting", "minutes"
+        "Within %(minutes)s minute after the meeting",
+        "Within %(minutes)s minutes after the meeting",
+        "minutes",
     ),
 }
 _COUNT_TEXTS: dict[str, Any] = {
@@ -240,7 +244,9 @@ class PolicyRules:
             raise ValueError(f"rule {key!r} is a {rule.kind} rule, not a duration")
         return rule.minutes
 
-    def deadline(self, key: str, meeting_start: datetime, calendar: BusinessCalendar) -> CalendarResult | None:
+    def deadline(
+        self, key: str, meeting_start: datetime, calendar: BusinessCalendar
+    ) -> CalendarResult | None:
         """When deadline rule `key` falls for a meeting starting at `meeting_start`; None if not set.
 
         hours_before counts plain clock hours (a notice may go out on a Sunday); the result still
@@ -313,7 +319,9 @@ class _Checker:
             return None
         # bool is an int in Python; "minutes = true" is a mistake, not 1.
         if isinstance(value, bool) or not isinstance(value, int):
-            self.add(where, _("“%(field)s” must be a whole number, not “%(value)s”."), field=field, value=value)
+            self.add(
+                where, _("“%(field)s” must be a whole number, not “%(value)s”."), field=field, value=value
+            )
             return None
         if value < 0:
             self.add(where, _("“%(field)s” must not be negative (got %(value)s)."), field=field, value=value)
@@ -323,7 +331,11 @@ class _Checker:
             return None
         if value > maximum:
             self.add(
-                where, _("“%(field)s” must be at most %(max)s (got %(value)s)."), field=field, max=maximum, value=value
+                where,
+                _("“%(field)s” must be at most %(max)s (got %(value)s)."),
+                field=field,
+                max=maximum,
+                value=value,
             )
             return None
         return value
@@ -365,7 +377,9 @@ def _check_rule(check: _Checker, key: str, table: Any) -> Rule | None:
 
     if key in DEADLINE_KEYS:
         if kind is None:
-            check.add(key, _("“kind” is required; use one of: %(choices)s."), choices=", ".join(DEADLINE_KINDS))
+            check.add(
+                key, _("“kind” is required; use one of: %(choices)s."), choices=", ".join(DEADLINE_KINDS)
+            )
             check.unknown_fields(key, table, common | {"weekday", "time", "if_closed", "hours", "days"})
             return None
         if kind not in DEADLINE_KINDS:
@@ -384,7 +398,9 @@ def _check_rule(check: _Checker, key: str, table: Any) -> Rule | None:
                 check.add(key, _("“%(field)s” is required for this rule."), field="weekday")
             elif not isinstance(weekday, str) or weekday.strip().lower() not in WEEKDAYS:
                 check.add(
-                    key, _("Weekday “%(value)s” is not valid; use mon, tue, wed, thu, fri, sat or sun."), value=weekday
+                    key,
+                    _("Weekday “%(value)s” is not valid; use mon, tue, wed, thu, fri, sat or sun."),
+                    value=weekday,
                 )
             else:
                 fields["weekday"] = WEEKDAYS.index(weekday.strip().lower())
@@ -393,7 +409,9 @@ def _check_rule(check: _Checker, key: str, table: Any) -> Rule | None:
             if if_closed is None:
                 check.add(key, _("“%(field)s” is required for this rule."), field="if_closed")
             elif if_closed not in IF_CLOSED:
-                check.add(key, _("“if_closed” must be “earlier” or “later”, not “%(value)s”."), value=if_closed)
+                check.add(
+                    key, _("“if_closed” must be “earlier” or “later”, not “%(value)s”."), value=if_closed
+                )
             else:
                 fields["if_closed"] = if_closed
         elif kind == "hours_before":
@@ -405,14 +423,22 @@ def _check_rule(check: _Checker, key: str, table: Any) -> Rule | None:
             fields["at"] = check.clock(key, table, "time", required=False)
     elif key in DURATION_KEYS:
         if kind is not None and kind != DURATION:
-            check.add(key, _("Kind “%(value)s” is not valid for this rule; use “duration” or leave it out."), value=kind)
+            check.add(
+                key,
+                _("Kind “%(value)s” is not valid for this rule; use “duration” or leave it out."),
+                value=kind,
+            )
         check.unknown_fields(key, table, common | {"minutes"})
         minimum = 0 if key in _ZERO_ALLOWED else 1
         fields["minutes"] = check.integer(key, table, "minutes", minimum=minimum, maximum=MAX_MINUTES)
         kind = DURATION
     else:
         if kind is not None and kind != COUNT:
-            check.add(key, _("Kind “%(value)s” is not valid for this rule; use “count” or leave it out."), value=kind)
+            check.add(
+                key,
+                _("Kind “%(value)s” is not valid for this rule; use “count” or leave it out."),
+                value=kind,
+            )
         check.unknown_fields(key, table, common | {"count"})
         fields["count"] = check.integer(key, table, "count", minimum=1, maximum=MAX_COUNT)
         kind = COUNT
@@ -430,7 +456,9 @@ def load_rules(data: dict) -> PolicyRules:
         raise PolicyFileError(check.problems)
     for section in data:
         if section not in ("policy", "rules"):
-            check.add("file", _("Unknown section “%(name)s”; only [policy] and [rules] are allowed."), name=section)
+            check.add(
+                "file", _("Unknown section “%(name)s”; only [policy] and [rules] are allowed."), name=section
+            )
 
     head = data.get("policy")
     key = name = source = ""
@@ -452,7 +480,9 @@ def load_rules(data: dict) -> PolicyRules:
 
     tables = data.get("rules")
     rules: dict[str, Rule] = {}
+    has_rules = isinstance(tables, dict)
     if not isinstance(tables, dict):
+        # One problem for the whole section, not one per required rule.
         check.add("file", _("The [rules] section is missing."))
         tables = {}
     for rule_key, table in tables.items():
@@ -463,7 +493,7 @@ def load_rules(data: dict) -> PolicyRules:
         if rule is not None:
             rules[rule_key] = rule
     for rule_key in RULE_ORDER:
-        if rule_key in REQUIRED_KEYS and rule_key not in tables:
+        if has_rules and rule_key in REQUIRED_KEYS and rule_key not in tables:
             check.add(rule_key, _("The rule “%(key)s” is required but missing."), key=rule_key)
 
     cap = rules.get("meeting_duration_cap")
@@ -503,7 +533,9 @@ def parse_policy(text: str) -> PolicyRules:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise PolicyFileError([("file", _msg(_("The file is not valid TOML: %(error)s"), error=exc))]) from exc
+        raise PolicyFileError(
+            [("file", _msg(_("The file is not valid TOML: %(error)s"), error=exc))]
+        ) from exc
     return load_rules(data)
 
 
@@ -516,7 +548,9 @@ def _rule_data(rule: Rule) -> dict[str, Any]:
         out["note"] = rule.note
     if rule.kind == "weekday_before":
         assert rule.weekday is not None and rule.at is not None
-        out.update(kind=rule.kind, weekday=WEEKDAYS[rule.weekday], time=_hhmm(rule.at), if_closed=rule.if_closed)
+        out.update(
+            kind=rule.kind, weekday=WEEKDAYS[rule.weekday], time=_hhmm(rule.at), if_closed=rule.if_closed
+        )
     elif rule.kind == "hours_before":
         out.update(kind=rule.kind, hours=rule.hours)
     elif rule.kind == "working_days_before":
