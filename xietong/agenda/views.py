@@ -1,1 +1,252 @@
-"""Views of the $a app."""
+"""The agenda builder: the coordinator's page for building, confirming and publishing an agenda."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from xietong.core.errors import DomainError
+from xietong.meetings import selectors as meeting_selectors
+from xietong.meetings import services as meeting_services
+from xietong.meetings.forms import PublishForm
+from xietong.meetings.models import Meeting
+from xietong.obligations.models import ObligationKind
+from xietong.policy.selectors import business_calendar
+
+from . import selectors, services
+from .forms import BudgetForm, MoveForm, RemoveForm
+from .models import Agenda, AgendaItem
+
+
+def _meeting(pk: int) -> Meeting:
+    return get_object_or_404(
+        Meeting.objects.select_related("series", "policy_version__policy", "host"), pk=pk
+    )
+
+
+def _item(pk: int) -> AgendaItem:
+    return get_object_or_404(AgendaItem.objects.select_related("agenda__meeting"), pk=pk)
+
+
+def _items_context(meeting: Meeting, agenda: Agenda | None, *, budget_errors: dict | None = None) -> dict:
+    rules = meeting.policy_version.rules
+    items = selectors.agenda_items(agenda)
+    total = sum(i.budget_minutes for i in items)
+    cap = rules.minutes("meeting_duration_cap")
+    return {
+        "meeting": meeting,
+        "agenda": agenda,
+        "items": items,
+        "total": total,
+        "cap": cap,
+        "over_cap": total > cap,
+        "cap_clause": services.cap_clause(meeting),
+        "editable": agenda is not None and agenda.status == Agenda.Status.DRAFT,
+        "budget_errors": budget_errors or {},
+    }
+
+
+def _builder_context(
+    request, meeting: Meeting, now, *, publish_form=None, budget_errors=None, remove_form=None
+):
+    rules = meeting.policy_version.rules
+    agenda = selectors.agenda_for_meeting(meeting)
+    calendar = business_calendar()
+    deadline = meeting_services.notice_deadline(meeting, calendar=calendar)
+    agenda_cutoff = rules.deadline("agenda_cutoff", meeting.starts_at, calendar)
+    duties = {
+        d.kind: d for d in meeting_selectors.meeting_obligations(meeting) if d.kind != ObligationKind.RSVP
+    }
+    invitees = (
+        meeting_selectors.meeting_invitee_plan(meeting) if meeting.status == Meeting.Status.PLANNED else []
+    )
+    attendee_cap = rules.get("attendee_cap")
+    slot = rules.get("open_discussion_slot")
+    default_budget = rules.get("default_item_budget")
+    return {
+        **_items_context(meeting, agenda, budget_errors=budget_errors),
+        "now": now,
+        "candidates": selectors.candidate_topics(meeting) if meeting.status == Meeting.Status.PLANNED else [],
+        "deferred": selectors.deferred_topics(agenda),
+        "notice_deadline": deadline,
+        "notice_clause": rules.get("notice_lead").clause if rules.get("notice_lead") else "",
+        "notice_late": deadline is not None and now > deadline.value,
+        "agenda_cutoff": agenda_cutoff,
+        "agenda_clause": rules.get("agenda_cutoff").clause if rules.get("agenda_cutoff") else "",
+        "agenda_duty": duties.get(ObligationKind.AGENDA),
+        "notice_duty": duties.get(ObligationKind.NOTICE),
+        "slot": slot,
+        "default_budget": default_budget,
+        "invitees": invitees,
+        "attendee_cap": attendee_cap,
+        "over_attendee_cap": attendee_cap is not None and len(invitees) > (attendee_cap.count or 0),
+        "publish_form": publish_form
+        or PublishForm(
+            initial={"emergency": meeting.is_emergency, "emergency_reason": meeting.emergency_reason}
+        ),
+        "remove_form": remove_form,
+    }
+
+
+@login_required
+@require_GET
+def builder(request, meeting_pk: int):
+    now = timezone.now()
+    meeting_services.require_coordinator(request.user, now=now)
+    meeting = _meeting(meeting_pk)
+    return render(request, "agenda/builder.html", _builder_context(request, meeting, now))
+
+
+@login_required
+@require_POST
+def build(request, meeting_pk: int):
+    now = timezone.now()
+    meeting_services.require_coordinator(request.user, now=now)
+    meeting = _meeting(meeting_pk)
+    agenda = services.agenda_build(meeting=meeting, actor=request.user, now=now)
+    deferred = len(selectors.deferred_topics(agenda))
+    messages.success(request, _("Agenda built."))
+    if deferred:
+        messages.info(request, _("Topics that did not fit were moved to the next meeting; see below."))
+    return redirect("agenda:builder", meeting.pk)
+
+
+@login_required
+@require_POST
+def item_move(request, pk: int):
+    now = timezone.now()
+    meeting_services.require_coordinator(request.user, now=now)
+    item = _item(pk)
+    form = MoveForm(request.POST)
+    direction = form.cleaned_data["direction"] if form.is_valid() else ""
+    meeting = _meeting(item.agenda.meeting_id)
+    try:
+        services.agenda_item_move(item=item, direction=direction, actor=request.user, now=now)
+    except DomainError as err:
+        if not request.htmx:
+            raise
+        messages.error(request, str(err))
+    if request.htmx:
+        return render(request, "agenda/_items.html", _items_context(meeting, item.agenda))
+    return redirect("agenda:builder", meeting.pk)
+
+
+@login_required
+@require_POST
+def item_budget(request, pk: int):
+    now = timezone.now()
+    meeting_services.require_coordinator(request.user, now=now)
+    item = _item(pk)
+    meeting = _meeting(item.agenda.meeting_id)
+    form = BudgetForm(request.POST)
+    error = None
+    if form.is_valid():
+        try:
+            services.agenda_item_set_budget(
+                item=item, minutes=form.cleaned_data["budget_minutes"], actor=request.user, now=now
+            )
+        except DomainError as err:
+            error = str(err)
+    else:
+        error = " ".join(str(e) for e in form.errors.get("budget_minutes", [])) or _(
+            "Enter a number of minutes."
+        )
+    if request.htmx:
+        errors = {item.pk: error} if error else {}
+        return render(
+            request, "agenda/_items.html", _items_context(meeting, item.agenda, budget_errors=errors)
+        )
+    if error:
+        return render(
+            request,
+            "agenda/builder.html",
+            _builder_context(request, meeting, now, budget_errors={item.pk: error}),
+            status=400,
+        )
+    return redirect("agenda:builder", meeting.pk)
+
+
+@login_required
+@require_POST
+def item_remove(request, pk: int):
+    now = timezone.now()
+    meeting_services.require_coordinator(request.user, now=now)
+    item = _item(pk)
+    meeting = _meeting(item.agenda.meeting_id)
+    form = RemoveForm(request.POST)
+    if form.is_valid():
+        try:
+            services.agenda_item_remove(
+                item=item, reason=form.cleaned_data["reason"], actor=request.user, now=now
+            )
+        except DomainError as err:
+            form.add_error(err.field if err.field in form.fields else None, str(err))
+        else:
+            messages.success(request, _("The item was taken off the agenda."))
+            return redirect("agenda:builder", meeting.pk)
+    form.item_pk = item.pk
+    return render(
+        request, "agenda/builder.html", _builder_context(request, meeting, now, remove_form=form), status=400
+    )
+
+
+@login_required
+@require_POST
+def confirm(request, meeting_pk: int):
+    now = timezone.now()
+    meeting_services.require_coordinator(request.user, now=now)
+    meeting = _meeting(meeting_pk)
+    agenda = get_object_or_404(Agenda, meeting=meeting)
+    duty = services.agenda_confirm(agenda=agenda, actor=request.user, now=now)
+    if duty is not None and duty.state == duty.State.BREACHED:
+        messages.warning(
+            request,
+            _("Agenda confirmed after its deadline (%(clause)s); this is recorded as late.")
+            % {"clause": duty.clause},
+        )
+    else:
+        messages.success(request, _("Agenda confirmed."))
+    return redirect("agenda:builder", meeting.pk)
+
+
+@login_required
+@require_POST
+def reopen(request, meeting_pk: int):
+    now = timezone.now()
+    meeting_services.require_coordinator(request.user, now=now)
+    meeting = _meeting(meeting_pk)
+    agenda = get_object_or_404(Agenda, meeting=meeting)
+    services.agenda_reopen(agenda=agenda, actor=request.user, now=now)
+    messages.success(request, _("The agenda is a draft again."))
+    return redirect("agenda:builder", meeting.pk)
+
+
+@login_required
+@require_POST
+def publish(request, meeting_pk: int):
+    now = timezone.now()
+    meeting_services.require_coordinator(request.user, now=now)
+    meeting = _meeting(meeting_pk)
+    form = PublishForm(request.POST)
+    if form.is_valid():
+        try:
+            meeting_services.meeting_publish(
+                meeting=meeting,
+                actor=request.user,
+                now=now,
+                emergency=form.cleaned_data["emergency"],
+                emergency_reason=form.cleaned_data["emergency_reason"],
+            )
+        except DomainError as err:
+            form.add_error(err.field if err.field in form.fields else None, str(err))
+        else:
+            messages.success(request, _("The notice was published."))
+            return redirect("meetings:detail", meeting.pk)
+    meeting = _meeting(meeting_pk)
+    return render(
+        request, "agenda/builder.html", _builder_context(request, meeting, now, publish_form=form), status=400
+    )

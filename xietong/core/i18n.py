@@ -46,7 +46,9 @@ def extract_python(path: Path, root: Path) -> Iterator[Message]:
         if not isinstance(node, ast.Call):
             continue
         func = node.func
-        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+        name = (
+            func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+        )
         if name is None:
             continue
         loc = f"{path.relative_to(root)}:{node.lineno}"
@@ -68,7 +70,9 @@ _ENV = Environment(extensions=[i18n])  # noqa: S701 - used only to parse templat
 
 def extract_template(path: Path, root: Path) -> Iterator[Message]:
     source = path.read_text(encoding="utf-8")
-    for lineno, func, message in _ENV.extract_translations(source, gettext_functions=tuple(SIMPLE | PLURAL | CONTEXT)):
+    for lineno, func, message in _ENV.extract_translations(
+        source, gettext_functions=tuple(SIMPLE | PLURAL | CONTEXT)
+    ):
         loc = f"{path.relative_to(root)}:{lineno}"
         if isinstance(message, str):
             yield Message(message, locations=[loc])
@@ -83,7 +87,10 @@ def collect(root: Path) -> dict[tuple[str | None, str], Message]:
     found: dict[tuple[str | None, str], Message] = {}
     for path in sorted(root.rglob("*")):
         parts = set(path.relative_to(root).parts)
-        if parts & {"tests", "migrations", "__pycache__", "static", "locale"} or path.name in {"conftest.py", "testing.py"}:
+        if parts & {"tests", "migrations", "__pycache__", "static", "locale"} or path.name in {
+            "conftest.py",
+            "testing.py",
+        }:
             continue
         if path.suffix == ".py":
             messages = extract_python(path, root)
@@ -100,6 +107,7 @@ def collect(root: Path) -> dict[tuple[str | None, str], Message]:
 
 
 # --- .po reading and writing ---------------------------------------------------------
+
 
 @dataclass
 class Entry:
@@ -224,7 +232,9 @@ def write_po(path: Path, messages: dict, *, lang: str, plural_forms: str) -> tup
     untranslated: list[Entry] = []
     for key in sorted(messages, key=lambda k: (messages[k].locations[0], k[1])):
         message = messages[key]
-        entry = old_by_key.get(key) or Entry(msgid=message.msgid, context=message.context, plural=message.plural)
+        entry = old_by_key.get(key) or Entry(
+            msgid=message.msgid, context=message.context, plural=message.plural
+        )
         if key not in old_by_key:
             new += 1
         entry.plural = message.plural

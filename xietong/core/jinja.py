@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.contrib.messages import get_messages
 from django.middleware.csrf import get_token
+from django.template.backends.jinja2 import Jinja2, Template
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -24,16 +25,50 @@ def localtime(value: datetime | None, fmt: str = "Y-m-d H:i") -> str:
     return date_format(timezone.localtime(value), fmt)
 
 
+def csrf_token(request) -> str:
+    return get_token(request)
+
+
+def _gettext(message: str, **variables) -> str:
+    # Formats only when values are passed, so `_("Due %(when)s") % {...}` also works.
+    text = gettext(message)
+    return text % variables if variables else text
+
+
+def _ngettext(singular: str, plural: str, n: int, **variables) -> str:
+    text = ngettext(singular, plural, n)
+    return text % {"num": n, **variables} if ("%" in text) else text
+
+
 def environment(**options) -> Environment:
     env = Environment(**options)  # noqa: S701 - autoescape is set in settings.TEMPLATES
-    env.install_gettext_callables(gettext, ngettext, newstyle=True)
+    env.install_gettext_callables(_gettext, _ngettext, newstyle=False)
     env.globals.update(
         url=url,
         static=static,
         get_messages=get_messages,
-        csrf_token=get_token,
+        csrf_token=csrf_token,
         pgettext=pgettext,
         get_language=translation.get_language,
     )
     env.filters["localtime"] = localtime
     return env
+
+
+class ProductTemplate(Template):
+    def render(self, context=None, request=None):
+        # Django's backend puts a `csrf_token` string into the context, which would hide
+        # the `csrf_token(request)` global our templates call; leave the global visible.
+        context = dict(context or {})
+        if request is not None:
+            context["request"] = request
+        return self.template.render(context)
+
+
+class ProductJinja2(Jinja2):
+    def from_string(self, template_code):
+        return ProductTemplate(self.env.from_string(template_code), self)
+
+    def get_template(self, template_name):
+        template = super().get_template(template_name)
+        return ProductTemplate(template.template, self)

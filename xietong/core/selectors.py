@@ -8,7 +8,7 @@ from xietong.obligations.selectors import open_obligations_of
 
 
 def todo_for(person, *, now: datetime) -> dict:
-    from xietong.meetings.selectors import upcoming_meetings_for, pending_rsvps_of
+    from xietong.meetings.selectors import pending_rsvps_of, upcoming_meetings_for
     from xietong.topics.selectors import topic_queues_for
 
     obligations = list(open_obligations_of(person)[:50])

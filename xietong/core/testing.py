@@ -37,7 +37,9 @@ def _password_hash() -> str:
     return make_password(PASSWORD)
 
 
-def make_person(username: str, full_name: str, department: Department | None, *roles, title: str = "") -> Person:
+def make_person(
+    username: str, full_name: str, department: Department | None, *roles, title: str = ""
+) -> Person:
     person = Person.objects.create(
         username=username,
         password=_password_hash(),
@@ -69,7 +71,9 @@ def build_test_org(*, preset: str = "seed01-weekly", now: datetime | None = None
         depts[key] = Department.objects.create(name=name, sort_order=i)
     P = {}
     P["chair"] = make_person("chair", "赵总", depts["office"], Role.LEADERSHIP, title="总经理")
-    P["coordinator"] = make_person("coord", "钱主任", depts["office"], Role.COORDINATOR, Role.HEAD, title="办公室主任")
+    P["coordinator"] = make_person(
+        "coord", "钱主任", depts["office"], Role.COORDINATOR, Role.HEAD, title="办公室主任"
+    )
     P["host"] = make_person("host", "孙主持", depts["office"], Role.HOST)
     P["recorder"] = make_person("recorder", "李记录", depts["office"], Role.RECORDER)
     P["tech_head"] = make_person("tech_head", "周技术", depts["tech"], Role.HEAD, title="技术部经理")

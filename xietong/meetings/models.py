@@ -114,6 +114,9 @@ class Notice(models.Model):
         verbose_name_plural = _("notices")
         ordering = ["meeting", "sequence"]
 
+    def __str__(self) -> str:
+        return f"{self.meeting} · #{self.sequence}"
+
 
 class Rsvp(models.Model):
     """One invitee's reply: attend / send a named delegate / absent with a reason."""
@@ -161,3 +164,6 @@ class Rsvp(models.Model):
         verbose_name_plural = _("replies")
         constraints = [models.UniqueConstraint(fields=["meeting", "invitee"], name="uniq_rsvp")]
         indexes = [models.Index(fields=["invitee", "response"])]
+
+    def __str__(self) -> str:
+        return f"{self.meeting} · {self.invitee} · {self.get_response_display()}"

@@ -1,21 +1,37 @@
-"""Meetings: scheduling occurrences of a series, with their agenda and notice duties."""
+"""Meetings: scheduling occurrences of a series, publishing notices, replies, changes and cancelling.
+
+The notice, the invitations (Rsvp) and the reply duties follow seed 01 第五条(二)1 (the
+coordinator fixes the agenda and notifies the participants), 第五条(三)3 (a head who cannot
+attend sends the deputy or liaison and says so in advance) and seed 02 二、(一)2–4 (who is
+invited, at least the notice lead time). Every number comes from the meeting's policy version.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from dateutil.rrule import rrulestr
+from django.conf import settings
 from django.db import transaction
+from django.utils import translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
 
+from xietong.core.errors import DomainError
 from xietong.core.events import record_event
-from xietong.obligations.models import ObligationKind
-from xietong.obligations.services import obligation_open
-from xietong.org.models import Role
-from xietong.org.permissions import holders
-from xietong.policy.calendar import SHANGHAI
+from xietong.obligations.models import Obligation, ObligationKind
+from xietong.obligations.selectors import obligations_for
+from xietong.obligations.services import obligation_close, obligation_open, obligation_waive
+from xietong.org.models import Delegation, Person, Role
+from xietong.org.permissions import holders, require, roles_of
+from xietong.policy.calendar import SHANGHAI, CalendarResult, as_shanghai
 from xietong.policy.selectors import business_calendar, current_version
 
-from .models import Meeting, MeetingSeries
+from .models import Meeting, MeetingSeries, Notice, Rsvp
+
+MAX_REASON = 300
+MAX_LOCATION = 120
+MAX_TITLE = 120
 
 
 def series_occurrences(series: MeetingSeries, *, after: datetime, count: int = 1) -> list[datetime]:
@@ -126,3 +142,607 @@ def series_meeting_after(*, meeting: Meeting, now: datetime, actor=None) -> Meet
         return nxt
     (start,) = series_occurrences(meeting.series, after=meeting.starts_at, count=1)
     return meeting_schedule(series=meeting.series, starts_at=start, now=now, actor=actor)
+
+
+# ---- helpers ------------------------------------------------------------------------------
+
+
+def require_coordinator(actor, *, now: datetime) -> None:
+    """Forbidden unless ``actor`` is the coordinator (执行小组组长) on ``now``'s date (delegations count)."""
+    require(
+        actor is not None and roles_of(actor, on=as_shanghai(now).date()).is_coordinator,
+        _("Only the coordinator may do this."),
+    )
+
+
+def _fmt(moment: datetime) -> str:
+    return date_format(as_shanghai(moment), "Y-m-d H:i")
+
+
+def _auto_title(series: MeetingSeries, starts_at: datetime) -> str:
+    return f"{series.name}（{as_shanghai(starts_at):%Y-%m-%d}）"
+
+
+def _check_not_started(meeting: Meeting, *, now: datetime) -> None:
+    if meeting.status in (Meeting.Status.CANCELLED, Meeting.Status.HELD):
+        raise DomainError(
+            _("This meeting is %(status)s; it can no longer be changed."),
+            code="meeting_closed",
+            params={"status": meeting.get_status_display()},
+        )
+    if now >= meeting.starts_at:
+        raise DomainError(_("The meeting has already started."), code="meeting_started")
+
+
+def deferral_target(*, meeting: Meeting, topic, now: datetime, actor) -> Meeting:
+    """Where a topic goes when it leaves ``meeting``: the series' following meeting (scheduled if needed).
+
+    For a meeting outside any series (an emergency meeting) that is the first meeting of
+    the topic's series after it.
+    """
+    if meeting.series_id is not None:
+        return series_meeting_after(meeting=meeting, now=now, actor=actor)
+    series = topic.series
+    nxt = (
+        Meeting.objects.filter(series=series, starts_at__gt=meeting.starts_at)
+        .exclude(status=Meeting.Status.CANCELLED)
+        .order_by("starts_at")
+        .first()
+    )
+    if nxt is not None:
+        return nxt
+    (start,) = series_occurrences(series, after=max(meeting.starts_at, now), count=1)
+    return meeting_schedule(series=series, starts_at=start, now=now, actor=actor)
+
+
+def rsvp_due(meeting: Meeting, *, now: datetime, calendar=None) -> tuple[str, CalendarResult]:
+    """The rule and deadline for replying to ``meeting``'s notice.
+
+    The policy's absence-notice lead (seed 01 第五条(三)3) when it has one, otherwise the
+    meeting start under the notice rule. A notice published after that deadline (an
+    emergency) gives the invitees until the meeting starts: nobody is late by construction.
+    """
+    rules = meeting.policy_version.rules
+    start = CalendarResult(as_shanghai(meeting.starts_at))
+    if rules.get("absence_notice_lead") is None:
+        return "notice_lead", start
+    calendar = calendar or business_calendar()
+    due = rules.deadline("absence_notice_lead", meeting.starts_at, calendar)
+    if due is None or due.value < now:
+        return "absence_notice_lead", CalendarResult(
+            start.value, due.unpublished_years if due else frozenset()
+        )
+    return "absence_notice_lead", due
+
+
+def notice_deadline(meeting: Meeting, *, calendar=None) -> CalendarResult | None:
+    """The latest moment the notice may go out (policy rule notice_lead)."""
+    return meeting.policy_version.rules.deadline(
+        "notice_lead", meeting.starts_at, calendar or business_calendar()
+    )
+
+
+def notice_text(meeting: Meeting, *, cancellation: bool = False) -> str:
+    """The notice as plain text, in the organisation's language (it is a record sent to everyone)."""
+    from xietong.agenda.models import AgendaItem
+
+    with translation.override(settings.LANGUAGE_CODE):
+        lines = [meeting.title]
+        if cancellation:
+            lines.append(str(_("This meeting is cancelled.")))
+            if meeting.cancelled_reason:
+                lines.append(str(_("Reason: %(reason)s") % {"reason": meeting.cancelled_reason}))
+            return "\n".join(lines)
+        lines.append(
+            str(
+                _("Time: %(start)s – %(end)s")
+                % {"start": _fmt(meeting.starts_at), "end": _fmt(meeting.ends_at)}
+            )
+        )
+        if meeting.location:
+            lines.append(str(_("Place: %(place)s") % {"place": meeting.location}))
+        if meeting.online_url:
+            lines.append(str(_("Online: %(url)s") % {"url": meeting.online_url}))
+        if meeting.host_id:
+            lines.append(str(_("Host: %(name)s") % {"name": meeting.host}))
+        if meeting.recorder_id:
+            lines.append(str(_("Recorder: %(name)s") % {"name": meeting.recorder}))
+        if meeting.is_emergency:
+            lines.append(str(_("Emergency meeting: %(reason)s") % {"reason": meeting.emergency_reason}))
+        items = list(AgendaItem.objects.filter(agenda__meeting=meeting).order_by("position", "id"))
+        if items:
+            lines.append(str(_("Agenda:")))
+            for n, item in enumerate(items, 1):
+                title = (
+                    str(AgendaItem.Kind.OPEN_DISCUSSION.label)
+                    if item.kind == AgendaItem.Kind.OPEN_DISCUSSION
+                    else item.title
+                )
+                lines.append(
+                    str(
+                        _("%(n)s. %(title)s — %(minutes)s min")
+                        % {"n": n, "title": title, "minutes": item.budget_minutes}
+                    )
+                )
+        return "\n".join(lines)
+
+
+def _issue_notice(meeting: Meeting, *, actor, now: datetime, cancellation: bool = False) -> Notice:
+    return Notice.objects.create(
+        meeting=meeting,
+        sequence=meeting.ics_sequence,
+        published_at=now,
+        published_by=actor if actor is not None and actor.pk else None,
+        is_emergency=meeting.is_emergency,
+        is_cancellation=cancellation,
+        body=notice_text(meeting, cancellation=cancellation),
+    )
+
+
+def _open_rsvp_duty(
+    meeting: Meeting, rsvp: Rsvp, *, rule: str, due: CalendarResult, now: datetime
+) -> Obligation:
+    return obligation_open(
+        kind=ObligationKind.RSVP,
+        rule=rule,
+        subject=meeting,
+        due=due,
+        policy_version=meeting.policy_version,
+        now=now,
+        responsible=rsvp.invitee,
+        department=rsvp.department,
+    )
+
+
+# ---- scheduling from the pages ------------------------------------------------------------
+
+
+def meeting_schedule_next(*, series: MeetingSeries, actor, now: datetime) -> Meeting:
+    """Schedule the series' next occurrence after its last planned meeting (or after ``now``).
+
+    Coordinator only; the series must be active. Opens the agenda and notice duties
+    (see meeting_schedule). Records ``meeting.scheduled``.
+    """
+    require_coordinator(actor, now=now)
+    if not series.is_active:
+        raise DomainError(_("This meeting series is not active."), code="series_inactive")
+    with transaction.atomic():
+        MeetingSeries.objects.select_for_update().get(pk=series.pk)
+        last = (
+            Meeting.objects.filter(series=series, starts_at__gt=now)
+            .exclude(status=Meeting.Status.CANCELLED)
+            .order_by("-starts_at")
+            .first()
+        )
+        after = last.starts_at if last is not None else now
+        found = series_occurrences(series, after=after, count=1)
+        if not found:
+            raise DomainError(_("The series has no further occurrence."), code="no_occurrence")
+        return meeting_schedule(series=series, starts_at=found[0], now=now, actor=actor)
+
+
+def meeting_create_emergency(
+    *,
+    series: MeetingSeries,
+    title: str,
+    starts_at: datetime,
+    duration_minutes: int,
+    location: str,
+    reason: str,
+    actor,
+    now: datetime,
+) -> Meeting:
+    """An emergency meeting (seed 02 三、(六)1) under ``series``' policy, host and recorder.
+
+    Coordinator only. The meeting stands on its own (it is not an occurrence of the
+    series, so topic roll-over keeps targeting the regular meetings). A reason is
+    required; the length may not pass the policy's duration cap. Preparation duties
+    whose deadline has already passed are waived: an emergency cannot meet them.
+    Records ``meeting.scheduled`` (emergency=True).
+    """
+    require_coordinator(actor, now=now)
+    reason = (reason or "").strip()
+    title = (title or "").strip()
+    location = (location or "").strip()
+    if not title:
+        raise DomainError(_("Give the meeting a title."), code="title_required", field="title")
+    if len(title) > MAX_TITLE:
+        raise DomainError(_("The title is too long."), code="too_long", field="title")
+    if not reason:
+        raise DomainError(_("Say why the meeting is urgent."), code="reason_required", field="reason")
+    if len(reason) > MAX_REASON:
+        raise DomainError(_("The reason is too long."), code="too_long", field="reason")
+    if len(location) > MAX_LOCATION:
+        raise DomainError(_("The place is too long."), code="too_long", field="location")
+    if starts_at <= now:
+        raise DomainError(_("The meeting must start in the future."), code="in_past", field="starts_at")
+    rules = current_version(series.policy).rules
+    cap = rules.minutes("meeting_duration_cap")
+    if duration_minutes is None or duration_minutes < 1 or duration_minutes > cap:
+        raise DomainError(
+            _("A meeting may last at most %(cap)s minutes (%(clause)s)."),
+            code="over_cap",
+            field="duration_minutes",
+            params={"cap": cap, "clause": rules.get("meeting_duration_cap").clause},
+        )
+    with transaction.atomic():
+        meeting = meeting_schedule(
+            series=None,
+            policy=series.policy,
+            starts_at=starts_at,
+            now=now,
+            actor=actor,
+            title=title,
+            duration_minutes=duration_minutes,
+            location=location,
+            host=series.host,
+            recorder=series.recorder,
+            is_emergency=True,
+            emergency_reason=reason,
+        )
+        obligations_for(meeting).filter(state=Obligation.State.PENDING, due_at__lt=now).update(
+            state=Obligation.State.WAIVED, closed_at=now, note="emergency meeting"
+        )
+    return meeting
+
+
+# ---- publishing ---------------------------------------------------------------------------
+
+
+def meeting_publish(
+    *, meeting: Meeting, actor, now: datetime, emergency: bool = False, emergency_reason: str = ""
+) -> Notice:
+    """Publish the notice of ``meeting`` and invite its participants.
+
+    Preconditions: coordinator; meeting PLANNED and not started; its agenda CONFIRMED;
+    ``now`` not later than the notice deadline (policy rule notice_lead) unless published
+    as an emergency with a reason (a meeting created as an emergency already is one).
+    Side effects: a Notice (sequence = meeting.ics_sequence); meeting PUBLISHED (with the
+    emergency flag and reason when used); agenda PUBLISHED; the NOTICE duty closed; one
+    Rsvp per invitee (meeting_invitee_plan) with an RSVP duty each. Records
+    ``meeting.published`` (emergency, late, invitees).
+    """
+    from xietong.agenda.models import Agenda
+
+    from .selectors import meeting_invitee_plan
+
+    require_coordinator(actor, now=now)
+    emergency_reason = (emergency_reason or "").strip()
+    if len(emergency_reason) > MAX_REASON:
+        raise DomainError(_("The reason is too long."), code="too_long", field="emergency_reason")
+    with transaction.atomic():
+        meeting = (
+            Meeting.objects.select_for_update()
+            .select_related("series", "host", "recorder")
+            .get(pk=meeting.pk)
+        )
+        if meeting.status == Meeting.Status.PUBLISHED:
+            raise DomainError(_("The notice of this meeting is already published."), code="already_published")
+        _check_not_started(meeting, now=now)
+        agenda = Agenda.objects.select_for_update().filter(meeting=meeting).first()
+        if agenda is None or agenda.status != Agenda.Status.CONFIRMED:
+            raise DomainError(
+                _("Confirm the agenda before publishing the notice."), code="agenda_not_confirmed"
+            )
+        if meeting.is_emergency and not emergency:
+            emergency, emergency_reason = True, emergency_reason or meeting.emergency_reason
+        calendar = business_calendar()
+        deadline = notice_deadline(meeting, calendar=calendar)
+        late = deadline is not None and now > deadline.value
+        if emergency and not emergency_reason:
+            raise DomainError(
+                _("Say why this is an emergency meeting."),
+                code="emergency_reason_required",
+                field="emergency_reason",
+            )
+        if late and not emergency:
+            raise DomainError(
+                _(
+                    "Too late for the notice: under %(clause)s it had to go out by %(deadline)s. "
+                    "Publish it as an emergency meeting with a reason, or move the meeting."
+                ),
+                code="notice_too_late",
+                params={
+                    "clause": meeting.policy_version.rules.get("notice_lead").clause,
+                    "deadline": _fmt(deadline.value),
+                },
+            )
+        if emergency:
+            meeting.is_emergency = True
+            meeting.emergency_reason = emergency_reason
+        meeting.status = Meeting.Status.PUBLISHED
+        meeting.published_at = now
+        meeting.save(update_fields=["is_emergency", "emergency_reason", "status", "published_at"])
+        agenda.status = Agenda.Status.PUBLISHED
+        agenda.updated_at = now
+        agenda.save(update_fields=["status", "updated_at"])
+        notice = _issue_notice(meeting, actor=actor, now=now)
+        closed = obligation_close(kind=ObligationKind.NOTICE, subject=meeting, now=now, actor=actor)
+        rule, due = rsvp_due(meeting, now=now, calendar=calendar)
+        plan = meeting_invitee_plan(meeting)
+        rsvps = Rsvp.objects.bulk_create(
+            [
+                Rsvp(
+                    meeting=meeting,
+                    invitee=inv.person,
+                    invited_as=inv.invited_as,
+                    department=inv.department,
+                    notified_at=now,
+                )
+                for inv in plan
+            ]
+        )
+        for rsvp in rsvps:
+            _open_rsvp_duty(meeting, rsvp, rule=rule, due=due, now=now)
+        record_event(
+            name="meeting.published",
+            actor=actor,
+            subject=meeting,
+            now=now,
+            sequence=notice.sequence,
+            emergency=meeting.is_emergency,
+            emergency_reason=meeting.emergency_reason,
+            late=bool(closed is not None and closed.state == Obligation.State.BREACHED),
+            invitees=len(rsvps),
+        )
+    return notice
+
+
+def meeting_reschedule(
+    *, meeting: Meeting, starts_at: datetime, location: str, actor, now: datetime
+) -> Meeting:
+    """Move ``meeting`` (keeping its length) and/or change its place.
+
+    Preconditions: coordinator; meeting PLANNED or PUBLISHED and not started; the new
+    start in the future. Side effects: ics_sequence + 1 (same UID); an auto-generated
+    title follows the new date; pending agenda/notice duties get the new deadlines; a
+    published meeting gets a new Notice, and when the time moved every reply is reset
+    and a new reply duty opened (people answer for the new time). Records
+    ``meeting.rescheduled``.
+    """
+    require_coordinator(actor, now=now)
+    location = (location or "").strip()
+    if len(location) > MAX_LOCATION:
+        raise DomainError(_("The place is too long."), code="too_long", field="location")
+    if starts_at is None or starts_at <= now:
+        raise DomainError(_("The meeting must start in the future."), code="in_past", field="starts_at")
+    with transaction.atomic():
+        meeting = (
+            Meeting.objects.select_for_update()
+            .select_related("series", "host", "recorder")
+            .get(pk=meeting.pk)
+        )
+        _check_not_started(meeting, now=now)
+        moved = starts_at != meeting.starts_at
+        if not moved and location == meeting.location:
+            raise DomainError(_("Nothing changed."), code="unchanged", field="starts_at")
+        old_start = meeting.starts_at
+        length = meeting.ends_at - meeting.starts_at
+        if meeting.series is not None and meeting.title == _auto_title(meeting.series, old_start):
+            meeting.title = _auto_title(meeting.series, starts_at)
+        meeting.starts_at = starts_at
+        meeting.ends_at = starts_at + length
+        meeting.location = location
+        meeting.ics_sequence += 1
+        meeting.save(update_fields=["title", "starts_at", "ends_at", "location", "ics_sequence"])
+        calendar = business_calendar()
+        rules = meeting.policy_version.rules
+        if moved:
+            for kind, rule in (
+                (ObligationKind.AGENDA, "agenda_cutoff"),
+                (ObligationKind.NOTICE, "notice_lead"),
+            ):
+                pending = obligations_for(meeting).filter(kind=kind, state=Obligation.State.PENDING).first()
+                due = rules.deadline(rule, meeting.starts_at, calendar)
+                if pending is not None and due is not None:
+                    obligation_open(
+                        kind=kind,
+                        rule=rule,
+                        subject=meeting,
+                        due=due,
+                        policy_version=meeting.policy_version,
+                        now=now,
+                        responsible=pending.responsible,
+                        department=pending.department,
+                    )
+        if meeting.status == Meeting.Status.PUBLISHED:
+            _issue_notice(meeting, actor=actor, now=now)
+            if moved:
+                rule, due = rsvp_due(meeting, now=now, calendar=calendar)
+                rsvps = list(meeting.rsvps.select_related("invitee", "department"))
+                meeting.rsvps.update(
+                    response=Rsvp.Response.PENDING,
+                    delegate=None,
+                    reason="",
+                    answered_at=None,
+                    answered_late=False,
+                    notified_at=now,
+                )
+                for rsvp in rsvps:
+                    _open_rsvp_duty(meeting, rsvp, rule=rule, due=due, now=now)
+        record_event(
+            name="meeting.rescheduled",
+            actor=actor,
+            subject=meeting,
+            now=now,
+            old_start=old_start.isoformat(),
+            new_start=meeting.starts_at.isoformat(),
+            location=meeting.location,
+            sequence=meeting.ics_sequence,
+        )
+    return meeting
+
+
+def meeting_cancel(*, meeting: Meeting, reason: str, actor, now: datetime) -> Meeting:
+    """Cancel ``meeting`` before it starts.
+
+    Preconditions: coordinator; meeting PLANNED or PUBLISHED and not started; a reason.
+    Side effects: CANCELLED with the reason; ics_sequence + 1; a cancellation Notice;
+    every pending duty on the meeting waived; its topics go back to TRIAGED and roll
+    over to the series' following meeting (topic_defer, the reason
+    shown to the submitter). Records ``meeting.cancelled``.
+    """
+    from xietong.agenda.models import AgendaItem
+    from xietong.topics import services as topic_services
+    from xietong.topics.models import Topic
+
+    require_coordinator(actor, now=now)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Say why the meeting is cancelled."), code="reason_required", field="reason")
+    if len(reason) > MAX_REASON:
+        raise DomainError(_("The reason is too long."), code="too_long", field="reason")
+    with transaction.atomic():
+        meeting = Meeting.objects.select_for_update().select_related("series").get(pk=meeting.pk)
+        _check_not_started(meeting, now=now)
+        meeting.status = Meeting.Status.CANCELLED
+        meeting.cancelled_reason = reason
+        meeting.ics_sequence += 1
+        meeting.save(update_fields=["status", "cancelled_reason", "ics_sequence"])
+        _issue_notice(meeting, actor=actor, now=now, cancellation=True)
+        waived = obligation_waive(kind=None, subject=meeting, now=now, note="meeting cancelled")
+        with translation.override(settings.LANGUAGE_CODE):
+            topic_reason = str(_("Meeting cancelled: %(reason)s") % {"reason": reason})[:MAX_REASON]
+        topic_ids = set(
+            AgendaItem.objects.filter(agenda__meeting=meeting, topic__isnull=False).values_list(
+                "topic_id", flat=True
+            )
+        )
+        topics = Topic.objects.filter(pk__in=topic_ids) | Topic.objects.filter(
+            meeting=meeting, status=Topic.Status.TRIAGED
+        )
+        moved = []
+        target = None
+        for topic in topics.distinct().select_related("series").order_by("id"):
+            if topic.status not in (Topic.Status.SCHEDULED, Topic.Status.TRIAGED):
+                continue
+            if target is None or meeting.series_id is None:
+                target = deferral_target(meeting=meeting, topic=topic, now=now, actor=actor)
+            topic_services.topic_defer(
+                topic=topic, to_meeting=target, reason=topic_reason, actor=actor, now=now
+            )
+            moved.append(topic.pk)
+        record_event(
+            name="meeting.cancelled",
+            actor=actor,
+            subject=meeting,
+            now=now,
+            reason=reason,
+            sequence=meeting.ics_sequence,
+            waived=waived,
+            topics=moved,
+        )
+    return meeting
+
+
+# ---- replies ------------------------------------------------------------------------------
+
+
+def may_answer(rsvp: Rsvp, person) -> bool:
+    """The invitee, or whoever they delegated to for a period covering the meeting date."""
+    if person is None or not person.is_authenticated:
+        return False
+    if person.pk == rsvp.invitee_id:
+        return True
+    day = as_shanghai(rsvp.meeting.starts_at).date()
+    return Delegation.objects.filter(
+        principal_id=rsvp.invitee_id, delegate=person, starts_on__lte=day, ends_on__gte=day
+    ).exists()
+
+
+def rsvp_answer(
+    *, rsvp: Rsvp, response: str, delegate: Person | None = None, reason: str = "", actor, now: datetime
+) -> Rsvp:
+    """Answer a meeting notice: attend, send a named delegate, or be absent with a reason.
+
+    Preconditions: ``actor`` is the invitee or their period delegate (else Forbidden);
+    the meeting is published and has not started. A delegate is a named person other
+    than the invitee; a department head sends their deputy, liaison or someone of their
+    department (seed 01 第五条(三)3). Absence needs a reason. Answers may change until
+    the meeting starts. Side effects: the reply is stored; the invitee's RSVP duty is
+    closed — after its deadline the answer is accepted but marked late from the ledger.
+    Changing an answer to absent/delegate after the first reply counts as a new notice
+    of absence and is judged against the same deadline. Records ``rsvp.answered``.
+    """
+    from .selectors import delegate_allowed
+
+    rsvp = Rsvp.objects.select_related("meeting", "invitee").get(pk=rsvp.pk)
+    require(may_answer(rsvp, actor), _("Only the invitee (or their delegate) may answer this notice."))
+    reason = (reason or "").strip()
+    if response not in (Rsvp.Response.ATTEND, Rsvp.Response.DELEGATE, Rsvp.Response.ABSENT):
+        raise DomainError(_("Choose an answer."), code="response_required", field="response")
+    if len(reason) > MAX_REASON:
+        raise DomainError(_("The reason is too long."), code="too_long", field="reason")
+    if response == Rsvp.Response.DELEGATE:
+        if delegate is None:
+            raise DomainError(
+                _("Name the person who attends for you."), code="delegate_required", field="delegate"
+            )
+        if delegate.pk == rsvp.invitee_id:
+            raise DomainError(_("The delegate must be someone else."), code="delegate_self", field="delegate")
+        if not delegate_allowed(rsvp, delegate):
+            raise DomainError(
+                _("A department head sends a deputy, the liaison or someone of the department (%(clause)s)."),
+                code="delegate_not_allowed",
+                field="delegate",
+                params={"clause": _absence_clause(rsvp.meeting)},
+            )
+    else:
+        delegate = None
+    if response == Rsvp.Response.ABSENT and not reason:
+        raise DomainError(_("Say why you cannot attend."), code="reason_required", field="reason")
+    with transaction.atomic():
+        meeting = Meeting.objects.select_for_update().get(pk=rsvp.meeting_id)
+        if meeting.status != Meeting.Status.PUBLISHED:
+            raise DomainError(_("This meeting is not open for replies."), code="not_published")
+        if now >= meeting.starts_at:
+            raise DomainError(_("The meeting has started; replies are closed."), code="meeting_started")
+        rsvp = Rsvp.objects.select_for_update().get(pk=rsvp.pk)
+        previous = rsvp.response
+        closed = obligation_close(
+            kind=ObligationKind.RSVP, subject=meeting, now=now, actor=actor, responsible=rsvp.invitee
+        )
+        renotice = (
+            closed is None
+            and previous != Rsvp.Response.PENDING
+            and response != previous
+            and response in (Rsvp.Response.ABSENT, Rsvp.Response.DELEGATE)
+        )
+        if renotice:
+            # A late switch to absence is a new notice of absence: one more entry in the ledger.
+            rule, due = rsvp_due(meeting, now=rsvp.notified_at or meeting.published_at or now)
+            _open_rsvp_duty(meeting, rsvp, rule=rule, due=due, now=now)
+            closed = obligation_close(
+                kind=ObligationKind.RSVP, subject=meeting, now=now, actor=actor, responsible=rsvp.invitee
+            )
+        if closed is not None:
+            rsvp.answered_late = False
+        rsvp.response = response
+        rsvp.delegate = delegate
+        rsvp.reason = reason if response != Rsvp.Response.ATTEND else ""
+        rsvp.answered_at = now
+        rsvp.save(update_fields=["response", "delegate", "reason", "answered_at", "answered_late"])
+        record_event(
+            name="rsvp.answered",
+            actor=actor,
+            subject=meeting,
+            now=now,
+            invitee=rsvp.invitee_id,
+            response=response,
+            delegate=delegate.pk if delegate else None,
+            late=rsvp.answered_late,
+            on_behalf=actor.pk != rsvp.invitee_id,
+        )
+    return rsvp
+
+
+def _absence_clause(meeting: Meeting) -> str:
+    rule = meeting.policy_version.rules.get("absence_notice_lead") or meeting.policy_version.rules.get(
+        "notice_lead"
+    )
+    return rule.clause if rule else ""
+
+
+def coordinator_of_record() -> Person | None:
+    """The person holding the coordinator role (the notices' organiser)."""
+    return next(iter(holders(Role.COORDINATOR)), None)

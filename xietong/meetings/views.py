@@ -1,1 +1,296 @@
-"""Views of the $a app."""
+"""Meeting pages: the list, one meeting, its notice (with the reply form) and its .ics."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from xietong.core.errors import DomainError
+from xietong.org.permissions import require, roles_of
+from xietong.policy.calendar import as_shanghai
+
+from . import selectors, services
+from .forms import CancelForm, EmergencyMeetingForm, RescheduleForm, RsvpForm
+from .ics import ics_filename, meeting_ics
+from .models import Meeting, MeetingSeries, Rsvp
+
+
+def _is_coordinator(request, now) -> bool:
+    return roles_of(request.user, on=as_shanghai(now).date()).is_coordinator
+
+
+def _visible_meeting(request, pk: int, now) -> Meeting:
+    """The meeting with its page data, or 404 for someone who may not see it."""
+    if not selectors.meetings_visible_to(request.user, on=as_shanghai(now).date()).filter(pk=pk).exists():
+        raise Http404
+    return selectors.meeting_for_detail(pk)
+
+
+# ---- list ---------------------------------------------------------------------------------
+
+
+def _list_context(request, now, *, emergency_form=None) -> dict:
+    coordinator = _is_coordinator(request, now)
+    upcoming = selectors.meetings_upcoming(request.user, now=now, after=request.GET.get("after"))
+    recent = selectors.meetings_recent(request.user, now=now, before=request.GET.get("before"))
+    return {
+        "now": now,
+        "upcoming": upcoming,
+        "recent": recent,
+        "is_coordinator": coordinator,
+        "series_list": selectors.active_series() if coordinator else [],
+        "emergency_form": emergency_form or (EmergencyMeetingForm() if coordinator else None),
+    }
+
+
+@login_required
+@require_GET
+def meeting_list(request):
+    now = timezone.now()
+    return render(request, "meetings/list.html", _list_context(request, now))
+
+
+@login_required
+@require_POST
+def schedule_next(request, series_pk: int):
+    now = timezone.now()
+    series = get_object_or_404(MeetingSeries, pk=series_pk)
+    meeting = services.meeting_schedule_next(series=series, actor=request.user, now=now)
+    messages.success(request, _("Meeting scheduled: %(title)s") % {"title": meeting.title})
+    return redirect("meetings:detail", meeting.pk)
+
+
+@login_required
+@require_POST
+def emergency_create(request):
+    now = timezone.now()
+    services.require_coordinator(request.user, now=now)
+    form = EmergencyMeetingForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            meeting = services.meeting_create_emergency(
+                series=data["series"],
+                title=data["title"],
+                starts_at=data["starts_at"],
+                duration_minutes=data["duration_minutes"],
+                location=data["location"],
+                reason=data["reason"],
+                actor=request.user,
+                now=now,
+            )
+        except DomainError as err:
+            form.add_error(err.field, str(err))
+        else:
+            messages.success(request, _("Emergency meeting scheduled."))
+            return redirect("meetings:detail", meeting.pk)
+    return render(request, "meetings/list.html", _list_context(request, now, emergency_form=form), status=400)
+
+
+# ---- one meeting --------------------------------------------------------------------------
+
+
+def _detail_context(request, meeting: Meeting, now, *, reschedule_form=None, cancel_form=None) -> dict:
+    coordinator = _is_coordinator(request, now)
+    agenda = selectors.agenda_of(meeting)
+    items = sorted(agenda.items.all(), key=lambda i: (i.position, i.pk)) if agenda else []
+    duties = selectors.meeting_obligations(meeting)
+    rsvp_duties = {o.responsible_id: o for o in duties if o.kind == "rsvp"}
+    changeable = (
+        coordinator
+        and meeting.status in (Meeting.Status.PLANNED, Meeting.Status.PUBLISHED)
+        and (now < meeting.starts_at)
+    )
+    return {
+        "now": now,
+        "meeting": meeting,
+        "agenda": agenda,
+        "items": items,
+        "total": sum(i.budget_minutes for i in items),
+        "cap_clause": _cap_clause(meeting),
+        "rsvps": list(meeting.rsvps.all()),
+        "rsvp_duties": rsvp_duties,
+        "counts": selectors.rsvp_counts(meeting),
+        "duties": duties,
+        "notice": selectors.latest_notice(meeting),
+        "is_coordinator": coordinator,
+        "changeable": changeable,
+        "reschedule_form": reschedule_form
+        or (
+            RescheduleForm(
+                initial={
+                    "starts_at": as_shanghai(meeting.starts_at).replace(tzinfo=None),
+                    "location": meeting.location,
+                }
+            )
+            if changeable
+            else None
+        ),
+        "cancel_form": cancel_form or (CancelForm() if changeable else None),
+        "answerable": selectors.rsvps_answerable_by(meeting, request.user),
+    }
+
+
+def _cap_clause(meeting: Meeting) -> str:
+    rule = meeting.policy_version.rules.get("meeting_duration_cap")
+    return rule.clause if rule else ""
+
+
+@login_required
+@require_GET
+def meeting_detail(request, pk: int):
+    now = timezone.now()
+    meeting = _visible_meeting(request, pk, now)
+    return render(request, "meetings/detail.html", _detail_context(request, meeting, now))
+
+
+@login_required
+@require_POST
+def meeting_reschedule(request, pk: int):
+    now = timezone.now()
+    services.require_coordinator(request.user, now=now)
+    meeting = get_object_or_404(Meeting, pk=pk)
+    form = RescheduleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.meeting_reschedule(
+                meeting=meeting,
+                starts_at=form.cleaned_data["starts_at"],
+                location=form.cleaned_data["location"],
+                actor=request.user,
+                now=now,
+            )
+        except DomainError as err:
+            form.add_error(err.field, str(err))
+        else:
+            messages.success(request, _("The meeting was changed and a new notice issued."))
+            return redirect("meetings:detail", pk)
+    meeting = selectors.meeting_for_detail(pk)
+    return render(
+        request,
+        "meetings/detail.html",
+        _detail_context(request, meeting, now, reschedule_form=form),
+        status=400,
+    )
+
+
+@login_required
+@require_POST
+def meeting_cancel(request, pk: int):
+    now = timezone.now()
+    services.require_coordinator(request.user, now=now)
+    meeting = get_object_or_404(Meeting, pk=pk)
+    form = CancelForm(request.POST)
+    if form.is_valid():
+        try:
+            services.meeting_cancel(
+                meeting=meeting, reason=form.cleaned_data["reason"], actor=request.user, now=now
+            )
+        except DomainError as err:
+            form.add_error(err.field, str(err))
+        else:
+            messages.success(request, _("The meeting was cancelled."))
+            return redirect("meetings:detail", pk)
+    meeting = selectors.meeting_for_detail(pk)
+    return render(
+        request, "meetings/detail.html", _detail_context(request, meeting, now, cancel_form=form), status=400
+    )
+
+
+@login_required
+@require_GET
+def meeting_ics_download(request, pk: int):
+    now = timezone.now()
+    meeting = _visible_meeting(request, pk, now)
+    data = meeting_ics(meeting, for_person=request.user)
+    method = "CANCEL" if meeting.status == Meeting.Status.CANCELLED else "REQUEST"
+    response = HttpResponse(data, content_type=f"text/calendar; charset=utf-8; method={method}")
+    response["Content-Disposition"] = f'attachment; filename="{ics_filename(meeting)}"'
+    return response
+
+
+# ---- the notice and replies ---------------------------------------------------------------
+
+
+def _notice_context(request, meeting: Meeting, now, *, bound: dict | None = None) -> dict:
+    agenda = selectors.agenda_of(meeting)
+    items = sorted(agenda.items.all(), key=lambda i: (i.position, i.pk)) if agenda else []
+    duties = selectors.rsvp_obligations(meeting)
+    open_for_replies = meeting.status == Meeting.Status.PUBLISHED and now < meeting.starts_at
+    entries = []
+    for rsvp in selectors.rsvps_answerable_by(meeting, request.user):
+        form = (bound or {}).get(rsvp.pk)
+        if form is None and open_for_replies:
+            form = RsvpForm(
+                prefix=f"r{rsvp.pk}",
+                candidates=selectors.delegate_candidates(rsvp),
+                initial={
+                    "response": rsvp.response if rsvp.response != Rsvp.Response.PENDING else None,
+                    "delegate": rsvp.delegate_id,
+                    "reason": rsvp.reason,
+                },
+            )
+        entries.append({"rsvp": rsvp, "form": form, "duty": duties.get(rsvp.invitee_id)})
+    return {
+        "now": now,
+        "meeting": meeting,
+        "notice": selectors.latest_notice(meeting),
+        "items": items,
+        "entries": entries,
+        "open_for_replies": open_for_replies,
+    }
+
+
+@login_required
+@require_GET
+def meeting_notice(request, pk: int):
+    now = timezone.now()
+    meeting = _visible_meeting(request, pk, now)
+    if meeting.status == Meeting.Status.PLANNED:
+        raise Http404
+    if request.user.pk in {r.invitee_id for r in meeting.rsvps.all()}:
+        Rsvp.objects.filter(meeting=meeting, invitee=request.user, read_at__isnull=True).update(read_at=now)
+    return render(request, "meetings/notice.html", _notice_context(request, meeting, now))
+
+
+@login_required
+@require_POST
+def rsvp_answer(request, pk: int):
+    now = timezone.now()
+    rsvp = get_object_or_404(Rsvp.objects.select_related("meeting", "invitee"), pk=pk)
+    require(services.may_answer(rsvp, request.user))
+    form = RsvpForm(request.POST, prefix=f"r{rsvp.pk}", candidates=selectors.delegate_candidates(rsvp))
+    # The candidate list is only the picker; the service decides who may attend for whom.
+    form.fields["delegate"].queryset = form.fields["delegate"].queryset.model.objects.filter(is_active=True)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            answered = services.rsvp_answer(
+                rsvp=rsvp,
+                response=data["response"],
+                delegate=data.get("delegate"),
+                reason=data.get("reason", ""),
+                actor=request.user,
+                now=now,
+            )
+        except DomainError as err:
+            form.add_error(err.field, str(err))
+        else:
+            if answered.answered_late:
+                messages.warning(request, _("Your answer was recorded, after the deadline."))
+            else:
+                messages.success(request, _("Your answer was recorded."))
+            return redirect("meetings:notice", rsvp.meeting_id)
+    meeting = selectors.meeting_for_detail(rsvp.meeting_id)
+    form.fields["delegate"].queryset = selectors.delegate_candidates(rsvp)
+    return render(
+        request,
+        "meetings/notice.html",
+        _notice_context(request, meeting, now, bound={rsvp.pk: form}),
+        status=400,
+    )

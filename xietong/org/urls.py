@@ -1,6 +1,15 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-from . import views  # noqa: F401
+from . import views
 
 app_name = "org"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.departments, name="departments"),
+    path("people/", views.people, name="people"),
+    path("people/<int:pk>/", views.person, name="person"),
+    path("delegations/", views.delegations, name="delegations"),
+    path("delegations/new/", views.delegation_create, name="delegation_create"),
+    path("delegations/<int:pk>/revoke/", views.delegation_revoke, name="delegation_revoke"),
+    path("import/", views.roster_import, name="import"),
+    path("import/template.csv", views.roster_template, name="import_template"),
+]

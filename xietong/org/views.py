@@ -1,1 +1,167 @@
-"""Views of the $a app."""
+"""Organisation pages: department tree, people directory, person, delegations, roster import."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from xietong.core.errors import DomainError
+
+from . import selectors, services
+from .forms import DelegationForm, RosterImportForm
+from .models import Delegation, Person
+from .permissions import require
+
+
+@login_required
+@require_GET
+def departments(request):
+    return render(
+        request,
+        "org/departments.html",
+        {"nodes": selectors.department_tree(), "can_manage": services.can_manage_org(request.user)},
+    )
+
+
+@login_required
+@require_GET
+def people(request):
+    department_id = request.GET.get("department") or None
+    try:
+        department_id = int(department_id) if department_id else None
+    except ValueError:
+        department_id = None
+    rows, next_cursor = selectors.people_page(department_id=department_id, after=request.GET.get("after"))
+    return render(
+        request,
+        "org/people.html",
+        {
+            "people": rows,
+            "next_cursor": next_cursor,
+            "department_id": department_id,
+            "departments": list(selectors.departments_for_filter()),
+            "is_first_page": not request.GET.get("after"),
+            "can_manage": services.can_manage_org(request.user),
+        },
+    )
+
+
+@login_required
+@require_GET
+def person(request, pk: int):
+    today = timezone.localdate()
+    try:
+        target = selectors.person_detail(pk, today=today)
+    except Person.DoesNotExist:
+        raise Http404 from None
+    return render(
+        request,
+        "org/person.html",
+        {"person": target, "can_manage": services.can_manage_org(request.user)},
+    )
+
+
+def _delegation_form(request, data=None) -> DelegationForm | None:
+    """The form this user may fill, or None when they may not delegate at all."""
+    allowed = services.delegates_allowed_for(request.user)
+    if allowed is None:
+        return DelegationForm(data, with_principal=True)
+    if not allowed and not services.headed_departments(request.user):
+        return None
+    return DelegationForm(data, delegates=allowed, with_principal=False)
+
+
+def _render_delegations(request, form, *, status: int = 200):
+    today = timezone.localdate()
+    return render(
+        request,
+        "org/delegations.html",
+        {
+            "delegations": list(selectors.current_delegations(today=today)),
+            "form": form,
+            "can_manage": services.can_manage_org(request.user),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def delegations(request):
+    return _render_delegations(request, _delegation_form(request))
+
+
+@login_required
+@require_POST
+def delegation_create(request):
+    form = _delegation_form(request, request.POST)
+    require(form is not None, _("Only a department head or the coordinator may delegate."))
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.delegation_create(
+                principal=data.get("principal") or request.user,
+                delegate=data["delegate"],
+                starts_on=data["starts_on"],
+                ends_on=data["ends_on"],
+                reason=data["reason"],
+                actor=request.user,
+                now=timezone.now(),
+            )
+        except DomainError as err:
+            form.add_error(err.field if err.field in form.fields else None, str(err))
+        else:
+            messages.success(request, _("Delegation recorded."))
+            return HttpResponseRedirect(reverse("org:delegations"))
+    return _render_delegations(request, form)
+
+
+@login_required
+@require_POST
+def delegation_revoke(request, pk: int):
+    delegation = get_object_or_404(Delegation, pk=pk)
+    services.delegation_revoke(delegation=delegation, actor=request.user, now=timezone.now())
+    messages.success(request, _("Delegation revoked."))
+    return HttpResponseRedirect(reverse("org:delegations"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def roster_import(request):
+    """GET: the upload form. POST: check (mode=check) or import (mode=import) and show the report."""
+    require(services.can_manage_org(request.user), _("Only the coordinator may import the roster."))
+    report = None
+    if request.method == "POST":
+        form = RosterImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            report = services.roster_import(
+                file_bytes=upload.read(),
+                filename=upload.name,
+                actor=request.user,
+                now=timezone.now(),
+                dry_run=request.POST.get("mode") != "import",
+            )
+    else:
+        form = RosterImportForm()
+    return render(request, "org/import.html", {"form": form, "report": report, "can_manage": True})
+
+
+@login_required
+@require_GET
+def roster_template(request):
+    """A CSV with the headers and one example row (UTF-8 with BOM so Excel opens it right)."""
+    require(services.can_manage_org(request.user), _("Only the coordinator may import the roster."))
+    lines = [
+        "部门,上级部门,姓名,职务,手机,邮箱,角色,账号,企业微信,钉钉,飞书",
+        "技术部,,张三,技术部经理,13800000000,zhangsan@example.cn,科室负责人、领导小组成员,,,,",
+    ]
+    response = HttpResponse("\ufeff" + "\r\n".join(lines) + "\r\n", content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="roster-template.csv"'
+    return response

@@ -1,6 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-from . import views  # noqa: F401
+from . import views
 
 app_name = "policy"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.policy_detail, name="detail"),
+    path("calendar/", views.business_calendar_view, name="calendar"),
+    path("calendar/override/", views.calendar_override, name="calendar_override"),
+    path("<slug:key>/v<int:number>/", views.policy_version, name="version"),
+    path("<slug:key>/edit/", views.policy_edit, name="edit"),
+]

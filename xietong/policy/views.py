@@ -1,1 +1,271 @@
-"""Views of the $a app."""
+"""Policy pages: the regulation as configured, its versions, editing it, the business calendar."""
+
+from __future__ import annotations
+
+import calendar as pycalendar
+from dataclasses import dataclass
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Max
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from xietong.core.errors import DomainError
+from xietong.org.permissions import require
+from xietong.org.services import can_manage_org, org_calendar_override_set
+
+from .calendar import DayInfo
+from .forms import CalendarOverrideForm, PolicyEditForm
+from .models import Policy, PolicyVersion
+from .rules import RULE_LABELS, PolicyFileError, dump_policy
+from .selectors import business_calendar
+from .services import policy_version_create
+
+# chinese_calendar names holidays in English; these msgids give them their Chinese names.
+HOLIDAY_NAMES = {
+    "New Year's Day": gettext_lazy("New Year's Day"),
+    "Spring Festival": gettext_lazy("Spring Festival"),
+    "Tomb-sweeping Day": gettext_lazy("Tomb-sweeping Day"),
+    "Labour Day": gettext_lazy("Labour Day"),
+    "Dragon Boat Festival": gettext_lazy("Dragon Boat Festival"),
+    "National Day": gettext_lazy("National Day"),
+    "Mid-autumn Festival": gettext_lazy("Mid-autumn Festival"),
+    "Anti-Fascist 70th Day": gettext_lazy("Anti-Fascist 70th Day"),
+}
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+
+@dataclass(frozen=True)
+class RuleRow:
+    key: str
+    label: str
+    value: str | None  # None: the regulation does not set this rule
+    clause: str
+    note: str
+
+
+def _rule_rows(version: PolicyVersion) -> tuple[list[RuleRow], list[tuple[str, str]]]:
+    """The version's rules in the house order (unset optional rules included), or its problems."""
+    try:
+        rules = version.rules
+    except PolicyFileError as err:
+        return [], [(_where_label(where), message) for where, message in err.problems]
+    rows = []
+    for key in RULE_LABELS:
+        rule = rules.get(key)
+        if rule is None:
+            rows.append(RuleRow(key, str(RULE_LABELS[key]), None, "", ""))
+        else:
+            rows.append(RuleRow(key, rule.label, rule.describe(), rule.clause, rule.note))
+    return rows, []
+
+
+def _where_label(where: str) -> str:
+    if where in RULE_LABELS:
+        return f"{RULE_LABELS[where]} ({where})"
+    if where == "policy":
+        return _("Policy header")
+    if where == "file":
+        return _("File")
+    return where
+
+
+@login_required
+@require_GET
+def policy_detail(request):
+    """/policy/: the one policy directly; with several, a list (and ?key= for one of them)."""
+    policies = list(Policy.objects.annotate(latest=Max("versions__number")).order_by("name", "id"))
+    key = request.GET.get("key")
+    if key:
+        policy = next((p for p in policies if p.key == key), None)
+        if policy is None:
+            raise Http404
+    elif len(policies) == 1:
+        policy = policies[0]
+    else:
+        return render(request, "policy/list.html", {"policies": policies})
+    versions = list(policy.versions.select_related("created_by").order_by("-number"))
+    if not versions:
+        raise Http404
+    current = versions[0]
+    rows, problems = _rule_rows(current)
+    return render(
+        request,
+        "policy/detail.html",
+        {
+            "policy": policy,
+            "version": current,
+            "versions": versions,
+            "rows": rows,
+            "problems": problems,
+            "several": len(policies) > 1,
+            "can_edit": can_manage_org(request.user),
+        },
+    )
+
+
+@login_required
+@require_GET
+def policy_version(request, key: str, number: int):
+    version = get_object_or_404(
+        PolicyVersion.objects.select_related("policy", "created_by"), policy__key=key, number=number
+    )
+    latest = version.policy.versions.aggregate(latest=Max("number"))["latest"]
+    rows, problems = _rule_rows(version)
+    return render(
+        request,
+        "policy/version.html",
+        {"policy": version.policy, "version": version, "latest": latest, "rows": rows, "problems": problems},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def policy_edit(request, key: str):
+    """The coordinator records a new version: edited TOML (or an uploaded file) plus a reason."""
+    policy = get_object_or_404(Policy, key=key)
+    require(can_manage_org(request.user), _("Only the coordinator may change the regulation."))
+    current = policy.versions.order_by("-number").first()
+    if current is None:
+        raise Http404
+    problems: list[tuple[str, str]] = []
+    if request.method == "POST":
+        form = PolicyEditForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                version = policy_version_create(
+                    policy=policy,
+                    actor=request.user,
+                    now=timezone.now(),
+                    reason=form.cleaned_data["reason"],
+                    text=form.cleaned_data["text"],
+                )
+            except PolicyFileError as err:
+                problems = [(_where_label(where), message) for where, message in err.problems]
+            except DomainError as err:
+                form.add_error(err.field if err.field in form.fields else None, str(err))
+            else:
+                messages.success(request, _("Version %(number)s saved.") % {"number": version.number})
+                return HttpResponseRedirect(reverse("policy:detail") + "?" + urlencode({"key": policy.key}))
+    else:
+        try:
+            text = dump_policy(current.rules)
+        except PolicyFileError:
+            text = ""
+        form = PolicyEditForm(initial={"text": text})
+    return render(
+        request,
+        "policy/edit.html",
+        {"policy": policy, "version": current, "form": form, "problems": problems},
+    )
+
+
+# ---- the business calendar -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DayCell:
+    day: date
+    info: DayInfo
+    in_month: bool
+    override: str | None  # "closed" | "working" | None
+    holiday: str  # translated holiday name, or ""
+    is_today: bool
+
+
+def _int_param(request, name: str, default: int, lo: int, hi: int) -> int:
+    try:
+        value = int(request.GET.get(name, default))
+    except (TypeError, ValueError):
+        return default
+    return min(max(value, lo), hi)
+
+
+def _calendar_context(request, *, year: int, month: int, form: CalendarOverrideForm | None) -> dict:
+    cal = business_calendar()
+    today = timezone.localdate()
+    weeks = []
+    for week in pycalendar.Calendar(firstweekday=0).monthdatescalendar(year, month):
+        row = []
+        for d in week:
+            info = cal.day(d)
+            override = "closed" if d in cal.extra_closed else "working" if d in cal.extra_working else None
+            name = str(HOLIDAY_NAMES.get(info.holiday_name, info.holiday_name or ""))
+            row.append(DayCell(d, info, d.month == month, override, name, d == today))
+        weeks.append(row)
+    first = date(year, month, 1)
+    prev_month = (year, month - 1) if month > 1 else (year - 1, 12)
+    next_month = (year, month + 1) if month < 12 else (year + 1, 1)
+    overrides = sorted(
+        [(d, "closed") for d in cal.extra_closed if d.year == year]
+        + [(d, "working") for d in cal.extra_working if d.year == year]
+    )
+    can_edit = can_manage_org(request.user)
+    if form is None and can_edit:
+        form = CalendarOverrideForm(initial={"day": first})
+    return {
+        "year": year,
+        "month": month,
+        "weeks": weeks,
+        "weekday_names": [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")],
+        "published": cal.is_published(year),
+        "special_days": [
+            c
+            for week in weeks
+            for c in week
+            if c.in_month and (c.holiday or c.override or c.info.kind == "adjusted_workday")
+        ],
+        "overrides": overrides,
+        "prev": prev_month if prev_month[0] >= MIN_YEAR else None,
+        "next": next_month if next_month[0] <= MAX_YEAR else None,
+        "today": today,
+        "can_edit": can_edit,
+        "form": form if can_edit else None,
+    }
+
+
+@login_required
+@require_GET
+def business_calendar_view(request):
+    today = timezone.localdate()
+    year = _int_param(request, "year", today.year, MIN_YEAR, MAX_YEAR)
+    month = _int_param(request, "month", today.month if year == today.year else 1, 1, 12)
+    return render(
+        request, "policy/calendar.html", _calendar_context(request, year=year, month=month, form=None)
+    )
+
+
+@login_required
+@require_POST
+def calendar_override(request):
+    """The coordinator marks a day closed or working for the organisation (or clears it)."""
+    require(can_manage_org(request.user), _("Only the coordinator may change the organisation's calendar."))
+    form = CalendarOverrideForm(request.POST)
+    if form.is_valid():
+        day = form.cleaned_data["day"]
+        try:
+            org_calendar_override_set(
+                day=day, kind=form.cleaned_data["kind"], actor=request.user, now=timezone.now()
+            )
+        except DomainError as err:
+            form.add_error(err.field if err.field in form.fields else None, str(err))
+        else:
+            messages.success(request, _("Calendar updated."))
+            query = urlencode({"year": day.year, "month": day.month})
+            return HttpResponseRedirect(reverse("policy:calendar") + "?" + query)
+        year, month = day.year, day.month
+    else:
+        today = timezone.localdate()
+        year, month = today.year, today.month
+    year = min(max(year, MIN_YEAR), MAX_YEAR)
+    return render(
+        request, "policy/calendar.html", _calendar_context(request, year=year, month=month, form=form)
+    )

@@ -42,7 +42,10 @@ class Topic(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="topics", verbose_name=_("liaison")
     )
     series = models.ForeignKey(
-        "meetings.MeetingSeries", on_delete=models.PROTECT, related_name="topics", verbose_name=_("meeting series")
+        "meetings.MeetingSeries",
+        on_delete=models.PROTECT,
+        related_name="topics",
+        verbose_name=_("meeting series"),
     )
     meeting = models.ForeignKey(
         "meetings.Meeting",
@@ -71,7 +74,9 @@ class Topic(models.Model):
     w_how = models.TextField(_("How"), max_length=1000, blank=True)
 
     category = models.CharField(_("category"), max_length=12, choices=Category.choices, blank=True)
-    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, null=True, blank=True)
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), choices=Priority.choices, null=True, blank=True
+    )
     budget_minutes = models.PositiveSmallIntegerField(_("time budget (minutes)"), null=True, blank=True)
     head_comment = models.CharField(_("head's comment"), max_length=500, blank=True)
     coordinator_reason = models.CharField(_("coordinator's reason"), max_length=500, blank=True)
@@ -95,3 +100,8 @@ class Topic(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("topics:detail", args=[self.pk])

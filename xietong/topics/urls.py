@@ -1,6 +1,20 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-from . import views  # noqa: F401
+from . import views
 
 app_name = "topics"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.topic_list, name="list"),
+    path("new/", views.topic_create, name="create"),
+    path("similar/", views.topic_similar, name="similar"),
+    path("<int:pk>/", views.topic_detail, name="detail"),
+    path("<int:pk>/edit/", views.topic_edit, name="edit"),
+    path("<int:pk>/send-review/", views.topic_send_review, name="send_review"),
+    path("<int:pk>/approve/", views.topic_approve, name="approve"),
+    path("<int:pk>/return/", views.topic_return, name="return"),
+    path("<int:pk>/submit/", views.topic_submit, name="submit"),
+    path("<int:pk>/triage/", views.topic_triage, name="triage"),
+    path("<int:pk>/coordinator-return/", views.topic_coordinator_return, name="coordinator_return"),
+    path("<int:pk>/reject/", views.topic_reject, name="reject"),
+    path("<int:pk>/withdraw/", views.topic_withdraw, name="withdraw"),
+]

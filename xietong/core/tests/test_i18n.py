@@ -34,14 +34,20 @@ def test_po_round_trip_keeps_translations_and_escapes(tmp_path: Path):
         ("verb", "Return"): i18n.Message("Return", context="verb", locations=["a.py:2"]),
         (None, "%(n)s day"): i18n.Message("%(n)s day", plural="%(n)s days", locations=["a.py:3"]),
     }
-    new, dropped, untranslated = i18n.write_po(po, messages, lang="zh_Hans", plural_forms="nplurals=1; plural=0;")
+    new, dropped, untranslated = i18n.write_po(
+        po, messages, lang="zh_Hans", plural_forms="nplurals=1; plural=0;"
+    )
     assert (new, dropped, len(untranslated)) == (3, 0, 3)
     text = po.read_text(encoding="utf-8")
-    text = text.replace('msgctxt "verb"\nmsgid "Return"\nmsgstr ""', 'msgctxt "verb"\nmsgid "Return"\nmsgstr "退回"')
+    text = text.replace(
+        'msgctxt "verb"\nmsgid "Return"\nmsgstr ""', 'msgctxt "verb"\nmsgid "Return"\nmsgstr "退回"'
+    )
     text = text.replace('msgstr[0] ""', 'msgstr[0] "%(n)s 天"')
     po.write_text(text, encoding="utf-8")
     messages.pop((None, 'Say "hi"\nnow'))
-    new, dropped, untranslated = i18n.write_po(po, messages, lang="zh_Hans", plural_forms="nplurals=1; plural=0;")
+    new, dropped, untranslated = i18n.write_po(
+        po, messages, lang="zh_Hans", plural_forms="nplurals=1; plural=0;"
+    )
     assert (new, dropped, untranslated) == (0, 1, [])
     _, entries = i18n.read_po(po)
     by_key = {e.key: e for e in entries}
@@ -52,7 +58,11 @@ def test_po_round_trip_keeps_translations_and_escapes(tmp_path: Path):
 def test_multiline_strings_survive(tmp_path: Path):
     po = tmp_path / "django.po"
     text = 'line one\nline "two"\n'
-    i18n.write_po(po, {(None, text): i18n.Message(text, locations=["x:1"])}, lang="zh_Hans",
-                  plural_forms="nplurals=1; plural=0;")
+    i18n.write_po(
+        po,
+        {(None, text): i18n.Message(text, locations=["x:1"])},
+        lang="zh_Hans",
+        plural_forms="nplurals=1; plural=0;",
+    )
     _, entries = i18n.read_po(po)
     assert [e.msgid for e in entries] == [text]

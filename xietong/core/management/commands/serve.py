@@ -1,0 +1,203 @@
+"""``xietong serve``: the page server (gunicorn, WSGI) and the task worker (Huey), together.
+
+Pages are served by gunicorn's sync workers: Django under ASGI measured 6–7× slower per
+request on the target machines (shared/reference/performance.md). The Huey consumer runs
+the periodic jobs (the obligation tick) and queued tasks.
+
+Both run as child processes in their own process group, so a Ctrl-C in the terminal
+reaches only this process, which then stops them in order: gunicorn gracefully (SIGTERM:
+finish the requests in flight), the worker gracefully (SIGINT: finish the running task).
+If either child dies, the other is stopped too and the command exits non-zero. Children
+also get SIGTERM if this process is killed outright (Linux parent-death signal), so no
+orphan keeps the port.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from xietong.settings import env_int
+
+PR_SET_PDEATHSIG = 1
+STOP_TIMEOUT = 15.0
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
+def default_workers() -> int:
+    """2–4 sync workers: one per core, at least two so a slow request doesn't block the site."""
+    return max(2, min(4, os.cpu_count() or 2))
+
+
+def display_url(bind: str) -> str:
+    if bind.startswith(("unix:", "fd://")):
+        return bind
+    host, _, port = bind.rpartition(":")
+    host = host.strip("[]")
+    if host in {"", "0.0.0.0", "::"}:  # noqa: S104 - only for the printed URL
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}/"
+
+
+def _host_port(bind: str) -> tuple[str, int] | None:
+    if bind.startswith(("unix:", "fd://")):
+        return None
+    host, _, port = bind.rpartition(":")
+    return host.strip("[]") or "0.0.0.0", int(port)  # noqa: S104 - gunicorn's own default
+
+
+def _check_free(bind: str) -> None:
+    """Refuse early, and clearly, when something already listens on the address."""
+    address = _host_port(bind)
+    if address is None:
+        return
+    family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise CommandError(
+                f"cannot listen on {bind}: {exc.strerror} (set XIETONG_BIND to another address)"
+            ) from exc
+
+
+def _wait_listening(bind: str, proc: subprocess.Popen, timeout: float) -> bool:
+    if bind.startswith(("unix:", "fd://")):
+        return proc.poll() is None
+    host, _, port = bind.rpartition(":")
+    host = host.strip("[]")
+    if host in {"", "0.0.0.0"}:  # noqa: S104
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            with socket.create_connection((host, int(port)), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+class Command(BaseCommand):
+    help = "Serve Xietong: gunicorn (WSGI) on XIETONG_BIND plus the Huey task worker."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--bind", default=os.environ.get("XIETONG_BIND", "127.0.0.1:8000"))
+        parser.add_argument("--workers", type=int, default=None, help="gunicorn sync workers (default 2–4)")
+        parser.add_argument("--no-worker", action="store_true", help="Do not start the Huey worker.")
+
+    def handle(self, *args, bind: str, workers: int | None, no_worker: bool, **options):
+        workers = workers or env_int("XIETONG_WORKERS", default_workers())
+        if workers < 1:
+            raise CommandError("XIETONG_WORKERS must be at least 1")
+        _check_free(bind)
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "xietong.settings"),
+        }
+        gunicorn_cmd = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "xietong.wsgi:application",
+            "--bind",
+            bind,
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "sync",
+            "--timeout",
+            str(env_int("XIETONG_REQUEST_TIMEOUT", 60)),
+            "--graceful-timeout",
+            "10",
+            "--log-level",
+            os.environ.get("XIETONG_SERVER_LOG_LEVEL", "warning"),
+        ]
+        worker_cmd = [
+            sys.executable,
+            "-m",
+            "xietong",
+            "run_huey",
+            "--workers",
+            "1",
+            "--worker-type",
+            "thread",
+        ]
+        if os.environ.get("XIETONG_SERVER_LOG_LEVEL", "warning").lower() not in {"info", "debug"}:
+            worker_cmd.append("--quiet")  # otherwise it logs every run of the minute tick
+
+        def spawn(cmd: list[str]) -> subprocess.Popen:
+            # process_group=0: the terminal's Ctrl-C goes to us only; we decide the order.
+            return subprocess.Popen(cmd, env=env, process_group=0, preexec_fn=_die_with_parent)  # noqa: S603
+
+        stopping = False
+
+        def on_signal(signum, frame):
+            nonlocal stopping
+            stopping = True
+
+        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+        children: dict[str, subprocess.Popen] = {}
+        failed = None
+        try:
+            children["web"] = spawn(gunicorn_cmd)
+            if not no_worker:
+                children["worker"] = spawn(worker_cmd)
+            if _wait_listening(bind, children["web"], timeout=30):
+                self.stdout.write(
+                    f"Xietong is running at {display_url(bind)} "
+                    f"({workers} web workers{'' if no_worker else ' + task worker'}). Press Ctrl-C to stop."
+                )
+                self.stdout.flush()
+            elif not stopping:
+                failed = "web"
+            while not stopping and failed is None:
+                for name, proc in children.items():
+                    if proc.poll() is not None:
+                        failed = name
+                        break
+                else:
+                    time.sleep(0.2)
+        finally:
+            self._stop(children)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        if failed is not None:
+            code = children[failed].returncode
+            raise CommandError(f"the {failed} process stopped unexpectedly (exit status {code})")
+        self.stdout.write("Xietong stopped.")
+
+    def _stop(self, children: dict[str, subprocess.Popen]) -> None:
+        # gunicorn: SIGTERM is its graceful stop; huey: SIGINT is its graceful stop.
+        graceful = {"web": signal.SIGTERM, "worker": signal.SIGINT}
+        for name, proc in children.items():
+            if proc.poll() is None:
+                proc.send_signal(graceful[name])
+        deadline = time.monotonic() + STOP_TIMEOUT
+        for proc in children.values():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

@@ -1,0 +1,289 @@
+"""The management commands: compile_translations, demo, serve."""
+
+from __future__ import annotations
+
+import gettext
+import io
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+
+from xietong.core.events import Event
+from xietong.core.management.commands import demo
+from xietong.core.management.commands.compile_translations import PoSyntaxError, build_mo, parse_po
+from xietong.meetings.models import Meeting, MeetingSeries
+from xietong.org.models import Delegation, Department, LeadershipRank, Person, Role, RoleAssignment
+from xietong.policy.models import Policy
+
+REPO = Path(__file__).resolve().parents[3]
+
+SAMPLE_PO = r"""# Translation of Xietong.
+msgid ""
+msgstr ""
+"Content-Type: text/plain; charset=UTF-8\n"
+"Plural-Forms: nplurals=1; plural=0;\n"
+
+#: xietong/core/views.py:1
+msgid "Topics"
+msgstr "议题"
+
+msgid ""
+"Submit by %(when)s "
+"under \"%(clause)s\".\n"
+msgstr ""
+"请于%(when)s前提交"
+"（依据“%(clause)s”）。\n"
+
+#, fuzzy
+msgid "Guessed"
+msgstr "猜的"
+
+msgid "Not yet translated"
+msgstr ""
+
+msgctxt "month name"
+msgid "May"
+msgstr "五月"
+
+#, python-format
+msgid "%(count)s topic"
+msgid_plural "%(count)s topics"
+msgstr[0] "%(count)s 个议题"
+
+msgid "Tab\there and a back\\slash"
+msgstr "制表\t与反斜杠\\"
+
+#~ msgid "Old"
+#~ msgstr "旧"
+"""
+
+
+def catalogue(po_text: str) -> gettext.GNUTranslations:
+    return gettext.GNUTranslations(io.BytesIO(build_mo(parse_po(po_text))))
+
+
+def read_mo(path: Path) -> gettext.GNUTranslations:
+    return gettext.GNUTranslations(io.BytesIO(path.read_bytes()))
+
+
+# ---- compile_translations ---------------------------------------------------------------
+
+
+def test_a_compiled_catalogue_reads_back_like_gnu_gettext_writes_it():
+    t = catalogue(SAMPLE_PO)
+    assert t.gettext("Topics") == "议题"
+    assert (
+        t.gettext('Submit by %(when)s under "%(clause)s".\n') == "请于%(when)s前提交（依据“%(clause)s”）。\n"
+    )
+    assert t.pgettext("month name", "May") == "五月"
+    assert t.gettext("May") == "May"  # the context is part of the key
+    assert t.ngettext("%(count)s topic", "%(count)s topics", 3) == "%(count)s 个议题"
+    assert t.gettext("Tab\there and a back\\slash") == "制表\t与反斜杠\\"
+    assert t.info()["plural-forms"] == "nplurals=1; plural=0;"
+
+
+def test_fuzzy_untranslated_and_obsolete_entries_are_left_out():
+    t = catalogue(SAMPLE_PO)
+    assert t.gettext("Guessed") == "Guessed"
+    assert t.gettext("Not yet translated") == "Not yet translated"
+    assert t.gettext("Old") == "Old"
+    # header + 5 translated messages, nothing else
+    assert int.from_bytes(build_mo(parse_po(SAMPLE_PO))[8:12], "little") == 6
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        'msgid "a"\nmsgstr "b" trailing\n',
+        'msgid "a"\nmsgstr "unescaped " quote"\n',
+        'msgstr "no msgid"\n',
+        'msgid "a"\nmsgid "again"\nmsgstr "b"\n',
+        'msgid "a"\nmsgstr "bad \\q escape"\n',
+    ],
+)
+def test_a_broken_po_file_is_refused_with_its_line(bad):
+    with pytest.raises(PoSyntaxError, match="<po>"):
+        parse_po(bad)
+
+
+def test_the_command_compiles_each_catalogue_once(tmp_path):
+    po = tmp_path / "pkg" / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
+    po.parent.mkdir(parents=True)
+    po.write_text(SAMPLE_PO, encoding="utf-8")
+    mo = po.with_suffix(".mo")
+    out = io.StringIO()
+    with override_settings(BASE_DIR=tmp_path / "pkg"):
+        call_command("compile_translations", stdout=out)
+        assert "6 messages" in out.getvalue()
+        assert read_mo(mo).gettext("Topics") == "议题"
+
+        stamp = mo.stat().st_mtime_ns
+        again = io.StringIO()
+        call_command("compile_translations", stdout=again)
+        assert again.getvalue() == ""
+        assert mo.stat().st_mtime_ns == stamp
+
+        po.write_text(SAMPLE_PO.replace('msgstr "议题"', 'msgstr "议题（改）"'), encoding="utf-8")
+        os.utime(po, ns=(stamp + 10**9, stamp + 10**9))
+        call_command("compile_translations", stdout=io.StringIO())
+        assert read_mo(mo).gettext("Topics") == "议题（改）"
+
+        po.write_text('msgid "x"\nmsgstr "y" z\n', encoding="utf-8")
+        with pytest.raises(CommandError, match="django.po:2"):
+            call_command("compile_translations", "--force", stdout=io.StringIO())
+
+
+# ---- demo -------------------------------------------------------------------------------
+
+
+def counts():
+    return {
+        model.__name__: model.objects.count()
+        for model in (Person, Department, RoleAssignment, Policy, MeetingSeries, Meeting, Delegation, Event)
+    }
+
+
+def test_demo_loads_a_whole_organisation_once(db):
+    out = io.StringIO()
+    call_command("demo", stdout=out)
+
+    assert Department.objects.count() >= 12
+    assert Department.objects.filter(parent__isnull=False).exists()  # a tree, not a list
+    assert Person.objects.count() >= 40
+    assert set(RoleAssignment.objects.values_list("role", flat=True)) == set(Role.values)
+    ranks = set(RoleAssignment.objects.filter(role=Role.LEADERSHIP).values_list("rank", flat=True))
+    assert ranks == set(LeadershipRank.values)
+    assert RoleAssignment.objects.filter(role=Role.COORDINATOR).count() == 1
+    for department in Department.objects.all():
+        held = set(RoleAssignment.objects.filter(department=department).values_list("role", flat=True))
+        assert {Role.HEAD, Role.LIAISON} <= held, department.name
+    assert RoleAssignment.objects.filter(role=Role.DEPUTY).count() >= 5
+    assert all("\u4e00" <= p.full_name[0] <= "\u9fff" for p in Person.objects.all())
+    assert Policy.objects.count() == 2
+    series = MeetingSeries.objects.get()
+    assert (series.rrule, series.start_time.hour, series.location) == (
+        "FREQ=WEEKLY;BYDAY=MO",
+        9,
+        "三楼第一会议室",
+    )
+    assert series.policy.key == "weekly-cross-department"
+    assert Delegation.objects.count() == 1
+    assert Event.objects.filter(name="roster.imported").exists()  # built through the roster service
+
+    text = out.getvalue()
+    assert demo.DEMO_PASSWORD in text
+    for _label, login in demo.SHOWCASE:
+        assert login in text
+    assert Person.objects.get(username="chenjing").check_password(demo.DEMO_PASSWORD)
+    assert Person.objects.get(username="admin").is_superuser
+
+    before = counts()
+    again = io.StringIO()
+    call_command("demo", stdout=again)
+    assert counts() == before
+    assert "already loaded" in again.getvalue()
+    assert demo.DEMO_PASSWORD in again.getvalue()
+
+
+def test_demo_leaves_a_real_organisation_alone(torg):
+    before = counts()
+    out = io.StringIO()
+    call_command("demo", stdout=out)
+    assert counts() == before
+    assert "not loaded" in out.getvalue()
+    assert demo.DEMO_PASSWORD not in out.getvalue()
+
+
+# ---- serve ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_serve_runs_gunicorn_and_the_worker_and_stops_both_on_sigterm(tmp_path):
+    port = free_port()
+    env = {**os.environ, "XIETONG_VAR_DIR": str(tmp_path), "XIETONG_BIND": f"127.0.0.1:{port}"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "xietong", "serve", "--workers", "2"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        line = proc.stdout.readline()
+        assert f"http://127.0.0.1:{port}/" in line, line
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as response:  # noqa: S310
+            assert response.status == 200
+            assert response.read() == b"ok"
+        kids = children_of(proc.pid)
+        commands = [Path(f"/proc/{k}/cmdline").read_bytes().replace(b"\0", b" ") for k in kids]
+        assert any(b"gunicorn xietong.wsgi:application" in c for c in commands), commands
+        assert any(b"run_huey" in c for c in commands), commands
+
+        proc.send_signal(signal.SIGTERM)
+        rest = proc.communicate(timeout=30)[0]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, rest
+    assert "Xietong stopped." in rest
+    deadline = time.monotonic() + 5
+    while any(alive(k) for k in kids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(alive(k) for k in kids)
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+
+
+def test_serve_fails_when_the_port_is_taken(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "XIETONG_VAR_DIR": str(tmp_path), "XIETONG_BIND": f"127.0.0.1:{port}"}
+        result = subprocess.run(
+            [sys.executable, "-m", "xietong", "serve"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr

@@ -1,0 +1,351 @@
+"""Reading meetings, notices and replies; who may see what; who is invited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from xietong.obligations.models import Obligation, ObligationKind
+from xietong.obligations.selectors import obligations_for
+from xietong.org.models import Delegation, Department, Person, Role, RoleAssignment
+from xietong.org.permissions import roles_of
+from xietong.policy.calendar import as_shanghai
+
+from .models import Meeting, MeetingSeries, Notice, Rsvp
+
+PAGE_SIZE = 20
+HOME_MEETINGS = 5
+HOME_RSVPS = 20
+
+# When one person is invited for several reasons, the most specific one is kept:
+# a role in this very meeting beats a topic's department, which beats a standing invitation.
+INVITED_AS_PRECEDENCE: tuple[str, ...] = (
+    Rsvp.InvitedAs.HOST,
+    Rsvp.InvitedAs.RECORDER,
+    Rsvp.InvitedAs.COORDINATOR,
+    Rsvp.InvitedAs.LIAISON,
+    Rsvp.InvitedAs.HEAD,
+    Rsvp.InvitedAs.LEADERSHIP,
+    Rsvp.InvitedAs.GUEST,
+)
+
+
+# ---- visibility ---------------------------------------------------------------------------
+
+
+def sees_all_meetings(person, *, on: date | None = None) -> bool:
+    """Anyone holding a role in the collaboration (or an admin) sees every meeting."""
+    if person is None or not person.is_authenticated:
+        return False
+    if person.is_superuser:
+        return True
+    roles = roles_of(person, on=on)
+    return bool(roles.org_roles) or any(roles.dept_roles.values())
+
+
+def _involved(person) -> Q:
+    invited = Rsvp.objects.filter(meeting=OuterRef("pk")).filter(Q(invitee=person) | Q(delegate=person))
+    return Q(Exists(invited)) | Q(host=person) | Q(recorder=person)
+
+
+def meetings_visible_to(person, *, on: date | None = None) -> QuerySet[Meeting]:
+    """Meetings ``person`` may open: all for role holders, else those they are invited to."""
+    qs = Meeting.objects.all()
+    if sees_all_meetings(person, on=on):
+        return qs
+    return qs.filter(_involved(person)).exclude(status=Meeting.Status.PLANNED)
+
+
+# ---- lists --------------------------------------------------------------------------------
+
+
+def encode_cursor(meeting: Meeting) -> str:
+    return f"{int(meeting.starts_at.timestamp() * 1_000_000)}_{meeting.pk}"
+
+
+def decode_cursor(raw: str | None) -> tuple[datetime, int] | None:
+    """A (starts_at, id) key from the query string; None for a missing or mangled one."""
+    if not raw:
+        return None
+    try:
+        micros, pk = raw.split("_", 1)
+        when = datetime.fromtimestamp(int(micros) / 1_000_000, tz=UTC)
+        return when, int(pk)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+@dataclass
+class MeetingPage:
+    meetings: list[Meeting]
+    next_cursor: str | None
+
+
+def _list_base(person, *, now: datetime) -> QuerySet[Meeting]:
+    return meetings_visible_to(person, on=as_shanghai(now).date()).select_related(
+        "series", "host", "recorder", "agenda"
+    )
+
+
+def meetings_upcoming(
+    person, *, now: datetime, after: str | None = None, limit: int = PAGE_SIZE
+) -> MeetingPage:
+    """Meetings not yet over, soonest first, paginated by (starts_at, id)."""
+    qs = _list_base(person, now=now).filter(ends_at__gt=now).order_by("starts_at", "id")
+    key = decode_cursor(after)
+    if key is not None:
+        qs = qs.filter(Q(starts_at__gt=key[0]) | Q(starts_at=key[0], id__gt=key[1]))
+    rows = list(qs[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return MeetingPage(rows, encode_cursor(rows[-1]) if more and rows else None)
+
+
+def meetings_recent(
+    person, *, now: datetime, before: str | None = None, limit: int = PAGE_SIZE
+) -> MeetingPage:
+    """Meetings already over, latest first, paginated by (starts_at, id)."""
+    qs = _list_base(person, now=now).filter(ends_at__lte=now).order_by("-starts_at", "-id")
+    key = decode_cursor(before)
+    if key is not None:
+        qs = qs.filter(Q(starts_at__lt=key[0]) | Q(starts_at=key[0], id__lt=key[1]))
+    rows = list(qs[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return MeetingPage(rows, encode_cursor(rows[-1]) if more and rows else None)
+
+
+def active_series() -> list[MeetingSeries]:
+    return list(MeetingSeries.objects.filter(is_active=True).select_related("policy").order_by("name", "id"))
+
+
+# ---- one meeting --------------------------------------------------------------------------
+
+
+def meeting_for_detail(meeting_id: int) -> Meeting:
+    """One meeting with what its page shows preloaded (raises Meeting.DoesNotExist)."""
+    return (
+        Meeting.objects.select_related("series", "host", "recorder", "policy_version__policy")
+        .prefetch_related(
+            Prefetch(
+                "rsvps",
+                queryset=Rsvp.objects.select_related("invitee", "delegate", "department").order_by(
+                    "department__sort_order", "invitee__full_name", "id"
+                ),
+            ),
+        )
+        .get(pk=meeting_id)
+    )
+
+
+def agenda_of(meeting: Meeting):
+    """The meeting's agenda with its items (and their topics' departments), or None."""
+    from xietong.agenda.models import Agenda
+
+    return Agenda.objects.filter(meeting=meeting).prefetch_related("items__topic__department").first()
+
+
+def latest_notice(meeting: Meeting) -> Notice | None:
+    return meeting.notices.select_related("published_by").order_by("-sequence", "-id").first()
+
+
+def meeting_obligations(meeting: Meeting) -> list[Obligation]:
+    return list(obligations_for(meeting).order_by("kind", "due_at", "id"))
+
+
+def rsvp_obligations(meeting: Meeting) -> dict[int, Obligation]:
+    """The latest RSVP duty of each invitee of ``meeting``, by person id."""
+    out: dict[int, Obligation] = {}
+    for ob in obligations_for(meeting).filter(kind=ObligationKind.RSVP).order_by("opened_at", "id"):
+        if ob.responsible_id is not None:
+            out[ob.responsible_id] = ob
+    return out
+
+
+def principals_of(person, *, on: date) -> list[int]:
+    """Ids of the people who delegated to ``person`` for a period covering ``on``."""
+    if person is None or not person.is_authenticated:
+        return []
+    return list(
+        Delegation.objects.filter(delegate=person, starts_on__lte=on, ends_on__gte=on).values_list(
+            "principal_id", flat=True
+        )
+    )
+
+
+def rsvps_answerable_by(meeting: Meeting, person) -> list[Rsvp]:
+    """The replies ``person`` may give on ``meeting``: their own and their principals'."""
+    if person is None or not person.is_authenticated:
+        return []
+    ids = [person.pk, *principals_of(person, on=as_shanghai(meeting.starts_at).date())]
+    return list(
+        Rsvp.objects.filter(meeting=meeting, invitee_id__in=ids)
+        .select_related("invitee", "delegate", "department")
+        .order_by("id")
+    )
+
+
+def head_departments(person) -> set[int]:
+    """Departments ``person`` heads in their own right (not through a delegation)."""
+    return set(
+        RoleAssignment.objects.filter(person=person, role=Role.HEAD, department__isnull=False).values_list(
+            "department_id", flat=True
+        )
+    )
+
+
+def delegate_candidates(rsvp: Rsvp) -> QuerySet[Person]:
+    """People who may sensibly attend for ``rsvp.invitee``.
+
+    A department head sends a deputy, the liaison or someone of the department
+    (seed 01 第五条(三)3); anyone else sends a colleague of their department.
+    """
+    invitee = rsvp.invitee
+    departments = head_departments(invitee)
+    if not departments:
+        departments = {d for d in (rsvp.department_id, invitee.department_id) if d is not None}
+    deputies = RoleAssignment.objects.filter(
+        person=OuterRef("pk"), role__in=[Role.DEPUTY, Role.LIAISON], department_id__in=departments
+    )
+    return (
+        Person.objects.filter(is_active=True)
+        .filter(Q(department_id__in=departments) | Q(Exists(deputies)))
+        .exclude(pk=invitee.pk)
+        .select_related("department")
+        .order_by("department__sort_order", "full_name", "id")
+    )
+
+
+def delegate_allowed(rsvp: Rsvp, delegate: Person) -> bool:
+    """Whether ``delegate`` may attend for ``rsvp.invitee`` (heads are held to their department)."""
+    if delegate is None or not delegate.is_active or delegate.pk == rsvp.invitee_id:
+        return False
+    departments = head_departments(rsvp.invitee)
+    if not departments:
+        return True
+    if delegate.department_id in departments:
+        return True
+    return RoleAssignment.objects.filter(
+        person=delegate, role__in=[Role.DEPUTY, Role.LIAISON], department_id__in=departments
+    ).exists()
+
+
+# ---- who is invited -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Invitation:
+    person: Person
+    invited_as: str
+    department: Department | None
+
+
+def meeting_invitee_plan(meeting: Meeting) -> list[Invitation]:
+    """Who the notice of ``meeting`` goes to, one row per person with the most specific reason.
+
+    Every department head (when the series invites them all; a meeting outside a series
+    does), the liaisons of the departments bringing or involved in the scheduled topics,
+    the host, the recorder, the coordinator, and the leadership group when the series
+    invites it. A head who delegated for the meeting's date is still the invitee: the
+    delegate answers for them.
+    """
+    from xietong.topics.models import Topic
+
+    series = meeting.series
+    invite_heads = series.invite_all_heads if series is not None else True
+    invite_leadership = series.invite_leadership if series is not None else False
+    found: dict[int, Invitation] = {}
+    rank = {value: i for i, value in enumerate(INVITED_AS_PRECEDENCE)}
+
+    def add(person: Person | None, invited_as: str, department: Department | None) -> None:
+        if person is None or not person.is_active:
+            return
+        current = found.get(person.pk)
+        if current is None or rank[invited_as] < rank[current.invited_as]:
+            found[person.pk] = Invitation(person, invited_as, department or person.department)
+
+    assignments = RoleAssignment.objects.filter(person__is_active=True).select_related(
+        "person__department", "department"
+    )
+    role_filter = Q(role__in=[Role.COORDINATOR])
+    if invite_heads:
+        role_filter |= Q(role=Role.HEAD, department__is_active=True)
+    if invite_leadership:
+        role_filter |= Q(role=Role.LEADERSHIP)
+    topic_departments: set[int] = set()
+    topics = list(
+        Topic.objects.filter(agenda_items__agenda__meeting=meeting).prefetch_related("departments_involved")
+    )
+    for topic in topics:
+        topic_departments.add(topic.department_id)
+        topic_departments.update(d.pk for d in topic.departments_involved.all())
+    if topic_departments:
+        role_filter |= Q(role=Role.LIAISON, department_id__in=topic_departments)
+    by_role = {
+        Role.HEAD: Rsvp.InvitedAs.HEAD,
+        Role.LIAISON: Rsvp.InvitedAs.LIAISON,
+        Role.COORDINATOR: Rsvp.InvitedAs.COORDINATOR,
+        Role.LEADERSHIP: Rsvp.InvitedAs.LEADERSHIP,
+    }
+    for ra in assignments.filter(role_filter).order_by("department__sort_order", "person__full_name", "id"):
+        add(ra.person, by_role[ra.role], ra.department)
+    add(meeting.host, Rsvp.InvitedAs.HOST, None)
+    add(meeting.recorder, Rsvp.InvitedAs.RECORDER, None)
+    return sorted(
+        found.values(),
+        key=lambda inv: (
+            rank[inv.invited_as],
+            inv.department.sort_order if inv.department else 9999,
+            inv.person.pk,
+        ),
+    )
+
+
+# ---- home page ----------------------------------------------------------------------------
+
+
+def pending_rsvps_of(person, *, now: datetime | None = None) -> list[Rsvp]:
+    """Notices ``person`` has not answered yet, for published meetings still to come."""
+    if person is None or not person.is_authenticated:
+        return []
+    now = now or timezone.now()
+    return list(
+        Rsvp.objects.filter(
+            invitee=person,
+            response=Rsvp.Response.PENDING,
+            meeting__status=Meeting.Status.PUBLISHED,
+            meeting__starts_at__gt=now,
+        )
+        .select_related("meeting", "meeting__series")
+        .order_by("meeting__starts_at", "id")[:HOME_RSVPS]
+    )
+
+
+def upcoming_meetings_for(person, *, now: datetime) -> list[Meeting]:
+    """The next few meetings ``person`` takes part in (every upcoming one for the coordinator)."""
+    if person is None or not person.is_authenticated:
+        return []
+    qs = (
+        Meeting.objects.filter(ends_at__gt=now)
+        .exclude(status=Meeting.Status.CANCELLED)
+        .select_related("series")
+        .order_by("starts_at", "id")
+    )
+    if not roles_of(person, on=as_shanghai(now).date()).is_coordinator:
+        qs = qs.filter(_involved(person))
+    return list(qs[:HOME_MEETINGS])
+
+
+def rsvp_counts(meeting: Meeting) -> dict[str, int]:
+    """Replies by answer, from the prefetched rsvps."""
+    counts = {choice: 0 for choice in Rsvp.Response.values}
+    for rsvp in meeting.rsvps.all():
+        counts[rsvp.response] += 1
+    return counts
+
+
+def obligation_is_open(ob: Obligation) -> bool:
+    return ob.closed_at is None and ob.state in (Obligation.State.PENDING, Obligation.State.BREACHED)

@@ -1,0 +1,253 @@
+"""Policy pages: the regulation, its versions, editing it, the business calendar."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from xietong.core.models import Event
+from xietong.org.models import Organization
+from xietong.org.tests.htmlbits import field_errors, section
+from xietong.org.tests.pagefixes import apply_page_settings
+from xietong.policy.calendar import SHANGHAI
+from xietong.policy.models import PolicyVersion
+from xietong.policy.rules import dump_policy
+from xietong.policy.selectors import current_version
+from xietong.policy.services import policy_install_preset, policy_version_create
+
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=SHANGHAI)
+PERSONAS = ["coordinator", "tech_head", "tech_liaison", "outsider", "chair"]
+
+
+@pytest.fixture(autouse=True)
+def _setup(settings, tmp_path_factory, monkeypatch, client):
+    apply_page_settings(settings, tmp_path_factory, monkeypatch)
+    client.cookies["django_language"] = "en"
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def page(response) -> str:
+    assert response.status_code == 200, response.status_code
+    return response.content.decode()
+
+
+def edited_text(policy, old="minutes = 90", new="minutes = 80") -> str:
+    return dump_policy(current_version(policy).rules).replace(old, new)
+
+
+def versions():
+    return list(PolicyVersion.objects.order_by("id").values_list("policy_id", "number", "data", "reason"))
+
+
+# ---- the regulation ---------------------------------------------------------------------
+
+
+def test_policy_page_with_one_policy_shows_rules_and_history(login, torg):
+    policy_version_create(
+        policy=torg.policy,
+        actor=torg.coordinator,
+        now=NOW,
+        reason="会议缩短到80分钟",
+        text=edited_text(torg.policy),
+    )
+    html = page(login(torg.outsider).get("/policy/"))
+    assert torg.policy.name in html
+    rule = section(html, "rule-meeting_duration_cap")
+    assert "Meeting duration cap" in rule and "At most 80 minutes" in rule and "第五条(二)2" in rule
+    assert "单次会议不超过90分钟" in rule  # the note
+    assert "Not set by this regulation" in section(html, "rule-speaking_limit")
+    history = section(html, "history")
+    assert "会议缩短到80分钟" in history and "钱主任" in history and "2026-03-02 10:00" in history
+    assert reverse("policy:version", args=[torg.policy.key, 1]) in history
+    assert reverse("policy:edit", args=[torg.policy.key]) not in html  # outsiders get no edit link
+
+
+def test_coordinator_sees_the_edit_link(login, torg):
+    html = page(login(torg.coordinator).get("/policy/"))
+    assert reverse("policy:edit", args=[torg.policy.key]) in html
+
+
+def test_several_policies_list_then_key(login, torg):
+    other = policy_install_preset(name="seed02-coordination", now=NOW)
+    client = login(torg.outsider)
+    html = page(client.get("/policy/"))
+    assert f"?key={other.key}" in html and f"?key={torg.policy.key}" in html
+    assert 'id="rules"' not in html
+    html = page(client.get(f"/policy/?key={other.key}"))
+    assert other.name in html and "At least 5 votes in favour" in html
+    assert client.get("/policy/?key=nope").status_code == 404
+
+
+def test_old_version_page(login, torg):
+    policy_version_create(
+        policy=torg.policy, actor=torg.coordinator, now=NOW, reason="r", text=edited_text(torg.policy)
+    )
+    client = login(torg.outsider)
+    html = page(client.get(f"/policy/{torg.policy.key}/v1/"))
+    assert "This is an old version" in html and "At most 90 minutes" in html
+    html = page(client.get(f"/policy/{torg.policy.key}/v2/"))
+    assert "This is an old version" not in html and "At most 80 minutes" in html
+    assert client.get(f"/policy/{torg.policy.key}/v9/").status_code == 404
+
+
+def test_policy_page_query_count_pinned(login, torg, django_assert_num_queries):
+    client = login(torg.outsider)
+    with CaptureQueriesContext(connection) as first:
+        page(client.get("/policy/"))
+    for i in range(5):
+        text = re.sub(
+            r"(\[rules\.meeting_duration_cap\][^\[]*minutes = )\d+",
+            rf"\g<1>{91 + i}",
+            dump_policy(current_version(torg.policy).rules),
+        )
+        policy_version_create(policy=torg.policy, actor=torg.coordinator, now=NOW, reason=f"r{i}", text=text)
+    assert current_version(torg.policy).number == 6
+    with CaptureQueriesContext(connection) as second:
+        page(client.get("/policy/"))
+    assert len(second) == len(first)
+    with django_assert_num_queries(6):
+        client.get("/policy/")
+
+
+# ---- editing ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_edit_matrix(login, torg, persona):
+    client = login(getattr(torg, persona))
+    url = reverse("policy:edit", args=[torg.policy.key])
+    before = (versions(), Event.objects.count())
+    get = client.get(url)
+    response = client.post(url, {"text": edited_text(torg.policy), "reason": "缩短会议"})
+    if persona == "coordinator":
+        assert get.status_code == 200
+        assert "[rules.meeting_duration_cap]" in get.content.decode()
+        assert response.status_code == 302
+        assert current_version(torg.policy).number == 2
+    else:
+        assert get.status_code == 403
+        assert response.status_code == 403
+        assert (versions(), Event.objects.count()) == before
+
+
+def test_edit_shows_every_problem_and_saves_nothing(login, torg):
+    text = edited_text(torg.policy, "minutes = 90", "minutes = -5").replace(
+        'if_closed = "earlier"', 'if_closed = "soon"', 1
+    )
+    before = versions()
+    html = page(
+        login(torg.coordinator).post(
+            reverse("policy:edit", args=[torg.policy.key]), {"text": text, "reason": "x"}
+        )
+    )
+    problems = section(html, "problems")
+    assert "Meeting duration cap (meeting_duration_cap):" in problems
+    assert "Topic submission window opens (topic_window_opens):" in problems
+    assert versions() == before
+
+
+def test_edit_domain_errors_land_on_their_field(login, torg):
+    client = login(torg.coordinator)
+    url = reverse("policy:edit", args=[torg.policy.key])
+    html = page(client.post(url, {"text": dump_policy(current_version(torg.policy).rules), "reason": "same"}))
+    assert field_errors(html, "text") == ["Nothing changed: this is the current version."]
+    html = page(client.post(url, {"text": edited_text(torg.policy), "reason": ""}))
+    assert field_errors(html, "reason")
+    html = page(client.post(url, {"text": "", "reason": "x"}))
+    assert field_errors(html, "text") == ["Paste the rules or upload a file."]
+    assert current_version(torg.policy).number == 1
+
+
+def test_edit_with_uploaded_toml(login, torg):
+    upload = SimpleUploadedFile(
+        "policy.toml", ("\ufeff" + edited_text(torg.policy)).encode(), "application/toml"
+    )
+    response = login(torg.coordinator).post(
+        reverse("policy:edit", args=[torg.policy.key]),
+        {"text": "ignored", "upload": upload, "reason": "文件"},
+    )
+    assert response.status_code == 302
+    assert current_version(torg.policy).rules.minutes("meeting_duration_cap") == 80
+
+
+def test_edit_unknown_policy_404(login, torg):
+    assert login(torg.coordinator).get("/policy/nope/edit/").status_code == 404
+
+
+# ---- the calendar -----------------------------------------------------------------------
+
+
+def test_calendar_month_shows_holidays_and_adjusted_weekends(login, torg):
+    html = page(login(torg.outsider).get("/policy/calendar/?year=2026&month=2"))
+    assert 'id="unpublished"' not in html
+    assert re.search(r'data-day="2026-02-17" data-kind="holiday"', html)
+    assert re.search(r'data-day="2026-02-14" data-kind="adjusted_workday"', html)
+    assert re.search(r'data-day="2026-02-16" data-kind="holiday"', html)
+    assert "Spring Festival" in section(html, "special-days")
+    assert 'id="overrides"' not in html  # the form is for the coordinator
+
+
+def test_calendar_unpublished_year_banner(login, torg):
+    html = page(login(torg.outsider).get("/policy/calendar/?year=2027&month=1"))
+    banner = section(html, "unpublished")
+    assert "2027" in banner and "not yet published" in banner and "may move" in banner
+
+
+def test_calendar_bad_parameters_fall_back(login, torg):
+    html = page(login(torg.outsider).get("/policy/calendar/?year=abc&month=99"))
+    assert "2026-12" in html  # this year, month clamped to 12
+
+
+def test_calendar_shows_the_organisations_own_days(login, torg):
+    org = Organization.current()
+    org.extra_closed_days = ["2026-03-04"]
+    org.extra_working_days = ["2026-03-07"]
+    org.save()
+    html = page(login(torg.coordinator).get("/policy/calendar/?year=2026&month=3"))
+    assert 'data-day="2026-03-04" data-kind="holiday" data-override="closed"' in html
+    assert 'data-day="2026-03-07" data-kind="adjusted_workday" data-override="working"' in html
+    assert "2026-03-04" in section(html, "overrides")
+
+
+def test_calendar_query_count_pinned(login, torg, django_assert_num_queries):
+    client = login(torg.coordinator)
+    with django_assert_num_queries(5):
+        page(client.get("/policy/calendar/?year=2026&month=10"))
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_calendar_override_matrix(login, torg, persona):
+    client = login(getattr(torg, persona))
+    before = (Organization.current().extra_closed_days, Event.objects.count())
+    response = client.post(reverse("policy:calendar_override"), {"day": "2026-03-04", "kind": "closed"})
+    org = Organization.current()
+    if persona == "coordinator":
+        assert response.status_code == 302
+        assert response["Location"] == reverse("policy:calendar") + "?year=2026&month=3"
+        assert org.extra_closed_days == ["2026-03-04"]
+    else:
+        assert response.status_code == 403
+        assert (org.extra_closed_days, Event.objects.count()) == before
+
+
+def test_calendar_override_get_is_405(login, torg):
+    assert login(torg.coordinator).get(reverse("policy:calendar_override")).status_code == 405
+
+
+def test_calendar_override_bad_input_shows_field_errors(login, torg):
+    client = login(torg.coordinator)
+    html = page(client.post(reverse("policy:calendar_override"), {"day": "2026-02-30", "kind": "closed"}))
+    assert field_errors(html, "day")
+    html = page(client.post(reverse("policy:calendar_override"), {"day": "1999-01-04", "kind": "closed"}))
+    assert field_errors(html, "day") == ["Choose a day between 2000 and 2100."]
+    html = page(client.post(reverse("policy:calendar_override"), {"day": "2026-03-04", "kind": "maybe"}))
+    assert field_errors(html, "kind")
+    assert Organization.current().extra_closed_days == []
