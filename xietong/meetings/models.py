@@ -95,6 +95,11 @@ class Meeting(models.Model):
             self.ics_uid = f"{uuid.uuid4()}@xietong"
         super().save(*args, **kwargs)
 
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("meetings:detail", args=[self.pk])
+
 
 class Notice(models.Model):
     """A published notice of a meeting (one per publication or re-publication)."""

@@ -716,7 +716,7 @@ def rsvp_answer(
                 kind=ObligationKind.RSVP, subject=meeting, now=now, actor=actor, responsible=rsvp.invitee
             )
         if closed is not None:
-            rsvp.answered_late = False
+            rsvp.answered_late = closed.state == Obligation.State.BREACHED
         rsvp.response = response
         rsvp.delegate = delegate
         rsvp.reason = reason if response != Rsvp.Response.ATTEND else ""

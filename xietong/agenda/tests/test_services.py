@@ -35,8 +35,22 @@ def test_build_fills_up_to_cap_by_priority_and_defers_what_does_not_fit(torg):
     meeting = next_meeting(torg)
     low = make_topic(torg, meeting, title="低", priority=Topic.Priority.LOW, budget=15)
     normal = make_topic(torg, meeting, title="普通", priority=Topic.Priority.NORMAL, budget=30)
-    high_late = make_topic(torg, meeting, title="高-晚", priority=Topic.Priority.HIGH, budget=30, submitted_at=sh(2026, 3, 5, 14, 0))
-    high_early = make_topic(torg, meeting, title="高-早", priority=Topic.Priority.HIGH, budget=30, submitted_at=sh(2026, 3, 5, 11, 0))
+    high_late = make_topic(
+        torg,
+        meeting,
+        title="高-晚",
+        priority=Topic.Priority.HIGH,
+        budget=30,
+        submitted_at=sh(2026, 3, 5, 14, 0),
+    )
+    high_early = make_topic(
+        torg,
+        meeting,
+        title="高-早",
+        priority=Topic.Priority.HIGH,
+        budget=30,
+        submitted_at=sh(2026, 3, 5, 11, 0),
+    )
 
     agenda = services.agenda_build(meeting=meeting, actor=torg.coordinator, now=THU_1600)
 
@@ -77,14 +91,18 @@ def test_budgets_default_from_the_policy(torg):
 def test_unset_priority_comes_last(torg):
     meeting = next_meeting(torg)
     none = make_topic(torg, meeting, title="无", priority=None, submitted_at=sh(2026, 3, 4, 9, 0))
-    low = make_topic(torg, meeting, title="低", priority=Topic.Priority.LOW, submitted_at=sh(2026, 3, 5, 9, 0))
+    low = make_topic(
+        torg, meeting, title="低", priority=Topic.Priority.LOW, submitted_at=sh(2026, 3, 5, 9, 0)
+    )
     agenda = services.agenda_build(meeting=meeting, actor=torg.coordinator, now=THU_1600)
     assert [i.topic_id for i in _items(agenda) if i.topic_id] == [low.pk, none.pk]
 
 
 def test_open_discussion_slot_with_seed02(torg):
     policy = policy_install_preset(name="seed02-coordination", now=MON)
-    meeting = meeting_schedule(series=None, policy=policy, starts_at=sh(2026, 3, 10, 14, 0), now=MON, title="协调会")
+    meeting = meeting_schedule(
+        series=None, policy=policy, starts_at=sh(2026, 3, 10, 14, 0), now=MON, title="协调会"
+    )
     make_topic(torg, meeting, budget=20)
     agenda = services.agenda_build(meeting=meeting, actor=torg.coordinator, now=THU_1600)
     items = _items(agenda)
@@ -158,10 +176,14 @@ def test_move_items(torg, built):
 def test_move_refusals(torg, built):
     _meeting, agenda, (a, b, c) = built
     with pytest.raises(DomainError) as err:
-        services.agenda_item_move(item=agenda.items.get(topic=a), direction="up", actor=torg.coordinator, now=THU_1600)
+        services.agenda_item_move(
+            item=agenda.items.get(topic=a), direction="up", actor=torg.coordinator, now=THU_1600
+        )
     assert err.value.code == "cannot_move"
     with pytest.raises(DomainError) as err:  # nothing goes below the open-discussion slot
-        services.agenda_item_move(item=agenda.items.get(topic=c), direction="down", actor=torg.coordinator, now=THU_1600)
+        services.agenda_item_move(
+            item=agenda.items.get(topic=c), direction="down", actor=torg.coordinator, now=THU_1600
+        )
     assert err.value.code == "cannot_move"
     slot = agenda.items.get(kind=AgendaItem.Kind.OPEN_DISCUSSION)
     with pytest.raises(DomainError) as err:
@@ -207,7 +229,9 @@ def test_remove_defers_the_topic_with_the_coordinators_reason(torg, built):
 def test_remove_needs_a_reason(torg, built):
     _meeting, agenda, (a, b, c) = built
     with pytest.raises(DomainError) as err:
-        services.agenda_item_remove(item=agenda.items.get(topic=b), reason="  ", actor=torg.coordinator, now=THU_1600)
+        services.agenda_item_remove(
+            item=agenda.items.get(topic=b), reason="  ", actor=torg.coordinator, now=THU_1600
+        )
     assert err.value.code == "reason_required" and err.value.field == "reason"
     assert agenda.items.filter(topic=b).exists()
 
@@ -307,7 +331,11 @@ def test_agenda_from_topics_made_through_the_topic_services(torg):
     topics.topic_approve(topic=topic, actor=torg.tech_head, now=MON)
     topics.topic_submit(topic=topic, actor=torg.tech_liaison, now=MON)
     topics.topic_triage(
-        topic=topic, actor=torg.coordinator, now=MON, category=Topic.Category.RESOURCE, priority=Topic.Priority.HIGH
+        topic=topic,
+        actor=torg.coordinator,
+        now=MON,
+        category=Topic.Category.RESOURCE,
+        priority=Topic.Priority.HIGH,
     )
     topic.refresh_from_db()
     assert topic.meeting_id == meeting.pk

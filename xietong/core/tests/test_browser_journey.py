@@ -52,7 +52,7 @@ def browser_page(settings):
         )
         context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
         page = context.new_page()
-        page.set_default_timeout(15_000)
+        page.set_default_timeout(30_000)
         yield page
         context.close()
         browser.close()
@@ -64,13 +64,18 @@ def _login(page, base: str, username: str) -> None:
     page.goto(f"{base}/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit].primary")
-    page.wait_for_url(f"{base}/")
+    _submit(page, page.locator("button[type=submit].primary"))
+    assert page.url == f"{base}/"
+
+
+def _submit(page, button) -> None:
+    """Click a submit button and wait for the page the POST leads to."""
+    with page.expect_navigation(wait_until="load"):
+        button.click()
 
 
 def _post(page, action_suffix: str) -> None:
-    page.click(f"form[action$='{action_suffix}'] button[type=submit]")
-    page.wait_for_load_state("load")
+    _submit(page, page.locator(f"form[action$='{action_suffix}'] button[type=submit]"))
 
 
 @pytest.mark.django_db(transaction=True)
@@ -94,8 +99,8 @@ def test_thursday_to_notice_journey(live_server, browser_page):
         page.locator("#id_departments_involved label", has_text="市场部").click()
         page.fill("#id_expected_outcome", "上线首周报销单无退回。")
         page.fill("#id_initial_solution", "分两批培训，设置答疑群。")
-        page.click("form.card button[type=submit]")
-        page.wait_for_url(re.compile(r"/topics/\d+/$"))
+        _submit(page, page.locator("form.card button[type=submit]"))
+        assert re.search(r"/topics/\d+/$", page.url)
         topic = Topic.objects.get()
         assert topic.status == Topic.Status.DRAFT
         _post(page, f"/topics/{topic.pk}/send-review/")
@@ -126,8 +131,7 @@ def test_thursday_to_notice_journey(live_server, browser_page):
         form.locator("select[name$=category]").select_option("resource")
         form.locator("select[name$=priority]").select_option("2")
         form.locator("input[name$=budget_minutes]").fill("20")
-        form.locator("button[type=submit]").click()
-        page.wait_for_load_state("load")
+        _submit(page, form.locator("button[type=submit]"))
         topic.refresh_from_db()
         assert (topic.status, topic.budget_minutes) == (Topic.Status.TRIAGED, 20)
 
@@ -152,8 +156,7 @@ def test_thursday_to_notice_journey(live_server, browser_page):
         form = page.locator(f"form[action$='/meetings/rsvp/{rsvp.pk}/']")
         form.locator("[name$=response][value=absent]").check()
         form.locator("[name$=reason]").fill("出差在外")
-        form.locator("button[type=submit]").click()
-        page.wait_for_load_state("load")
+        _submit(page, form.locator("button[type=submit]"))
         rsvp.refresh_from_db()
         assert (rsvp.response, rsvp.reason, rsvp.answered_late) == (Rsvp.Response.ABSENT, "出差在外", False)
         # The coordinator's meeting page shows the reply.

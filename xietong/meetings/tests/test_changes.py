@@ -29,7 +29,11 @@ def test_reschedule_a_published_meeting(torg):
     rsvp = meeting.rsvps.get(invitee=torg.market_head)
     services.rsvp_answer(rsvp=rsvp, response="absent", reason="出差", actor=torg.market_head, now=THU_2000)
     services.meeting_reschedule(
-        meeting=meeting, starts_at=sh(2026, 3, 10, 14, 0), location="五楼", actor=torg.coordinator, now=THU_2000
+        meeting=meeting,
+        starts_at=sh(2026, 3, 10, 14, 0),
+        location="五楼",
+        actor=torg.coordinator,
+        now=THU_2000,
     )
     meeting.refresh_from_db()
     assert meeting.starts_at == sh(2026, 3, 10, 14, 0) and meeting.ends_at == sh(2026, 3, 10, 15, 30)
@@ -40,7 +44,9 @@ def test_reschedule_a_published_meeting(torg):
     # The time moved: people answer again, with a new reply duty for the new time.
     rsvp.refresh_from_db()
     assert rsvp.response == Rsvp.Response.PENDING and rsvp.reason == ""
-    duty = obligations_for(meeting).filter(kind=ObligationKind.RSVP, responsible=torg.market_head).latest("id")
+    duty = (
+        obligations_for(meeting).filter(kind=ObligationKind.RSVP, responsible=torg.market_head).latest("id")
+    )
     assert duty.state == Obligation.State.PENDING and duty.due_at == sh(2026, 3, 9, 14, 0)
     assert Event.objects.filter(name="meeting.rescheduled").count() == 1
 
@@ -77,7 +83,11 @@ def test_reschedule_refusals(torg):
     assert err.value.field == "starts_at"
     with pytest.raises(DomainError) as err:
         services.meeting_reschedule(
-            meeting=meeting, starts_at=meeting.starts_at, location=meeting.location, actor=torg.coordinator, now=THU_2000
+            meeting=meeting,
+            starts_at=meeting.starts_at,
+            location=meeting.location,
+            actor=torg.coordinator,
+            now=THU_2000,
         )
     assert err.value.code == "unchanged"
     with pytest.raises(DomainError) as err:

@@ -21,7 +21,10 @@ def _both(data: bytes):
 def test_request_round_trips_in_two_parsers(torg):
     meeting = published_meeting(torg)
     services.rsvp_answer(
-        rsvp=meeting.rsvps.get(invitee=torg.market_head), response="attend", actor=torg.market_head, now=THU_2000
+        rsvp=meeting.rsvps.get(invitee=torg.market_head),
+        response="attend",
+        actor=torg.market_head,
+        now=THU_2000,
     )
     services.rsvp_answer(
         rsvp=meeting.rsvps.get(invitee=torg.finance_head),
@@ -68,7 +71,11 @@ def test_reschedule_raises_the_sequence_and_keeps_the_uid(torg):
     meeting = published_meeting(torg)
     uid = meeting.ics_uid
     services.meeting_reschedule(
-        meeting=meeting, starts_at=sh(2026, 3, 10, 9, 0), location="五楼", actor=torg.coordinator, now=THU_2000
+        meeting=meeting,
+        starts_at=sh(2026, 3, 10, 9, 0),
+        location="五楼",
+        actor=torg.coordinator,
+        now=THU_2000,
     )
     meeting.refresh_from_db()
     cal, vcal = _both(meeting_ics(meeting))

@@ -67,7 +67,11 @@ def test_publish_refused_after_the_notice_deadline(torg):
 def test_publish_as_emergency_after_the_deadline(torg):
     meeting = confirmed_meeting(torg)
     notice = services.meeting_publish(
-        meeting=meeting, actor=torg.coordinator, now=FRI_1800, emergency=True, emergency_reason="供应商延期，需紧急协调"
+        meeting=meeting,
+        actor=torg.coordinator,
+        now=FRI_1800,
+        emergency=True,
+        emergency_reason="供应商延期，需紧急协调",
     )
     meeting.refresh_from_db()
     assert meeting.status == Meeting.Status.PUBLISHED

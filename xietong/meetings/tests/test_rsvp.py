@@ -50,7 +50,11 @@ def test_delegate_to_the_deputy(torg, meeting):
 
 def test_absent_with_reason(torg, meeting):
     rsvp = services.rsvp_answer(
-        rsvp=_rsvp(meeting, torg.finance_head), response="absent", reason="出差", actor=torg.finance_head, now=THU_2000
+        rsvp=_rsvp(meeting, torg.finance_head),
+        response="absent",
+        reason="出差",
+        actor=torg.finance_head,
+        now=THU_2000,
     )
     assert rsvp.response == Rsvp.Response.ABSENT and rsvp.reason == "出差"
 
@@ -93,7 +97,11 @@ def test_a_head_may_send_the_liaison_or_a_colleague(torg, meeting):
     )
     # A non-head (the host) may send anyone but themselves.
     rsvp = services.rsvp_answer(
-        rsvp=_rsvp(meeting, torg.host), response="delegate", delegate=torg.market_liaison, actor=torg.host, now=THU_2000
+        rsvp=_rsvp(meeting, torg.host),
+        response="delegate",
+        delegate=torg.market_liaison,
+        actor=torg.host,
+        now=THU_2000,
     )
     assert rsvp.delegate == torg.market_liaison
 
@@ -125,11 +133,15 @@ def test_a_period_delegate_answers_for_the_head(torg, meeting):
 def test_answers_may_change_until_the_start(torg, meeting):
     rsvp = _rsvp(meeting, torg.market_head)
     services.rsvp_answer(rsvp=rsvp, response="absent", reason="出差", actor=torg.market_head, now=THU_2000)
-    rsvp = services.rsvp_answer(rsvp=rsvp, response="attend", actor=torg.market_head, now=sh(2026, 3, 9, 8, 59))
+    rsvp = services.rsvp_answer(
+        rsvp=rsvp, response="attend", actor=torg.market_head, now=sh(2026, 3, 9, 8, 59)
+    )
     assert rsvp.response == Rsvp.Response.ATTEND and rsvp.reason == ""
     assert not rsvp.answered_late
     with pytest.raises(DomainError) as err:
-        services.rsvp_answer(rsvp=rsvp, response="absent", reason="临时有事", actor=torg.market_head, now=MEETING)
+        services.rsvp_answer(
+            rsvp=rsvp, response="absent", reason="临时有事", actor=torg.market_head, now=MEETING
+        )
     assert err.value.code == "meeting_started"
     rsvp.refresh_from_db()
     assert rsvp.response == Rsvp.Response.ATTEND
@@ -137,7 +149,11 @@ def test_answers_may_change_until_the_start(torg, meeting):
 
 def test_late_answer_is_accepted_and_marked_from_the_ledger(torg, meeting):
     rsvp = services.rsvp_answer(
-        rsvp=_rsvp(meeting, torg.finance_head), response="absent", reason="病假", actor=torg.finance_head, now=FRI_1000
+        rsvp=_rsvp(meeting, torg.finance_head),
+        response="absent",
+        reason="病假",
+        actor=torg.finance_head,
+        now=FRI_1000,
     )
     assert rsvp.response == Rsvp.Response.ABSENT
     assert rsvp.answered_late
@@ -148,7 +164,9 @@ def test_late_answer_is_accepted_and_marked_from_the_ledger(torg, meeting):
 def test_switching_to_absent_after_the_deadline_is_a_late_notice(torg, meeting):
     rsvp = _rsvp(meeting, torg.market_head)
     services.rsvp_answer(rsvp=rsvp, response="attend", actor=torg.market_head, now=THU_2000)
-    rsvp = services.rsvp_answer(rsvp=rsvp, response="absent", reason="临时出差", actor=torg.market_head, now=FRI_1000)
+    rsvp = services.rsvp_answer(
+        rsvp=rsvp, response="absent", reason="临时出差", actor=torg.market_head, now=FRI_1000
+    )
     assert rsvp.answered_late
     states = list(
         obligations_for(meeting)
@@ -161,7 +179,11 @@ def test_switching_to_absent_after_the_deadline_is_a_late_notice(torg, meeting):
 
 def test_rsvp_page_shows_the_late_mark_with_the_clause(torg, meeting, login):
     services.rsvp_answer(
-        rsvp=_rsvp(meeting, torg.finance_head), response="absent", reason="病假", actor=torg.finance_head, now=FRI_1000
+        rsvp=_rsvp(meeting, torg.finance_head),
+        response="absent",
+        reason="病假",
+        actor=torg.finance_head,
+        now=FRI_1000,
     )
     client = login(torg.finance_head)
     client.cookies["django_language"] = "en"

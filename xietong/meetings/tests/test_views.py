@@ -136,7 +136,13 @@ def test_detail_query_count_does_not_grow_with_invitees(torg, login):
     for i in range(5):
         person = make_person(f"extra{i}", f"额外{i}", torg.departments["finance"], Role.LIAISON)
         rsvp = Rsvp.objects.create(meeting=meeting, invitee=person, invited_as=Rsvp.InvitedAs.GUEST)
-        services._open_rsvp_duty(meeting, rsvp, rule="absence_notice_lead", due=services.rsvp_due(meeting, now=THU_1800)[1], now=THU_1800)
+        services._open_rsvp_duty(
+            meeting,
+            rsvp,
+            rule="absence_notice_lead",
+            due=services.rsvp_due(meeting, now=THU_1800)[1],
+            now=THU_1800,
+        )
     with time_machine.travel(THU_2000, tick=False), CaptureQueriesContext(connection) as after:
         client.get(f"/meetings/{meeting.pk}/")
     assert len(after) == len(before)
@@ -289,7 +295,10 @@ CASES = {
             },
         ),
     ),
-    "reschedule": (_planned, lambda m, t: (f"/meetings/{m.pk}/reschedule/", {"starts_at": "2026-03-10T09:00"})),
+    "reschedule": (
+        _planned,
+        lambda m, t: (f"/meetings/{m.pk}/reschedule/", {"starts_at": "2026-03-10T09:00"}),
+    ),
     "cancel": (_planned, lambda m, t: (f"/meetings/{m.pk}/cancel/", {"reason": "取消"})),
     "build": (_planned, lambda m, t: (f"/agenda/meeting/{m.pk}/build/", {})),
     "move": (_planned, lambda m, t: (f"/agenda/item/{_second_item(m).pk}/move/", {"direction": "up"})),

@@ -76,12 +76,3 @@ def advance(torg, topic, to: str, *, now=None):
 @pytest.fixture
 def topic(torg):
     return make_topic(torg)
-
-
-@pytest.fixture(autouse=True)
-def _urls_for_base_template(settings):
-    """Render pages even while another app has not yet written a page base.html links to."""
-    from xietong.topics.tests import stub_urls
-
-    if stub_urls.missing():
-        settings.ROOT_URLCONF = "xietong.topics.tests.stub_urls"

@@ -1,0 +1,71 @@
+from datetime import datetime
+
+import pytest
+import time_machine
+
+from xietong.meetings.services import series_next_meeting
+from xietong.policy.calendar import SHANGHAI
+from xietong.topics import services as topic_services
+
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=SHANGHAI)
+
+
+def _draft(torg, title="跨部门报销流程优化"):
+    return topic_services.topic_create(
+        actor=torg.tech_liaison,
+        now=NOW,
+        department=torg.departments["tech"],
+        series=torg.series,
+        title=title,
+        background="背景",
+        collaboration_need="需要财务部配合",
+        departments_involved=[torg.departments["finance"]],
+        expected_outcome="流程缩短",
+        initial_solution="线上审批",
+    )
+
+
+@pytest.mark.django_db
+def test_home_lists_my_duties_with_their_clause_and_nothing_of_others(torg, client):
+    topic = _draft(torg)
+    client.cookies["django_language"] = "en"
+    client.force_login(torg.tech_liaison)
+    with time_machine.travel(NOW, tick=False):
+        body = client.get("/").content.decode()
+    assert topic.title in body
+    assert "第五条(二)4" in body  # the submission cut-off's clause
+    client.force_login(torg.market_liaison)
+    with time_machine.travel(NOW, tick=False):
+        body = client.get("/").content.decode()
+    assert topic.title not in body
+
+
+@pytest.mark.django_db
+def test_home_shows_late_duties_as_late(torg, client):
+    topic = _draft(torg)
+    client.cookies["django_language"] = "en"
+    client.force_login(torg.tech_liaison)
+    # Thursday 5 March 15:00 is the submission cut-off; on Friday it is late.
+    with time_machine.travel(datetime(2026, 3, 6, 9, 0, tzinfo=SHANGHAI), tick=False):
+        body = client.get("/").content.decode()
+    assert topic.title in body
+    assert 'class="badge late"' in body
+
+
+@pytest.mark.django_db
+def test_home_query_count_does_not_grow_with_duties(torg, client, django_assert_max_num_queries):
+    series_next_meeting(series=torg.series, now=NOW)
+    client.force_login(torg.tech_liaison)
+    _draft(torg, "议题一")
+    with time_machine.travel(NOW, tick=False), django_assert_max_num_queries(20) as ctx:
+        client.get("/")
+    few = len(ctx.captured_queries)
+    for i in range(8):
+        _draft(torg, f"议题{i + 2}")
+    with time_machine.travel(NOW, tick=False), django_assert_max_num_queries(few):
+        assert client.get("/").status_code == 200
+
+
+def test_home_requires_login(client):
+    response = client.get("/")
+    assert response.status_code == 302 and response.url.startswith("/login/")
