@@ -34,7 +34,9 @@ class AgendaItem(models.Model):
         FOLLOW_UP = "follow_up", _("Follow-up of earlier decisions")
         OPEN_DISCUSSION = "open", _("Open discussion")
 
-    agenda = models.ForeignKey(Agenda, on_delete=models.CASCADE, related_name="items", verbose_name=_("agenda"))
+    agenda = models.ForeignKey(
+        Agenda, on_delete=models.CASCADE, related_name="items", verbose_name=_("agenda")
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.TOPIC)
     topic = models.ForeignKey(
         "topics.Topic",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 from django.conf import settings
@@ -13,15 +14,22 @@ class MeetingSeries(models.Model):
     """A recurring meeting (例会), e.g. the weekly cross-department meeting, under one policy."""
 
     name = models.CharField(_("name"), max_length=100)
-    policy = models.ForeignKey("policy.Policy", on_delete=models.PROTECT, related_name="series", verbose_name=_("policy"))
+    policy = models.ForeignKey(
+        "policy.Policy", on_delete=models.PROTECT, related_name="series", verbose_name=_("policy")
+    )
     # An RFC 5545 recurrence rule, e.g. "FREQ=WEEKLY;BYDAY=MO".
     rrule = models.CharField(_("recurrence"), max_length=200, default="FREQ=WEEKLY;BYDAY=MO")
-    start_time = models.TimeField(_("start time"), default="09:00")
+    start_time = models.TimeField(_("start time"), default=datetime.time(9, 0))
     duration_minutes = models.PositiveIntegerField(_("planned duration (minutes)"), default=90)
     location = models.CharField(_("place"), max_length=120, blank=True)
     online_url = models.URLField(_("online meeting link"), blank=True)
     host = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("host")
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("host"),
     )
     recorder = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -51,7 +59,12 @@ class Meeting(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
 
     series = models.ForeignKey(
-        MeetingSeries, null=True, blank=True, on_delete=models.PROTECT, related_name="meetings", verbose_name=_("series")
+        MeetingSeries,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="meetings",
+        verbose_name=_("series"),
     )
     policy_version = models.ForeignKey(
         "policy.PolicyVersion", on_delete=models.PROTECT, related_name="+", verbose_name=_("policy version")
@@ -62,7 +75,12 @@ class Meeting(models.Model):
     location = models.CharField(_("place"), max_length=120, blank=True)
     online_url = models.URLField(_("online meeting link"), blank=True)
     host = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("host")
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("host"),
     )
     recorder = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -85,7 +103,11 @@ class Meeting(models.Model):
         verbose_name = _("meeting")
         verbose_name_plural = _("meetings")
         ordering = ["starts_at", "id"]
-        constraints = [models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="meeting_ends_after_start")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="meeting_ends_after_start"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -104,11 +126,17 @@ class Meeting(models.Model):
 class Notice(models.Model):
     """A published notice of a meeting (one per publication or re-publication)."""
 
-    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="notices", verbose_name=_("meeting"))
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.CASCADE, related_name="notices", verbose_name=_("meeting")
+    )
     sequence = models.PositiveIntegerField(_("revision"))
     published_at = models.DateTimeField(_("published"))
     published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("published by")
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("published by"),
     )
     is_emergency = models.BooleanField(_("emergency"), default=False)
     is_cancellation = models.BooleanField(_("cancellation"), default=False)
@@ -141,13 +169,20 @@ class Rsvp(models.Model):
         COORDINATOR = "coordinator", _("Coordinator")
         GUEST = "guest", _("Invited")
 
-    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="rsvps", verbose_name=_("meeting"))
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.CASCADE, related_name="rsvps", verbose_name=_("meeting")
+    )
     invitee = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rsvps", verbose_name=_("invitee")
     )
     invited_as = models.CharField(_("invited as"), max_length=12, choices=InvitedAs.choices)
     department = models.ForeignKey(
-        "org.Department", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("department")
+        "org.Department",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("department"),
     )
     response = models.CharField(_("reply"), max_length=10, choices=Response.choices, default=Response.PENDING)
     delegate = models.ForeignKey(

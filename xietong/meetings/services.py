@@ -126,7 +126,7 @@ def series_next_meeting(*, series: MeetingSeries, now: datetime, actor=None) -> 
     )
     if existing is not None:
         return existing
-    (start,) = series_occurrences(series, after=now, count=1)
+    start = next_free_occurrence(series, after=now)
     return meeting_schedule(series=series, starts_at=start, now=now, actor=actor)
 
 
@@ -140,8 +140,24 @@ def series_meeting_after(*, meeting: Meeting, now: datetime, actor=None) -> Meet
     )
     if nxt is not None:
         return nxt
-    (start,) = series_occurrences(meeting.series, after=meeting.starts_at, count=1)
+    start = next_free_occurrence(meeting.series, after=meeting.starts_at)
     return meeting_schedule(series=meeting.series, starts_at=start, now=now, actor=actor)
+
+
+def next_free_occurrence(series: MeetingSeries, *, after: datetime) -> datetime:
+    """The series' first start time after ``after`` whose meeting was not cancelled.
+
+    A cancelled occurrence stays cancelled: rolling topics over must not bring it back.
+    """
+    cancelled = set(
+        Meeting.objects.filter(
+            series=series, starts_at__gt=after, status=Meeting.Status.CANCELLED
+        ).values_list("starts_at", flat=True)
+    )
+    for start in series_occurrences(series, after=after, count=len(cancelled) + 1):
+        if start not in cancelled:
+            return start
+    raise DomainError(_("The series has no further occurrence."), code="no_occurrence")
 
 
 # ---- helpers ------------------------------------------------------------------------------
@@ -191,7 +207,7 @@ def deferral_target(*, meeting: Meeting, topic, now: datetime, actor) -> Meeting
     )
     if nxt is not None:
         return nxt
-    (start,) = series_occurrences(series, after=max(meeting.starts_at, now), count=1)
+    start = next_free_occurrence(series, after=max(meeting.starts_at, now))
     return meeting_schedule(series=series, starts_at=start, now=now, actor=actor)
 
 
@@ -314,11 +330,8 @@ def meeting_schedule_next(*, series: MeetingSeries, actor, now: datetime) -> Mee
             .order_by("-starts_at")
             .first()
         )
-        after = last.starts_at if last is not None else now
-        found = series_occurrences(series, after=after, count=1)
-        if not found:
-            raise DomainError(_("The series has no further occurrence."), code="no_occurrence")
-        return meeting_schedule(series=series, starts_at=found[0], now=now, actor=actor)
+        start = next_free_occurrence(series, after=last.starts_at if last is not None else now)
+        return meeting_schedule(series=series, starts_at=start, now=now, actor=actor)
 
 
 def meeting_create_emergency(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -15,8 +17,8 @@ class Organization(models.Model):
         _("extra closed days"), default=list, blank=True, help_text=_("ISO dates, e.g. 2026-12-31")
     )
     extra_working_days = models.JSONField(_("extra working days"), default=list, blank=True)
-    work_start = models.TimeField(_("working hours start"), default="09:00")
-    work_end = models.TimeField(_("working hours end"), default="17:30")
+    work_start = models.TimeField(_("working hours start"), default=datetime.time(9, 0))
+    work_end = models.TimeField(_("working hours end"), default=datetime.time(17, 30))
 
     class Meta:
         verbose_name = _("organisation")
@@ -36,7 +38,12 @@ class Organization(models.Model):
 class Department(models.Model):
     name = models.CharField(_("name"), max_length=60, unique=True)
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name=_("parent")
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name=_("parent"),
     )
     sort_order = models.PositiveIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
@@ -102,7 +109,9 @@ class LeadershipRank(models.TextChoices):
 
 
 class RoleAssignment(models.Model):
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="roles", verbose_name=_("person"))
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="roles", verbose_name=_("person")
+    )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     department = models.ForeignKey(
         Department,
@@ -151,7 +160,9 @@ class Delegation(models.Model):
         verbose_name = _("delegation")
         verbose_name_plural = _("delegations")
         constraints = [
-            models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")), name="delegation_period"),
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")), name="delegation_period"
+            ),
             models.CheckConstraint(
                 condition=~models.Q(principal=models.F("delegate")), name="delegation_not_self"
             ),

@@ -16,13 +16,17 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
+from django.utils import timezone
 
+from xietong.agenda.models import Agenda
 from xietong.core.events import Event
 from xietong.core.management.commands import demo
 from xietong.core.management.commands.compile_translations import PoSyntaxError, build_mo, parse_po
-from xietong.meetings.models import Meeting, MeetingSeries
+from xietong.meetings.models import Meeting, MeetingSeries, Rsvp
+from xietong.obligations.models import Obligation, ObligationKind
 from xietong.org.models import Delegation, Department, LeadershipRank, Person, Role, RoleAssignment
 from xietong.policy.models import Policy
+from xietong.topics.models import Topic
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -178,6 +182,23 @@ def test_demo_loads_a_whole_organisation_once(db):
     assert series.policy.key == "weekly-cross-department"
     assert Delegation.objects.count() == 1
     assert Event.objects.filter(name="roster.imported").exists()  # built through the roster service
+
+    # A few weeks of history, built through the topic, agenda and meeting services.
+    statuses = set(Topic.objects.values_list("status", flat=True))
+    assert {"draft", "in_review", "approved", "submitted", "triaged", "scheduled", "rejected"} <= statuses
+    assert Topic.objects.filter(status="draft").exclude(head_comment="").exists()  # returned by the head
+    assert Topic.objects.filter(status="triaged").exclude(deferral_reason="").exists()  # rolled over
+    late = Obligation.objects.filter(kind=ObligationKind.SUBMISSION, state=Obligation.State.BREACHED)
+    assert late.filter(closed_at__isnull=False).exists()  # submitted after the cut-off
+    assert Agenda.objects.filter(status=Agenda.Status.PUBLISHED).count() == 3
+    published = Meeting.objects.filter(status=Meeting.Status.PUBLISHED)
+    assert published.count() == 3
+    assert all(m.starts_at < timezone.now() for m in published)
+    answers = set(Rsvp.objects.values_list("response", flat=True))
+    assert {"attend", "delegate", "absent", "pending"} <= answers
+    assert not Event.objects.filter(at__gt=timezone.now()).exists()  # nothing dated in the future
+    upcoming = Meeting.objects.get(status=Meeting.Status.PLANNED)
+    assert upcoming.starts_at > timezone.now()
 
     text = out.getvalue()
     assert demo.DEMO_PASSWORD in text

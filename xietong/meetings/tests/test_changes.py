@@ -150,3 +150,13 @@ def test_only_the_coordinator_changes_or_cancels(torg, who):
     assert meeting.status == Meeting.Status.PUBLISHED and meeting.ics_sequence == 0
     assert meeting.notices.count() == 1
     assert AgendaItem.objects.filter(agenda__meeting=meeting, topic__isnull=False).count() == 1
+
+
+def test_a_cancelled_occurrence_is_not_scheduled_again(torg):
+    meeting = next_meeting(torg)
+    services.meeting_cancel(meeting=meeting, reason="放假", actor=torg.coordinator, now=THU_1600)
+    again = services.series_next_meeting(series=torg.series, now=THU_1600)
+    assert again.starts_at == sh(2026, 3, 16, 9, 0)
+    planned = services.meeting_schedule_next(series=torg.series, actor=torg.coordinator, now=THU_1600)
+    assert planned.starts_at == sh(2026, 3, 23, 9, 0)
+    assert not Meeting.objects.filter(starts_at=MEETING).exclude(status=Meeting.Status.CANCELLED).exists()

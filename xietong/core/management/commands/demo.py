@@ -186,7 +186,11 @@ class Command(BaseCommand):
         self.print_logins()
 
     def load(self, *, now) -> None:
+        from xietong.meetings.services import series_next_meeting
         from xietong.org.services import delegation_create, roster_import
+
+        # The organisation was set up before the weeks of history below.
+        origin = now - timedelta(weeks=5)
 
         org = Organization.objects.order_by("pk").first() or Organization(name=ORG_NAME)
         org.name = ORG_NAME
@@ -197,9 +201,9 @@ class Command(BaseCommand):
             password=DEMO_PASSWORD,
             full_name="系统管理员",
         )
-        policies = {preset: policy_install_preset(name=preset, now=now, actor=admin) for preset in PRESETS}
+        policies = {preset: policy_install_preset(name=preset, now=origin, actor=admin) for preset in PRESETS}
 
-        report = roster_import(file_bytes=roster_csv(), filename="演示花名册.csv", actor=admin, now=now)
+        report = roster_import(file_bytes=roster_csv(), filename="演示花名册.csv", actor=admin, now=origin)
         if not report.saved:
             problems = "\n".join(f"row {p.row} {p.column}: {p.message}" for p in report.problems)
             raise CommandError(f"The demo roster was refused:\n{problems}")
@@ -234,8 +238,7 @@ class Command(BaseCommand):
                 now=now,
             )
 
-        from xietong.meetings.services import series_next_meeting
-
+        load_history(series=series, people=people, coordinator=people["chenjing"], now=now)
         series_next_meeting(series=series, now=now, actor=people["chenjing"])
 
     def print_logins(self) -> None:
@@ -255,3 +258,368 @@ class Command(BaseCommand):
         self.stdout.write(
             f"The other {len(PEOPLE) - len(SHOWCASE) + 1} people of the roster log in the same way (login = pinyin of the name)."
         )
+
+
+# ---- history: a few weeks of the weekly cycle ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoTopic:
+    key: str
+    liaison: str
+    title: str
+    background: str
+    need: str
+    involved: tuple[str, ...]
+    outcome: str
+    solution: str
+    category: str = "progress"
+    priority: int = 3  # Topic.Priority: 1 urgent … 4 low
+    budget: int = 20
+    # what happens to it: "agenda" (triaged, then placed or deferred by the agenda build),
+    # "reject", "draft", "review", "returned", "approved", "submitted", "triaged"
+    fate: str = "agenda"
+    late: bool = False  # submitted after the cut-off
+    note: str = ""  # the head's return comment or the coordinator's reason
+
+
+# Topics per week: "p3", "p2", "p1" are the three past meetings, "next" the coming one.
+TOPICS: dict[str, tuple[DemoTopic, ...]] = {
+    "p3": (
+        DemoTopic(
+            "controller",
+            "zhuwenbo",
+            "新一代控制器样机联调需测试部与生产部配合",
+            "新一代控制器样机已完成硬件打样，计划下月小批量试产，需在本月内完成整机联调。",
+            "测试部提供两周的整机测试台架时间；生产部安排试装工位并指定工艺人员参与。",
+            ("测试部", "生产部"),
+            "月底前完成样机联调并形成试产评审结论。",
+            "研发一部牵头制定联调计划，测试部、生产部各指定一名接口人，每周例会反馈进展。",
+            priority=2,
+            budget=30,
+        ),
+        DemoTopic(
+            "budget",
+            "chuyan",
+            "第四季度预算执行偏差说明及费用报销时限统一",
+            "第三季度各部门预算执行偏差较大，部分费用跨季度报销，影响财务结账。",
+            "各部门在季度末前五个工作日提交费用票据，并说明预算偏差原因。",
+            ("人力资源部", "营销中心", "技术中心"),
+            "统一费用报销时限，季度结账按时完成。",
+            "财务部发布统一时间表，各部门联络员负责本部门提醒与汇总。",
+            category="process",
+            budget=20,
+        ),
+        DemoTopic(
+            "rotation",
+            "wuting",
+            "跨部门轮岗试点方案征求意见",
+            "为培养复合型骨干，人力资源部拟在技术中心与营销中心之间试点轮岗。",
+            "请相关部门推荐轮岗人选并反馈岗位需求。",
+            ("技术中心", "营销中心"),
+            "形成轮岗试点名单。",
+            "人力资源部汇总需求后拟定方案报领导小组。",
+            fate="reject",
+            note="属人事管理事项，请按人事审批流程报领导小组，不列入本周例会议程。",
+        ),
+    ),
+    "p2": (
+        DemoTopic(
+            "changeover",
+            "yuhai",
+            "二号产线换型期间物料齐套问题",
+            "二号产线下周换型生产新型号，部分物料尚未到货，存在停线风险。",
+            "采购部确认关键物料到货时间；质量管理部安排来料加急检验。",
+            ("采购部", "质量管理部"),
+            "换型首日物料齐套率达到100%。",
+            "生产部每日发布缺料清单，采购部逐项回复到货时间。",
+            category="issue",
+            priority=2,
+            budget=30,
+            late=True,
+        ),
+        DemoTopic(
+            "sso",
+            "zhangyu",
+            "OA系统与ERP单点登录改造需各部门配合测试",
+            "信息运维部计划将OA与ERP改为统一身份登录，减少账号数量。",
+            "各部门指定一名测试人员，在测试环境完成常用业务的登录验证。",
+            ("办公室", "财务部", "采购部"),
+            "两周内完成用户验收测试。",
+            "信息运维部提供测试账号与操作说明，问题统一登记在协作平台。",
+            category="process",
+            budget=25,
+        ),
+        DemoTopic(
+            "complaints",
+            "qiyue",
+            "客户投诉响应时限与质量部会签流程优化",
+            "近期客户投诉处理平均时长超过承诺时限，主要卡在质量原因分析会签环节。",
+            "质量管理部明确会签时限；销售部同步客户沟通口径。",
+            ("质量管理部", "销售部"),
+            "投诉闭环时间缩短到五个工作日以内。",
+            "客户服务部起草新流程，质量管理部、销售部会签后试行一个月。",
+            category="process",
+            budget=30,
+        ),
+    ),
+    "p1": (
+        DemoTopic(
+            "dealers",
+            "yanmei",
+            "年度经销商大会活动协同（场地、物料、接待）",
+            "年度经销商大会定于下月中旬举办，预计来宾两百人。",
+            "办公室负责场地与接待，市场部负责物料，销售部负责邀约。",
+            ("办公室", "市场部", "销售部"),
+            "会前两周完成全部筹备事项。",
+            "营销中心牵头成立筹备组，每周例会通报进度。",
+            priority=2,
+            budget=30,
+        ),
+        DemoTopic(
+            "testlab",
+            "lvxiaoxiao",
+            "测试环境资源紧张，申请运维部扩容支持",
+            "测试环境服务器资源长期满载，回归测试排队时间超过两天。",
+            "信息运维部评估扩容方案；财务部确认预算来源。",
+            ("信息运维部", "财务部"),
+            "回归测试排队时间降到半天以内。",
+            "先利用闲置服务器临时扩容，再纳入下季度采购计划。",
+            category="resource",
+            budget=25,
+        ),
+    ),
+    "next": (
+        DemoTopic(
+            "instruments",
+            "xuqian",
+            "研发一部、研发二部共用测试仪器排期冲突",
+            "两个研发部共用一台高精度示波器，近期项目节点重叠。",
+            "研发一部协商错峰使用；采购部评估租赁或新购。",
+            ("研发一部", "采购部"),
+            "形成仪器共享排期规则。",
+            "建立仪器预约表，冲突时按项目优先级排期。",
+            category="resource",
+            fate="draft",
+        ),
+        DemoTopic(
+            "launch",
+            "jinxin",
+            "新品发布会宣传素材需研发部提供技术参数",
+            "新品发布会宣传册和官网页面需要准确的技术参数与对比数据。",
+            "研发一部在本周内提供参数表并审核宣传文案。",
+            ("研发一部",),
+            "宣传素材在发布会前一周定稿。",
+            "市场部起草文案，研发一部指定专人审核。",
+            category="info",
+            fate="review",
+        ),
+        DemoTopic(
+            "custom",
+            "taoran",
+            "重点客户定制需求评审机制",
+            "重点客户定制需求增多，评审无固定流程，交期承诺不一致。",
+            "研发、生产、质量部门参加定制需求联合评审。",
+            ("研发一部", "生产部", "质量管理部"),
+            "建立定制需求评审流程。",
+            "销售部汇总需求，每两周组织一次联合评审。",
+            category="process",
+            fate="returned",
+            note="请补充涉及的客户清单和期望完成时间后再提交。",
+        ),
+        DemoTopic(
+            "office",
+            "sunli",
+            "会议室预订规则调整",
+            "三楼会议室周一上午经常冲突，临时会议无处召开。",
+            "各部门按新规则预订，例会时段优先保障。",
+            ("人力资源部", "技术中心"),
+            "减少会议室冲突。",
+            "办公室发布预订规则，信息运维部在OA中设置预订提醒。",
+            category="process",
+            fate="approved",
+        ),
+        DemoTopic(
+            "leadtime",
+            "shuihong",
+            "关键元器件供应商交期延长，需研发评估替代料",
+            "主控芯片供应商通知交期由八周延长至二十周，影响下季度排产。",
+            "研发一部评估替代料；质量管理部安排替代料认证。",
+            ("研发一部", "质量管理部", "生产部"),
+            "一个月内确定替代方案。",
+            "采购部提供备选供应商资料，研发一部两周内给出评估结论。",
+            category="issue",
+            priority=1,
+            fate="submitted",
+            late=True,
+        ),
+        DemoTopic(
+            "inspection",
+            "yunfei",
+            "来料检验标准更新需采购部、生产部同步执行",
+            "新版来料检验标准下月起执行，抽样比例和判定规则有调整。",
+            "采购部通知供应商；生产部调整上线前复核要求。",
+            ("采购部", "生产部"),
+            "新标准按期执行，无批量质量问题。",
+            "质量管理部组织一次宣贯培训，并提供标准对照表。",
+            category="info",
+            priority=1,
+            budget=20,
+            fate="triaged",
+        ),
+    ),
+}
+
+# Replies to past notices, per week: login -> ("absent", reason) | ("delegate", delegate login);
+# everyone else attends, but for the listed non-repliers.
+REPLIES: dict[str, dict[str, tuple[str, str]]] = {
+    "p3": {"baixue": ("absent", "赴外地参加供应商年度审核")},
+    "p2": {"zhenghua": ("delegate", "fenglei"), "xiejun": ("delegate", "yuhai")},
+    "p1": {"kongfanyu": ("absent", "参加行业展会"), "hanbing": ("delegate", "yangfan")},
+}
+NO_REPLY: dict[str, set[str]] = {"p3": set(), "p2": {"shigang"}, "p1": {"jiangli"}}
+
+
+class _Clock:
+    """Moments for the demo's steps: as asked, but never before the previous step.
+
+    With ``until``, the moments are instead spread evenly over the rest of the time up to
+    ``until`` (for the week in progress, whose own cut-offs may still lie ahead).
+    """
+
+    def __init__(self, start, *, until=None, steps: int = 1):
+        self.last = start
+        self.step = (until - start) / (steps + 1) if until is not None else None
+
+    def at(self, moment=None):
+        if self.step is not None:
+            self.last += self.step
+        else:
+            self.last = max(moment, self.last + timedelta(minutes=1))
+        return self.last
+
+
+def load_history(*, series, people, coordinator, now) -> None:
+    """Three past weekly meetings through the real services, then the coming week so far.
+
+    Past steps are taken at moments computed from the policy's own cut-offs (so the demo
+    stays right when the regulation or the holidays move them); a step the story wants late
+    is taken just after its cut-off, and the ledger records it as late. The week in progress
+    is spread over the time between the last meeting and ``now``: whatever it reached after
+    a cut-off is late, as the ledger says.
+    """
+    from xietong.agenda.services import agenda_build, agenda_confirm
+    from xietong.meetings.models import Meeting, Rsvp
+    from xietong.meetings.services import meeting_publish, rsvp_answer, series_occurrences
+    from xietong.obligations.services import obligations_mark_breached
+    from xietong.org.models import Role
+    from xietong.org.permissions import holders
+    from xietong.policy.selectors import business_calendar
+    from xietong.topics import services as topics
+    from xietong.topics.models import Topic
+
+    calendar = business_calendar()
+    rules = series.policy.current_version().rules
+    departments = {d.name: d for d in Department.objects.all()}
+    (coming,) = series_occurrences(series, after=now, count=1)
+    week = timedelta(days=7)
+    starts = {"p3": coming - 3 * week, "p2": coming - 2 * week, "p1": coming - week, "next": coming}
+
+    def cutoff(rule, start):
+        return rules.deadline(rule, start, calendar).value
+
+    def run_week(key: str, clock: _Clock) -> dict[str, Topic]:
+        """Draft, review, submit and triage the week's topics as far as their story goes."""
+        start = starts[key]
+        head_cut, sub_cut = cutoff("head_review_cutoff", start), cutoff("submission_cutoff", start)
+        specs = TOPICS[key]
+        made: dict[str, Topic] = {}
+        for spec in specs:
+            liaison = people[spec.liaison]
+            made[spec.key] = topics.topic_create(
+                actor=liaison,
+                now=clock.at(head_cut - timedelta(days=2)),
+                department=liaison.department,
+                series=series,
+                title=spec.title,
+                background=spec.background,
+                collaboration_need=spec.need,
+                expected_outcome=spec.outcome,
+                initial_solution=spec.solution,
+                departments_involved=[departments[name] for name in spec.involved],
+            )
+        for spec in specs:
+            if spec.fate != "draft":
+                topic = made[spec.key]
+                topics.topic_send_for_review(
+                    topic=topic, actor=topic.author, now=clock.at(head_cut - timedelta(hours=20))
+                )
+        for spec in specs:
+            if spec.fate in {"draft", "review"}:
+                continue
+            topic = made[spec.key]
+            head = holders(Role.HEAD, topic.department_id)[0]
+            at = clock.at(head_cut - timedelta(hours=2))
+            if spec.fate == "returned":
+                topics.topic_return(topic=topic, actor=head, now=at, comment=spec.note)
+            else:
+                topics.topic_approve(topic=topic, actor=head, now=at)
+        ready = [s for s in specs if s.fate not in {"draft", "review", "returned", "approved"}]
+        for spec in sorted(ready, key=lambda s: s.late):
+            topic = made[spec.key]
+            at = sub_cut + timedelta(minutes=20) if spec.late else sub_cut - timedelta(hours=1)
+            topics.topic_submit(topic=topic, actor=topic.author, now=clock.at(at))
+        for spec in ready:
+            topic = made[spec.key]
+            at = clock.at(sub_cut + timedelta(minutes=30))
+            if spec.fate == "reject":
+                topics.topic_reject(topic=topic, actor=coordinator, now=at, reason=spec.note)
+            elif spec.fate in {"agenda", "triaged"}:
+                topics.topic_triage(
+                    topic=topic,
+                    actor=coordinator,
+                    now=at,
+                    category=spec.category,
+                    priority=spec.priority,
+                    budget_minutes=spec.budget,
+                )
+        return made
+
+    clock = _Clock(starts["p3"] - week)
+    for key in ("p3", "p2", "p1"):
+        start = starts[key]
+        run_week(key, clock)
+        meeting = Meeting.objects.get(series=series, starts_at=start)
+        agenda_cut, notice_cut = cutoff("agenda_cutoff", start), cutoff("notice_lead", start)
+        agenda = agenda_build(
+            meeting=meeting, actor=coordinator, now=clock.at(agenda_cut - timedelta(minutes=40))
+        )
+        agenda_confirm(agenda=agenda, actor=coordinator, now=clock.at(agenda_cut - timedelta(minutes=20)))
+        at = clock.at(min(agenda_cut + timedelta(minutes=10), notice_cut - timedelta(minutes=5)))
+        late = at > notice_cut  # only when holidays squeeze the cut-offs together
+        meeting_publish(
+            meeting=meeting,
+            actor=coordinator,
+            now=at,
+            emergency=late,
+            emergency_reason="节假日调整，通知补发" if late else "",
+        )
+        for rsvp in Rsvp.objects.filter(meeting=meeting).select_related("invitee").order_by("id"):
+            login = rsvp.invitee.username
+            if login in NO_REPLY[key]:
+                continue
+            answer, detail = REPLIES[key].get(login, ("attend", ""))
+            rsvp_answer(
+                rsvp=rsvp,
+                response=answer,
+                delegate=people[detail] if answer == "delegate" else None,
+                reason=detail if answer == "absent" else "",
+                actor=rsvp.invitee,
+                now=clock.at(at + timedelta(minutes=15)),
+            )
+        clock = _Clock(max(clock.last, start))  # the meeting is held; the next week begins
+
+    specs = TOPICS["next"]
+    steps = 5 * len(specs)  # more than the steps taken: create, send, decide, submit, triage
+    run_week("next", _Clock(clock.last, until=now, steps=steps))
+    obligations_mark_breached(now=now)
