@@ -7,14 +7,12 @@ from django.conf import settings
 from django.test import Client
 
 from xietong.core.testing import PASSWORD
-from xietong.org.tests.pagefixes import apply_page_settings
 
 ADDR = "10.1.2.3"
 
 
 @pytest.fixture(autouse=True)
-def _pages(settings, tmp_path_factory, monkeypatch, client):
-    apply_page_settings(settings, tmp_path_factory, monkeypatch)
+def _pages(client):
     client.cookies["django_language"] = "en"
 
 

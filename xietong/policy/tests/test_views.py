@@ -15,7 +15,6 @@ from django.urls import reverse
 from xietong.core.models import Event
 from xietong.org.models import Organization
 from xietong.org.tests.htmlbits import field_errors, section
-from xietong.org.tests.pagefixes import apply_page_settings
 from xietong.policy.calendar import SHANGHAI
 from xietong.policy.models import PolicyVersion
 from xietong.policy.rules import dump_policy
@@ -27,8 +26,7 @@ PERSONAS = ["coordinator", "tech_head", "tech_liaison", "outsider", "chair"]
 
 
 @pytest.fixture(autouse=True)
-def _setup(settings, tmp_path_factory, monkeypatch, client):
-    apply_page_settings(settings, tmp_path_factory, monkeypatch)
+def _setup(client):
     client.cookies["django_language"] = "en"
     with time_machine.travel(NOW, tick=False):
         yield
