@@ -45,7 +45,7 @@ def cap_clause(meeting: Meeting) -> str:
 
 
 def _locked_draft(agenda: Agenda, *, now: datetime) -> Agenda:
-    agenda = Agenda.objects.select_for_update().select_related("meeting__policy_version").get(pk=agenda.pk)
+    agenda = Agenda.objects.select_for_update(of=("self",)).select_related("meeting__policy_version").get(pk=agenda.pk)
     if agenda.status != Agenda.Status.DRAFT:
         raise DomainError(
             _("The agenda is %(status)s; reopen it to change it."),
@@ -123,7 +123,7 @@ def agenda_build(*, meeting: Meeting, actor, now: datetime) -> Agenda:
     slot = rules.minutes("open_discussion_slot")
     default_budget = rules.minutes("default_item_budget")
     with transaction.atomic():
-        meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+        meeting = Meeting.objects.select_for_update(of=("self",)).get(pk=meeting.pk)
         if meeting.status != Meeting.Status.PLANNED:
             raise DomainError(
                 _("The agenda can only be built before the notice is published."), code="meeting_not_planned"
@@ -361,7 +361,7 @@ def agenda_reopen(*, agenda: Agenda, actor, now: datetime) -> Agenda:
     """
     require_coordinator(actor, now=now)
     with transaction.atomic():
-        agenda = Agenda.objects.select_for_update().select_related("meeting").get(pk=agenda.pk)
+        agenda = Agenda.objects.select_for_update(of=("self",)).select_related("meeting").get(pk=agenda.pk)
         if agenda.status != Agenda.Status.CONFIRMED:
             raise DomainError(
                 _("Only a confirmed, unpublished agenda can be reopened."), code="agenda_not_confirmed"

@@ -323,7 +323,7 @@ def meeting_schedule_next(*, series: MeetingSeries, actor, now: datetime) -> Mee
     if not series.is_active:
         raise DomainError(_("This meeting series is not active."), code="series_inactive")
     with transaction.atomic():
-        MeetingSeries.objects.select_for_update().get(pk=series.pk)
+        MeetingSeries.objects.select_for_update(of=("self",)).get(pk=series.pk)
         last = (
             Meeting.objects.filter(series=series, starts_at__gt=now)
             .exclude(status=Meeting.Status.CANCELLED)
@@ -425,14 +425,14 @@ def meeting_publish(
         raise DomainError(_("The reason is too long."), code="too_long", field="emergency_reason")
     with transaction.atomic():
         meeting = (
-            Meeting.objects.select_for_update()
+            Meeting.objects.select_for_update(of=("self",))
             .select_related("series", "host", "recorder")
             .get(pk=meeting.pk)
         )
         if meeting.status == Meeting.Status.PUBLISHED:
             raise DomainError(_("The notice of this meeting is already published."), code="already_published")
         _check_not_started(meeting, now=now)
-        agenda = Agenda.objects.select_for_update().filter(meeting=meeting).first()
+        agenda = Agenda.objects.select_for_update(of=("self",)).filter(meeting=meeting).first()
         if agenda is None or agenda.status != Agenda.Status.CONFIRMED:
             raise DomainError(
                 _("Confirm the agenda before publishing the notice."), code="agenda_not_confirmed"
@@ -521,7 +521,7 @@ def meeting_reschedule(
         raise DomainError(_("The meeting must start in the future."), code="in_past", field="starts_at")
     with transaction.atomic():
         meeting = (
-            Meeting.objects.select_for_update()
+            Meeting.objects.select_for_update(of=("self",))
             .select_related("series", "host", "recorder")
             .get(pk=meeting.pk)
         )
@@ -606,7 +606,7 @@ def meeting_cancel(*, meeting: Meeting, reason: str, actor, now: datetime) -> Me
     if len(reason) > MAX_REASON:
         raise DomainError(_("The reason is too long."), code="too_long", field="reason")
     with transaction.atomic():
-        meeting = Meeting.objects.select_for_update().select_related("series").get(pk=meeting.pk)
+        meeting = Meeting.objects.select_for_update(of=("self",)).select_related("series").get(pk=meeting.pk)
         _check_not_started(meeting, now=now)
         meeting.status = Meeting.Status.CANCELLED
         meeting.cancelled_reason = reason
@@ -705,12 +705,12 @@ def rsvp_answer(
     if response == Rsvp.Response.ABSENT and not reason:
         raise DomainError(_("Say why you cannot attend."), code="reason_required", field="reason")
     with transaction.atomic():
-        meeting = Meeting.objects.select_for_update().get(pk=rsvp.meeting_id)
+        meeting = Meeting.objects.select_for_update(of=("self",)).get(pk=rsvp.meeting_id)
         if meeting.status != Meeting.Status.PUBLISHED:
             raise DomainError(_("This meeting is not open for replies."), code="not_published")
         if now >= meeting.starts_at:
             raise DomainError(_("The meeting has started; replies are closed."), code="meeting_started")
-        rsvp = Rsvp.objects.select_for_update().get(pk=rsvp.pk)
+        rsvp = Rsvp.objects.select_for_update(of=("self",)).get(pk=rsvp.pk)
         previous = rsvp.response
         closed = obligation_close(
             kind=ObligationKind.RSVP, subject=meeting, now=now, actor=actor, responsible=rsvp.invitee

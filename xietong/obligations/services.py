@@ -62,7 +62,7 @@ def obligation_close(
     Returns the closed obligation (so the caller can say "late under 第X条"), or None
     when there was no pending duty.
     """
-    qs = Obligation.objects.select_for_update().filter(
+    qs = Obligation.objects.select_for_update(of=("self",)).filter(
         subject_type=ContentType.objects.get_for_model(subject),
         subject_id=subject.pk,
         kind=kind,

@@ -118,7 +118,7 @@ def roster_import(
     with transaction.atomic():
         if not dry_run:
             # One import at a time: a second one waits here, then sees the first one's rows.
-            Organization.objects.select_for_update().filter(pk=Organization.current().pk).first()
+            Organization.objects.select_for_update(of=("self",)).filter(pk=Organization.current().pk).first()
         departments = _apply_departments(parents, known, report, actor=actor, now=now, dry_run=dry_run)
         for row in parsed.rows:
             _apply_person(
@@ -382,7 +382,7 @@ def delegation_create(
         )
     with transaction.atomic():
         # Serialise delegations of one principal so two overlapping requests cannot both pass.
-        Person.objects.select_for_update().filter(pk=principal.pk).first()
+        Person.objects.select_for_update(of=("self",)).filter(pk=principal.pk).first()
         if Delegation.objects.filter(
             principal=principal, delegate=delegate, starts_on__lte=ends_on, ends_on__gte=starts_on
         ).exists():
@@ -419,7 +419,7 @@ def delegation_revoke(*, delegation: Delegation, actor, now: datetime) -> None:
     )
     with transaction.atomic():
         locked = (
-            Delegation.objects.select_for_update()
+            Delegation.objects.select_for_update(of=("self",))
             .select_related("principal")
             .filter(pk=delegation.pk)
             .first()
@@ -460,7 +460,7 @@ def org_calendar_override_set(*, day: date, kind: str, actor, now: datetime) -> 
         raise DomainError(_("Choose a day between 2000 and 2100."), code="bad_day", field="day")
     iso = day.isoformat()
     with transaction.atomic():
-        org = Organization.objects.select_for_update().get(pk=Organization.current().pk)
+        org = Organization.objects.select_for_update(of=("self",)).get(pk=Organization.current().pk)
         closed = [d for d in org.extra_closed_days if d != iso]
         working = [d for d in org.extra_working_days if d != iso]
         previous = (

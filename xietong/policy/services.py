@@ -59,7 +59,7 @@ def policy_version_create(*, policy: Policy, actor, now: datetime, reason: str, 
             params={"key": rules.key, "expected": policy.key},
         )
     with transaction.atomic():
-        locked = Policy.objects.select_for_update().get(pk=policy.pk)
+        locked = Policy.objects.select_for_update(of=("self",)).get(pk=policy.pk)
         last = locked.versions.order_by("-number").first()
         data = to_data(rules)
         if last is not None and last.data == data:

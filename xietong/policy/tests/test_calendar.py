@@ -149,7 +149,8 @@ def test_a_thousand_days_are_fast():
     working = sum(cal.is_working_day(date(2024, 1, 1) + timedelta(days=i)) for i in range(1000))
     elapsed = clock.perf_counter() - start
     assert working == len(chinese_calendar.get_workdays(date(2024, 1, 1), date(2026, 9, 26))) == 682
-    assert elapsed < 0.05
+    # generous for a loaded CI machine; a per-call scan of the holiday table takes seconds
+    assert elapsed < 0.5
 
 
 # ---- overrides -------------------------------------------------------------------------
