@@ -25,3 +25,11 @@ def login(client):
         return client
 
     return _login
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_translations():
+    """Tests see the same Chinese pages users do, even when run without ./dev."""
+    from django.core.management import call_command
+
+    call_command("compile_translations", verbosity=0)

@@ -66,3 +66,17 @@ def test_multiline_strings_survive(tmp_path: Path):
     )
     _, entries = i18n.read_po(po)
     assert [e.msgid for e in entries] == [text]
+
+
+def test_every_string_the_product_shows_has_a_chinese_translation():
+    """Simplified Chinese is the first language: a new English msgid without its translation fails."""
+    from django.core.management import call_command
+
+    call_command("translations", check=True)
+
+
+def test_pages_speak_chinese_by_default(client):
+    body = client.get("/login/").content.decode()
+    assert "登录" in body
+    client.cookies["django_language"] = "en"
+    assert "Log in" in client.get("/login/").content.decode()
