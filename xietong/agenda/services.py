@@ -45,7 +45,11 @@ def cap_clause(meeting: Meeting) -> str:
 
 
 def _locked_draft(agenda: Agenda, *, now: datetime) -> Agenda:
-    agenda = Agenda.objects.select_for_update(of=("self",)).select_related("meeting__policy_version").get(pk=agenda.pk)
+    agenda = (
+        Agenda.objects.select_for_update(of=("self",))
+        .select_related("meeting__policy_version")
+        .get(pk=agenda.pk)
+    )
     if agenda.status != Agenda.Status.DRAFT:
         raise DomainError(
             _("The agenda is %(status)s; reopen it to change it."),

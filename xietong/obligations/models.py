@@ -18,7 +18,7 @@ class ObligationKind(models.TextChoices):
 
 
 class Obligation(models.Model):
-    """"X must do Y by T under clause C".
+    """ "X must do Y by T under clause C".
 
     pending → met (done in time) / breached (done late, or still undone after the
     deadline once the scheduler has looked) / waived (no longer required).
@@ -59,7 +59,9 @@ class Obligation(models.Model):
     calendar_flagged = models.BooleanField(
         _("holiday schedule not yet published"),
         default=False,
-        help_text=_("The deadline was computed across a year whose official holiday schedule is not published."),
+        help_text=_(
+            "The deadline was computed across a year whose official holiday schedule is not published."
+        ),
     )
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
     opened_at = models.DateTimeField(_("opened"))

@@ -50,9 +50,9 @@ def roles_of(person: Person, *, on: date | None = None) -> Roles:
     )
     org_roles: set[str] = set()
     dept_roles: dict[str, set[int]] = {}
-    for role, department_id in RoleAssignment.objects.filter(person_id__in=[person.pk, *principals]).values_list(
-        "role", "department_id"
-    ):
+    for role, department_id in RoleAssignment.objects.filter(
+        person_id__in=[person.pk, *principals]
+    ).values_list("role", "department_id"):
         if department_id is None:
             org_roles.add(role)
         else:

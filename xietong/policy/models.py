@@ -30,7 +30,9 @@ class Policy(models.Model):
 class PolicyVersion(models.Model):
     """An immutable version of a policy: every deadline keeps the version it was computed under."""
 
-    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="versions", verbose_name=_("policy"))
+    policy = models.ForeignKey(
+        Policy, on_delete=models.PROTECT, related_name="versions", verbose_name=_("policy")
+    )
     number = models.PositiveIntegerField(_("version"))
     data = models.JSONField(_("rules"))
     created_at = models.DateTimeField(_("created"))

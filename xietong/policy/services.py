@@ -38,8 +38,15 @@ def policy_install_preset(*, name: str, now: datetime, actor=None) -> Policy:
     return policy
 
 
-def policy_version_create(*, policy: Policy, actor, now: datetime, reason: str, text: str | None = None,
-                          rules: PolicyRules | None = None) -> PolicyVersion:
+def policy_version_create(
+    *,
+    policy: Policy,
+    actor,
+    now: datetime,
+    reason: str,
+    text: str | None = None,
+    rules: PolicyRules | None = None,
+) -> PolicyVersion:
     """Record a new version of ``policy`` from TOML ``text`` (or parsed ``rules``).
 
     Only the coordinator may change a policy. An invalid file raises PolicyFileError
@@ -63,7 +70,9 @@ def policy_version_create(*, policy: Policy, actor, now: datetime, reason: str, 
         last = locked.versions.order_by("-number").first()
         data = to_data(rules)
         if last is not None and last.data == data:
-            raise DomainError(_("Nothing changed: this is the current version."), code="unchanged", field="text")
+            raise DomainError(
+                _("Nothing changed: this is the current version."), code="unchanged", field="text"
+            )
         version = PolicyVersion.objects.create(
             policy=locked,
             number=(last.number + 1) if last else 1,
@@ -75,7 +84,12 @@ def policy_version_create(*, policy: Policy, actor, now: datetime, reason: str, 
         locked.name = rules.name
         locked.source = rules.source
         locked.save(update_fields=["name", "source"])
-        record_event(name="policy.version_created", actor=actor, subject=locked, now=now,
-                     number=version.number, reason=version.reason)
+        record_event(
+            name="policy.version_created",
+            actor=actor,
+            subject=locked,
+            now=now,
+            number=version.number,
+            reason=version.reason,
+        )
     return version
-

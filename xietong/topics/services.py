@@ -138,7 +138,9 @@ def _check(action: str, topic: Topic, actor, now: datetime) -> None:
 
 def _lock(topic: Topic) -> Topic:
     return (
-        Topic.objects.select_for_update(of=("self",)).select_related("meeting__policy_version", "series").get(pk=topic.pk)
+        Topic.objects.select_for_update(of=("self",))
+        .select_related("meeting__policy_version", "series")
+        .get(pk=topic.pk)
     )
 
 

@@ -88,7 +88,9 @@ def test_tick_marks_only_overdue_pending_duties(torg):
     assert list(open_obligations_of(torg.tech_liaison)) == [ob]
     # doing it afterwards closes it, still breached
     closed = obligation_close(
-        kind=ObligationKind.SUBMISSION, subject=torg.departments["tech"], now=datetime(2026, 3, 6, 9, 0, tzinfo=SHANGHAI)
+        kind=ObligationKind.SUBMISSION,
+        subject=torg.departments["tech"],
+        now=datetime(2026, 3, 6, 9, 0, tzinfo=SHANGHAI),
     )
     assert closed.pk == ob.pk and closed.state == Obligation.State.BREACHED and closed.closed_at is not None
     assert list(open_obligations_of(torg.tech_liaison)) == []
@@ -99,7 +101,9 @@ def test_waive_closes_pending_duties(torg):
     _open_submission(torg, now=MONDAY - timedelta(days=7))
     assert obligation_waive(kind=None, subject=torg.departments["tech"], now=MONDAY, note="withdrawn") == 1
     assert list(open_obligations_of(torg.tech_liaison)) == []
-    assert obligation_close(kind=ObligationKind.SUBMISSION, subject=torg.departments["tech"], now=MONDAY) is None
+    assert (
+        obligation_close(kind=ObligationKind.SUBMISSION, subject=torg.departments["tech"], now=MONDAY) is None
+    )
 
 
 @pytest.mark.django_db

@@ -8,6 +8,7 @@ untranslated entries are left out.
 
 from __future__ import annotations
 
+import os
 import struct
 from pathlib import Path
 
@@ -61,7 +62,7 @@ def compile_po(po: Path, mo: Path) -> int:
     if "charset=UTF-8" not in header.replace("utf-8", "UTF-8"):
         raise ValueError(f"{po}: the catalogue must declare charset=UTF-8")
     data = build_mo(header, entries)
-    tmp = mo.with_suffix(".mo.tmp")
+    tmp = mo.with_suffix(f".mo.{os.getpid()}.tmp")  # parallel test workers compile at once
     tmp.write_bytes(data)
     tmp.replace(mo)
     return struct.unpack_from("<I", data, 8)[0]
