@@ -69,3 +69,10 @@ def test_home_query_count_does_not_grow_with_duties(torg, client, django_assert_
 def test_home_requires_login(client):
     response = client.get("/")
     assert response.status_code == 302 and response.url.startswith("/login/")
+
+
+def test_stylesheet_and_htmx_are_served(client):
+    for path in ("/static/xietong/app.css", "/static/xietong/htmx.min.js"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert b"".join(response.streaming_content) if response.streaming else response.content
