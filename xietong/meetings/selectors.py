@@ -349,3 +349,50 @@ def rsvp_counts(meeting: Meeting) -> dict[str, int]:
 
 def obligation_is_open(ob: Obligation) -> bool:
     return ob.closed_at is None and ob.state in (Obligation.State.PENDING, Obligation.State.BREACHED)
+
+
+@dataclass(frozen=True)
+class OpenOccurrence:
+    """The meeting of a series that new topics go to, scheduled or not yet."""
+
+    meeting: Meeting | None
+    starts_at: datetime
+    rules: object  # policy.rules.PolicyRules
+
+
+def open_occurrence(series: MeetingSeries, *, now: datetime, look_ahead: int = 8) -> OpenOccurrence | None:
+    """The first meeting of ``series`` that still takes topics: not started, not cancelled,
+    notice not yet published, and its agenda cut-off (policy rule ``agenda_cutoff``) ahead.
+
+    After Thursday's agenda cut-off a topic drafted for "next meeting" means the one after.
+    Reads only: an occurrence without a Meeting row comes back with ``meeting=None``.
+    """
+    from xietong.policy.selectors import business_calendar, current_version
+
+    from .services import series_occurrences
+
+    existing = {
+        m.starts_at: m
+        for m in Meeting.objects.filter(series=series, starts_at__gt=now)
+        .select_related("policy_version")
+        .order_by("starts_at")[:look_ahead]
+    }
+    starts = sorted(set(existing) | set(series_occurrences(series, after=now, count=look_ahead)))
+    calendar = business_calendar()
+    current_rules = None
+    first_free: OpenOccurrence | None = None
+    for start in starts:
+        meeting = existing.get(start)
+        if meeting is not None and meeting.status != Meeting.Status.PLANNED:
+            continue
+        if meeting is not None:
+            rules = meeting.policy_version.rules
+        else:
+            current_rules = current_rules or current_version(series.policy).rules
+            rules = current_rules
+        candidate = OpenOccurrence(meeting, start, rules)
+        first_free = first_free or candidate
+        due = rules.deadline("agenda_cutoff", start, calendar)
+        if due is None or now <= due.value:
+            return candidate
+    return first_free

@@ -130,6 +130,19 @@ def series_next_meeting(*, series: MeetingSeries, now: datetime, actor=None) -> 
     return meeting_schedule(series=series, starts_at=start, now=now, actor=actor)
 
 
+def series_open_meeting(*, series: MeetingSeries, now: datetime, actor=None) -> Meeting:
+    """The meeting new topics of ``series`` go to (see selectors.open_occurrence),
+    scheduling it if needed."""
+    from .selectors import open_occurrence
+
+    found = open_occurrence(series, now=now)
+    if found is None:
+        return series_next_meeting(series=series, now=now, actor=actor)
+    if found.meeting is not None:
+        return found.meeting
+    return meeting_schedule(series=series, starts_at=found.starts_at, now=now, actor=actor)
+
+
 def series_meeting_after(*, meeting: Meeting, now: datetime, actor=None) -> Meeting:
     """The series' meeting following ``meeting`` (for roll-over), scheduling it if needed."""
     nxt = (

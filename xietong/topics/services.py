@@ -263,12 +263,12 @@ def _retarget_if_started(topic: Topic, *, actor, now: datetime) -> bool:
     The submission duty moves along: the old one is waived (or, if the scheduler already
     found it late, closed as breached) and a new one opened for the new meeting.
     """
-    from xietong.meetings.services import series_next_meeting  # lazy: meetings may grow to import topics
+    from xietong.meetings.services import series_open_meeting  # lazy: meetings may grow to import topics
 
     meeting = topic.meeting
     if meeting is not None and meeting.starts_at > now and meeting.status != Meeting.Status.CANCELLED:
         return False
-    topic.meeting = series_next_meeting(series=topic.series, now=now, actor=actor)
+    topic.meeting = series_open_meeting(series=topic.series, now=now, actor=actor)
     obligation_waive(kind=ObligationKind.SUBMISSION, subject=topic, now=now, note="moved to a later meeting")
     obligation_close(kind=ObligationKind.SUBMISSION, subject=topic, now=now)
     _open_submission_duty(topic, now)
@@ -317,7 +317,7 @@ def topic_create(
     submission cut-off has passed; stores similarity tokens; opens the SUBMISSION duty for the
     author due at the meeting's ``submission_cutoff``. Records ``topic.created``.
     """
-    from xietong.meetings.services import series_next_meeting  # lazy: meetings may grow to import topics
+    from xietong.meetings.services import series_open_meeting  # lazy: meetings may grow to import topics
 
     if not roles_of(actor, on=as_shanghai(now).date()).has(Role.LIAISON, department.pk):
         raise Forbidden(_("Only the department's liaison may draft its topics."), code="forbidden_create")
@@ -341,7 +341,7 @@ def topic_create(
     involved = _clean_departments(departments_involved)
     tokens = _tokens(fields)
     with transaction.atomic():
-        meeting = series_next_meeting(series=series, now=now, actor=actor)
+        meeting = series_open_meeting(series=series, now=now, actor=actor)
         topic = Topic.objects.create(
             department=department,
             author=actor,

@@ -21,7 +21,7 @@ from xietong.obligations.selectors import obligations_for
 from xietong.org.models import Department, Role
 from xietong.org.permissions import roles_of
 from xietong.policy.calendar import as_shanghai
-from xietong.policy.selectors import business_calendar, current_version
+from xietong.policy.selectors import business_calendar
 
 from . import selectors, services
 from .forms import (
@@ -140,25 +140,14 @@ def _liaison_departments(person, now) -> list[Department]:
 
 def _cutoffs(series, now) -> dict | None:
     """The target meeting of a new topic and its cut-offs, computed without writing anything."""
-    from xietong.meetings.models import Meeting
-    from xietong.meetings.services import series_occurrences
+    from xietong.meetings.selectors import open_occurrence
 
     if series is None:
         return None
-    meeting = (
-        Meeting.objects.filter(series=series, starts_at__gt=now)
-        .exclude(status=Meeting.Status.CANCELLED)
-        .select_related("policy_version")
-        .order_by("starts_at")
-        .first()
-    )
-    if meeting is not None:
-        starts_at, rules = meeting.starts_at, meeting.policy_version.rules
-    else:
-        found = series_occurrences(series, after=now, count=1)
-        if not found:
-            return None
-        starts_at, rules = found[0], current_version(series.policy).rules
+    found = open_occurrence(series, now=now)
+    if found is None:
+        return None
+    starts_at, rules = found.starts_at, found.rules
     calendar = business_calendar()
     steps = []
     for key in ("topic_window_opens", "head_review_cutoff", "submission_cutoff"):

@@ -76,7 +76,7 @@ def test_every_string_the_product_shows_has_a_chinese_translation():
 
 
 def test_pages_speak_chinese_by_default(client):
-    body = client.get("/login/").content.decode()
+    body = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
     assert "登录" in body
     client.cookies["django_language"] = "en"
     assert "Log in" in client.get("/login/").content.decode()

@@ -1,6 +1,6 @@
 """Every transition: allowed, refused for the wrong role, refused in the wrong state, late but allowed."""
 
-from datetime import date, time
+from datetime import date, time, timedelta
 
 import pytest
 
@@ -95,14 +95,25 @@ def test_create_refuses_an_inactive_series(torg):
     assert exc.value.code == "series_inactive"
 
 
-def test_create_after_the_cutoff_still_targets_that_meeting_and_submission_is_late(torg):
-    topic = make_topic(torg, now=FRI)
+def test_create_after_the_cutoffs_but_before_the_agenda_is_fixed_targets_that_meeting_late(torg):
+    # Thursday 16:00: the submission cut-off (15:00) has passed, the agenda cut-off (17:00) not.
+    topic = make_topic(torg, now=THU_SUBMIT_LATE)
     assert topic.meeting.starts_at == MEETING
-    topic = advance(torg, topic, "approved", now=FRI)
-    topic = services.topic_submit(topic=topic, actor=torg.tech_liaison, now=FRI)
+    topic = advance(torg, topic, "approved", now=THU_SUBMIT_LATE)
+    topic = services.topic_submit(topic=topic, actor=torg.tech_liaison, now=THU_SUBMIT_LATE)
     assert topic.status == S.SUBMITTED
     assert topic.closed_duty.state == Obligation.State.BREACHED
     assert [o.clause for o in late_steps(topic)] == ["第五条(三)2", "第五条(二)4"]
+
+
+def test_create_after_the_agenda_cutoff_targets_the_following_meeting_in_time(torg):
+    # Friday: this Monday's agenda is fixed (第五条(二)1), so the topic goes to the week after.
+    topic = make_topic(torg, now=FRI)
+    assert topic.meeting.starts_at == MEETING + timedelta(days=7)
+    topic = advance(torg, topic, "approved", now=FRI)
+    topic = services.topic_submit(topic=topic, actor=torg.tech_liaison, now=FRI)
+    assert topic.closed_duty.state == Obligation.State.MET
+    assert late_steps(topic) == []
 
 
 def test_drafting_before_the_topic_window_opens_is_allowed(torg):

@@ -134,9 +134,16 @@ def test_create_page_does_not_offer_the_own_department_as_involved(torg, en):
 
 
 def test_create_page_warns_when_the_cutoff_has_passed(torg, en):
-    with time_machine.travel(FRI, tick=False):
+    with time_machine.travel(THU_SUBMIT_LATE, tick=False):
         html = en(torg.tech_liaison).get(reverse("topics:create")).content.decode()
     assert "recorded as late" in html
+
+
+def test_create_page_after_the_agenda_cutoff_shows_the_following_meeting(torg, en):
+    with time_machine.travel(FRI, tick=False):
+        html = en(torg.tech_liaison).get(reverse("topics:create")).content.decode()
+    assert "2026-03-16 09:00" in html
+    assert "recorded as late" not in html
 
 
 @pytest.mark.parametrize("persona", ["tech_head", "coordinator", "outsider", "host"])
