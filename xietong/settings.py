@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "xietong.meetings",
     "xietong.topics",
     "xietong.agenda",
+    "xietong.records",
+    "xietong.actions",
 ]
 
 MIDDLEWARE = [

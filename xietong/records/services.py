@@ -1,0 +1,383 @@
+"""Recording a meeting: attendance, per-item notes and outcomes, decisions and their approval.
+
+Seed 01 第五条(一)2: a decision allocating resources across departments (people, money,
+equipment) takes effect only once the leadership group approves it. An effective decision
+creates its action item in the same transaction (xietong.actions.services).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from xietong.actions.services import action_create_from_decision
+from xietong.agenda.models import AgendaItem
+from xietong.core.errors import DomainError, Forbidden
+from xietong.core.events import record_event
+from xietong.meetings.models import Meeting
+from xietong.org.models import Department, Person, Role, RoleAssignment
+from xietong.org.permissions import holders, roles_of
+from xietong.policy.calendar import as_shanghai
+
+from .models import Attendance, Decision, ItemRecord
+
+MAX_REASON = 300
+MAX_NOTES = ItemRecord._meta.get_field("notes").max_length
+MAX_TEXT = Decision._meta.get_field("text").max_length
+MAX_COMMENT = Decision._meta.get_field("leadership_comment").max_length
+
+ERR_TOO_LONG = _("Keep this under %(max)s characters (it has %(length)s).")
+
+
+# ---- helpers ------------------------------------------------------------------------------
+
+
+def _text(value: str | None, *, field: str, max_length: int, required: bool) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise DomainError(_("This field is required."), code="required", field=field)
+    if len(value) > max_length:
+        raise DomainError(
+            ERR_TOO_LONG, code="too_long", field=field, params={"max": max_length, "length": len(value)}
+        )
+    return value
+
+
+def _is_recorder(meeting: Meeting, actor) -> bool:
+    return actor is not None and actor.pk is not None and meeting.recorder_id == actor.pk
+
+
+def _is_host(meeting: Meeting, actor) -> bool:
+    return actor is not None and actor.pk is not None and meeting.host_id == actor.pk
+
+
+def _require_recording(meeting: Meeting, *, now: datetime, from_day: bool = False) -> None:
+    """The meeting takes place and has started (attendance: the meeting's day has come)."""
+    if meeting.status == Meeting.Status.CANCELLED:
+        raise DomainError(_("This meeting was cancelled."), code="meeting_cancelled")
+    if from_day:
+        if as_shanghai(now).date() < as_shanghai(meeting.starts_at).date():
+            raise DomainError(_("The meeting has not started yet."), code="meeting_not_started")
+    elif now < meeting.starts_at:
+        raise DomainError(_("The meeting has not started yet."), code="meeting_not_started")
+
+
+def _active_person(person, *, field: str) -> Person:
+    if person is None or not isinstance(person, Person) or person.pk is None:
+        raise DomainError(_("Choose a person."), code="required", field=field)
+    if not Person.objects.filter(pk=person.pk, is_active=True).exists():
+        raise DomainError(
+            _("This person is unknown or no longer active."), code="unknown_person", field=field
+        )
+    return person
+
+
+def _belongs_to(person: Person, department: Department) -> bool:
+    if person.department_id == department.pk:
+        return True
+    return RoleAssignment.objects.filter(person=person, department=department).exists()
+
+
+# ---- attendance -----------------------------------------------------------------------------
+
+
+def attendance_record(
+    *,
+    meeting: Meeting,
+    person,
+    status: str,
+    actor,
+    now: datetime,
+    reason: str = "",
+    on_behalf_of=None,
+    signed_in_at: datetime | None = None,
+) -> Attendance:
+    """Record (or correct) one person's attendance at ``meeting``.
+
+    Preconditions: ``actor`` is the meeting's recorder or host; the meeting is not cancelled
+    and its day has come. ``status`` is "present" (signed in at ``signed_in_at``, default
+    ``now``; it becomes "late" when that is after the meeting's start) or "absent" (a reason
+    is required). ``on_behalf_of``: the person attends as someone else's delegate.
+    Side effects: one Attendance per (meeting, person), updated in place.
+    Records ``attendance.recorded``.
+    """
+    if not (_is_recorder(meeting, actor) or _is_host(meeting, actor)):
+        raise Forbidden(_("Only the meeting's recorder or host may record attendance."))
+    _require_recording(meeting, now=now, from_day=True)
+    person = _active_person(person, field="person")
+    if status not in (Attendance.Status.PRESENT, Attendance.Status.ABSENT):
+        raise DomainError(_("Choose present or absent."), code="invalid_status", field="status")
+    reason = _text(reason, field="reason", max_length=MAX_REASON, required=status == Attendance.Status.ABSENT)
+    if on_behalf_of is not None:
+        on_behalf_of = _active_person(on_behalf_of, field="on_behalf_of")
+        if on_behalf_of.pk == person.pk:
+            raise DomainError(
+                _("A delegate attends for someone else."), code="delegate_self", field="on_behalf_of"
+            )
+    if status == Attendance.Status.PRESENT:
+        signed_in_at = signed_in_at or now
+        if signed_in_at > now:
+            raise DomainError(_("The sign-in time is in the future."), code="in_future", field="signed_in_at")
+        final = Attendance.Status.LATE if signed_in_at > meeting.starts_at else Attendance.Status.PRESENT
+    else:
+        signed_in_at = None
+        final = Attendance.Status.ABSENT
+    with transaction.atomic():
+        Meeting.objects.select_for_update(of=("self",)).filter(pk=meeting.pk).first()
+        attendance, _created = Attendance.objects.update_or_create(
+            meeting=meeting,
+            person=person,
+            defaults={
+                "status": final,
+                "reason": reason,
+                "on_behalf_of": on_behalf_of,
+                "signed_in_at": signed_in_at,
+                "recorded_by": actor,
+                "recorded_at": now,
+            },
+        )
+        record_event(
+            name="attendance.recorded",
+            actor=actor,
+            subject=attendance,
+            now=now,
+            person=person.pk,
+            status=final,
+            on_behalf_of=on_behalf_of.pk if on_behalf_of else None,
+        )
+    return attendance
+
+
+# ---- agenda items ---------------------------------------------------------------------------
+
+
+def _meeting_coordinator(now: datetime) -> Person:
+    day = as_shanghai(now).date()
+    for person in holders(Role.COORDINATOR):
+        if roles_of(person, on=day).is_coordinator:
+            return person
+    raise DomainError(
+        _("No coordinator is appointed to return the topic to the pool."), code="no_coordinator"
+    )
+
+
+def item_record(
+    *, item: AgendaItem, outcome: str, actor, now: datetime, notes: str = "", reason: str = ""
+) -> ItemRecord:
+    """Record the discussion of one agenda item and its outcome: decided, deferred or closed.
+
+    Preconditions: ``actor`` is the meeting's recorder; the meeting has started and is not
+    cancelled; an item already deferred cannot be changed (its topic has moved on).
+    "deferred" needs a reason and an item with a topic: the topic goes back to the pool for
+    the series' following meeting (topics.services.topic_defer, done in the coordinator's
+    name since the topic pool is theirs; the recorder is recorded on this item's event).
+    Records ``item.recorded`` (outcome, deferred_to).
+    """
+    from xietong.meetings.services import deferral_target
+    from xietong.topics.services import topic_defer
+
+    meeting = item.agenda.meeting
+    if not _is_recorder(meeting, actor):
+        raise Forbidden(_("Only the meeting's recorder may record the discussion."))
+    _require_recording(meeting, now=now)
+    if outcome not in ItemRecord.Outcome.values:
+        raise DomainError(_("Choose an outcome."), code="invalid_outcome", field="outcome")
+    notes = _text(notes, field="notes", max_length=MAX_NOTES, required=False)
+    deferring = outcome == ItemRecord.Outcome.DEFERRED
+    reason = _text(reason, field="reason", max_length=MAX_REASON, required=deferring)
+    if deferring and item.topic_id is None:
+        raise DomainError(_("Only a topic can be deferred."), code="no_topic", field="outcome")
+    with transaction.atomic():
+        item = AgendaItem.objects.select_for_update(of=("self",)).select_related("topic").get(pk=item.pk)
+        record = ItemRecord.objects.filter(agenda_item=item).first()
+        if record is not None and record.outcome == ItemRecord.Outcome.DEFERRED:
+            raise DomainError(
+                _("This item was deferred to a later meeting; it can no longer be changed."),
+                code="already_deferred",
+            )
+        target = None
+        if deferring:
+            target = deferral_target(meeting=meeting, topic=item.topic, now=now, actor=actor)
+            topic_defer(
+                topic=item.topic, to_meeting=target, reason=reason, actor=_meeting_coordinator(now), now=now
+            )
+        record, _created = ItemRecord.objects.update_or_create(
+            agenda_item=item,
+            defaults={
+                "notes": notes,
+                "outcome": outcome,
+                "deferral_reason": reason if deferring else "",
+                "deferred_to": target,
+                "recorded_by": actor,
+                "updated_at": now,
+            },
+        )
+        record_event(
+            name="item.recorded",
+            actor=actor,
+            subject=record,
+            now=now,
+            outcome=outcome,
+            deferred_to=target.pk if target else None,
+            reason=reason,
+        )
+    return record
+
+
+# ---- decisions ------------------------------------------------------------------------------
+
+
+def decision_create(
+    *,
+    meeting: Meeting,
+    text: str,
+    department,
+    responsible,
+    due_on,
+    actor,
+    now: datetime,
+    agenda_item: AgendaItem | None = None,
+    allocates_resources: bool = False,
+    resource_kind: str = "",
+    amount=None,
+) -> Decision:
+    """Record a decision (决议) of ``meeting`` with its responsible department, person and deadline.
+
+    Preconditions: ``actor`` is the meeting's recorder or host; the meeting has started and
+    is not cancelled; ``agenda_item`` (optional) is on this meeting's agenda; text 1–2000
+    characters (stored as typed, escaped when shown); an active department; a responsible
+    person who belongs to it (member, or holds a role for it); a deadline after the meeting's
+    date. A decision allocating resources needs their kind and a positive amount.
+    Side effects: an allocating decision waits for the leadership group
+    (AWAITING_LEADERSHIP, seed 01 第五条(一)2); any other is EFFECTIVE and gets its action
+    item now. Records ``decision.created``.
+    """
+    if not (_is_recorder(meeting, actor) or _is_host(meeting, actor)):
+        raise Forbidden(_("Only the meeting's recorder or host may record decisions."))
+    _require_recording(meeting, now=now)
+    if (
+        agenda_item is not None
+        and not AgendaItem.objects.filter(pk=agenda_item.pk, agenda__meeting=meeting).exists()
+    ):
+        raise DomainError(
+            _("This item is not on the meeting's agenda."), code="item_not_on_agenda", field="agenda_item"
+        )
+    text = _text(text, field="text", max_length=MAX_TEXT, required=True)
+    if department is None or not isinstance(department, Department):
+        raise DomainError(_("Name the responsible department."), code="required", field="department")
+    if not Department.objects.filter(pk=department.pk, is_active=True).exists():
+        raise DomainError(
+            _("This department is unknown or inactive."), code="unknown_department", field="department"
+        )
+    responsible = _active_person(responsible, field="responsible")
+    if not _belongs_to(responsible, department):
+        raise DomainError(
+            _("The responsible person must belong to the responsible department."),
+            code="responsible_not_in_department",
+            field="responsible",
+        )
+    if due_on is None:
+        raise DomainError(_("Give a deadline."), code="required", field="due_on")
+    if isinstance(due_on, datetime) or due_on <= as_shanghai(meeting.starts_at).date():
+        raise DomainError(
+            _("The deadline must be after the meeting's date."), code="due_not_after_meeting", field="due_on"
+        )
+    if allocates_resources:
+        if resource_kind not in Decision.ResourceKind.values:
+            raise DomainError(_("Choose the kind of resource."), code="required", field="resource_kind")
+        if amount in (None, ""):
+            raise DomainError(_("Give the amount allocated."), code="required", field="amount")
+        try:
+            amount = Decimal(str(amount))
+        except InvalidOperation:
+            raise DomainError(_("Enter a number."), code="invalid_amount", field="amount") from None
+        if not amount.is_finite() or amount <= 0 or amount >= Decimal("1e12"):
+            raise DomainError(_("Enter a positive amount."), code="invalid_amount", field="amount")
+        amount = amount.quantize(Decimal("0.01"))
+        status = Decision.Status.AWAITING_LEADERSHIP
+    else:
+        resource_kind, amount = "", None
+        status = Decision.Status.EFFECTIVE
+    with transaction.atomic():
+        decision = Decision.objects.create(
+            meeting=meeting,
+            agenda_item=agenda_item,
+            text=text,
+            department=department,
+            responsible=responsible,
+            due_on=due_on,
+            allocates_resources=allocates_resources,
+            resource_kind=resource_kind,
+            amount=amount,
+            status=status,
+            created_by=actor,
+            created_at=now,
+        )
+        record_event(
+            name="decision.created",
+            actor=actor,
+            subject=decision,
+            now=now,
+            status=status,
+            department=department.pk,
+            responsible=responsible.pk,
+            due_on=due_on.isoformat(),
+        )
+        if status == Decision.Status.EFFECTIVE:
+            action_create_from_decision(decision=decision, actor=actor, now=now)
+    return decision
+
+
+def _require_leadership(actor, *, now: datetime) -> None:
+    if actor is None or not roles_of(actor, on=as_shanghai(now).date()).has(Role.LEADERSHIP):
+        raise Forbidden(_("Only the leadership group may answer this decision."))
+
+
+def _leadership_answer(decision: Decision) -> Decision:
+    locked = Decision.objects.select_for_update(of=("self",)).get(pk=decision.pk)
+    if locked.status != Decision.Status.AWAITING_LEADERSHIP:
+        raise DomainError(_("This decision is not awaiting the leadership group."), code="wrong_state")
+    return locked
+
+
+def decision_approve(*, decision: Decision, actor, now: datetime, comment: str = "") -> Decision:
+    """The leadership group approves a resource decision (seed 01 第五条(一)2).
+
+    Preconditions: ``actor`` holds Role.LEADERSHIP; the decision is AWAITING_LEADERSHIP.
+    Side effects: EFFECTIVE, approval recorded (who, when, comment), its action item
+    created. Records ``decision.approved``.
+    """
+    _require_leadership(actor, now=now)
+    comment = _text(comment, field="comment", max_length=MAX_COMMENT, required=False)
+    with transaction.atomic():
+        locked = _leadership_answer(decision)
+        locked.status = Decision.Status.EFFECTIVE
+        locked.leadership_by = actor
+        locked.leadership_at = now
+        locked.leadership_comment = comment
+        locked.save(update_fields=["status", "leadership_by", "leadership_at", "leadership_comment"])
+        record_event(name="decision.approved", actor=actor, subject=locked, now=now, comment=comment)
+        action_create_from_decision(decision=locked, actor=actor, now=now)
+    return locked
+
+
+def decision_reject(*, decision: Decision, reason: str, actor, now: datetime) -> Decision:
+    """The leadership group rejects a resource decision; no action item is created.
+
+    Preconditions: ``actor`` holds Role.LEADERSHIP; AWAITING_LEADERSHIP; a reason.
+    Side effects: REJECTED with who, when and the reason. Records ``decision.rejected``.
+    """
+    _require_leadership(actor, now=now)
+    reason = _text(reason, field="reason", max_length=MAX_COMMENT, required=True)
+    with transaction.atomic():
+        locked = _leadership_answer(decision)
+        locked.status = Decision.Status.REJECTED
+        locked.leadership_by = actor
+        locked.leadership_at = now
+        locked.leadership_comment = reason
+        locked.save(update_fields=["status", "leadership_by", "leadership_at", "leadership_comment"])
+        record_event(name="decision.rejected", actor=actor, subject=locked, now=now, reason=reason)
+    return locked
