@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "xietong.agenda",
     "xietong.records",
     "xietong.actions",
+    "xietong.minutes",
 ]
 
 MIDDLEWARE = [

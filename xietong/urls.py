@@ -14,5 +14,7 @@ urlpatterns = [
     path("topics/", include("xietong.topics.urls")),
     path("meetings/", include("xietong.meetings.urls")),
     path("agenda/", include("xietong.agenda.urls")),
+    path("actions/", include("xietong.actions.urls")),
+    path("records/", include("xietong.records.urls")),
     path("admin/", admin.site.urls),
 ]

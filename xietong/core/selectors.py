@@ -8,6 +8,7 @@ from xietong.obligations.selectors import open_obligations_of
 
 
 def todo_for(person, *, now: datetime) -> dict:
+    from xietong.actions.selectors import actions_for_owner
     from xietong.meetings.selectors import pending_rsvps_of, upcoming_meetings_for
     from xietong.topics.selectors import topic_queues_for
 
@@ -16,5 +17,6 @@ def todo_for(person, *, now: datetime) -> dict:
         "obligations": obligations,
         "queues": topic_queues_for(person, now=now),
         "rsvps": pending_rsvps_of(person),
+        "actions": list(actions_for_owner(person, now=now)[:20]),
         "meetings": upcoming_meetings_for(person, now=now),
     }

@@ -15,6 +15,7 @@ class ObligationKind(models.TextChoices):
     AGENDA = "agenda", _("Agenda confirmation")
     NOTICE = "notice", _("Meeting notice")
     RSVP = "rsvp", _("Reply to a meeting notice")
+    MINUTES = "minutes", _("Minutes approved")
 
 
 class Obligation(models.Model):

@@ -76,3 +76,20 @@ def test_stylesheet_and_htmx_are_served(client):
         response = client.get(path)
         assert response.status_code == 200, path
         assert b"".join(response.streaming_content) if response.streaming else response.content
+
+
+@pytest.mark.django_db
+def test_owner_sees_their_action_items_in_my_todo(torg, client):
+    from xietong.actions.models import ActionItem
+    from xietong.records.tests.helpers import DURING, decide, held_meeting
+
+    meeting = held_meeting(torg, topics=1)
+    item = ActionItem.objects.get(decision=decide(torg, meeting))
+    client.cookies["django_language"] = "en"
+    client.force_login(torg.tech_head)
+    with time_machine.travel(DURING, tick=False):
+        body = client.get("/").content.decode()
+    assert f'href="/actions/{item.pk}/"' in body
+    client.force_login(torg.market_head)
+    with time_machine.travel(DURING, tick=False):
+        assert f'href="/actions/{item.pk}/"' not in client.get("/").content.decode()

@@ -1,0 +1,259 @@
+"""Action-item pages: the role-aware list and one item with the steps its viewer may take."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from xietong.core.errors import DomainError
+from xietong.org.models import Department, Role
+from xietong.org.permissions import Roles, require, roles_of
+from xietong.policy.calendar import as_shanghai
+from xietong.policy.selectors import business_calendar
+
+from . import selectors, services
+from .forms import ActionFilterForm, CompleteForm, ProgressForm, ReasonForm, format_key, parse_key
+from .models import ActionItem
+
+S = ActionItem.Status
+DEPARTMENT_VIEW_ROLES = (Role.HEAD, Role.DEPUTY, Role.LIAISON)
+
+
+def _roles(request, now) -> Roles:
+    return roles_of(request.user, on=as_shanghai(now).date())
+
+
+def _next_link(request, key) -> str:
+    query = request.GET.copy()
+    query["after"] = format_key(key)
+    return "?" + query.urlencode()
+
+
+def _keyset_page(qs, after):
+    if after is not None:
+        due, pk = after
+        qs = qs.filter(Q(due_on__gt=due) | Q(due_on=due, id__gt=pk))
+    rows = list(qs[: selectors.PAGE_SIZE + 1])
+    limit = selectors.PAGE_SIZE
+    next_key = (rows[limit - 1].due_on, rows[limit - 1].pk) if len(rows) > limit else None
+    return selectors.Page(items=rows[:limit], next_key=next_key)
+
+
+# ---- list ---------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def action_list(request):
+    """The coordinator: every item, filtered; a head, deputy or liaison: their department's open
+    items; anyone else: their own open items (我的待办). One page by (due date, id)."""
+    now = timezone.now()
+    roles = _roles(request, now)
+    context = {"now": now, "scope": "mine", "form": None, "departments": [], "department": None}
+    if roles.is_coordinator:
+        form = ActionFilterForm(request.GET)
+        context["form"] = form
+        context["scope"] = "all"
+        if form.is_valid():
+            data = form.cleaned_data
+            overdue = {"yes": True, "no": False}.get(data["overdue"])
+            page = selectors.actions_for_coordinator(
+                now=now,
+                department=data["department"],
+                status=data["status"] or None,
+                overdue=overdue,
+                meeting=data["meeting"],
+                due_from=data["due_from"],
+                due_to=data["due_to"],
+                after=parse_key(request.GET.get("after", "")),
+                limit=selectors.PAGE_SIZE,
+            )
+        else:
+            page = selectors.Page(items=[], next_key=None)
+    else:
+        dept_ids = sorted(set().union(*(roles.departments(r) for r in DEPARTMENT_VIEW_ROLES)))
+        after = parse_key(request.GET.get("after", ""))
+        if dept_ids:
+            departments = list(Department.objects.filter(pk__in=dept_ids).order_by("name"))
+            chosen = request.GET.get("department", "")
+            department = next((d for d in departments if str(d.pk) == chosen), departments[0])
+            context.update(scope="department", departments=departments, department=department)
+            qs = selectors.actions_for_department(department, now=now)
+        else:
+            qs = selectors.actions_for_owner(request.user, now=now)
+        page = _keyset_page(qs, after)
+    context["page"] = page
+    context["next_link"] = _next_link(request, page.next_key) if page.next_key else ""
+    return render(request, "actions/list.html", context)
+
+
+# ---- one item -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Abilities:
+    see: bool
+    start: bool
+    complete: bool
+    cancel: bool
+    reopen: bool
+    report: bool
+
+
+def _abilities(item: ActionItem, user, roles: Roles) -> Abilities:
+    owner = user.pk == item.owner_id
+    coordinator = roles.is_coordinator
+    liaison = roles.has(Role.LIAISON, item.department_id)
+    department = any(roles.has(r, item.department_id) for r in DEPARTMENT_VIEW_ROLES)
+    is_open = item.status in selectors.OPEN_STATES
+    return Abilities(
+        see=owner or coordinator or department or roles.has(Role.LEADERSHIP),
+        start=owner and item.status == S.OPEN,
+        complete=owner and is_open,
+        cancel=coordinator and is_open,
+        reopen=coordinator and item.status in (S.DONE, S.CANCELLED),
+        report=liaison and is_open,
+    )
+
+
+def _item(pk: int) -> ActionItem:
+    return get_object_or_404(
+        ActionItem.objects.select_related("department", "owner", "meeting", "decision"), pk=pk
+    )
+
+
+def _detail(request, item: ActionItem, now, status: int = 200, **forms):
+    roles = _roles(request, now)
+    can = _abilities(item, request.user, roles)
+    if not can.see:
+        raise Http404
+    calendar = business_calendar()
+    context = {
+        "now": now,
+        "item": item,
+        "decision": item.decision,
+        "meeting": item.meeting,
+        "overdue": selectors.is_overdue(item, now=now, calendar=calendar),
+        "deadline": selectors.action_deadline(item.due_on, calendar),
+        "reports": list(
+            item.reports.select_related("reporter", "for_meeting").order_by("-reported_at", "-id")
+        ),
+        "can": can,
+        "complete_form": forms.get("complete_form") or (CompleteForm() if can.complete else None),
+        "cancel_form": forms.get("cancel_form") or (ReasonForm(prefix="cancel") if can.cancel else None),
+        "reopen_form": forms.get("reopen_form") or (ReasonForm(prefix="reopen") if can.reopen else None),
+        "progress_form": forms.get("progress_form") or (ProgressForm() if can.report else None),
+    }
+    return render(request, "actions/detail.html", context, status=status)
+
+
+@login_required
+@require_GET
+def action_detail(request, pk: int):
+    return _detail(request, _item(pk), timezone.now())
+
+
+@login_required
+@require_POST
+def action_start(request, pk: int):
+    now = timezone.now()
+    item = _item(pk)
+    services.action_start(item=item, actor=request.user, now=now)
+    messages.success(request, _("Work on the action item has started."))
+    return redirect("actions:detail", pk)
+
+
+def _form_step(request, pk: int, *, form_class, form_key: str, allowed, call, done: str, prefix=None):
+    """Shared shape of the steps with a form: authorise, parse, call the service, re-render on error."""
+    now = timezone.now()
+    item = _item(pk)
+    require(allowed(item, _roles(request, now)), _("You may not take this step on this action item."))
+    form = form_class(request.POST, prefix=prefix) if prefix else form_class(request.POST)
+    if form.is_valid():
+        try:
+            call(item=item, data=form.cleaned_data, actor=request.user, now=now)
+        except DomainError as err:
+            form.add_error(err.field if err.field in form.fields else None, str(err))
+        else:
+            messages.success(request, done)
+            return redirect("actions:detail", pk)
+    return _detail(request, item, now, status=400, **{form_key: form})
+
+
+@login_required
+@require_POST
+def action_complete(request, pk: int):
+    return _form_step(
+        request,
+        pk,
+        form_class=CompleteForm,
+        form_key="complete_form",
+        allowed=lambda item, roles: request.user.pk == item.owner_id,
+        call=lambda item, data, actor, now: services.action_complete(
+            item=item, evidence=data["evidence"], actor=actor, now=now
+        ),
+        done=_("The action item is marked done."),
+    )
+
+
+@login_required
+@require_POST
+def action_cancel(request, pk: int):
+    return _form_step(
+        request,
+        pk,
+        form_class=ReasonForm,
+        prefix="cancel",
+        form_key="cancel_form",
+        allowed=lambda item, roles: roles.is_coordinator,
+        call=lambda item, data, actor, now: services.action_cancel(
+            item=item, reason=data["reason"], actor=actor, now=now
+        ),
+        done=_("The action item was cancelled."),
+    )
+
+
+@login_required
+@require_POST
+def action_reopen(request, pk: int):
+    return _form_step(
+        request,
+        pk,
+        form_class=ReasonForm,
+        prefix="reopen",
+        form_key="reopen_form",
+        allowed=lambda item, roles: roles.is_coordinator,
+        call=lambda item, data, actor, now: services.action_reopen(
+            item=item, reason=data["reason"], actor=actor, now=now
+        ),
+        done=_("The action item was reopened."),
+    )
+
+
+@login_required
+@require_POST
+def action_report(request, pk: int):
+    return _form_step(
+        request,
+        pk,
+        form_class=ProgressForm,
+        form_key="progress_form",
+        allowed=lambda item, roles: roles.has(Role.LIAISON, item.department_id),
+        call=lambda item, data, actor, now: services.progress_report(
+            item=item,
+            status=data["status"],
+            reason=data["reason"],
+            note=data["note"],
+            actor=actor,
+            now=now,
+        ),
+        done=_("Progress reported."),
+    )

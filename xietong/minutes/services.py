@@ -1,0 +1,332 @@
+"""Minutes (纪要): drafting from the record, editing with optimistic locking, review, corrections.
+
+The recorder drafts and edits; the host approves or returns with comments. Drafting opens the
+ledger duty "minutes" on the meeting, due ``minutes_deadline`` minutes after the meeting ends;
+approval of the first version closes it (breached when late). Approved minutes never change:
+a correction is a new version with a reason.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from xietong.actions.models import ActionItem
+from xietong.core.errors import DomainError, Forbidden
+from xietong.core.events import record_event
+from xietong.meetings.models import Meeting
+from xietong.obligations.models import ObligationKind
+from xietong.obligations.services import obligation_close, obligation_open
+from xietong.policy.calendar import CalendarResult, as_shanghai
+from xietong.records.models import Attendance, Decision, ItemRecord
+
+from .docx import chinese_numeral
+from .models import MAX_BODY, Minutes
+
+MINUTES_RULE = "minutes_deadline"
+MAX_COMMENT = Minutes._meta.get_field("return_comment").max_length
+MAX_REASON = Minutes._meta.get_field("correction_reason").max_length
+ERR_TOO_LONG = _("Keep this under %(max)s characters (it has %(length)s).")
+
+
+def action_line(task: str, owner: str, due_on) -> str:
+    """An action item in the form the paste parser reads back."""
+    return f"[{task}](负责人:{owner},截止日期:{due_on:%Y-%m-%d})"
+
+
+def _text(value: str | None, *, field: str, max_length: int, required: bool) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise DomainError(_("This field is required."), code="required", field=field)
+    if len(value) > max_length:
+        raise DomainError(
+            ERR_TOO_LONG, code="too_long", field=field, params={"max": max_length, "length": len(value)}
+        )
+    return value
+
+
+def _require_recorder(meeting: Meeting, actor) -> None:
+    if actor is None or actor.pk is None or meeting.recorder_id != actor.pk:
+        raise Forbidden(_("Only the meeting's recorder may do this."))
+
+
+def _require_host(meeting: Meeting, actor) -> None:
+    if actor is None or actor.pk is None or meeting.host_id != actor.pk:
+        raise Forbidden(_("Only the meeting's host may approve or return the minutes."))
+
+
+def _lock(minutes: Minutes, states: tuple[str, ...]) -> Minutes:
+    locked = Minutes.objects.select_for_update().get(pk=minutes.pk)
+    if locked.status not in states:
+        if locked.status == Minutes.Status.APPROVED:
+            raise DomainError(
+                _("Approved minutes cannot change; correct them with a new version."), code="immutable"
+            )
+        raise DomainError(_("The minutes are not in a state that allows this."), code="wrong_state")
+    return locked
+
+
+def _refresh(original: Minutes, locked: Minutes) -> Minutes:
+    original.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
+    return original
+
+
+def _when(t: datetime) -> str:
+    return as_shanghai(t).strftime("%Y-%m-%d %H:%M")
+
+
+def minutes_deadline(meeting: Meeting) -> CalendarResult:
+    """When the minutes of ``meeting`` are due: its end plus the policy's ``minutes_deadline``."""
+    minutes = meeting.policy_version.rules.minutes(MINUTES_RULE)
+    return CalendarResult(as_shanghai(meeting.ends_at) + timedelta(minutes=minutes))
+
+
+def minutes_body_from_record(meeting: Meeting) -> str:
+    """The standard structure, built from the meeting record, in the active language.
+
+    Title, time, place, host, recorder, attendees, absentees with reasons, per agenda item the
+    discussion, outcome, decisions and action items (``[任务](负责人:…,截止日期:…)``), next meeting.
+    """
+    meeting = Meeting.objects.select_related("host", "recorder", "series").get(pk=meeting.pk)
+    attendances = list(
+        Attendance.objects.filter(meeting=meeting).select_related("person", "on_behalf_of").order_by("id")
+    )
+    items = []
+    if hasattr(meeting, "agenda"):
+        items = list(meeting.agenda.items.select_related("record").order_by("position"))
+    decisions = list(
+        Decision.objects.filter(meeting=meeting)
+        .exclude(status=Decision.Status.REJECTED)
+        .select_related("department", "responsible")
+        .order_by("id")
+    )
+    actions = list(ActionItem.objects.filter(meeting=meeting).select_related("owner").order_by("id"))
+    lines = [_("Minutes of %(title)s") % {"title": meeting.title}, ""]
+    end = as_shanghai(meeting.ends_at).strftime("%H:%M")
+    lines.append(_("Time: %(when)s–%(end)s") % {"when": _when(meeting.starts_at), "end": end})
+    place = meeting.location or meeting.online_url or "—"
+    lines.append(_("Place: %(place)s") % {"place": place})
+    lines.append(_("Host: %(name)s") % {"name": meeting.host.get_full_name() if meeting.host else "—"})
+    lines.append(
+        _("Recorder: %(name)s") % {"name": meeting.recorder.get_full_name() if meeting.recorder else "—"}
+    )
+    present = []
+    for a in attendances:
+        if a.status == Attendance.Status.ABSENT:
+            continue
+        name = a.person.get_full_name()
+        if a.on_behalf_of_id:
+            name = _("%(name)s (for %(principal)s)") % {
+                "name": name,
+                "principal": a.on_behalf_of.get_full_name(),
+            }
+        if a.status == Attendance.Status.LATE:
+            name = _("%(name)s (late)") % {"name": name}
+        present.append(name)
+    absent = [
+        _("%(name)s (%(reason)s)") % {"name": a.person.get_full_name(), "reason": a.reason}
+        for a in attendances
+        if a.status == Attendance.Status.ABSENT
+    ]
+    lines.append(_("Attendees: %(names)s") % {"names": "、".join(present) or "—"})
+    lines.append(_("Absent: %(names)s") % {"names": "、".join(absent) or "—"})
+    by_item: dict[int | None, list[Decision]] = {}
+    for d in decisions:
+        by_item.setdefault(d.agenda_item_id, []).append(d)
+    actions_by_decision: dict[int, list[ActionItem]] = {}
+    for a in actions:
+        actions_by_decision.setdefault(a.decision_id, []).append(a)
+    sections = [(item.title, getattr(item, "record", None), by_item.get(item.pk, [])) for item in items]
+    if by_item.get(None):
+        sections.append((_("Other decisions"), None, by_item[None]))
+    for n, (title, record, item_decisions) in enumerate(sections, start=1):
+        lines += ["", f"{chinese_numeral(n)}、{title}"]
+        if record is not None:
+            if record.notes:
+                lines.append(_("Discussion: %(notes)s") % {"notes": record.notes})
+            outcome = record.get_outcome_display()
+            if record.outcome == ItemRecord.Outcome.DEFERRED and record.deferral_reason:
+                outcome = f"{outcome}({record.deferral_reason})"
+            lines.append(_("Outcome: %(outcome)s") % {"outcome": outcome})
+        if item_decisions:
+            lines.append(_("Decisions:"))
+            for k, d in enumerate(item_decisions, start=1):
+                lines.append(
+                    _("%(n)s. %(text)s (responsible: %(department)s, %(person)s; deadline %(due)s)")
+                    % {
+                        "n": k,
+                        "text": d.text,
+                        "department": d.department.name,
+                        "person": d.responsible.get_full_name(),
+                        "due": d.due_on.isoformat(),
+                    }
+                )
+            item_actions = [a for d in item_decisions for a in actions_by_decision.get(d.pk, [])]
+            if item_actions:
+                lines.append(_("Action items:"))
+                lines += [action_line(a.title, a.owner.get_full_name(), a.due_on) for a in item_actions]
+    following = None
+    if meeting.series_id:
+        following = (
+            Meeting.objects.filter(series_id=meeting.series_id, starts_at__gt=meeting.starts_at)
+            .exclude(status=Meeting.Status.CANCELLED)
+            .order_by("starts_at")
+            .first()
+        )
+    lines.append("")
+    if following is not None:
+        lines.append(
+            _("Next meeting: %(when)s, %(place)s")
+            % {"when": _when(following.starts_at), "place": following.location or following.online_url or "—"}
+        )
+    else:
+        lines.append(_("Next meeting: to be announced"))
+    return "\n".join(str(line) for line in lines)
+
+
+def minutes_draft(*, meeting: Meeting, actor, now: datetime) -> Minutes:
+    """Draft version 1 of ``meeting``'s minutes from its record.
+
+    Preconditions: ``actor`` is the meeting's recorder; the meeting is not cancelled and has
+    started; it has no minutes yet. Side effects: opens the ledger duty "minutes" on the
+    meeting (responsible: the recorder) due at the end plus ``minutes_deadline``.
+    Records ``minutes.drafted``.
+    """
+    _require_recorder(meeting, actor)
+    if meeting.status == Meeting.Status.CANCELLED:
+        raise DomainError(_("This meeting was cancelled."), code="meeting_cancelled")
+    if now < meeting.starts_at:
+        raise DomainError(_("The meeting has not started yet."), code="meeting_not_started")
+    with transaction.atomic():
+        Meeting.objects.select_for_update(of=("self",)).filter(pk=meeting.pk).first()
+        if Minutes.objects.filter(meeting=meeting).exists():
+            raise DomainError(_("This meeting already has minutes."), code="exists")
+        body = minutes_body_from_record(meeting)[:MAX_BODY]
+        minutes = Minutes.objects.create(
+            meeting=meeting,
+            number=1,
+            body=body,
+            drafted_by=actor,
+            drafted_at=now,
+            updated_at=now,
+        )
+        obligation_open(
+            kind=ObligationKind.MINUTES,
+            rule=MINUTES_RULE,
+            subject=meeting,
+            due=minutes_deadline(meeting),
+            policy_version=meeting.policy_version,
+            now=now,
+            responsible=meeting.recorder,
+            department=meeting.recorder.department if meeting.recorder else None,
+        )
+        record_event(name="minutes.drafted", actor=actor, subject=minutes, now=now, number=1)
+    return minutes
+
+
+def minutes_save(*, minutes: Minutes, body: str, expected_lock: int, actor, now: datetime) -> Minutes:
+    """Save the recorder's edit of a draft or returned version.
+
+    Preconditions: ``actor`` is the recorder; the version is a draft or returned;
+    ``expected_lock`` is the ``version_lock`` the editor started from — if someone saved in
+    between, the save is refused with code "stale" and nothing changes.
+    Side effects: body replaced, ``version_lock`` raised. Records ``minutes.saved``.
+    """
+    _require_recorder(minutes.meeting, actor)
+    body = _text(body, field="body", max_length=MAX_BODY, required=True)
+    with transaction.atomic():
+        locked = _lock(minutes, (Minutes.Status.DRAFT, Minutes.Status.RETURNED))
+        if locked.version_lock != expected_lock:
+            raise DomainError(
+                _("Someone else saved these minutes while you were editing. Your text was not saved."),
+                code="stale",
+                field="body",
+            )
+        locked.body = body
+        locked.version_lock += 1
+        locked.updated_at = now
+        locked.save(update_fields=["body", "version_lock", "updated_at"])
+        record_event(name="minutes.saved", actor=actor, subject=locked, now=now, lock=locked.version_lock)
+    return _refresh(minutes, locked)
+
+
+def minutes_submit(*, minutes: Minutes, actor, now: datetime) -> Minutes:
+    """Send a draft or returned version to the host. Records ``minutes.submitted``."""
+    _require_recorder(minutes.meeting, actor)
+    with transaction.atomic():
+        locked = _lock(minutes, (Minutes.Status.DRAFT, Minutes.Status.RETURNED))
+        locked.status = Minutes.Status.IN_REVIEW
+        locked.submitted_at = now
+        locked.updated_at = now
+        locked.save(update_fields=["status", "submitted_at", "updated_at"])
+        record_event(name="minutes.submitted", actor=actor, subject=locked, now=now)
+    return _refresh(minutes, locked)
+
+
+def minutes_approve(*, minutes: Minutes, actor, now: datetime) -> Minutes:
+    """The host approves a version in review; from now on it never changes.
+
+    Side effects: the first approval closes the ledger duty "minutes" (breached when after
+    the deadline). Records ``minutes.approved`` with ``late``.
+    """
+    _require_host(minutes.meeting, actor)
+    with transaction.atomic():
+        locked = _lock(minutes, (Minutes.Status.IN_REVIEW,))
+        locked.status = Minutes.Status.APPROVED
+        locked.approved_by = actor
+        locked.approved_at = now
+        locked.updated_at = now
+        locked.save(update_fields=["status", "approved_by", "approved_at", "updated_at"])
+        obligation = obligation_close(
+            kind=ObligationKind.MINUTES, subject=minutes.meeting, now=now, actor=actor
+        )
+        late = obligation is not None and obligation.state == obligation.State.BREACHED
+        record_event(
+            name="minutes.approved", actor=actor, subject=locked, now=now, number=locked.number, late=late
+        )
+    return _refresh(minutes, locked)
+
+
+def minutes_return(*, minutes: Minutes, comment: str, actor, now: datetime) -> Minutes:
+    """The host returns a version in review with comments (required). Records ``minutes.returned``."""
+    _require_host(minutes.meeting, actor)
+    comment = _text(comment, field="comment", max_length=MAX_COMMENT, required=True)
+    with transaction.atomic():
+        locked = _lock(minutes, (Minutes.Status.IN_REVIEW,))
+        locked.status = Minutes.Status.RETURNED
+        locked.return_comment = comment
+        locked.updated_at = now
+        locked.save(update_fields=["status", "return_comment", "updated_at"])
+        record_event(name="minutes.returned", actor=actor, subject=locked, now=now)
+    return _refresh(minutes, locked)
+
+
+def minutes_correct(*, minutes: Minutes, reason: str, actor, now: datetime) -> Minutes:
+    """Start a correction of approved minutes: version n+1, a draft with the same text.
+
+    Preconditions: ``actor`` is the recorder; ``minutes`` is the newest version and approved;
+    a reason is given. Both versions stay readable. Records ``minutes.corrected``.
+    """
+    _require_recorder(minutes.meeting, actor)
+    reason = _text(reason, field="reason", max_length=MAX_REASON, required=True)
+    with transaction.atomic():
+        locked = Minutes.objects.select_for_update().get(pk=minutes.pk)
+        if locked.status != Minutes.Status.APPROVED:
+            raise DomainError(_("Only approved minutes are corrected."), code="wrong_state")
+        if Minutes.objects.filter(meeting_id=locked.meeting_id, number__gt=locked.number).exists():
+            raise DomainError(_("A newer version of these minutes exists."), code="not_latest")
+        correction = Minutes.objects.create(
+            meeting_id=locked.meeting_id,
+            number=locked.number + 1,
+            body=locked.body,
+            drafted_by=actor,
+            drafted_at=now,
+            updated_at=now,
+            correction_reason=reason,
+        )
+        record_event(
+            name="minutes.corrected", actor=actor, subject=correction, now=now, number=correction.number
+        )
+    return correction

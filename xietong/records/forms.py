@@ -1,0 +1,86 @@
+"""Forms of the meeting-record page. They parse; the services validate and authorise."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from xietong.org.models import Department, Person
+
+from .models import Attendance, Decision, ItemRecord
+
+
+class _DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class PersonChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Person) -> str:
+        return obj.full_name or obj.username
+
+
+class AttendanceForm(forms.Form):
+    """One invitee's row. ``people`` are (pk, name) pairs of the meeting's invitees."""
+
+    person = forms.TypedChoiceField(coerce=int, widget=forms.HiddenInput)
+    status = forms.ChoiceField(
+        label=_("Attendance"),
+        choices=[(Attendance.Status.PRESENT, _("Present")), (Attendance.Status.ABSENT, _("Absent"))],
+    )
+    reason = forms.CharField(label=_("Reason for absence"), max_length=300, required=False)
+    on_behalf_of = forms.TypedChoiceField(
+        label=_("Delegate for"), coerce=int, required=False, empty_value=None
+    )
+
+    def __init__(self, *args, people: list[tuple[int, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].choices = people
+        self.fields["on_behalf_of"].choices = [("", "—"), *people]
+
+
+class ItemRecordForm(forms.Form):
+    notes = forms.CharField(
+        label=_("Discussion notes"),
+        max_length=10000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=ItemRecord.Outcome.choices)
+    reason = forms.CharField(
+        label=_("Why it was deferred"),
+        max_length=300,
+        required=False,
+        help_text=_("Required when the item is deferred."),
+    )
+
+
+class DecisionForm(forms.Form):
+    text = forms.CharField(label=_("Decision"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+    agenda_item = forms.TypedChoiceField(label=_("Agenda item"), coerce=int, required=False, empty_value=None)
+    department = forms.ModelChoiceField(
+        label=_("Responsible department"), queryset=Department.objects.filter(is_active=True).order_by("name")
+    )
+    responsible = PersonChoice(
+        label=_("Responsible person"),
+        queryset=Person.objects.filter(is_active=True).order_by("full_name", "id"),
+    )
+    due_on = forms.DateField(label=_("Deadline"), widget=_DateInput)
+    allocates_resources = forms.BooleanField(
+        label=_("Allocates resources across departments"), required=False
+    )
+    resource_kind = forms.ChoiceField(
+        label=_("Resource"), choices=[("", "—"), *Decision.ResourceKind.choices], required=False
+    )
+    amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=2, required=False)
+
+    def __init__(self, *args, items: list[tuple[int, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agenda_item"].choices = [("", "—"), *items]
+
+
+class ApproveForm(forms.Form):
+    comment = forms.CharField(label=_("Comment"), max_length=500, required=False)
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=500)

@@ -1,0 +1,265 @@
+"""The meeting-record page: attendance, per-item notes and outcomes, decisions and the
+leadership group's answer to decisions that allocate resources."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from xietong.agenda.models import AgendaItem
+from xietong.core.errors import DomainError
+from xietong.meetings.models import Meeting, Rsvp
+from xietong.org.models import Person, Role
+from xietong.org.permissions import require, roles_of
+from xietong.policy.calendar import as_shanghai
+
+from . import services
+from .forms import ApproveForm, AttendanceForm, DecisionForm, ItemRecordForm, RejectForm
+from .models import Decision, ItemRecord
+
+
+def _meeting(pk: int) -> Meeting:
+    return get_object_or_404(
+        Meeting.objects.select_related("host", "recorder").prefetch_related(
+            Prefetch(
+                "rsvps", queryset=Rsvp.objects.select_related("invitee").order_by("invitee__full_name", "id")
+            ),
+            Prefetch("attendances"),
+            Prefetch(
+                "decisions",
+                queryset=Decision.objects.select_related("department", "responsible", "agenda_item").order_by(
+                    "id"
+                ),
+            ),
+        ),
+        pk=pk,
+    )
+
+
+def _edits(meeting: Meeting, user) -> bool:
+    return user.pk in (meeting.recorder_id, meeting.host_id)
+
+
+def _page(
+    request,
+    meeting: Meeting,
+    now,
+    *,
+    status: int = 200,
+    attendance_form=None,
+    item_form=None,
+    decision_form=None,
+    answer_form=None,
+):
+    roles = roles_of(request.user, on=as_shanghai(now).date())
+    edits = _edits(meeting, request.user)
+    leadership = roles.has(Role.LEADERSHIP)
+    if not (edits or leadership or roles.is_coordinator):
+        raise Http404
+    records_by_item = {}
+    items = list(AgendaItem.objects.filter(agenda__meeting=meeting).order_by("position", "id"))
+    if items:
+        records_by_item = {r.agenda_item_id: r for r in ItemRecord.objects.filter(agenda_item__in=items)}
+    attendance_by_person = {a.person_id: a for a in meeting.attendances.all()}
+    rsvps = list(meeting.rsvps.all())
+    people = [(r.invitee_id, r.invitee.full_name or r.invitee.username) for r in rsvps]
+    rows = []
+    for rsvp in rsvps:
+        form = None
+        if edits:
+            if attendance_form is not None and attendance_form.prefix == f"a{rsvp.invitee_id}":
+                form = attendance_form
+            else:
+                current = attendance_by_person.get(rsvp.invitee_id)
+                initial = {"person": rsvp.invitee_id}
+                if current is not None:
+                    initial.update(
+                        status="absent" if current.status == "absent" else "present",
+                        reason=current.reason,
+                        on_behalf_of=current.on_behalf_of_id,
+                    )
+                form = AttendanceForm(initial=initial, people=people, prefix=f"a{rsvp.invitee_id}")
+        rows.append({"rsvp": rsvp, "attendance": attendance_by_person.get(rsvp.invitee_id), "form": form})
+    names = dict(people)
+    item_rows = []
+    for item in items:
+        record = records_by_item.get(item.pk)
+        form = None
+        if edits and not (record and record.outcome == ItemRecord.Outcome.DEFERRED):
+            if item_form is not None and item_form[0] == item.pk:
+                form = item_form[1]
+            else:
+                initial = (
+                    {"notes": record.notes, "outcome": record.outcome, "reason": record.deferral_reason}
+                    if record
+                    else {}
+                )
+                form = ItemRecordForm(initial=initial, prefix=f"i{item.pk}")
+        item_rows.append({"item": item, "record": record, "form": form})
+    decisions = list(meeting.decisions.all())
+    item_choices = [(i.pk, i.title) for i in items]
+    context = {
+        "now": now,
+        "meeting": meeting,
+        "edits": edits,
+        "leadership": leadership,
+        "rows": rows,
+        "names": names,
+        "item_rows": item_rows,
+        "decisions": decisions,
+        "decision_form": decision_form or (DecisionForm(items=item_choices) if edits else None),
+        "answer_form": answer_form,
+        "approve_form": ApproveForm(),
+        "reject_form": RejectForm(),
+    }
+    return render(request, "records/meeting.html", context, status=status)
+
+
+@login_required
+@require_GET
+def record_meeting(request, pk: int):
+    return _page(request, _meeting(pk), timezone.now())
+
+
+@login_required
+@require_POST
+def attendance(request, pk: int):
+    now = timezone.now()
+    meeting = _meeting(pk)
+    require(_edits(meeting, request.user), _("Only the meeting's recorder or host may record attendance."))
+    people = [(r.invitee_id, r.invitee.full_name or r.invitee.username) for r in meeting.rsvps.all()]
+    prefix = f"a{request.POST.get('row', '')}"
+    form = AttendanceForm(request.POST, people=people, prefix=prefix)
+    if form.is_valid():
+        data = form.cleaned_data
+        persons = Person.objects.in_bulk([x for x in (data["person"], data["on_behalf_of"]) if x])
+        try:
+            services.attendance_record(
+                meeting=meeting,
+                person=persons.get(data["person"]),
+                status=data["status"],
+                reason=data["reason"],
+                on_behalf_of=persons.get(data["on_behalf_of"]) if data["on_behalf_of"] else None,
+                actor=request.user,
+                now=now,
+            )
+        except DomainError as err:
+            form.add_error(err.field if err.field in form.fields else None, str(err))
+        else:
+            messages.success(request, _("Attendance recorded."))
+            return redirect("records:meeting", pk)
+    return _page(request, _meeting(pk), now, status=400, attendance_form=form)
+
+
+@login_required
+@require_POST
+def item(request, pk: int):
+    now = timezone.now()
+    agenda_item = get_object_or_404(AgendaItem.objects.select_related("agenda__meeting"), pk=pk)
+    meeting = agenda_item.agenda.meeting
+    require(
+        request.user.pk == meeting.recorder_id, _("Only the meeting's recorder may record the discussion.")
+    )
+    form = ItemRecordForm(request.POST, prefix=f"i{pk}")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.item_record(
+                item=agenda_item,
+                outcome=data["outcome"],
+                notes=data["notes"],
+                reason=data["reason"],
+                actor=request.user,
+                now=now,
+            )
+        except DomainError as err:
+            form.add_error(err.field if err.field in form.fields else None, str(err))
+        else:
+            messages.success(request, _("The item's record was saved."))
+            return redirect("records:meeting", meeting.pk)
+    return _page(request, _meeting(meeting.pk), now, status=400, item_form=(pk, form))
+
+
+@login_required
+@require_POST
+def decision_add(request, pk: int):
+    now = timezone.now()
+    meeting = _meeting(pk)
+    require(_edits(meeting, request.user), _("Only the meeting's recorder or host may record decisions."))
+    items = {i.pk: i for i in AgendaItem.objects.filter(agenda__meeting=meeting)}
+    form = DecisionForm(request.POST, items=[(i.pk, i.title) for i in items.values()])
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.decision_create(
+                meeting=meeting,
+                agenda_item=items.get(data["agenda_item"]),
+                text=data["text"],
+                department=data["department"],
+                responsible=data["responsible"],
+                due_on=data["due_on"],
+                allocates_resources=data["allocates_resources"],
+                resource_kind=data["resource_kind"],
+                amount=data["amount"],
+                actor=request.user,
+                now=now,
+            )
+        except DomainError as err:
+            form.add_error(err.field if err.field in form.fields else None, str(err))
+        else:
+            messages.success(request, _("Decision recorded."))
+            return redirect("records:meeting", pk)
+    return _page(request, _meeting(pk), now, status=400, decision_form=form)
+
+
+def _answer(request, pk: int, *, form_class, call, done: str):
+    now = timezone.now()
+    decision = get_object_or_404(Decision, pk=pk)
+    require(
+        roles_of(request.user, on=as_shanghai(now).date()).has(Role.LEADERSHIP),
+        _("Only the leadership group may answer this decision."),
+    )
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            call(decision=decision, data=form.cleaned_data, actor=request.user, now=now)
+        except DomainError as err:
+            form.add_error(err.field if err.field in form.fields else None, str(err))
+        else:
+            messages.success(request, done)
+            return redirect("records:meeting", decision.meeting_id)
+    return _page(request, _meeting(decision.meeting_id), now, status=400, answer_form=(pk, form))
+
+
+@login_required
+@require_POST
+def decision_approve(request, pk: int):
+    return _answer(
+        request,
+        pk,
+        form_class=ApproveForm,
+        call=lambda decision, data, actor, now: services.decision_approve(
+            decision=decision, comment=data["comment"], actor=actor, now=now
+        ),
+        done=_("The decision was approved and takes effect."),
+    )
+
+
+@login_required
+@require_POST
+def decision_reject(request, pk: int):
+    return _answer(
+        request,
+        pk,
+        form_class=RejectForm,
+        call=lambda decision, data, actor, now: services.decision_reject(
+            decision=decision, reason=data["reason"], actor=actor, now=now
+        ),
+        done=_("The decision was rejected."),
+    )
