@@ -16,5 +16,6 @@ urlpatterns = [
     path("agenda/", include("xietong.agenda.urls")),
     path("actions/", include("xietong.actions.urls")),
     path("records/", include("xietong.records.urls")),
+    path("minutes/", include("xietong.minutes.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -151,3 +151,45 @@ def followup_for_meeting(meeting) -> list[FollowUp]:
     report_ids = [i.latest_report_id for i in items if i.latest_report_id]
     reports = ProgressReport.objects.select_related("reporter").in_bulk(report_ids) if report_ids else {}
     return [FollowUp(item=i, report=reports.get(i.latest_report_id)) for i in items]
+
+
+def ack_duties_for_meeting(meeting) -> list:
+    """The DECISION_ACK duties of ``meeting`` (waived ones left out), by department: one query."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from xietong.obligations.models import Obligation, ObligationKind
+
+    return list(
+        Obligation.objects.filter(
+            kind=ObligationKind.DECISION_ACK,
+            subject_type=ContentType.objects.get_for_model(meeting),
+            subject_id=meeting.pk,
+        )
+        .exclude(state=Obligation.State.WAIVED)
+        .select_related("department", "responsible")
+        .order_by("department__name", "id")
+    )
+
+
+def ack_duties_for_liaison(department_ids) -> list:
+    """Open DECISION_ACK duties of the given departments, soonest first, with their meetings:
+    two queries."""
+    from xietong.meetings.models import Meeting
+    from xietong.obligations.models import Obligation, ObligationKind
+
+    if not department_ids:
+        return []
+    duties = list(
+        Obligation.objects.filter(
+            kind=ObligationKind.DECISION_ACK,
+            department_id__in=department_ids,
+            state__in=[Obligation.State.PENDING, Obligation.State.BREACHED],
+            closed_at__isnull=True,
+        )
+        .select_related("department")
+        .order_by("due_at", "id")[:PAGE_SIZE]
+    )
+    meetings = Meeting.objects.in_bulk({d.subject_id for d in duties}) if duties else {}
+    for duty in duties:
+        duty.meeting = meetings.get(duty.subject_id)
+    return duties

@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from xietong.core.errors import DomainError, Forbidden
 from xietong.core.events import record_event
+from xietong.obligations.models import Obligation, ObligationKind
+from xietong.obligations.services import obligation_close
 from xietong.org.models import Role
 from xietong.org.permissions import roles_of
 from xietong.policy.calendar import as_shanghai
@@ -222,3 +224,84 @@ def progress_report(
             for_meeting=for_meeting.pk if for_meeting else None,
         )
     return report
+
+
+# ---- the next meeting's agenda ---------------------------------------------------------------
+
+
+def agenda_followup_items(meeting, *, now: datetime | None = None) -> list[dict]:
+    """The "上次会议决议跟进" rows of ``meeting``'s agenda: each open item decided at an earlier
+    meeting of its series with the liaison's latest progress report and whether it is overdue
+    at ``now`` (False when ``now`` is None). Read-only; two queries plus the calendar.
+
+    The agenda app calls this lazily (agenda → actions would otherwise point the dependency
+    the wrong way: actions depends on records → agenda).
+    """
+    from xietong.policy.selectors import business_calendar
+
+    from .selectors import followup_for_meeting, is_overdue
+
+    rows = followup_for_meeting(meeting)
+    calendar = business_calendar() if rows and now is not None else None
+    return [
+        {
+            "item": row.item,
+            "report": row.report,
+            "overdue": calendar is not None and is_overdue(row.item, now=now, calendar=calendar),
+        }
+        for row in rows
+    ]
+
+
+# ---- acknowledging the meeting's tasks ---------------------------------------------------------
+
+
+def tasks_acknowledge(*, meeting, department, actor, now: datetime) -> Obligation:
+    """The department's liaison acknowledges receipt of the tasks the meeting gave it
+    (seed 01 第五条(二)4: within the policy's ``decision_ack`` minutes of the meeting).
+
+    Preconditions: ``actor`` is the liaison of ``department`` (delegations count); the
+    department has an open DECISION_ACK duty on ``meeting`` (opened by records.record_close).
+    Side effects: the duty is closed — met if on time, breached (late, with its clause)
+    otherwise, read from the ledger. Records ``action.tasks_acknowledged`` (late, clause).
+    """
+    from django.contrib.contenttypes.models import ContentType
+
+    if actor is None or not roles_of(actor, on=as_shanghai(now).date()).has(Role.LIAISON, department.pk):
+        raise Forbidden(_("Only the department's liaison may acknowledge its tasks."))
+    with transaction.atomic():
+        duty = (
+            Obligation.objects.select_for_update(of=("self",))
+            .filter(
+                kind=ObligationKind.DECISION_ACK,
+                subject_type=ContentType.objects.get_for_model(meeting),
+                subject_id=meeting.pk,
+                department=department,
+                state__in=[Obligation.State.PENDING, Obligation.State.BREACHED],
+                closed_at__isnull=True,
+            )
+            .order_by("-opened_at", "-id")
+            .first()
+        )
+        if duty is None:
+            raise DomainError(
+                _("There is nothing to acknowledge for this department."), code="nothing_to_acknowledge"
+            )
+        closed = obligation_close(
+            kind=ObligationKind.DECISION_ACK,
+            subject=meeting,
+            now=now,
+            actor=actor,
+            responsible=duty.responsible,
+        )
+        late = closed.state == Obligation.State.BREACHED
+        record_event(
+            name="action.tasks_acknowledged",
+            actor=actor,
+            subject=meeting,
+            now=now,
+            department=department.pk,
+            late=late,
+            clause=closed.clause,
+        )
+    return closed

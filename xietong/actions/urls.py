@@ -11,4 +11,9 @@ urlpatterns = [
     path("<int:pk>/cancel/", views.action_cancel, name="cancel"),
     path("<int:pk>/reopen/", views.action_reopen, name="reopen"),
     path("<int:pk>/report/", views.action_report, name="report"),
+    path(
+        "acknowledge/<int:meeting_pk>/<int:department_pk>/",
+        views.tasks_acknowledge,
+        name="acknowledge",
+    ),
 ]

@@ -90,6 +90,7 @@ def action_list(request):
         else:
             qs = selectors.actions_for_owner(request.user, now=now)
         page = _keyset_page(qs, after)
+    context["acks"] = selectors.ack_duties_for_liaison(sorted(roles.departments(Role.LIAISON)))
     context["page"] = page
     context["next_link"] = _next_link(request, page.next_key) if page.next_key else ""
     return render(request, "actions/list.html", context)
@@ -257,3 +258,22 @@ def action_report(request, pk: int):
         ),
         done=_("Progress reported."),
     )
+
+
+# ---- acknowledging the meeting's tasks ------------------------------------------------------
+
+
+@login_required
+@require_POST
+def tasks_acknowledge(request, meeting_pk: int, department_pk: int):
+    from xietong.meetings.models import Meeting
+
+    now = timezone.now()
+    meeting = get_object_or_404(Meeting, pk=meeting_pk)
+    department = get_object_or_404(Department, pk=department_pk)
+    duty = services.tasks_acknowledge(meeting=meeting, department=department, actor=request.user, now=now)
+    if duty.state == duty.State.BREACHED:
+        messages.warning(request, _("Acknowledged late (%(clause)s).") % {"clause": duty.clause})
+    else:
+        messages.success(request, _("Receipt of the tasks acknowledged."))
+    return redirect("actions:list")

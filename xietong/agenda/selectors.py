@@ -67,3 +67,16 @@ def deferred_topics(agenda: Agenda | None, *, limit: int = 100) -> list[Deferral
         )
         for e in events
     ]
+
+
+def followup_rows(meeting, items, *, now) -> list[dict]:
+    """The rows shown under the agenda's "上次会议决议跟进" item (empty when it has none):
+    each open earlier action item with owner, due date, overdue flag and the latest report.
+    Constant queries whatever the number of items.
+    """
+    if not any(i.kind == AgendaItem.Kind.FOLLOW_UP for i in items):
+        return []
+    # Imported late: actions depends on records → agenda (see services._followup_items).
+    from xietong.actions.services import agenda_followup_items
+
+    return agenda_followup_items(meeting, now=now)

@@ -35,6 +35,14 @@ def _topics():
     return services
 
 
+def _followup_items(meeting: Meeting) -> list:
+    # A hook, imported late on purpose: actions depends on records → agenda, so a top-level
+    # agenda → actions import would point the dependency the wrong way (and make a cycle).
+    from xietong.actions.services import agenda_followup_items
+
+    return agenda_followup_items(meeting)
+
+
 def _rules(meeting: Meeting):
     return meeting.policy_version.rules
 
@@ -115,8 +123,10 @@ def agenda_build(*, meeting: Meeting, actor, now: datetime) -> Agenda:
     (the slot is the last item; none when the policy says 0). A topic that does not fit
     is deferred to the series' following meeting (topic_defer) with a reason naming the
     cap and its clause; placed ones become SCHEDULED (topic_schedule). A rebuild first
-    un-schedules the topics of the current items. Records ``agenda.built`` and one
-    ``agenda.topic_deferred`` per deferred topic.
+    un-schedules the topics of the current items. When open action items of earlier
+    meetings of the series exist (actions.services.agenda_followup_items), a FOLLOW_UP item
+    "上次会议决议跟进" comes first with the default_item_budget, counted under the cap.
+    Records ``agenda.built`` and one ``agenda.topic_deferred`` per deferred topic.
     """
     from xietong.topics.models import Topic
 
@@ -148,6 +158,9 @@ def agenda_build(*, meeting: Meeting, actor, now: datetime) -> Agenda:
         )
         room = cap - slot
         used = 0
+        followup = bool(_followup_items(meeting)) and default_budget <= room
+        if followup:
+            used = default_budget
         placed, deferred = [], []
         for topic in candidates:
             budget = topic.budget_minutes or default_budget
@@ -158,6 +171,17 @@ def agenda_build(*, meeting: Meeting, actor, now: datetime) -> Agenda:
                 deferred.append(topic)
 
         position = 0
+        if followup:
+            position = 1
+            with translation.override(settings.LANGUAGE_CODE):
+                followup_title = str(AgendaItem.Kind.FOLLOW_UP.label)
+            AgendaItem.objects.create(
+                agenda=agenda,
+                kind=AgendaItem.Kind.FOLLOW_UP,
+                position=position,
+                title=followup_title,
+                budget_minutes=default_budget,
+            )
         for topic, budget in placed:
             position += 1
             AgendaItem.objects.create(
@@ -201,6 +225,7 @@ def agenda_build(*, meeting: Meeting, actor, now: datetime) -> Agenda:
             now=now,
             placed=[t.pk for t, _b in placed],
             deferred=[t.pk for t in deferred],
+            followup=followup,
             total=used + (slot if slot > 0 else 0),
             cap=cap,
         )

@@ -41,6 +41,7 @@ def _items_context(meeting: Meeting, agenda: Agenda | None, *, budget_errors: di
         "meeting": meeting,
         "agenda": agenda,
         "items": items,
+        "followup": selectors.followup_rows(meeting, items, now=timezone.now()),
         "total": total,
         "cap": cap,
         "over_cap": total > cap,

@@ -95,10 +95,18 @@ def emergency_create(request):
 # ---- one meeting --------------------------------------------------------------------------
 
 
+def _followup(meeting: Meeting, items, now) -> list:
+    """The rows under the agenda's "上次会议决议跟进" item (agenda.selectors.followup_rows)."""
+    from xietong.agenda.selectors import followup_rows
+
+    return followup_rows(meeting, items, now=now)
+
+
 def _detail_context(request, meeting: Meeting, now, *, reschedule_form=None, cancel_form=None) -> dict:
     coordinator = _is_coordinator(request, now)
     agenda = selectors.agenda_of(meeting)
     items = sorted(agenda.items.all(), key=lambda i: (i.position, i.pk)) if agenda else []
+    followup = _followup(meeting, items, now)
     duties = selectors.meeting_obligations(meeting)
     rsvp_duties = {o.responsible_id: o for o in duties if o.kind == "rsvp"}
     changeable = (
@@ -111,6 +119,7 @@ def _detail_context(request, meeting: Meeting, now, *, reschedule_form=None, can
         "meeting": meeting,
         "agenda": agenda,
         "items": items,
+        "followup": followup,
         "total": sum(i.budget_minutes for i in items),
         "cap_clause": _cap_clause(meeting),
         "rsvps": list(meeting.rsvps.all()),
@@ -220,6 +229,7 @@ def meeting_ics_download(request, pk: int):
 def _notice_context(request, meeting: Meeting, now, *, bound: dict | None = None) -> dict:
     agenda = selectors.agenda_of(meeting)
     items = sorted(agenda.items.all(), key=lambda i: (i.position, i.pk)) if agenda else []
+    followup = _followup(meeting, items, now)
     duties = selectors.rsvp_obligations(meeting)
     open_for_replies = meeting.status == Meeting.Status.PUBLISHED and now < meeting.starts_at
     entries = []
@@ -241,6 +251,7 @@ def _notice_context(request, meeting: Meeting, now, *, bound: dict | None = None
         "meeting": meeting,
         "notice": selectors.latest_notice(meeting),
         "items": items,
+        "followup": followup,
         "entries": entries,
         "open_for_replies": open_for_replies,
     }

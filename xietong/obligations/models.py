@@ -16,6 +16,7 @@ class ObligationKind(models.TextChoices):
     NOTICE = "notice", _("Meeting notice")
     RSVP = "rsvp", _("Reply to a meeting notice")
     MINUTES = "minutes", _("Minutes approved")
+    DECISION_ACK = "decision_ack", _("Acknowledge the meeting's tasks")
 
 
 class Obligation(models.Model):

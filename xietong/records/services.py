@@ -7,7 +7,7 @@ creates its action item in the same transaction (xietong.actions.services).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
@@ -18,9 +18,11 @@ from xietong.agenda.models import AgendaItem
 from xietong.core.errors import DomainError, Forbidden
 from xietong.core.events import record_event
 from xietong.meetings.models import Meeting
+from xietong.obligations.models import ObligationKind
+from xietong.obligations.services import obligation_open
 from xietong.org.models import Department, Person, Role, RoleAssignment
 from xietong.org.permissions import holders, roles_of
-from xietong.policy.calendar import as_shanghai
+from xietong.policy.calendar import CalendarResult, as_shanghai
 
 from .models import Attendance, Decision, ItemRecord
 
@@ -380,4 +382,73 @@ def decision_reject(*, decision: Decision, reason: str, actor, now: datetime) ->
         locked.leadership_comment = reason
         locked.save(update_fields=["status", "leadership_by", "leadership_at", "leadership_comment"])
         record_event(name="decision.rejected", actor=actor, subject=locked, now=now, reason=reason)
+    return locked
+
+
+# ---- closing the record ---------------------------------------------------------------------
+
+DECISION_ACK_RULE = "decision_ack"
+
+
+def record_close(*, meeting: Meeting, actor, now: datetime) -> Meeting:
+    """The recorder or host marks the meeting's record complete: the meeting is HELD.
+
+    Preconditions: ``actor`` is the meeting's recorder or host; the meeting has started, is
+    not cancelled and is not already held.
+    Side effects: Meeting.status HELD. When the policy has a ``decision_ack`` rule (seed 01
+    第五条(二)4), one DECISION_ACK duty per department that has action items from this
+    meeting, responsible: that department's liaison, due at the meeting's end plus the
+    rule's minutes, under the rule's clause (a department without a liaison gets none; it
+    is named in the event). Records ``record.closed`` (departments, without_liaison).
+    """
+    from xietong.actions.models import ActionItem
+
+    if not (_is_recorder(meeting, actor) or _is_host(meeting, actor)):
+        raise Forbidden(_("Only the meeting's recorder or host may close the record."))
+    _require_recording(meeting, now=now)
+    with transaction.atomic():
+        locked = (
+            Meeting.objects.select_for_update(of=("self",))
+            .select_related("policy_version")
+            .get(pk=meeting.pk)
+        )
+        if locked.status == Meeting.Status.CANCELLED:
+            raise DomainError(_("This meeting was cancelled."), code="meeting_cancelled")
+        if locked.status == Meeting.Status.HELD:
+            raise DomainError(_("The record of this meeting is already closed."), code="already_closed")
+        locked.status = Meeting.Status.HELD
+        locked.save(update_fields=["status"])
+        meeting.status = locked.status
+        department_ids = sorted(
+            set(ActionItem.objects.filter(meeting=locked).values_list("department_id", flat=True))
+        )
+        rule = locked.policy_version.rules.get(DECISION_ACK_RULE)
+        opened, without_liaison = [], []
+        if rule is not None and rule.minutes is not None and department_ids:
+            due = CalendarResult(as_shanghai(locked.ends_at) + timedelta(minutes=rule.minutes))
+            departments = Department.objects.in_bulk(department_ids)
+            for dept_id in department_ids:
+                liaisons = sorted(holders(Role.LIAISON, dept_id), key=lambda p: p.pk)
+                if not liaisons:
+                    without_liaison.append(dept_id)
+                    continue
+                obligation_open(
+                    kind=ObligationKind.DECISION_ACK,
+                    rule=DECISION_ACK_RULE,
+                    subject=locked,
+                    due=due,
+                    policy_version=locked.policy_version,
+                    now=now,
+                    responsible=liaisons[0],
+                    department=departments[dept_id],
+                )
+                opened.append(dept_id)
+        record_event(
+            name="record.closed",
+            actor=actor,
+            subject=locked,
+            now=now,
+            departments=opened,
+            without_liaison=without_liaison,
+        )
     return locked

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from xietong.actions.selectors import ack_duties_for_meeting
 from xietong.agenda.models import AgendaItem
 from xietong.core.errors import DomainError
 from xietong.meetings.models import Meeting, Rsvp
@@ -117,6 +118,8 @@ def _page(
         "answer_form": answer_form,
         "approve_form": ApproveForm(),
         "reject_form": RejectForm(),
+        # Acknowledgement duties exist only once the record is closed (records.record_close).
+        "ack_duties": ack_duties_for_meeting(meeting) if meeting.status == Meeting.Status.HELD else [],
     }
     return render(request, "records/meeting.html", context, status=status)
 
@@ -155,6 +158,19 @@ def attendance(request, pk: int):
             messages.success(request, _("Attendance recorded."))
             return redirect("records:meeting", pk)
     return _page(request, _meeting(pk), now, status=400, attendance_form=form)
+
+
+@login_required
+@require_POST
+def record_close(request, pk: int):
+    now = timezone.now()
+    meeting = _meeting(pk)
+    require(_edits(meeting, request.user), _("Only the meeting's recorder or host may close the record."))
+    services.record_close(meeting=meeting, actor=request.user, now=now)
+    messages.success(
+        request, _("The record is complete; the departments were asked to acknowledge their tasks.")
+    )
+    return redirect("records:meeting", pk)
 
 
 @login_required

@@ -146,10 +146,12 @@ def test_list_query_count_does_not_grow(torg, meeting, login, person, django_ass
 
     client = login(getattr(torg, person))
     many(1)
-    with time_machine.travel(LATE, tick=False), django_assert_max_num_queries(7):
+    # 7, plus one for a liaison's "tasks to acknowledge".
+    limit = 8 if person == "market_liaison" else 7
+    with time_machine.travel(LATE, tick=False), django_assert_max_num_queries(limit):
         assert client.get("/actions/").status_code == 200
     many(10)
-    with time_machine.travel(LATE, tick=False), django_assert_max_num_queries(7):
+    with time_machine.travel(LATE, tick=False), django_assert_max_num_queries(limit):
         assert client.get("/actions/").status_code == 200
 
 

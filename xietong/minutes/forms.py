@@ -1,0 +1,36 @@
+"""Forms of the minutes pages. They parse; the services validate and authorise."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import MAX_BODY, Minutes
+
+MAX_COMMENT = Minutes._meta.get_field("return_comment").max_length
+MAX_REASON = Minutes._meta.get_field("correction_reason").max_length
+
+
+class SaveForm(forms.Form):
+    body = forms.CharField(
+        label=_("Text of the minutes"),
+        max_length=MAX_BODY,
+        widget=forms.Textarea(attrs={"rows": 24}),
+        strip=False,
+    )
+    lock = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+
+class ReturnForm(forms.Form):
+    comment = forms.CharField(
+        label=_("Comments for the recorder"), max_length=MAX_COMMENT, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class CorrectForm(forms.Form):
+    reason = forms.CharField(label=_("Reason for the correction"), max_length=MAX_REASON)
+
+
+class ArchiveForm(forms.Form):
+    year = forms.IntegerField(min_value=2000, max_value=2100, required=False)
+    month = forms.IntegerField(min_value=1, max_value=12, required=False)

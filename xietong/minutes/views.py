@@ -1,0 +1,313 @@
+"""Minutes pages: drafting, editing with optimistic locking, review, corrections, print,
+.docx export and the archive by year → month → ISO week.
+
+Approved minutes are seen by the meeting's invitees, the leadership group, the coordinator,
+the host and the recorder; drafts only by the recorder, the host and the coordinator.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Exists, OuterRef, Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from xietong.core.errors import DomainError
+from xietong.meetings.models import Meeting, Rsvp
+from xietong.org.models import Role
+from xietong.org.permissions import require, roles_of
+from xietong.policy.calendar import SHANGHAI, as_shanghai
+
+from . import services
+from .docx import DocSection, minutes_docx
+from .forms import ArchiveForm, CorrectForm, ReturnForm, SaveForm
+from .models import Minutes
+from .selectors import minutes_obligation, minutes_versions
+
+_HEADING = re.compile(r"^[零一二三四五六七八九十]+、\s*(?P<title>.+)$")
+
+
+def _meeting(pk: int) -> Meeting:
+    return get_object_or_404(Meeting.objects.select_related("host", "recorder", "policy_version"), pk=pk)
+
+
+def _minutes(pk: int) -> Minutes:
+    return get_object_or_404(
+        Minutes.objects.select_related(
+            "meeting__host", "meeting__recorder", "meeting__policy_version", "drafted_by", "approved_by"
+        ),
+        pk=pk,
+    )
+
+
+def _visibility(meeting: Meeting, user, now: datetime) -> tuple[bool, bool]:
+    """(sees approved minutes, sees drafts) for ``user`` on ``meeting``."""
+    roles = roles_of(user, on=as_shanghai(now).date())
+    drafts = user.pk in (meeting.recorder_id, meeting.host_id) or roles.is_coordinator
+    approved = (
+        drafts
+        or roles.has(Role.LEADERSHIP)
+        or Rsvp.objects.filter(meeting=meeting, invitee_id=user.pk).exists()
+    )
+    return approved, drafts
+
+
+def _readable(minutes: Minutes, user, now: datetime) -> None:
+    approved, drafts = _visibility(minutes.meeting, user, now)
+    if not (drafts or (approved and minutes.status == Minutes.Status.APPROVED)):
+        raise Http404
+
+
+def _page(
+    request,
+    meeting: Meeting,
+    now: datetime,
+    *,
+    status: int = 200,
+    save_form=None,
+    stale: bool = False,
+    return_form=None,
+    correct_form=None,
+):
+    sees_approved, sees_drafts = _visibility(meeting, request.user, now)
+    if not sees_approved:
+        raise Http404
+    versions = list(minutes_versions(meeting))
+    latest = versions[-1] if versions else None
+    if not sees_drafts:
+        versions = [v for v in versions if v.status == Minutes.Status.APPROVED]
+    is_recorder = request.user.pk == meeting.recorder_id
+    is_host = request.user.pk == meeting.host_id
+    editable = (
+        sees_drafts
+        and latest is not None
+        and latest.status in (Minutes.Status.DRAFT, Minutes.Status.RETURNED)
+    )
+    if editable and is_recorder and save_form is None:
+        save_form = SaveForm(initial={"body": latest.body, "lock": latest.version_lock})
+    rule = meeting.policy_version.rules.get(services.MINUTES_RULE)
+    obligation = minutes_obligation(meeting)
+    context = {
+        "now": now,
+        "meeting": meeting,
+        "versions": versions,
+        "latest": latest if sees_drafts or (latest and latest.status == Minutes.Status.APPROVED) else None,
+        "sees_drafts": sees_drafts,
+        "is_recorder": is_recorder,
+        "is_host": is_host,
+        "editable": editable,
+        "save_form": save_form if editable and is_recorder else None,
+        "stale": stale,
+        "return_form": return_form or ReturnForm(),
+        "correct_form": correct_form or CorrectForm(),
+        "deadline": services.minutes_deadline(meeting),
+        "clause": rule.clause if rule else "",
+        "obligation": obligation,
+        "late": obligation is not None and obligation.is_late(now),
+    }
+    return render(request, "minutes/meeting.html", context, status=status)
+
+
+@login_required
+@require_GET
+def meeting_minutes(request, pk: int):
+    return _page(request, _meeting(pk), timezone.now())
+
+
+@login_required
+@require_POST
+def draft(request, pk: int):
+    meeting = _meeting(pk)
+    services.minutes_draft(meeting=meeting, actor=request.user, now=timezone.now())
+    messages.success(request, _("The minutes were drafted from the meeting record."))
+    return redirect("minutes:meeting", pk)
+
+
+@login_required
+@require_POST
+def save(request, pk: int):
+    now = timezone.now()
+    minutes = _minutes(pk)
+    meeting = minutes.meeting
+    require(request.user.pk == meeting.recorder_id, _("Only the meeting's recorder may do this."))
+    form = SaveForm(request.POST)
+    if form.is_valid():
+        try:
+            services.minutes_save(
+                minutes=minutes,
+                body=form.cleaned_data["body"],
+                expected_lock=form.cleaned_data["lock"],
+                actor=request.user,
+                now=now,
+            )
+        except DomainError as err:
+            if err.code == "stale":
+                # Keep the user's text; the page shows the saved text next to it. The lock
+                # moves on so that saving again (after merging by hand) is accepted.
+                current = Minutes.objects.get(pk=minutes.pk)
+                data = request.POST.copy()
+                data["lock"] = str(current.version_lock)
+                form = SaveForm(data)
+                form.is_valid()
+                form.add_error("body", str(err))
+                return _page(request, meeting, now, status=409, save_form=form, stale=True)
+            form.add_error(err.field if err.field in form.fields else None, str(err))
+        else:
+            messages.success(request, _("The minutes were saved."))
+            return redirect("minutes:meeting", meeting.pk)
+    return _page(request, meeting, now, status=400, save_form=form)
+
+
+@login_required
+@require_POST
+def submit(request, pk: int):
+    minutes = _minutes(pk)
+    services.minutes_submit(minutes=minutes, actor=request.user, now=timezone.now())
+    messages.success(request, _("The minutes were sent to the host for approval."))
+    return redirect("minutes:meeting", minutes.meeting_id)
+
+
+@login_required
+@require_POST
+def approve(request, pk: int):
+    minutes = _minutes(pk)
+    services.minutes_approve(minutes=minutes, actor=request.user, now=timezone.now())
+    messages.success(request, _("The minutes were approved and distributed."))
+    return redirect("minutes:meeting", minutes.meeting_id)
+
+
+@login_required
+@require_POST
+def return_(request, pk: int):
+    now = timezone.now()
+    minutes = _minutes(pk)
+    require(
+        request.user.pk == minutes.meeting.host_id,
+        _("Only the meeting's host may approve or return the minutes."),
+    )
+    form = ReturnForm(request.POST)
+    if form.is_valid():
+        try:
+            services.minutes_return(
+                minutes=minutes, comment=form.cleaned_data["comment"], actor=request.user, now=now
+            )
+        except DomainError as err:
+            form.add_error(err.field if err.field in form.fields else None, str(err))
+        else:
+            messages.success(request, _("The minutes were returned to the recorder."))
+            return redirect("minutes:meeting", minutes.meeting_id)
+    return _page(request, minutes.meeting, now, status=400, return_form=form)
+
+
+@login_required
+@require_POST
+def correct(request, pk: int):
+    now = timezone.now()
+    minutes = _minutes(pk)
+    require(request.user.pk == minutes.meeting.recorder_id, _("Only the meeting's recorder may do this."))
+    form = CorrectForm(request.POST)
+    if form.is_valid():
+        try:
+            services.minutes_correct(
+                minutes=minutes, reason=form.cleaned_data["reason"], actor=request.user, now=now
+            )
+        except DomainError as err:
+            form.add_error(err.field if err.field in form.fields else None, str(err))
+        else:
+            messages.success(request, _("A corrected version was started."))
+            return redirect("minutes:meeting", minutes.meeting_id)
+    return _page(request, minutes.meeting, now, status=400, correct_form=form)
+
+
+@login_required
+@require_GET
+def version(request, pk: int):
+    minutes = _minutes(pk)
+    _readable(minutes, request.user, timezone.now())
+    return render(request, "minutes/version.html", {"minutes": minutes, "meeting": minutes.meeting})
+
+
+@login_required
+@require_GET
+def print_view(request, pk: int):
+    minutes = _minutes(pk)
+    _readable(minutes, request.user, timezone.now())
+    return render(request, "minutes/print.html", {"minutes": minutes, "meeting": minutes.meeting})
+
+
+def docx_parts(body: str) -> tuple[str, list[str], list[DocSection]]:
+    """Split the minutes text into title, meta lines and numbered sections (一、…)."""
+    lines = [line.strip() for line in body.splitlines() if line.strip()]
+    title = lines[0] if lines else ""
+    meta: list[str] = []
+    sections: list[tuple[str, list[str]]] = []
+    for line in lines[1:]:
+        match = _HEADING.match(line)
+        if match:
+            sections.append((match.group("title"), []))
+        elif sections:
+            sections[-1][1].append(line)
+        else:
+            meta.append(line)
+    return title, meta, [DocSection(heading, paragraphs) for heading, paragraphs in sections]
+
+
+@login_required
+@require_GET
+def docx_view(request, pk: int):
+    minutes = _minutes(pk)
+    _readable(minutes, request.user, timezone.now())
+    title, meta, sections = docx_parts(minutes.body)
+    data = minutes_docx(title, meta, sections)
+    response = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
+    filename = f"minutes-{minutes.meeting_id}-v{minutes.number}.docx"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+@require_GET
+def archive(request):
+    now = timezone.now()
+    today = as_shanghai(now).date()
+    form = ArchiveForm(request.GET)
+    year, month = today.year, None
+    if form.is_valid():
+        year = form.cleaned_data["year"] or year
+        month = form.cleaned_data["month"]
+    start = datetime.combine(today.replace(year=year, month=month or 1, day=1), time.min, tzinfo=SHANGHAI)
+    if month is None or month == 12:
+        end = start.replace(year=year + 1, month=1)
+    else:
+        end = start.replace(month=month + 1)
+    roles = roles_of(request.user, on=today)
+    qs = Minutes.objects.filter(
+        status=Minutes.Status.APPROVED, meeting__starts_at__gte=start, meeting__starts_at__lt=end
+    )
+    if not (roles.is_coordinator or roles.has(Role.LEADERSHIP)):
+        invited = Rsvp.objects.filter(meeting_id=OuterRef("meeting_id"), invitee_id=request.user.pk)
+        qs = qs.filter(
+            Q(meeting__host_id=request.user.pk) | Q(meeting__recorder_id=request.user.pk) | Exists(invited)
+        )
+    rows = qs.select_related("meeting").order_by("meeting__starts_at", "meeting_id", "number")
+    newest: dict[int, Minutes] = {}
+    for m in rows:
+        newest[m.meeting_id] = m  # ordered by number: the newest approved version wins
+    years: dict[int, dict[int, dict[tuple[int, int], list[Minutes]]]] = {}
+    for m in newest.values():
+        local = as_shanghai(m.meeting.starts_at)
+        iso = local.isocalendar()
+        years.setdefault(local.year, {}).setdefault(local.month, {}).setdefault(
+            (iso.year, iso.week), []
+        ).append(m)
+    context = {"form": form, "year": year, "month": month, "years": years, "now": now}
+    return render(request, "minutes/archive.html", context)
