@@ -19,3 +19,6 @@ urlpatterns = [
     path("minutes/", include("xietong.minutes.urls")),
     path("admin/", admin.site.urls),
 ]
+
+if __import__("os").environ.get("XIETONG_BENCH"):  # benchmark-only bare pages (bench/README.md)
+    urlpatterns.insert(0, path("__bench__/", include("bench.bare_views")))

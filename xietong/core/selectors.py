@@ -10,6 +10,7 @@ from xietong.obligations.selectors import open_obligations_of
 def todo_for(person, *, now: datetime) -> dict:
     from xietong.actions.selectors import actions_for_owner
     from xietong.meetings.selectors import pending_rsvps_of, upcoming_meetings_for
+    from xietong.minutes.selectors import unread_minutes_of
     from xietong.topics.selectors import topic_queues_for
 
     obligations = list(open_obligations_of(person)[:50])
@@ -19,4 +20,5 @@ def todo_for(person, *, now: datetime) -> dict:
         "rsvps": pending_rsvps_of(person),
         "actions": list(actions_for_owner(person, now=now)[:20]),
         "meetings": upcoming_meetings_for(person, now=now),
+        "new_minutes": unread_minutes_of(person),
     }

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Minutes
+from .models import Minutes, MinutesReceipt
 
 
 @admin.register(Minutes)
@@ -10,3 +10,14 @@ class MinutesAdmin(admin.ModelAdmin):
     list_select_related = ["meeting"]
     raw_id_fields = ["meeting", "drafted_by", "approved_by"]
     readonly_fields = ["version_lock"]
+
+
+@admin.register(MinutesReceipt)
+class MinutesReceiptAdmin(admin.ModelAdmin):
+    list_display = ["minutes", "person", "delivered_at", "read_at"]
+    list_select_related = ["minutes__meeting", "person"]
+    raw_id_fields = ["minutes", "person"]
+
+    def has_add_permission(self, request):
+        # Receipts are written when minutes are approved, never by hand.
+        return False

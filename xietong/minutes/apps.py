@@ -5,4 +5,4 @@ from django.utils.translation import gettext_lazy as _
 class MinutesConfig(AppConfig):
     name = "xietong.minutes"
     label = "minutes"
-    verbose_name = _("Minutes")
+    verbose_name = _("Meeting minutes")

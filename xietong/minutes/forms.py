@@ -34,3 +34,12 @@ class CorrectForm(forms.Form):
 class ArchiveForm(forms.Form):
     year = forms.IntegerField(min_value=2000, max_value=2100, required=False)
     month = forms.IntegerField(min_value=1, max_value=12, required=False)
+
+
+class PasteForm(forms.Form):
+    text = forms.CharField(
+        label=_("Minutes pasted from WPS or Word"),
+        max_length=MAX_BODY,
+        widget=forms.Textarea(attrs={"rows": 16}),
+        help_text=_("Action items are read from lines written as [task](负责人:name,截止日期:YYYY-MM-DD)."),
+    )

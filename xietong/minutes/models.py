@@ -70,3 +70,28 @@ class Minutes(models.Model):
 
         obligation = minutes_obligation(self.meeting)
         return obligation is not None and obligation.is_late(now)
+
+
+class MinutesReceipt(models.Model):
+    """An approved minutes version delivered in-app to one recipient; read when opened."""
+
+    minutes = models.ForeignKey(
+        Minutes, on_delete=models.CASCADE, related_name="receipts", verbose_name=_("minutes")
+    )
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="minutes_receipts",
+        verbose_name=_("recipient"),
+    )
+    delivered_at = models.DateTimeField(_("delivered"))
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("minutes receipt")
+        verbose_name_plural = _("minutes receipts")
+        constraints = [models.UniqueConstraint(fields=["minutes", "person"], name="uniq_minutes_receipt")]
+        indexes = [models.Index(fields=["person", "read_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.minutes} → {self.person}"

@@ -7,7 +7,7 @@ from django.contrib.contenttypes.models import ContentType
 from xietong.meetings.models import Meeting
 from xietong.obligations.models import Obligation, ObligationKind
 
-from .models import Minutes
+from .models import Minutes, MinutesReceipt
 
 
 def minutes_versions(meeting: Meeting):
@@ -32,4 +32,15 @@ def minutes_obligation(meeting: Meeting) -> Obligation | None:
         .exclude(state=Obligation.State.WAIVED)
         .order_by("-opened_at", "-id")
         .first()
+    )
+
+
+def unread_minutes_of(person, *, limit: int = 20) -> list[MinutesReceipt]:
+    """``person``'s unread approved minutes, newest first, meeting preloaded (one query)."""
+    if person is None or person.pk is None:
+        return []
+    return list(
+        MinutesReceipt.objects.filter(person_id=person.pk, read_at__isnull=True)
+        .select_related("minutes__meeting")
+        .order_by("-delivered_at", "-id")[:limit]
     )

@@ -16,14 +16,16 @@ from django.utils.translation import gettext_lazy as _
 from xietong.actions.models import ActionItem
 from xietong.core.errors import DomainError, Forbidden
 from xietong.core.events import record_event
-from xietong.meetings.models import Meeting
+from xietong.meetings.models import Meeting, Rsvp
 from xietong.obligations.models import ObligationKind
 from xietong.obligations.services import obligation_close, obligation_open
+from xietong.org.models import Person, Role
 from xietong.policy.calendar import CalendarResult, as_shanghai
 from xietong.records.models import Attendance, Decision, ItemRecord
 
 from .docx import chinese_numeral
-from .models import MAX_BODY, Minutes
+from .models import MAX_BODY, Minutes, MinutesReceipt
+from .paste import PasteResult, parse_pasted_minutes
 
 MINUTES_RULE = "minutes_deadline"
 MAX_COMMENT = Minutes._meta.get_field("return_comment").max_length
@@ -269,7 +271,9 @@ def minutes_approve(*, minutes: Minutes, actor, now: datetime) -> Minutes:
     """The host approves a version in review; from now on it never changes.
 
     Side effects: the first approval closes the ledger duty "minutes" (breached when after
-    the deadline). Records ``minutes.approved`` with ``late``.
+    the deadline); the version is distributed in-app to the meeting's invitees and the
+    leadership group (one unread ``MinutesReceipt`` each). Records ``minutes.approved`` with
+    ``late`` and ``minutes.distributed`` with the ``recipients`` ids.
     """
     _require_host(minutes.meeting, actor)
     with transaction.atomic():
@@ -286,7 +290,33 @@ def minutes_approve(*, minutes: Minutes, actor, now: datetime) -> Minutes:
         record_event(
             name="minutes.approved", actor=actor, subject=locked, now=now, number=locked.number, late=late
         )
+        recipients = minutes_recipients(locked.meeting_id)
+        MinutesReceipt.objects.bulk_create(
+            [MinutesReceipt(minutes=locked, person_id=pk, delivered_at=now) for pk in recipients],
+            ignore_conflicts=True,
+        )
+        record_event(name="minutes.distributed", actor=actor, subject=locked, now=now, recipients=recipients)
     return _refresh(minutes, locked)
+
+
+def minutes_recipients(meeting_id: int) -> list[int]:
+    """Ids of the people approved minutes of the meeting go to: its invitees and the leadership group."""
+    invitees = Rsvp.objects.filter(meeting_id=meeting_id).values_list("invitee_id", flat=True)
+    leaders = Person.objects.filter(is_active=True, roles__role=Role.LEADERSHIP).values_list("pk", flat=True)
+    return sorted(set(invitees) | set(leaders))
+
+
+def minutes_mark_read(*, minutes: Minutes, actor, now: datetime) -> bool:
+    """Mark ``actor``'s receipt of ``minutes`` read (no-op without an unread receipt).
+
+    Returns whether a receipt changed. Records no event (reading is not a workflow step).
+    """
+    if actor is None or actor.pk is None:
+        return False
+    changed = MinutesReceipt.objects.filter(minutes=minutes, person_id=actor.pk, read_at__isnull=True).update(
+        read_at=now
+    )
+    return bool(changed)
 
 
 def minutes_return(*, minutes: Minutes, comment: str, actor, now: datetime) -> Minutes:
@@ -330,3 +360,71 @@ def minutes_correct(*, minutes: Minutes, reason: str, actor, now: datetime) -> M
             name="minutes.corrected", actor=actor, subject=correction, now=now, number=correction.number
         )
     return correction
+
+
+MAX_PASTE = MAX_BODY
+
+
+def paste_parse(*, meeting: Meeting, text: str) -> PasteResult:
+    """Proposed action items and problem lines of ``text`` pasted for ``meeting``.
+
+    Owners are matched by exact full name among active people (department preloaded);
+    deadlines before the meeting's date (Shanghai) are refused by the parser.
+    """
+
+    def find_people(name: str):
+        return list(Person.objects.filter(is_active=True, full_name=name).select_related("department")[:2])
+
+    return parse_pasted_minutes(
+        text, find_people=find_people, meeting_date=as_shanghai(meeting.starts_at).date()
+    )
+
+
+def minutes_paste_import(*, meeting: Meeting, text: str, actor, now: datetime) -> list[Decision]:
+    """Create one decision per action item in minutes pasted from WPS or Word.
+
+    Preconditions: ``actor`` is the meeting's recorder; ``text`` is at most ``MAX_PASTE``
+    characters, proposes at least one item and has no line that fails to parse. Each item
+    becomes a decision through ``records.services.decision_create`` (department: the owner's
+    department; text: the task; deadline: the item's), which creates its action item and
+    records ``decision.created``. All or nothing: a refused item (code/field of the refusal,
+    message prefixed with its line number) leaves nothing saved.
+    Records ``minutes.pasted`` with the decision ids.
+    """
+    from xietong.records.services import decision_create
+
+    _require_recorder(meeting, actor)
+    text = _text(text, field="text", max_length=MAX_PASTE, required=True)
+    result = paste_parse(meeting=meeting, text=text)
+    if result.problems:
+        raise DomainError(
+            _("Correct the lines that could not be read first."), code="unparsed_lines", field="text"
+        )
+    if not result.actions:
+        raise DomainError(_("No action items were found in the text."), code="no_items", field="text")
+    decisions = []
+    with transaction.atomic():
+        for item in result.actions:
+            try:
+                decisions.append(
+                    decision_create(
+                        meeting=meeting,
+                        text=item.task,
+                        department=item.owner.department,
+                        responsible=item.owner,
+                        due_on=item.due_on,
+                        actor=actor,
+                        now=now,
+                    )
+                )
+            except DomainError as err:
+                raise DomainError(
+                    _("Line %(line)s: %(reason)s"),
+                    code=err.code,
+                    field="text",
+                    params={"line": item.line, "reason": str(err)},
+                ) from err
+        record_event(
+            name="minutes.pasted", actor=actor, subject=meeting, now=now, decisions=[d.pk for d in decisions]
+        )
+    return decisions

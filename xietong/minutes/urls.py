@@ -1,11 +1,12 @@
 from django.urls import path
 
-from . import views
+from . import paste_views, views
 
 app_name = "minutes"
 urlpatterns = [
     path("meeting/<int:pk>/", views.meeting_minutes, name="meeting"),
     path("meeting/<int:pk>/draft/", views.draft, name="draft"),
+    path("meeting/<int:pk>/paste/", paste_views.paste, name="paste"),
     path("archive/", views.archive, name="archive"),
     path("<int:pk>/", views.version, name="version"),
     path("<int:pk>/save/", views.save, name="save"),

@@ -229,8 +229,10 @@ def correct(request, pk: int):
 @login_required
 @require_GET
 def version(request, pk: int):
+    now = timezone.now()
     minutes = _minutes(pk)
-    _readable(minutes, request.user, timezone.now())
+    _readable(minutes, request.user, now)
+    services.minutes_mark_read(minutes=minutes, actor=request.user, now=now)
     return render(request, "minutes/version.html", {"minutes": minutes, "meeting": minutes.meeting})
 
 

@@ -1,0 +1,377 @@
+"""``xietong generate``: build a large, realistic organisation fast, for measurement.
+
+This is a fixture generator for benchmarks (see ``bench/``), not a product feature: it writes
+rows directly with ``bulk_create`` and does NOT go through the services (no events, no
+obligations ledger, no permission checks), because going row by row through the services
+would take hours at 100k action items. The demo (``xietong demo``) uses the real services.
+
+At scale 1 with the defaults: 30 departments, 500 people with roles, the seed01 policy, one
+weekly series, 5 years of weekly meetings (each with topics, an agenda, decisions and
+approved minutes) and ~100k action items with mixed statuses and spread due dates (some
+overdue). ``--scale N`` multiplies the meeting history (N × the weeks, further back in time)
+and therefore the action items; the number of items per meeting stays the same.
+
+Only loads into a database without departments.
+"""
+
+from __future__ import annotations
+
+import random
+import time as clock
+import uuid
+from datetime import datetime, time, timedelta
+
+from django.contrib.auth.hashers import make_password
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from xietong.actions.models import ActionItem
+from xietong.agenda.models import Agenda, AgendaItem
+from xietong.meetings.models import Meeting, MeetingSeries
+from xietong.minutes.models import Minutes
+from xietong.org.models import Department, Organization, Person, Role, RoleAssignment
+from xietong.policy.calendar import SHANGHAI, as_shanghai
+from xietong.policy.models import PolicyVersion
+from xietong.policy.services import policy_install_preset
+from xietong.records.models import Decision
+from xietong.topics.models import Topic
+
+PRESET = "seed01-weekly"
+PASSWORD = "xietong-bench-2026"
+TARGET_ITEMS = 100_000  # action items at scale 1
+TOPICS_PER_MEETING = 5
+CHUNK_MEETINGS = 100  # meetings written per batch (bounded memory at large scales)
+
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+)
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红玉兰文斌辉鹏飞雪梅琳晨宇浩然"
+UNITS = [
+    "办公室",
+    "人力资源",
+    "财务",
+    "研发",
+    "测试",
+    "运维",
+    "市场",
+    "销售",
+    "客服",
+    "生产",
+    "采购",
+    "质量",
+    "物流",
+    "法务",
+    "安全",
+    "设备",
+    "工艺",
+    "计划",
+    "仓储",
+    "审计",
+]
+VERBS = ["完成", "落实", "整理", "提交", "协调", "推进", "核对", "修订", "梳理", "组织"]
+THINGS = [
+    "供应商评估报告",
+    "设备检修计划",
+    "客户投诉台账",
+    "季度预算",
+    "安全检查整改",
+    "新员工培训方案",
+    "产品测试用例",
+    "合同审核",
+    "库存盘点",
+    "工艺文件",
+]
+
+
+class Command(BaseCommand):
+    help = "Generate a large organisation for benchmarks (bulk inserts, not the services)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--departments", type=int, default=30)
+        parser.add_argument("--people", type=int, default=500)
+        parser.add_argument("--years", type=int, default=5)
+        parser.add_argument("--scale", type=int, default=1, help="multiply the meeting history (and items)")
+        parser.add_argument(
+            "--items-per-meeting",
+            type=int,
+            default=0,
+            help="action items per meeting (default: ~100k in total at scale 1)",
+        )
+        parser.add_argument("--seed", type=int, default=1)
+
+    def handle(self, *args, **opts):
+        if Department.objects.exists():
+            raise CommandError("The database already has departments; generate needs an empty one.")
+        n_dept = max(1, opts["departments"])
+        n_people = max(n_dept * 2 + 4, opts["people"])
+        weeks_base = max(1, opts["years"] * 52)
+        weeks = weeks_base * max(1, opts["scale"])
+        per_meeting = opts["items_per_meeting"] or max(1, round(TARGET_ITEMS / weeks_base))
+        rnd = random.Random(opts["seed"])  # noqa: S311 (fixture data, not security)
+        now = timezone.now()
+        started = clock.monotonic()
+        with transaction.atomic():
+            people, heads, liaisons, coordinator, host, recorder = self._org(rnd, n_dept, n_people, now)
+            policy = policy_install_preset(name=PRESET, now=now)
+            version = PolicyVersion.objects.filter(policy=policy).order_by("-number").first()
+            series = MeetingSeries.objects.create(
+                name="跨科室周例会", policy=policy, host=host, recorder=recorder, location="三楼第一会议室"
+            )
+            today = as_shanghai(now).date()
+            next_monday = today + timedelta(days=(7 - today.weekday()) % 7 or 7)
+            mondays = [next_monday - timedelta(weeks=w) for w in range(weeks, -1, -1)]
+            depts = list(heads)
+            total = 0
+            for i in range(0, len(mondays), CHUNK_MEETINGS):
+                total += self._meetings(
+                    rnd,
+                    mondays[i : i + CHUNK_MEETINGS],
+                    today=today,
+                    now=now,
+                    version=version,
+                    series=series,
+                    host=host,
+                    recorder=recorder,
+                    depts=depts,
+                    heads=heads,
+                    liaisons=liaisons,
+                    people=people,
+                    per_meeting=per_meeting,
+                )
+        self.stdout.write(
+            f"generated {n_dept} departments, {len(people)} people, {len(mondays)} meetings, "
+            f"{total} action items in {clock.monotonic() - started:.1f} s; "
+            f"coordinator={coordinator.username} password={PASSWORD}"
+        )
+
+    def _org(self, rnd, n_dept, n_people, now):
+        if not Organization.objects.exists():
+            Organization.objects.create(name="华信精密制造有限公司")
+        depts = Department.objects.bulk_create(
+            [
+                Department(
+                    name=f"{UNITS[i % len(UNITS)]}{'部' if i < len(UNITS) else f'{i // len(UNITS) + 1}部'}",
+                    sort_order=i,
+                )
+                for i in range(n_dept)
+            ]
+        )
+        pw = make_password(PASSWORD)
+        people = Person.objects.bulk_create(
+            [
+                Person(
+                    username=f"p{i:05d}",
+                    full_name=rnd.choice(SURNAMES) + rnd.choice(GIVEN) + rnd.choice(GIVEN),
+                    department=depts[i % n_dept],
+                    title="职员",
+                    password=pw,
+                    is_active=True,
+                    date_joined=now,
+                )
+                for i in range(n_people)
+            ]
+        )
+        # p00000 coordinator, p00001 host, p00002 recorder, p00003 leadership chair;
+        # then per department a head and a liaison.
+        coordinator, host, recorder, chair = people[:4]
+        roles = [
+            RoleAssignment(person=coordinator, role=Role.COORDINATOR),
+            RoleAssignment(person=host, role=Role.HOST),
+            RoleAssignment(person=recorder, role=Role.RECORDER),
+            RoleAssignment(person=chair, role=Role.LEADERSHIP),
+        ]
+        heads, liaisons = {}, {}
+        staff = people[4:]
+        for i, dept in enumerate(depts):
+            head, liaison = staff[2 * i], staff[2 * i + 1]
+            heads[dept], liaisons[dept] = head, liaison
+            roles.append(RoleAssignment(person=head, role=Role.HEAD, department=dept))
+            roles.append(RoleAssignment(person=liaison, role=Role.LIAISON, department=dept))
+        RoleAssignment.objects.bulk_create(roles)
+        return people, heads, liaisons, coordinator, host, recorder
+
+    def _meetings(
+        self,
+        rnd,
+        mondays,
+        *,
+        today,
+        now,
+        version,
+        series,
+        host,
+        recorder,
+        depts,
+        heads,
+        liaisons,
+        people,
+        per_meeting,
+    ):
+        meetings = []
+        for monday in mondays:
+            starts = datetime.combine(monday, time(9, 0), tzinfo=SHANGHAI)
+            past = monday <= today
+            meetings.append(
+                Meeting(
+                    series=series,
+                    policy_version=version,
+                    title=f"跨科室周例会 {monday:%Y-%m-%d}",
+                    starts_at=starts,
+                    ends_at=starts + timedelta(minutes=90),
+                    location="三楼第一会议室",
+                    host=host,
+                    recorder=recorder,
+                    status=Meeting.Status.HELD if past else Meeting.Status.PUBLISHED,
+                    ics_uid=f"{uuid.uuid4()}@xietong",
+                    published_at=starts - timedelta(days=3),
+                )
+            )
+        meetings = Meeting.objects.bulk_create(meetings)
+        agendas = Agenda.objects.bulk_create(
+            [
+                Agenda(
+                    meeting=m,
+                    status=Agenda.Status.PUBLISHED,
+                    cap_minutes=90,
+                    confirmed_at=m.starts_at - timedelta(days=3),
+                    updated_at=m.starts_at - timedelta(days=3),
+                )
+                for m in meetings
+            ]
+        )
+        topics = []
+        for m in meetings:
+            for _k in range(TOPICS_PER_MEETING):
+                dept = rnd.choice(depts)
+                thing = rnd.choice(THINGS)
+                at = m.starts_at - timedelta(days=5)
+                topics.append(
+                    Topic(
+                        title=f"关于{thing}的协调",
+                        department=dept,
+                        author=liaisons[dept],
+                        series=series,
+                        meeting=m,
+                        status=Topic.Status.DONE
+                        if m.status == Meeting.Status.HELD
+                        else Topic.Status.SCHEDULED,
+                        background=f"{thing}进度滞后，需要跨部门协调。",
+                        collaboration_need="需要相关部门提供人员和数据支持。",
+                        expected_outcome="明确分工和完成时间。",
+                        initial_solution="由牵头部门制定计划，各部门配合。",
+                        budget_minutes=15,
+                        created_at=at,
+                        updated_at=at,
+                        submitted_at=at,
+                    )
+                )
+        topics = Topic.objects.bulk_create(topics)
+        items = []
+        for a_i, agenda in enumerate(agendas):
+            items.append(
+                AgendaItem(
+                    agenda=agenda,
+                    kind=AgendaItem.Kind.FOLLOW_UP,
+                    position=1,
+                    title="上次会议决议跟踪",
+                    budget_minutes=10,
+                )
+            )
+            for k in range(TOPICS_PER_MEETING):
+                t = topics[a_i * TOPICS_PER_MEETING + k]
+                items.append(
+                    AgendaItem(
+                        agenda=agenda,
+                        kind=AgendaItem.Kind.TOPIC,
+                        topic=t,
+                        position=k + 2,
+                        title=t.title,
+                        budget_minutes=15,
+                    )
+                )
+        items = AgendaItem.objects.bulk_create(items)
+        by_agenda: dict[int, list[AgendaItem]] = {}
+        for it in items:
+            if it.kind == AgendaItem.Kind.TOPIC:
+                by_agenda.setdefault(it.agenda_id, []).append(it)
+        decisions = []
+        held = [(m, agendas[i]) for i, m in enumerate(meetings) if m.status == Meeting.Status.HELD]
+        for m, agenda in held:
+            for it in by_agenda[agenda.pk]:
+                dept = it.topic.department
+                decisions.append(
+                    Decision(
+                        meeting=m,
+                        agenda_item=it,
+                        text=f"{it.title}：由{dept.name}牵头落实。",
+                        department=dept,
+                        responsible=heads[dept],
+                        due_on=m.starts_at.date() + timedelta(days=rnd.randint(7, 45)),
+                        status=Decision.Status.EFFECTIVE,
+                        created_at=m.starts_at + timedelta(hours=1),
+                    )
+                )
+        decisions = Decision.objects.bulk_create(decisions)
+        by_meeting: dict[int, list[Decision]] = {}
+        for d in decisions:
+            by_meeting.setdefault(d.meeting_id, []).append(d)
+        actions = []
+        for m, _agenda in held:
+            mdec = by_meeting[m.pk]
+            day = as_shanghai(m.starts_at).date()
+            age = (today - day).days
+            for _k in range(per_meeting):
+                d = rnd.choice(mdec)
+                owner = rnd.choice(people)
+                due = day + timedelta(days=rnd.randint(3, 90))
+                r = rnd.random()
+                if due < today:  # older work: mostly finished, a few left overdue
+                    status = (
+                        "done"
+                        if r < 0.9
+                        else ("cancelled" if r < 0.95 else ("open" if r < 0.98 else "in_progress"))
+                    )
+                else:
+                    status = "open" if r < 0.5 else ("in_progress" if r < 0.8 else "done")
+                created = m.starts_at + timedelta(hours=2)
+                done_at = (
+                    created + timedelta(days=rnd.randint(1, max(1, min(age, 60))))
+                    if status == "done"
+                    else None
+                )
+                actions.append(
+                    ActionItem(
+                        decision=d,
+                        meeting=m,
+                        title=f"{rnd.choice(VERBS)}{rnd.choice(THINGS)}",
+                        department=owner.department,
+                        owner=owner,
+                        due_on=due,
+                        status=status,
+                        evidence="已完成，见附件。" if status == "done" else "",
+                        done_at=done_at if done_at is None or done_at < now else now,
+                        cancel_reason="需求取消" if status == "cancelled" else "",
+                        created_at=created,
+                        updated_at=created,
+                    )
+                )
+        ActionItem.objects.bulk_create(actions, batch_size=2000)
+        Minutes.objects.bulk_create(
+            [
+                Minutes(
+                    meeting=m,
+                    number=1,
+                    body=f"{m.title}纪要。\n一、会议决议\n（略）",
+                    status=Minutes.Status.APPROVED,
+                    drafted_by=recorder,
+                    drafted_at=m.ends_at,
+                    updated_at=m.ends_at + timedelta(days=1),
+                    submitted_at=m.ends_at + timedelta(hours=3),
+                    approved_by=host,
+                    approved_at=m.ends_at + timedelta(days=1),
+                )
+                for m, _agenda in held
+            ]
+        )
+        return len(actions)

@@ -1,0 +1,66 @@
+import io
+
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import Client
+
+from xietong.actions.models import ActionItem
+from xietong.agenda.models import Agenda, AgendaItem
+from xietong.meetings.models import Meeting
+from xietong.minutes.models import Minutes
+from xietong.org.models import Department, Person, Role, RoleAssignment
+from xietong.records.models import Decision
+from xietong.topics.models import Topic
+
+
+def _generate(**kw):
+    call_command(
+        "generate",
+        departments=3,
+        people=10,
+        years=1,
+        items_per_meeting=2,
+        stdout=io.StringIO(),
+        **kw,
+    )
+
+
+def test_generate_counts_and_list_page(db):
+    _generate()
+    assert Department.objects.count() == 3
+    assert Person.objects.count() == 10
+    assert RoleAssignment.objects.filter(role=Role.COORDINATOR).count() == 1
+    meetings = Meeting.objects.count()
+    assert meetings == 53  # 52 weeks of history + the next Monday
+    held = Meeting.objects.filter(status=Meeting.Status.HELD).count()
+    assert held == 52
+    assert Agenda.objects.count() == meetings
+    assert AgendaItem.objects.count() == meetings * 6
+    assert Topic.objects.count() == meetings * 5
+    assert Decision.objects.count() == held * 5
+    assert ActionItem.objects.count() == held * 2
+    assert Minutes.objects.filter(status=Minutes.Status.APPROVED).count() == held
+    assert Meeting.objects.exclude(policy_version=None).count() == meetings
+    coordinator = Person.objects.get(roles__role=Role.COORDINATOR)
+    client = Client()
+    client.force_login(coordinator)
+    response = client.get("/actions/")
+    assert response.status_code == 200
+    some = ActionItem.objects.order_by("due_on", "id").first()
+    assert some.title in response.content.decode()
+
+
+def test_generate_scale_multiplies_history(db):
+    _generate(scale=2)
+    assert Meeting.objects.count() == 105
+    assert ActionItem.objects.count() == 104 * 2
+
+
+def test_generate_refuses_a_populated_database(db):
+    _generate()
+    try:
+        _generate()
+    except CommandError:
+        pass
+    else:
+        raise AssertionError("expected CommandError")
