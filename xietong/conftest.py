@@ -33,3 +33,19 @@ def _compiled_translations():
     from django.core.management import call_command
 
     call_command("compile_translations", verbosity=0)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_idle_backends_left(django_db_setup, django_db_blocker):
+    """Live-server request threads can leave their PostgreSQL connection idle behind them;
+    PostgreSQL would then refuse to drop the test database at the end of the run."""
+    yield
+    with django_db_blocker.unblock():
+        from django.db import connection
+
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )

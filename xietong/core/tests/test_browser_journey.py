@@ -56,17 +56,6 @@ def browser_page(settings):
         yield page
         context.close()
         browser.close()
-    from django.db import connections
-
-    # A live-server request thread can leave its connection idle behind it; PostgreSQL
-    # would then refuse to drop the test database at the end of the run.
-    connection = connections["default"]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
 
 
 def _login(page, base: str, username: str) -> None:
