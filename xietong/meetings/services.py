@@ -772,3 +772,12 @@ def _absence_clause(meeting: Meeting) -> str:
 def coordinator_of_record() -> Person | None:
     """The person holding the coordinator role (the notices' organiser)."""
     return next(iter(holders(Role.COORDINATOR)), None)
+
+
+def notice_mark_read(*, meeting: Meeting, person, now: datetime) -> int:
+    """Record that ``person`` has opened the notice of ``meeting`` (first opening only).
+
+    A read receipt, not a state transition: no event is recorded. Returns the rows touched
+    (0 for someone who is not invited or has read it before).
+    """
+    return Rsvp.objects.filter(meeting=meeting, invitee=person, read_at__isnull=True).update(read_at=now)

@@ -264,8 +264,7 @@ def meeting_notice(request, pk: int):
     meeting = _visible_meeting(request, pk, now)
     if meeting.status == Meeting.Status.PLANNED:
         raise Http404
-    if request.user.pk in {r.invitee_id for r in meeting.rsvps.all()}:
-        Rsvp.objects.filter(meeting=meeting, invitee=request.user, read_at__isnull=True).update(read_at=now)
+    services.notice_mark_read(meeting=meeting, person=request.user, now=now)
     return render(request, "meetings/notice.html", _notice_context(request, meeting, now))
 
 
