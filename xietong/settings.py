@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "huey.contrib.djhuey",
+    "channels",
     "xietong.core",
     "xietong.org",
     "xietong.policy",
@@ -80,6 +81,8 @@ INSTALLED_APPS = [
     "xietong.records",
     "xietong.actions",
     "xietong.minutes",
+    "xietong.live",
+    "xietong.notify",
 ]
 
 MIDDLEWARE = [
@@ -100,6 +103,8 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "xietong.urls"
 WSGI_APPLICATION = "xietong.wsgi.application"
+# The ASGI application carries only the live room's WebSockets; pages stay on WSGI.
+ASGI_APPLICATION = "xietong.asgi.application"
 
 TEMPLATES = [
     {
@@ -188,6 +193,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "core/locked_out.html"
 AXES_VERBOSE = False
 
+# Database sessions as Django's own, read with one plain query (xietong/core/sessions.py).
+SESSION_ENGINE = "xietong.core.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 12
@@ -213,9 +220,37 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = VAR_DIR / "media"
+# Topic materials (议题资料): engineering limits, not regulation.
+TOPIC_ATTACHMENT_MAX_BYTES = env_int("XIETONG_TOPIC_ATTACHMENT_MAX_MB", 20) * 1024 * 1024
+TOPIC_ATTACHMENT_MAX_COUNT = env_int("XIETONG_TOPIC_ATTACHMENT_MAX_COUNT", 20)
+TOPIC_ATTACHMENT_EXTENSIONS = env_list(
+    "XIETONG_TOPIC_ATTACHMENT_EXTENSIONS",
+    [".pdf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".wps", ".et", ".dps"]
+    + [".txt", ".png", ".jpg", ".zip"],
+)
 
 EMAIL_BACKEND = os.environ.get("XIETONG_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("XIETONG_FROM_EMAIL", "xietong@localhost")
+# SMTP (used when XIETONG_EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend).
+EMAIL_HOST = os.environ.get("XIETONG_SMTP_HOST", "localhost")
+EMAIL_PORT = env_int("XIETONG_SMTP_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("XIETONG_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("XIETONG_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("XIETONG_SMTP_TLS", False)
+EMAIL_TIMEOUT = env_int("XIETONG_SMTP_TIMEOUT", 20)
+
+# Notification delivery (engineering settings, not regulation): retries back off
+# exponentially with full jitter, capped, and a delivery goes to the dead-letter list after
+# NOTIFY_MAX_ATTEMPTS; a worker's claim on a row lapses after NOTIFY_LEASE_SECONDS so rows
+# of a killed worker are retried. Robot webhooks must be https on the vendor's host unless
+# the host is listed in XIETONG_NOTIFY_TEST_HOSTS (local test receivers only).
+NOTIFY_MAX_ATTEMPTS = env_int("XIETONG_NOTIFY_MAX_ATTEMPTS", 10)
+NOTIFY_RETRY_BASE_SECONDS = env_int("XIETONG_NOTIFY_RETRY_BASE_SECONDS", 30)
+NOTIFY_RETRY_CAP_SECONDS = env_int("XIETONG_NOTIFY_RETRY_CAP_SECONDS", 3600)
+NOTIFY_LEASE_SECONDS = env_int("XIETONG_NOTIFY_LEASE_SECONDS", 300)
+NOTIFY_HTTP_TIMEOUT_SECONDS = env_int("XIETONG_NOTIFY_HTTP_TIMEOUT", 10)
+NOTIFY_DIGEST_HOUR = env_int("XIETONG_NOTIFY_DIGEST_HOUR", 8)
+NOTIFY_TEST_HOSTS = env_list("XIETONG_NOTIFY_TEST_HOSTS", [])
 
 # Task queue: SQLite-backed by default (no services needed); Redis when REDIS_URL is set.
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -233,6 +268,19 @@ else:
         "filename": str(VAR_DIR / "tasks.sqlite3"),
         "immediate": env_bool("XIETONG_HUEY_IMMEDIATE", False),
     }
+
+# Live room fan-out: in-memory by default (one live process), Redis when REDIS_URL is set.
+if REDIS_URL:
+    from xietong.live.layers import redis_layer  # timeouts and pool size: see there
+
+    CHANNEL_LAYERS = {"default": redis_layer(REDIS_URL)}
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Where pages open the live room's WebSocket: empty = same host as the page, port of
+# XIETONG_LIVE_BIND (``xietong serve`` runs uvicorn there); set e.g. wss://live.example.org
+# behind a proxy.
+LIVE_BIND = os.environ.get("XIETONG_LIVE_BIND", "127.0.0.1:8001")
+LIVE_WS_URL = os.environ.get("XIETONG_LIVE_WS_URL", "").rstrip("/")
 
 LOGGING = {
     "version": 1,

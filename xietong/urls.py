@@ -15,8 +15,11 @@ urlpatterns = [
     path("meetings/", include("xietong.meetings.urls")),
     path("agenda/", include("xietong.agenda.urls")),
     path("actions/", include("xietong.actions.urls")),
+    path("obligations/", include("xietong.obligations.urls")),
     path("records/", include("xietong.records.urls")),
     path("minutes/", include("xietong.minutes.urls")),
+    path("live/", include("xietong.live.urls")),
+    path("notify/", include("xietong.notify.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -31,6 +31,8 @@ class ActionFilterForm(forms.Form):
         required=False,
     )
     meeting = forms.IntegerField(label=_("Meeting number"), required=False, min_value=1)
+    # Set by the "more" link under an agenda's follow-up: the items of one meeting series.
+    series = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     due_from = forms.DateField(label=_("Due from"), required=False, widget=_DateInput)
     due_to = forms.DateField(label=_("Due until"), required=False, widget=_DateInput)
 

@@ -54,6 +54,8 @@ class ActionItem(models.Model):
             models.Index(fields=["owner", "status", "due_on"]),
             models.Index(fields=["department", "status", "due_on"]),
             models.Index(fields=["meeting", "status"]),
+            # the follow-up under an agenda: earliest-due open items, walked per state
+            models.Index(fields=["status", "due_on", "id"]),
         ]
 
     def __str__(self) -> str:

@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import BooleanField, Case, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db import connections, router
+from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
 
 from xietong.policy.calendar import SHANGHAI, BusinessCalendar, as_shanghai
 from xietong.policy.selectors import business_calendar
@@ -57,6 +58,159 @@ def _base() -> QuerySet:
     return ActionItem.objects.select_related("department", "owner", "meeting", "decision")
 
 
+# What a list row shows: the item, its owner's name, department and meeting title.
+_ROW_FIELDS = (
+    "id",
+    "title",
+    "due_on",
+    "status",
+    "decision_id",
+    "meeting_id",
+    "department_id",
+    "owner_id",
+    "owner__full_name",
+    "owner__username",
+    "department__name",
+    "meeting__title",
+)
+
+
+class _Named:
+    __slots__ = ("name", "title", "full_name", "username")
+
+    def __init__(self, name="", title="", full_name="", username=""):
+        self.name, self.title, self.full_name, self.username = name, title, full_name, username
+
+
+class ActionRow:
+    """One action item as the lists show it, read as plain values (no model instances: on the
+    hot list pages building them cost more than the query). Attribute names match ActionItem's."""
+
+    __slots__ = (
+        "pk",
+        "id",
+        "title",
+        "due_on",
+        "status",
+        "overdue",
+        "decision_id",
+        "meeting_id",
+        "department_id",
+        "owner_id",
+        "owner",
+        "department",
+        "meeting",
+        "colour",
+    )
+
+    def __init__(self, values: tuple, cutoff: date | None):
+        (
+            self.id,
+            self.title,
+            self.due_on,
+            self.status,
+            self.decision_id,
+            self.meeting_id,
+            self.department_id,
+            self.owner_id,
+            full_name,
+            username,
+            department,
+            meeting,
+        ) = values
+        self.pk = self.id
+        self.overdue = cutoff is not None and self.status in OPEN_STATES and self.due_on <= cutoff
+        self.colour = "red" if self.overdue else "green"
+        self.owner = _Named(full_name=full_name, username=username)
+        self.department = _Named(name=department)
+        self.meeting = _Named(title=meeting)
+
+    def get_status_display(self) -> str:
+        return str(ActionItem.Status(self.status).label)
+
+    def __repr__(self) -> str:
+        return f"<ActionRow {self.pk} {self.title!r}>"
+
+
+def as_rows(qs: QuerySet, *, cutoff: date) -> list[ActionRow]:
+    """``qs`` read as ActionRows, ``overdue`` as of ``cutoff`` (overdue_cutoff): one query.
+    "Overdue" is worked out here rather than as a SQL CASE: compiling that expression cost the
+    list pages more than running their query."""
+    return [ActionRow(v, cutoff) for v in qs.values_list(*_ROW_FIELDS)]
+
+
+def _after(qs: QuerySet, after: tuple[date, int] | None) -> QuerySet:
+    if after is None:
+        return qs
+    due, pk = after
+    return qs.filter(Q(due_on__gt=due) | Q(due_on=due, id__gt=pk))
+
+
+def first_open(qs: QuerySet, *, limit: int, after: tuple[date, int] | None = None) -> QuerySet:
+    """The first ``limit`` open or in-progress items of ``qs`` by (due_on, id) after ``after``.
+
+    Each open state is walked separately along an index ending in (status, due_on, id), each
+    walk stopping after ``limit`` rows; filtering ``status IN (...)`` instead makes the database
+    sort every open item of ``qs``, which grows with the history.
+    """
+    walks = Q()
+    for state in OPEN_STATES:
+        walk = _after(qs.filter(status=state), after).order_by("due_on", "id")
+        walks |= Q(pk__in=walk.values("pk")[:limit])
+    return ActionItem.objects.filter(walks).order_by("due_on", "id")[:limit]
+
+
+def open_items_of_owner(person, *, limit: int, after: tuple[date, int] | None = None) -> QuerySet:
+    """The person's first ``limit`` open and in-progress items, earliest due first."""
+    return first_open(ActionItem.objects.filter(owner=person), limit=limit, after=after)
+
+
+def open_items_of_department(department, *, limit: int, after: tuple[date, int] | None = None) -> QuerySet:
+    """The department's first ``limit`` open and in-progress items, earliest due first."""
+    return first_open(ActionItem.objects.filter(department=department), limit=limit, after=after)
+
+
+_OPEN_ROWS_SQL = """
+SELECT a."id", a."title", a."due_on", a."status", a."decision_id", a."meeting_id",
+       a."department_id", a."owner_id", p."full_name", p."username", d."name", m."title"
+FROM "actions_actionitem" a
+INNER JOIN "meetings_meeting" m ON m."id" = a."meeting_id"
+INNER JOIN "org_department" d ON d."id" = a."department_id"
+INNER JOIN "org_person" p ON p."id" = a."owner_id"
+WHERE a."id" IN (
+  SELECT * FROM (SELECT "id" FROM "actions_actionitem" WHERE {column} = %s AND "status" = %s{after}
+                 ORDER BY "due_on", "id" LIMIT %s) w1
+  UNION ALL
+  SELECT * FROM (SELECT "id" FROM "actions_actionitem" WHERE {column} = %s AND "status" = %s{after}
+                 ORDER BY "due_on", "id" LIMIT %s) w2)
+ORDER BY a."due_on", a."id" LIMIT %s
+"""
+_OPEN_ROWS_AFTER = ' AND ("due_on" > %s OR ("due_on" = %s AND "id" > %s))'
+_OPEN_ROWS_COLUMNS = {"owner": '"owner_id"', "department": '"department_id"'}
+
+
+def open_rows(*, owner=None, department=None, limit: int, cutoff: date | None, after=None) -> list[ActionRow]:
+    """The first ``limit`` open and in-progress items of ``owner`` or of ``department`` by
+    (due_on, id) after ``after``, read as ActionRows (``overdue`` as of ``cutoff``): the rows
+    of ``as_rows(open_items_of_owner(...))`` / ``open_items_of_department``, in one plain query
+    (each open state walked along its index with LIMIT, as first_open does). Written out
+    because building the equivalent ORM query cost several times running it."""
+    which, obj = ("owner", owner) if owner is not None else ("department", department)
+    connection = connections[router.db_for_read(ActionItem)]
+    sql = _OPEN_ROWS_SQL.format(column=_OPEN_ROWS_COLUMNS[which], after=_OPEN_ROWS_AFTER if after else "")
+    params: list = []
+    for state in OPEN_STATES:  # one walk per open state (two in _OPEN_ROWS_SQL)
+        params += [obj.pk, str(state)]
+        if after:
+            due = connection.ops.adapt_datefield_value(after[0])
+            params += [due, due, after[1]]
+        params.append(limit)
+    params.append(limit)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [ActionRow(v, cutoff) for v in cursor.fetchall()]
+
+
 def actions_for_owner(person, *, now: datetime) -> QuerySet:
     """我的待办: the person's open and in-progress items, earliest due first."""
     return with_overdue(_base().filter(owner=person, status__in=OPEN_STATES), now=now).order_by(
@@ -77,6 +231,18 @@ class Page:
     next_key: tuple[date, int] | None
 
 
+_COORDINATOR_SQL = """
+SELECT a."id", a."title", a."due_on", a."status", a."decision_id", a."meeting_id",
+       a."department_id", a."owner_id", p."full_name", p."username", d."name", m."title"
+FROM "actions_actionitem" a
+INNER JOIN "meetings_meeting" m ON m."id" = a."meeting_id"
+INNER JOIN "org_department" d ON d."id" = a."department_id"
+INNER JOIN "org_person" p ON p."id" = a."owner_id"
+WHERE {where}
+ORDER BY a."due_on", a."id" LIMIT %s
+"""
+
+
 def actions_for_coordinator(
     *,
     now: datetime,
@@ -84,6 +250,7 @@ def actions_for_coordinator(
     status: str | None = None,
     overdue: bool | None = None,
     meeting=None,
+    series=None,
     due_from: date | None = None,
     due_to: date | None = None,
     after: tuple[date, int] | None = None,
@@ -91,66 +258,123 @@ def actions_for_coordinator(
 ) -> Page:
     """Every action item, filtered, one page keyed by (due_on, id) after ``after``.
 
-    No OFFSET and no COUNT: one query per page whatever the table's size.
+    No OFFSET and no COUNT: one query per page whatever the table's size, its SQL written out
+    from fixed clauses (building it through the ORM cost more than running it; the tests
+    compare it with the ORM filters).
     """
     cutoff = overdue_cutoff(now=now, calendar=business_calendar())
-    qs = _base()
+    connection = connections[router.db_for_read(ActionItem)]
+    day = connection.ops.adapt_datefield_value
+    where, params = ["1 = 1"], []
     if department is not None:
-        qs = qs.filter(department=department)
+        where.append('a."department_id" = %s')
+        params.append(getattr(department, "pk", department))  # an instance or its id
     if status:
-        qs = qs.filter(status=status)
+        where.append('a."status" = %s')
+        params.append(str(status))
     if meeting is not None:
-        qs = qs.filter(meeting=meeting)
+        where.append('a."meeting_id" = %s')
+        params.append(getattr(meeting, "pk", meeting))  # an instance or its id
+    if series is not None:
+        where.append('m."series_id" = %s')
+        params.append(getattr(series, "pk", series))  # an instance or its id
     if due_from is not None:
-        qs = qs.filter(due_on__gte=due_from)
+        where.append('a."due_on" >= %s')
+        params.append(day(due_from))
     if due_to is not None:
-        qs = qs.filter(due_on__lte=due_to)
-    if overdue is True:
-        qs = qs.filter(status__in=OPEN_STATES, due_on__lte=cutoff)
-    elif overdue is False:
-        qs = qs.exclude(status__in=OPEN_STATES, due_on__lte=cutoff)
+        where.append('a."due_on" <= %s')
+        params.append(day(due_to))
+    if overdue is not None:
+        late = 'a."status" IN (%s, %s) AND a."due_on" <= %s'
+        where.append(late if overdue else f"NOT ({late})")
+        params += [*(str(s) for s in OPEN_STATES), day(cutoff)]
     if after is not None:
-        due, pk = after
-        qs = qs.filter(Q(due_on__gt=due) | Q(due_on=due, id__gt=pk))
-    qs = qs.annotate(
-        overdue=Case(
-            When(Q(status__in=OPEN_STATES, due_on__lte=cutoff), then=Value(True)),
-            default=Value(False),
-            output_field=BooleanField(),
-        )
-    ).order_by("due_on", "id")
-    rows = list(qs[: limit + 1])
+        where.append('(a."due_on" > %s OR (a."due_on" = %s AND a."id" > %s))')
+        params += [day(after[0]), day(after[0]), after[1]]
+    params.append(limit + 1)
+    with connection.cursor() as cursor:
+        cursor.execute(_COORDINATOR_SQL.format(where=" AND ".join(where)), params)
+        rows = [ActionRow(v, cutoff) for v in cursor.fetchall()]
     next_key = (rows[limit - 1].due_on, rows[limit - 1].pk) if len(rows) > limit else None
     return Page(items=rows[:limit], next_key=next_key)
 
 
 @dataclass(frozen=True)
 class FollowUp:
-    item: ActionItem
+    item: ActionRow
     report: ProgressReport | None
 
 
-def followup_for_meeting(meeting) -> list[FollowUp]:
-    """ "上次会议决议跟进": each open item decided at an earlier meeting of ``meeting``'s series,
-    with its latest progress report (None when the liaison has not reported), by due date.
-    Two queries.
+# The follow-up under an agenda shows the earliest-due items only; the rest are one link away
+# (the action list filtered to the series), so the meeting page does not grow with the history.
+FOLLOWUP_LIMIT = 20
+
+
+class FollowUps(list):
+    """A list of FollowUp rows; ``more`` is True when further open items were left out."""
+
+    more: bool = False
+
+
+# The follow-up rows in one plain query (the same rows first_open and as_rows would give):
+# each open state walked along the (status, due_on, id) index with LIMIT, then the chosen rows
+# with their owner, department, meeting and latest progress report. Written out because
+# building the equivalent ORM query (nested subqueries) cost about twenty times running it.
+_FOLLOWUP_SQL = """
+SELECT a."id", a."title", a."due_on", a."status", a."decision_id", a."meeting_id",
+       a."department_id", a."owner_id", p."full_name", p."username", d."name", m."title",
+       (SELECT r."id" FROM "actions_progressreport" r WHERE r."action_item_id" = a."id"
+        ORDER BY r."reported_at" DESC, r."id" DESC LIMIT 1)
+FROM "actions_actionitem" a
+INNER JOIN "meetings_meeting" m ON m."id" = a."meeting_id"
+INNER JOIN "org_department" d ON d."id" = a."department_id"
+INNER JOIN "org_person" p ON p."id" = a."owner_id"
+WHERE a."id" IN (
+  SELECT * FROM (
+    SELECT "id" FROM "actions_actionitem" WHERE "status" = %s AND "meeting_id" IN (
+      SELECT "id" FROM "meetings_meeting" WHERE "series_id" = %s AND "starts_at" < %s)
+    ORDER BY "due_on", "id" LIMIT %s) w1
+  UNION ALL
+  SELECT * FROM (
+    SELECT "id" FROM "actions_actionitem" WHERE "status" = %s AND "meeting_id" IN (
+      SELECT "id" FROM "meetings_meeting" WHERE "series_id" = %s AND "starts_at" < %s)
+    ORDER BY "due_on", "id" LIMIT %s) w2)
+ORDER BY a."due_on", a."id" LIMIT %s
+"""
+
+
+def followup_for_meeting(meeting, *, limit: int = FOLLOWUP_LIMIT, now: datetime | None = None) -> FollowUps:
+    """ "上次会议决议跟进": the ``limit`` earliest-due open items decided at an earlier meeting of
+    ``meeting``'s series, each with its latest progress report (None when the liaison has not
+    reported). Items are ActionRows, ``overdue`` as of ``now`` (False without it). ``more`` says
+    whether there are further ones (fetched as LIMIT limit + 1, never counted). One query
+    whatever the size of the series' history, plus one for the reports when there are any
+    (and the business calendar when ``now`` is given).
     """
+    rows = FollowUps()
     if meeting.series_id is None:
-        return []
-    latest = ProgressReport.objects.filter(action_item=OuterRef("pk")).order_by("-reported_at", "-id")
-    items = list(
-        _base()
-        .filter(
-            meeting__series_id=meeting.series_id,
-            meeting__starts_at__lt=meeting.starts_at,
-            status__in=OPEN_STATES,
-        )
-        .annotate(latest_report_id=Subquery(latest.values("pk")[:1]))
-        .order_by("due_on", "id")
-    )
-    report_ids = [i.latest_report_id for i in items if i.latest_report_id]
+        return rows
+    connection = connections[router.db_for_read(ActionItem)]
+    starts_at = connection.ops.adapt_datetimefield_value(meeting.starts_at)
+    params: list = []
+    for state in OPEN_STATES:  # one walk per open state (two in _FOLLOWUP_SQL)
+        params += [str(state), meeting.series_id, starts_at, limit + 1]
+    params.append(limit + 1)
+    with connection.cursor() as cursor:
+        cursor.execute(_FOLLOWUP_SQL, params)
+        values = cursor.fetchall()
+    cutoff = overdue_cutoff(now=now, calendar=business_calendar()) if now is not None else None
+    items, latest_ids = [], {}
+    for v in values:  # due_on comes back as a date (a date column on both databases)
+        item = ActionRow(v[:12], cutoff)
+        items.append(item)
+        latest_ids[item.pk] = v[12]
+    rows.more = len(items) > limit
+    items = items[:limit]
+    report_ids = [latest_ids[i.pk] for i in items if latest_ids[i.pk]]
     reports = ProgressReport.objects.select_related("reporter").in_bulk(report_ids) if report_ids else {}
-    return [FollowUp(item=i, report=reports.get(i.latest_report_id)) for i in items]
+    rows.extend(FollowUp(item=i, report=reports.get(latest_ids[i.pk])) for i in items)
+    return rows
 
 
 def ack_duties_for_meeting(meeting) -> list:
@@ -193,3 +417,28 @@ def ack_duties_for_liaison(department_ids) -> list:
     for duty in duties:
         duty.meeting = meetings.get(duty.subject_id)
     return duties
+
+
+def colour_rows(rows: list, *, now: datetime) -> list:
+    """Set each row's ``colour`` from the ledger: red when overdue, yellow once the item's
+    due-date duty has reached its warning moment (the policy's warning lead), else green.
+    One indexed query for the whole page."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from xietong.obligations.models import Obligation, ObligationKind
+
+    open_ids = [r.pk for r in rows if not r.overdue and r.status in OPEN_STATES]
+    warned = set()
+    if open_ids:
+        warned = set(
+            Obligation.objects.filter(
+                subject_type=ContentType.objects.get_for_model(ActionItem),
+                subject_id__in=open_ids,
+                kind=ObligationKind.ACTION_DUE,
+                closed_at__isnull=True,
+                warn_at__lte=now,
+            ).values_list("subject_id", flat=True)
+        )
+    for row in rows:
+        row.colour = "red" if row.overdue else "yellow" if row.pk in warned else "green"
+    return rows

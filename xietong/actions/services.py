@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from xietong.core.errors import DomainError, Forbidden
 from xietong.core.events import record_event
 from xietong.obligations.models import Obligation, ObligationKind
-from xietong.obligations.services import obligation_close
+from xietong.obligations.services import obligation_close, obligation_open, obligation_waive
 from xietong.org.models import Role
 from xietong.org.permissions import roles_of
 from xietong.policy.calendar import as_shanghai
@@ -108,6 +108,7 @@ def action_create_from_decision(*, decision, actor, now: datetime) -> ActionItem
             owner=item.owner_id,
             due_on=item.due_on.isoformat(),
         )
+        _ledger_item_opened(item, now=now)
     return item
 
 
@@ -138,6 +139,8 @@ def action_complete(*, item: ActionItem, evidence: str, actor, now: datetime) ->
         locked.done_at = now
         _save(locked, item, now, ["status", "evidence", "done_at"])
         record_event(name="action.completed", actor=actor, subject=locked, now=now)
+        obligation_close(kind=ObligationKind.ACTION_DUE, subject=locked, now=now, actor=actor)
+        _progress_duties_recheck(locked, now=now, actor=actor)
     return item
 
 
@@ -155,6 +158,10 @@ def action_cancel(*, item: ActionItem, reason: str, actor, now: datetime) -> Act
         locked.cancel_reason = reason
         _save(locked, item, now, ["status", "cancel_reason"])
         record_event(name="action.cancelled", actor=actor, subject=locked, now=now, reason=reason)
+        obligation_waive(
+            kind=ObligationKind.ACTION_DUE, subject=locked, now=now, note="action item cancelled"
+        )
+        _progress_duties_recheck(locked, now=now, actor=actor)
     return item
 
 
@@ -176,6 +183,7 @@ def action_reopen(*, item: ActionItem, reason: str, actor, now: datetime) -> Act
         record_event(
             name="action.reopened", actor=actor, subject=locked, now=now, reason=reason, previous=previous
         )
+        _ledger_item_opened(locked, now=now)
     return item
 
 
@@ -223,6 +231,7 @@ def progress_report(
             reason=reason,
             for_meeting=for_meeting.pk if for_meeting else None,
         )
+        _progress_duties_recheck(locked, now=now, actor=actor)
     return report
 
 
@@ -237,20 +246,13 @@ def agenda_followup_items(meeting, *, now: datetime | None = None) -> list[dict]
     The agenda app calls this lazily (agenda → actions would otherwise point the dependency
     the wrong way: actions depends on records → agenda).
     """
-    from xietong.policy.selectors import business_calendar
+    from .selectors import FollowUps, followup_for_meeting
 
-    from .selectors import followup_for_meeting, is_overdue
-
-    rows = followup_for_meeting(meeting)
-    calendar = business_calendar() if rows and now is not None else None
-    return [
-        {
-            "item": row.item,
-            "report": row.report,
-            "overdue": calendar is not None and is_overdue(row.item, now=now, calendar=calendar),
-        }
-        for row in rows
-    ]
+    # followup_for_meeting works "overdue" out once for all rows (selectors.overdue_cutoff).
+    rows = followup_for_meeting(meeting, now=now)
+    out = FollowUps({"item": row.item, "report": row.report, "overdue": row.item.overdue} for row in rows)
+    out.more = rows.more  # further open items beyond the shown ones (see followup_for_meeting)
+    return out
 
 
 # ---- acknowledging the meeting's tasks ---------------------------------------------------------
@@ -293,6 +295,7 @@ def tasks_acknowledge(*, meeting, department, actor, now: datetime) -> Obligatio
             now=now,
             actor=actor,
             responsible=duty.responsible,
+            department=department,
         )
         late = closed.state == Obligation.State.BREACHED
         record_event(
@@ -305,3 +308,153 @@ def tasks_acknowledge(*, meeting, department, actor, now: datetime) -> Obligatio
             clause=closed.clause,
         )
     return closed
+
+
+# ---- the obligation ledger (issue #5) ----------------------------------------------------------
+# An open action item carries two duties: ACTION_DUE (the owner, by the due date) and, for its
+# department, PROGRESS_REPORT on each following meeting of the series (the liaison, by the
+# policy's progress_report_cutoff before it). The progress duty is opened for the next meeting
+# that exists when an item is created or reopened, and for every meeting scheduled later while
+# the department still has open items (progress_duties_open, called by meetings.services).
+
+
+def _ledger_item_opened(item: ActionItem, *, now: datetime) -> None:
+    from xietong.policy.calendar import CalendarResult
+    from xietong.policy.selectors import business_calendar
+
+    from .selectors import action_deadline
+
+    meeting = item.meeting
+    calendar = business_calendar()
+    obligation_open(
+        kind=ObligationKind.ACTION_DUE,
+        # The follow-through clause: the coordinator tracks decisions to their due date.
+        rule="warning_lead_days",
+        subject=item,
+        due=CalendarResult(action_deadline(item.due_on, calendar)),
+        policy_version=meeting.policy_version,
+        now=now,
+        responsible=item.owner,
+        department=item.department,
+        calendar=calendar,
+    )
+    if meeting.series_id is None:
+        return
+    following = (
+        meeting.__class__.objects.filter(
+            series_id=meeting.series_id, starts_at__gt=max(meeting.starts_at, now)
+        )
+        .exclude(status__in=["cancelled", "held"])
+        .order_by("starts_at")
+        .first()
+    )
+    if following is not None:
+        progress_duties_open(
+            meeting=following, now=now, department_ids=[item.department_id], calendar=calendar
+        )
+
+
+def _departments_to_report(meeting, department_ids=None) -> set[int]:
+    """Departments with an open item decided at an earlier meeting of ``meeting``'s series that
+    has no progress report for ``meeting`` yet."""
+    qs = ActionItem.objects.filter(
+        status__in=OPEN_STATES,
+        meeting__series_id=meeting.series_id,
+        meeting__starts_at__lt=meeting.starts_at,
+    ).exclude(reports__for_meeting=meeting)
+    if department_ids is not None:
+        qs = qs.filter(department_id__in=department_ids)
+    return set(qs.values_list("department_id", flat=True).distinct())
+
+
+def progress_duties_open(*, meeting, now: datetime, department_ids=None, calendar=None) -> int:
+    """Open a PROGRESS_REPORT duty on ``meeting`` for each department that has open items to
+    report on (seed 01 第五条(二)4: the liaison reports progress before each meeting), unless
+    it already has one. Due at the policy's ``progress_report_cutoff`` before the meeting; the
+    responsible person is the department's liaison. Returns how many were opened.
+    """
+    from django.contrib.contenttypes.models import ContentType
+
+    from xietong.org.models import Department
+    from xietong.org.permissions import holders
+    from xietong.policy.selectors import business_calendar
+
+    if meeting.series_id is None or meeting.starts_at <= now:
+        return 0
+    version = meeting.policy_version
+    calendar = calendar or business_calendar()
+    due = version.rules.deadline("progress_report_cutoff", meeting.starts_at, calendar)
+    # A meeting scheduled (or an item created) after the cut-off: nobody could have reported
+    # in time, so there is no duty to breach.
+    if due is None or due.value <= now:
+        return 0
+    wanted = _departments_to_report(meeting, department_ids)
+    if not wanted:
+        return 0
+    have = set(
+        Obligation.objects.filter(
+            kind=ObligationKind.PROGRESS_REPORT,
+            subject_type=ContentType.objects.get_for_model(meeting),
+            subject_id=meeting.pk,
+            department_id__in=wanted,
+        )
+        .exclude(state=Obligation.State.WAIVED)
+        .values_list("department_id", flat=True)
+    )
+    opened = 0
+    for department in Department.objects.filter(pk__in=wanted - have).order_by("pk"):
+        liaisons = sorted(holders(Role.LIAISON, department.pk), key=lambda p: p.pk)
+        obligation_open(
+            kind=ObligationKind.PROGRESS_REPORT,
+            rule="progress_report_cutoff",
+            subject=meeting,
+            due=due,
+            policy_version=version,
+            now=now,
+            responsible=liaisons[0] if liaisons else None,
+            department=department,
+            calendar=calendar,
+        )
+        opened += 1
+    return opened
+
+
+def _progress_duties_recheck(item: ActionItem, *, now: datetime, actor) -> None:
+    """After a report, completion or cancellation: the department's open progress duties on the
+    series' coming meetings are met (everything reported) or waived (nothing left to report)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from xietong.meetings.models import Meeting
+
+    if item.meeting.series_id is None:
+        return
+    duties = Obligation.objects.filter(
+        kind=ObligationKind.PROGRESS_REPORT,
+        subject_type=ContentType.objects.get_for_model(Meeting),
+        department_id=item.department_id,
+        state__in=[Obligation.State.PENDING, Obligation.State.BREACHED],
+        closed_at__isnull=True,
+    ).values_list("subject_id", flat=True)
+    for meeting in Meeting.objects.filter(pk__in=list(duties), series_id=item.meeting.series_id):
+        if _departments_to_report(meeting, [item.department_id]):
+            continue
+        reported = ProgressReport.objects.filter(
+            for_meeting=meeting,
+            action_item__department_id=item.department_id,
+        ).exists()
+        if reported:
+            obligation_close(
+                kind=ObligationKind.PROGRESS_REPORT,
+                subject=meeting,
+                now=now,
+                actor=actor,
+                department=item.department,
+            )
+        else:
+            obligation_waive(
+                kind=ObligationKind.PROGRESS_REPORT,
+                subject=meeting,
+                now=now,
+                note="nothing left to report",
+                department=item.department,
+            )

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -37,17 +37,39 @@ def _next_link(request, key) -> str:
     return "?" + query.urlencode()
 
 
-def _keyset_page(qs, after):
-    if after is not None:
-        due, pk = after
-        qs = qs.filter(Q(due_on__gt=due) | Q(due_on=due, id__gt=pk))
-    rows = list(qs[: selectors.PAGE_SIZE + 1])
+def _keyset_page(now, **whose):
+    """The first PAGE_SIZE open items of ``owner=`` or ``department=`` (selectors.open_rows)
+    after ``after=`` as one page."""
+    cutoff = selectors.overdue_cutoff(now=now, calendar=business_calendar())
     limit = selectors.PAGE_SIZE
+    rows = selectors.open_rows(limit=limit + 1, cutoff=cutoff, **whose)
     next_key = (rows[limit - 1].due_on, rows[limit - 1].pk) if len(rows) > limit else None
     return selectors.Page(items=rows[:limit], next_key=next_key)
 
 
 # ---- list ---------------------------------------------------------------------------------
+
+
+def _status_labels() -> dict[str, str]:
+    return {value: str(label) for value, label in S.choices}
+
+
+def _filter_fields(form: ActionFilterForm) -> dict:
+    """The filter form's fields as plain (name, label, choices / input type) for the template."""
+    f = form.fields
+    departments = [("", "—"), *((d.pk, d.name) for d in f["department"].queryset.only("name"))]
+    return {
+        "filter_choices": [
+            ("department", f["department"].label, departments),
+            ("status", f["status"].label, f["status"].choices),
+            ("overdue", f["overdue"].label, f["overdue"].choices),
+        ],
+        "filter_inputs": [
+            ("meeting", f["meeting"].label, "number"),
+            ("due_from", f["due_from"].label, "date"),
+            ("due_to", f["due_to"].label, "date"),
+        ],
+    }
 
 
 @login_required
@@ -60,8 +82,7 @@ def action_list(request):
     context = {"now": now, "scope": "mine", "form": None, "departments": [], "department": None}
     if roles.is_coordinator:
         form = ActionFilterForm(request.GET)
-        context["form"] = form
-        context["scope"] = "all"
+        context.update(form=form, scope="all", **_filter_fields(form))
         if form.is_valid():
             data = form.cleaned_data
             overdue = {"yes": True, "no": False}.get(data["overdue"])
@@ -71,6 +92,7 @@ def action_list(request):
                 status=data["status"] or None,
                 overdue=overdue,
                 meeting=data["meeting"],
+                series=data["series"],
                 due_from=data["due_from"],
                 due_to=data["due_to"],
                 after=parse_key(request.GET.get("after", "")),
@@ -86,12 +108,14 @@ def action_list(request):
             chosen = request.GET.get("department", "")
             department = next((d for d in departments if str(d.pk) == chosen), departments[0])
             context.update(scope="department", departments=departments, department=department)
-            qs = selectors.actions_for_department(department, now=now)
+            page = _keyset_page(now, department=department, after=after)
         else:
-            qs = selectors.actions_for_owner(request.user, now=now)
-        page = _keyset_page(qs, after)
+            page = _keyset_page(now, owner=request.user, after=after)
     context["acks"] = selectors.ack_duties_for_liaison(sorted(roles.departments(Role.LIAISON)))
+    selectors.colour_rows(page.items, now=now)
     context["page"] = page
+    context["status_labels"] = _status_labels
+    context["detail_prefix"] = reverse("actions:detail", args=[0])[:-2]  # ".../0/" → ".../"
     context["next_link"] = _next_link(request, page.next_key) if page.next_key else ""
     return render(request, "actions/list.html", context)
 

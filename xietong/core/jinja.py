@@ -4,24 +4,46 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.messages import get_messages
+from django.core.signals import setting_changed
 from django.middleware.csrf import get_token
 from django.template.backends.jinja2 import Jinja2, Template
 from django.templatetags.static import static
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext, ngettext, pgettext
 from jinja2 import Environment
 
+_plain_urls: dict[tuple, str] = {}
+
 
 def url(name: str, *args, **kwargs) -> str:
-    return reverse(name, args=args or None, kwargs=kwargs or None)
+    if args or kwargs:
+        return reverse(name, args=args or None, kwargs=kwargs or None)
+    # A URL without arguments (the navigation of every page) is reversed once per URL
+    # configuration and script prefix, not on every page.
+    key = (name, get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
+    found = _plain_urls.get(key)
+    if found is None:
+        found = _plain_urls[key] = reverse(name)
+    return found
+
+
+def _forget_urls(*, setting, **kwargs):
+    if setting == "ROOT_URLCONF":
+        _plain_urls.clear()
+
+
+setting_changed.connect(_forget_urls)
 
 
 def localtime(value: datetime | None, fmt: str = "Y-m-d H:i") -> str:
     if value is None:
         return ""
+    if fmt == "Y-m-d H:i":  # the default: the same digits without Django's format lookups
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
     return date_format(timezone.localtime(value), fmt)
 
 

@@ -21,11 +21,17 @@ class Event(models.Model):
     subject_id = models.PositiveBigIntegerField()
     subject = GenericForeignKey("subject_type", "subject_id")
     data = models.JSONField(default=dict, blank=True)
+    # Set by the notification dispatcher once the event's messages are written (the event
+    # table is the transactional outbox); the partial index below is its work queue.
+    dispatched_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("event")
         verbose_name_plural = _("events")
-        indexes = [models.Index(fields=["subject_type", "subject_id", "at"])]
+        indexes = [
+            models.Index(fields=["subject_type", "subject_id", "at"]),
+            models.Index(fields=["id"], condition=models.Q(dispatched_at=None), name="event_undispatched"),
+        ]
         ordering = ["at", "id"]
 
     def __str__(self) -> str:

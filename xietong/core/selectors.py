@@ -8,9 +8,10 @@ from xietong.obligations.selectors import open_obligations_of
 
 
 def todo_for(person, *, now: datetime) -> dict:
-    from xietong.actions.selectors import actions_for_owner
+    from xietong.actions.selectors import open_rows, overdue_cutoff
     from xietong.meetings.selectors import pending_rsvps_of, upcoming_meetings_for
     from xietong.minutes.selectors import unread_minutes_of
+    from xietong.policy.selectors import business_calendar
     from xietong.topics.selectors import topic_queues_for
 
     obligations = list(open_obligations_of(person)[:50])
@@ -18,7 +19,9 @@ def todo_for(person, *, now: datetime) -> dict:
         "obligations": obligations,
         "queues": topic_queues_for(person, now=now),
         "rsvps": pending_rsvps_of(person),
-        "actions": list(actions_for_owner(person, now=now)[:20]),
+        "actions": open_rows(
+            owner=person, limit=20, cutoff=overdue_cutoff(now=now, calendar=business_calendar())
+        ),
         "meetings": upcoming_meetings_for(person, now=now),
         "new_minutes": unread_minutes_of(person),
     }

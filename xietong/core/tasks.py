@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from django.utils import timezone
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
+from huey.contrib.djhuey import db_periodic_task, lock_task
 
-from xietong.obligations.services import obligations_mark_breached
+from xietong.obligations.tick import ledger_tick
 
 
 @db_periodic_task(crontab(minute="*"))
+@lock_task("obligations-tick")
 def obligations_tick() -> int:
-    """Every minute: pending duties past their deadline become breached.
+    """Every minute: breach overdue duties, escalate repeated misses, send due reminders.
 
-    The scheduler reads the clock here, at the edge, and passes it in. The update only
-    touches rows that are pending and due before now (an indexed range), so its cost
-    follows the newly overdue duties, not the size of the ledger.
+    The scheduler reads the clock here, at the edge, and passes it in. The lock keeps two
+    consumers from overlapping; the tick itself is idempotent even without it (see
+    xietong/obligations/tick.py), so a crash and restart never sends anything twice.
     """
-    return obligations_mark_breached(now=timezone.now())
+    result = ledger_tick(now=timezone.now())
+    return result.breached

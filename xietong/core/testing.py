@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from functools import cache
@@ -95,3 +96,74 @@ def build_test_org(*, preset: str = "seed01-weekly", now: datetime | None = None
         recorder=P["recorder"],
     )
     return TestOrg(org=org, policy=policy, series=series, departments=depts, people=P)
+
+
+# ---- browser tests ------------------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@contextmanager
+def chromium():
+    """Headless Debian Chromium driven by Playwright (never a downloaded browser).
+
+    Without /usr/bin/chromium the calling test is skipped locally; under CI=true or
+    XIETONG_REQUIRE_BROWSER=1 it fails instead, so a missing browser never hides a test.
+    """
+    import os
+    import shutil
+
+    import pytest
+
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        if os.environ.get("CI") == "true" or os.environ.get("XIETONG_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"Chromium is required for the browser tests but {CHROMIUM} is missing")
+        pytest.skip(f"{CHROMIUM} is not installed (apt install chromium); CI requires it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def subprocess_database_url() -> str:
+    """DATABASE_URL pointed at the running test database, for processes a test starts itself
+    (PostgreSQL only; those tests are transactional, so their rows are committed)."""
+    import os
+    from urllib.parse import urlsplit, urlunsplit
+
+    from django.db import connection
+
+    url = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(url._replace(path="/" + connection.settings_dict["NAME"]))
+
+
+def copy_sqlite_test_database(path) -> None:
+    """Write the in-memory SQLite test database to ``path`` for other processes to open.
+
+    The copy is switched to WAL here, once: switching needs an exclusive lock, and two
+    processes switching at the same moment deadlock (SQLite answers one of them "database
+    is locked" without waiting). A deployed database is switched by migrate, before any
+    worker starts.
+    """
+    import sqlite3
+
+    from django.db import connection
+
+    connection.ensure_connection()
+    target = sqlite3.connect(path)
+    try:
+        connection.connection.backup(target)
+        target.execute("PRAGMA journal_mode=WAL")
+    finally:
+        target.close()

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cache
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db import connections, router
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from xietong.core.rawsql import aware, columns, joined, partial, set_prefetched
 from xietong.obligations.models import Obligation, ObligationKind
 from xietong.obligations.selectors import obligations_for
 from xietong.org.models import Delegation, Department, Person, Role, RoleAssignment
 from xietong.org.permissions import roles_of
 from xietong.policy.calendar import as_shanghai
+from xietong.policy.models import Policy, PolicyVersion
 
 from .models import Meeting, MeetingSeries, Notice, Rsvp
 
@@ -125,20 +129,122 @@ def active_series() -> list[MeetingSeries]:
 # ---- one meeting --------------------------------------------------------------------------
 
 
-def meeting_for_detail(meeting_id: int) -> Meeting:
-    """One meeting with what its page shows preloaded (raises Meeting.DoesNotExist)."""
-    return (
-        Meeting.objects.select_related("series", "host", "recorder", "policy_version__policy")
-        .prefetch_related(
-            Prefetch(
-                "rsvps",
-                queryset=Rsvp.objects.select_related("invitee", "delegate", "department").order_by(
-                    "department__sort_order", "invitee__full_name", "id"
-                ),
-            ),
+# The meeting page's replies and agenda items, written out (xietong/core/rawsql.py): the
+# prefetches they replace (ordering on related columns, three joins each) cost the page more
+# than everything else it reads. Same rows and order (tests/test_detail_reads.py).
+_DETAIL_RSVPS_SQL = """
+SELECT r.*, i."full_name" AS "i_full_name", i."username" AS "i_username",
+       g."full_name" AS "g_full_name", g."username" AS "g_username",
+       d."name" AS "d_name", d."sort_order" AS "d_sort_order"
+FROM "meetings_rsvp" r
+INNER JOIN "org_person" i ON i."id" = r."invitee_id"
+LEFT OUTER JOIN "org_person" g ON g."id" = r."delegate_id"
+LEFT OUTER JOIN "org_department" d ON d."id" = r."department_id"
+WHERE r."meeting_id" = %s
+ORDER BY d."sort_order", i."full_name", r."id"
+"""
+_DETAIL_ITEMS_SQL = """
+SELECT a.*, t."title" AS "t_title", t."department_id" AS "t_department_id", d."name" AS "d_name"
+FROM "agenda_agendaitem" a
+LEFT OUTER JOIN "topics_topic" t ON t."id" = a."topic_id"
+LEFT OUTER JOIN "org_department" d ON d."id" = t."department_id"
+WHERE a."agenda_id" = %s
+ORDER BY a."position", a."id"
+"""
+
+
+_DETAIL_MEETING_SQL = """
+SELECT m.*, {joins}
+FROM "meetings_meeting" m
+LEFT OUTER JOIN "meetings_meetingseries" s ON s."id" = m."series_id"
+LEFT OUTER JOIN "org_person" h ON h."id" = m."host_id"
+LEFT OUTER JOIN "org_person" c ON c."id" = m."recorder_id"
+INNER JOIN "policy_policyversion" v ON v."id" = m."policy_version_id"
+INNER JOIN "policy_policy" p ON p."id" = v."policy_id"
+LEFT OUTER JOIN "agenda_agenda" g ON g."meeting_id" = m."id"
+WHERE m."id" = %s
+"""
+
+
+@cache
+def _detail_meeting_sql() -> str:
+    """The meeting with its series, host, recorder, regulation version and policy, and agenda:
+    every column of each (built once: the models' columns are fixed)."""
+    from xietong.agenda.models import Agenda
+
+    joins = ", ".join(
+        columns(model, alias, f"{alias}_")
+        for model, alias in (
+            (MeetingSeries, "s"),
+            (Person, "h"),
+            (Person, "c"),
+            (PolicyVersion, "v"),
+            (Policy, "p"),
+            (Agenda, "g"),
         )
-        .get(pk=meeting_id)
     )
+    # Only column names from the models' own metadata are formatted in; values stay parameters.
+    return _DETAIL_MEETING_SQL.format(joins=joins)
+
+
+def meeting_for_detail(meeting_id: int) -> Meeting:
+    """One meeting with what its page shows preloaded (raises Meeting.DoesNotExist): its
+    series, host, recorder, regulation version and agenda (joined); its replies
+    (``meeting.rsvps.all()``: invitee and delegate names, department) and its agenda's items
+    (``agenda.items.all()``: topic title and department name), without further queries. Other
+    fields of those people, departments and topics load on access. Three queries."""
+    from xietong.agenda.models import Agenda, AgendaItem
+    from xietong.topics.models import Topic
+
+    meeting = next(iter(Meeting.objects.raw(_detail_meeting_sql(), [meeting_id])), None)
+    if meeting is None:
+        raise Meeting.DoesNotExist(f"Meeting {meeting_id} does not exist.")
+    meeting.series = joined(MeetingSeries, meeting, "s_")
+    meeting.host = joined(Person, meeting, "h_")
+    meeting.recorder = joined(Person, meeting, "c_")
+    meeting.policy_version = joined(PolicyVersion, meeting, "v_")
+    meeting.policy_version.policy = joined(Policy, meeting, "p_")
+    agenda = joined(Agenda, meeting, "g_")
+    # Cached both ways, None included ("no agenda", as select_related leaves it): no query later.
+    Meeting._meta.get_field("agenda").set_cached_value(meeting, agenda)
+    if agenda is not None:
+        Agenda._meta.get_field("meeting").set_cached_value(agenda, meeting)
+    db = meeting._state.db
+    rsvps = list(Rsvp.objects.using(db).raw(_DETAIL_RSVPS_SQL, [meeting.pk]))
+    for r in rsvps:
+        r.meeting = meeting
+        r.invitee = partial(Person, db, id=r.invitee_id, full_name=r.i_full_name, username=r.i_username)
+        if r.delegate_id is not None:
+            r.delegate = partial(Person, db, id=r.delegate_id, full_name=r.g_full_name, username=r.g_username)
+        if r.department_id is not None:
+            r.department = partial(
+                Department, db, id=r.department_id, name=r.d_name, sort_order=r.d_sort_order
+            )
+    set_prefetched(meeting, "rsvps", rsvps)
+    agenda = preloaded_agenda(meeting)
+    if agenda is not None:
+        items = list(AgendaItem.objects.using(db).raw(_DETAIL_ITEMS_SQL, [agenda.pk]))
+        for item in items:
+            item.agenda = agenda
+            if item.topic_id is not None:
+                topic = partial(
+                    Topic, db, id=item.topic_id, title=item.t_title, department_id=item.t_department_id
+                )
+                if topic.department_id is not None:
+                    topic.department = partial(Department, db, id=topic.department_id, name=item.d_name)
+                item.topic = topic
+        set_prefetched(agenda, "items", items)
+    return meeting
+
+
+def preloaded_agenda(meeting: Meeting):
+    """The agenda meeting_for_detail joined (None when the meeting has none): no query."""
+    from xietong.agenda.models import Agenda
+
+    try:
+        return meeting.agenda
+    except Agenda.DoesNotExist:
+        return None
 
 
 def agenda_of(meeting: Meeting):
@@ -148,12 +254,40 @@ def agenda_of(meeting: Meeting):
     return Agenda.objects.filter(meeting=meeting).prefetch_related("items__topic__department").first()
 
 
+_LATEST_NOTICE_SQL = """
+SELECT * FROM "meetings_notice" WHERE "meeting_id" = %s ORDER BY "sequence" DESC, "id" DESC LIMIT 1
+"""
+_MEETING_DUTIES_SQL = """
+SELECT o.*, p."full_name" AS "p_full_name", p."username" AS "p_username", d."name" AS "d_name"
+FROM "obligations_obligation" o
+LEFT OUTER JOIN "org_person" p ON p."id" = o."responsible_id"
+LEFT OUTER JOIN "org_department" d ON d."id" = o."department_id"
+WHERE o."subject_type_id" = %s AND o."subject_id" = %s
+ORDER BY o."kind", o."due_at", o."id"
+"""
+
+
 def latest_notice(meeting: Meeting) -> Notice | None:
-    return meeting.notices.select_related("published_by").order_by("-sequence", "-id").first()
+    """The meeting's newest notice (its publisher loads on access): one plain query."""
+    return next(iter(Notice.objects.raw(_LATEST_NOTICE_SQL, [meeting.pk])), None)
 
 
 def meeting_obligations(meeting: Meeting) -> list[Obligation]:
-    return list(obligations_for(meeting).order_by("kind", "due_at", "id"))
+    """The meeting's duties, by kind and due time, with who (name) and which department (name):
+    one plain query. Other fields of those, and the policy version, load on access."""
+    from django.contrib.contenttypes.models import ContentType
+
+    kind = ContentType.objects.get_for_model(meeting)  # cached per process
+    duties = list(Obligation.objects.raw(_MEETING_DUTIES_SQL, [kind.pk, meeting.pk]))
+    for o in duties:
+        db = o._state.db
+        if o.responsible_id is not None:
+            o.responsible = partial(
+                Person, db, id=o.responsible_id, full_name=o.p_full_name, username=o.p_username
+            )
+        if o.department_id is not None:
+            o.department = partial(Department, db, id=o.department_id, name=o.d_name)
+    return duties
 
 
 def rsvp_obligations(meeting: Meeting) -> dict[int, Obligation]:
@@ -307,36 +441,66 @@ def meeting_invitee_plan(meeting: Meeting) -> list[Invitation]:
 # ---- home page ----------------------------------------------------------------------------
 
 
+# The two home-page lists are read with their SQL written out (Model.objects.raw): these
+# reads run on every visit to 我的待办 and building them through the ORM cost ten times running
+# them. Same rows and order as the ORM filters they replace (tests/test_home_lists.py).
+_PENDING_RSVPS_SQL = """
+SELECT r.*, m."title" AS "m_title", m."starts_at" AS "m_starts_at", m."status" AS "m_status",
+       m."series_id" AS "m_series_id"
+FROM "meetings_rsvp" r INNER JOIN "meetings_meeting" m ON m."id" = r."meeting_id"
+WHERE r."invitee_id" = %s AND r."response" = %s AND m."status" = %s AND m."starts_at" > %s
+ORDER BY m."starts_at", r."id" LIMIT %s
+"""
+_UPCOMING_SQL = """
+SELECT m.*, s."name" AS "s_name"
+FROM "meetings_meeting" m LEFT OUTER JOIN "meetings_meetingseries" s ON s."id" = m."series_id"
+WHERE m."ends_at" > %s AND m."status" <> %s{involved}
+ORDER BY m."starts_at", m."id" LIMIT %s
+"""
+# _involved(person), written out: invited (or named delegate), host or recorder.
+_UPCOMING_INVOLVED = """ AND (m."host_id" = %s OR m."recorder_id" = %s OR EXISTS (
+  SELECT 1 FROM "meetings_rsvp" r WHERE r."meeting_id" = m."id" AND (r."invitee_id" = %s OR r."delegate_id" = %s)))"""
+
+
 def pending_rsvps_of(person, *, now: datetime | None = None) -> list[Rsvp]:
-    """Notices ``person`` has not answered yet, for published meetings still to come."""
+    """Notices ``person`` has not answered yet, for published meetings still to come, each with
+    its ``meeting`` (title, start, status, series id) loaded. One query."""
     if person is None or not person.is_authenticated:
         return []
     now = now or timezone.now()
-    return list(
-        Rsvp.objects.filter(
-            invitee=person,
-            response=Rsvp.Response.PENDING,
-            meeting__status=Meeting.Status.PUBLISHED,
-            meeting__starts_at__gt=now,
+    db = router.db_for_read(Rsvp)
+    params = [person.pk, Rsvp.Response.PENDING.value, Meeting.Status.PUBLISHED.value]
+    params += [connections[db].ops.adapt_datetimefield_value(now), HOME_RSVPS]
+    rsvps = list(Rsvp.objects.using(db).raw(_PENDING_RSVPS_SQL, params))
+    for r in rsvps:
+        r.meeting = partial(
+            Meeting,
+            db,
+            id=r.meeting_id,
+            title=r.m_title,
+            starts_at=aware(r.m_starts_at),
+            status=r.m_status,
+            series_id=r.m_series_id,
         )
-        .select_related("meeting", "meeting__series")
-        .order_by("meeting__starts_at", "id")[:HOME_RSVPS]
-    )
+    return rsvps
 
 
 def upcoming_meetings_for(person, *, now: datetime) -> list[Meeting]:
-    """The next few meetings ``person`` takes part in (every upcoming one for the coordinator)."""
+    """The next few meetings ``person`` takes part in (every upcoming one for the coordinator),
+    not cancelled, with ``series`` (its name) loaded. One query (plus roles_of, cached)."""
     if person is None or not person.is_authenticated:
         return []
-    qs = (
-        Meeting.objects.filter(ends_at__gt=now)
-        .exclude(status=Meeting.Status.CANCELLED)
-        .select_related("series")
-        .order_by("starts_at", "id")
-    )
+    db = router.db_for_read(Meeting)
+    params: list = [connections[db].ops.adapt_datetimefield_value(now), Meeting.Status.CANCELLED.value]
+    involved = ""
     if not roles_of(person, on=as_shanghai(now).date()).is_coordinator:
-        qs = qs.filter(_involved(person))
-    return list(qs[:HOME_MEETINGS])
+        involved = _UPCOMING_INVOLVED
+        params += [person.pk] * 4
+    params.append(HOME_MEETINGS)
+    meetings = list(Meeting.objects.using(db).raw(_UPCOMING_SQL.format(involved=involved), params))
+    for m in meetings:
+        m.series = partial(MeetingSeries, db, id=m.series_id, name=m.s_name) if m.series_id else None
+    return meetings
 
 
 def rsvp_counts(meeting: Meeting) -> dict[str, int]:

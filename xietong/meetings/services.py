@@ -70,6 +70,11 @@ def _open_meeting_duties(meeting: Meeting, *, now: datetime) -> None:
             responsible=coordinator,
             department=coordinator.department if coordinator else None,
         )
+    # Departments with open action items owe a progress report before this meeting (lazy
+    # import: actions depends on meetings, not the other way round).
+    from xietong.actions.services import progress_duties_open
+
+    progress_duties_open(meeting=meeting, now=now, calendar=calendar)
 
 
 def meeting_schedule(
@@ -571,6 +576,23 @@ def meeting_reschedule(
                         responsible=pending.responsible,
                         department=pending.department,
                     )
+            # The departments' progress reports before the meeting move with it (one each).
+            progress_due = rules.deadline("progress_report_cutoff", meeting.starts_at, calendar)
+            progress = obligations_for(meeting).filter(
+                kind=ObligationKind.PROGRESS_REPORT, state=Obligation.State.PENDING
+            )
+            for pending in list(progress) if progress_due is not None else []:
+                obligation_open(
+                    kind=pending.kind,
+                    rule=pending.rule,
+                    subject=meeting,
+                    due=progress_due,
+                    policy_version=meeting.policy_version,
+                    now=now,
+                    responsible=pending.responsible,
+                    department=pending.department,
+                    calendar=calendar,
+                )
         if meeting.status == Meeting.Status.PUBLISHED:
             _issue_notice(meeting, actor=actor, now=now)
             if moved:

@@ -26,9 +26,17 @@ def _is_coordinator(request, now) -> bool:
 
 def _visible_meeting(request, pk: int, now) -> Meeting:
     """The meeting with its page data, or 404 for someone who may not see it."""
-    if not selectors.meetings_visible_to(request.user, on=as_shanghai(now).date()).filter(pk=pk).exists():
+    on = as_shanghai(now).date()
+    # Role holders see every meeting: no separate visibility query for them.
+    if (
+        not selectors.sees_all_meetings(request.user, on=on)
+        and not selectors.meetings_visible_to(request.user, on=on).filter(pk=pk).exists()
+    ):
         raise Http404
-    return selectors.meeting_for_detail(pk)
+    try:
+        return selectors.meeting_for_detail(pk)
+    except Meeting.DoesNotExist:
+        raise Http404 from None
 
 
 # ---- list ---------------------------------------------------------------------------------
@@ -102,10 +110,19 @@ def _followup(meeting: Meeting, items, now) -> list:
     return followup_rows(meeting, items, now=now)
 
 
+def _answerable(meeting: Meeting, rsvps: list[Rsvp], person) -> list[Rsvp]:
+    """selectors.rsvps_answerable_by, read from the meeting's preloaded replies."""
+    if person is None or not person.is_authenticated or not rsvps:
+        return []  # nothing to answer (e.g. before the notice): no delegation look-up
+    ids = {person.pk, *selectors.principals_of(person, on=as_shanghai(meeting.starts_at).date())}
+    return sorted((r for r in rsvps if r.invitee_id in ids), key=lambda r: r.pk)
+
+
 def _detail_context(request, meeting: Meeting, now, *, reschedule_form=None, cancel_form=None) -> dict:
     coordinator = _is_coordinator(request, now)
-    agenda = selectors.agenda_of(meeting)
+    agenda = selectors.preloaded_agenda(meeting)  # read with the meeting (meeting_for_detail)
     items = sorted(agenda.items.all(), key=lambda i: (i.position, i.pk)) if agenda else []
+    rsvps = list(meeting.rsvps.all())
     followup = _followup(meeting, items, now)
     duties = selectors.meeting_obligations(meeting)
     rsvp_duties = {o.responsible_id: o for o in duties if o.kind == "rsvp"}
@@ -122,7 +139,7 @@ def _detail_context(request, meeting: Meeting, now, *, reschedule_form=None, can
         "followup": followup,
         "total": sum(i.budget_minutes for i in items),
         "cap_clause": _cap_clause(meeting),
-        "rsvps": list(meeting.rsvps.all()),
+        "rsvps": rsvps,
         "rsvp_duties": rsvp_duties,
         "counts": selectors.rsvp_counts(meeting),
         "duties": duties,
@@ -141,7 +158,7 @@ def _detail_context(request, meeting: Meeting, now, *, reschedule_form=None, can
             else None
         ),
         "cancel_form": cancel_form or (CancelForm() if changeable else None),
-        "answerable": selectors.rsvps_answerable_by(meeting, request.user),
+        "answerable": _answerable(meeting, rsvps, request.user),
     }
 
 

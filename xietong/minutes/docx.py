@@ -68,8 +68,13 @@ def _set_fonts(rpr, east_asia: str, latin: str = LATIN_FONT) -> None:
     rfonts.set(qn("w:eastAsia"), east_asia)
 
 
+# Control characters XML cannot carry (pasted from Word: \x07, \x0b …) would make python-docx
+# refuse the whole document; they are invisible, so they are dropped.
+_NOT_XML = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+
+
 def _run(paragraph, text: str, *, east_asia: str, size, bold: bool = False):
-    run = paragraph.add_run(text)
+    run = paragraph.add_run(text.translate(_NOT_XML))
     run.font.size = size
     run.font.bold = bold
     _set_fonts(run._element.get_or_add_rPr(), east_asia)

@@ -134,17 +134,26 @@ def minutes_body_from_record(meeting: Meeting) -> str:
     ]
     lines.append(_("Attendees: %(names)s") % {"names": "、".join(present) or "—"})
     lines.append(_("Absent: %(names)s") % {"names": "、".join(absent) or "—"})
+    # Speeches, votes and guests from the live room (xietong.live): nothing typed twice.
+    from xietong.live.selectors import minutes_lines
+
+    live = minutes_lines(meeting)
+    lines += live["guests"]
     by_item: dict[int | None, list[Decision]] = {}
     for d in decisions:
         by_item.setdefault(d.agenda_item_id, []).append(d)
     actions_by_decision: dict[int, list[ActionItem]] = {}
     for a in actions:
         actions_by_decision.setdefault(a.decision_id, []).append(a)
-    sections = [(item.title, getattr(item, "record", None), by_item.get(item.pk, [])) for item in items]
-    if by_item.get(None):
-        sections.append((_("Other decisions"), None, by_item[None]))
-    for n, (title, record, item_decisions) in enumerate(sections, start=1):
+    sections = [
+        (item.title, getattr(item, "record", None), by_item.get(item.pk, []), live["items"].get(item.pk, []))
+        for item in items
+    ]
+    if by_item.get(None) or live["items"].get(None):
+        sections.append((_("Other decisions"), None, by_item.get(None, []), live["items"].get(None, [])))
+    for n, (title, record, item_decisions, live_lines) in enumerate(sections, start=1):
         lines += ["", f"{chinese_numeral(n)}、{title}"]
+        lines += live_lines
         if record is not None:
             if record.notes:
                 lines.append(_("Discussion: %(notes)s") % {"notes": record.notes})
@@ -169,6 +178,8 @@ def minutes_body_from_record(meeting: Meeting) -> str:
             if item_actions:
                 lines.append(_("Action items:"))
                 lines += [action_line(a.title, a.owner.get_full_name(), a.due_on) for a in item_actions]
+    if live["speaking"]:
+        lines += ["", *live["speaking"]]
     following = None
     if meeting.series_id:
         following = (

@@ -12,9 +12,9 @@ from datetime import datetime, time
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -29,7 +29,7 @@ from . import services
 from .docx import DocSection, minutes_docx
 from .forms import ArchiveForm, CorrectForm, ReturnForm, SaveForm
 from .models import Minutes
-from .selectors import minutes_obligation, minutes_versions
+from .selectors import archive_minutes, minutes_obligation, minutes_versions
 
 _HEADING = re.compile(r"^[零一二三四五六七八九十]+、\s*(?P<title>.+)$")
 
@@ -292,24 +292,26 @@ def archive(request):
     else:
         end = start.replace(month=month + 1)
     roles = roles_of(request.user, on=today)
-    qs = Minutes.objects.filter(
-        status=Minutes.Status.APPROVED, meeting__starts_at__gte=start, meeting__starts_at__lt=end
+    newest = archive_minutes(
+        request.user, start=start, end=end, sees_all=roles.is_coordinator or roles.has(Role.LEADERSHIP)
     )
-    if not (roles.is_coordinator or roles.has(Role.LEADERSHIP)):
-        invited = Rsvp.objects.filter(meeting_id=OuterRef("meeting_id"), invitee_id=request.user.pk)
-        qs = qs.filter(
-            Q(meeting__host_id=request.user.pk) | Q(meeting__recorder_id=request.user.pk) | Exists(invited)
-        )
-    rows = qs.select_related("meeting").order_by("meeting__starts_at", "meeting_id", "number")
-    newest: dict[int, Minutes] = {}
-    for m in rows:
-        newest[m.meeting_id] = m  # ordered by number: the newest approved version wins
     years: dict[int, dict[int, dict[tuple[int, int], list[Minutes]]]] = {}
-    for m in newest.values():
+    for m in newest:
         local = as_shanghai(m.meeting.starts_at)
+        m.local_start = local
         iso = local.isocalendar()
         years.setdefault(local.year, {}).setdefault(local.month, {}).setdefault(
             (iso.year, iso.week), []
         ).append(m)
-    context = {"form": form, "year": year, "month": month, "years": years, "now": now}
+    context = {
+        "form": form,
+        "year": year,
+        "month": month,
+        "years": years,
+        "now": now,
+        # Links built once per page, not reversed per row.
+        "meeting_prefix": reverse("meetings:detail", args=[0])[:-2],
+        "minutes_prefix": reverse("minutes:version", args=[0])[:-2],
+        "material_prefix": reverse("topics:attachment", args=[0])[:-2],
+    }
     return render(request, "minutes/archive.html", context)

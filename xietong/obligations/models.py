@@ -15,8 +15,12 @@ class ObligationKind(models.TextChoices):
     AGENDA = "agenda", _("Agenda confirmation")
     NOTICE = "notice", _("Meeting notice")
     RSVP = "rsvp", _("Reply to a meeting notice")
+    # Approval distributes the minutes (minutes.services.minutes_approve): one duty covers both.
     MINUTES = "minutes", _("Minutes approved")
     DECISION_ACK = "decision_ack", _("Acknowledge the meeting's tasks")
+    PROGRESS_REPORT = "progress_report", _("Progress report before the meeting")
+    ACTION_DUE = "action_due", _("Action item done by its due date")
+    LEADERSHIP_APPROVAL = "leadership_approval", _("Leadership decision on a resource request")
 
 
 class Obligation(models.Model):
@@ -71,23 +75,67 @@ class Obligation(models.Model):
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Set when the duty closes this breach as the n-th consecutive miss of its owner (n ≥ the
+    # policy's escalation_misses): the leadership group sees it with the misses that led there.
     escalation_step = models.PositiveSmallIntegerField(_("escalation step"), default=0)
     note = models.CharField(_("note"), max_length=300, blank=True)
+    # Computed once, when the duty is opened, from the business calendar of its own policy
+    # version, so the colour is a comparison of columns and the tick needs no calendar.
+    warn_at = models.DateTimeField(_("yellow from"), null=True, blank=True)
+    # The next reminder moment (NULL when none is left) and the one after it; reminded_step
+    # is the last reminder sent (0 none, 1 first, 2 second) and only ever grows.
+    remind_at = models.DateTimeField(_("next reminder"), null=True, blank=True)
+    remind_second_at = models.DateTimeField(_("second reminder"), null=True, blank=True)
+    reminded_step = models.PositiveSmallIntegerField(_("reminders sent"), default=0)
+    waived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("obligation")
         verbose_name_plural = _("obligations")
         indexes = [
             models.Index(fields=["subject_type", "subject_id", "kind"]),
-            models.Index(fields=["responsible", "state", "due_at"]),
+            # A person's open duties (我的待办). Partial on closed_at, and without the state, so
+            # the tick turning pending into breached never rewrites this index.
+            models.Index(
+                fields=["responsible", "due_at"],
+                condition=models.Q(closed_at__isnull=True),
+                name="obligation_open_by_person",
+            ),
             models.Index(
                 fields=["due_at"], condition=models.Q(state="pending"), name="obligation_pending_due"
+            ),
+            models.Index(
+                fields=["remind_at"],
+                condition=models.Q(state="pending", remind_at__isnull=False),
+                name="obligation_pending_remind",
+            ),
+            # "Consecutive misses": an owner's history of one kind in due order, walked back from
+            # a breach to the last duty met (tick.consecutive_misses). No state column either:
+            # a breach leaves these indexes untouched, which keeps the tick's cost flat.
+            models.Index(fields=["responsible", "kind", "due_at"], name="obligation_resp_kind_due"),
+            models.Index(
+                fields=["department", "kind", "due_at"],
+                condition=models.Q(responsible__isnull=True),
+                name="obligation_dept_kind_due",
+            ),
+            models.Index(
+                fields=["escalation_step", "due_at"],
+                condition=models.Q(escalation_step__gt=0),
+                name="obligation_escalated",
             ),
         ]
         ordering = ["due_at", "id"]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.clause} · {self.due_at:%Y-%m-%d %H:%M}"
+
+    def colour_at(self, now) -> str:
+        """ "green" / "yellow" / "red" at ``now`` (see selectors.colour)."""
+        from .selectors import colour
+
+        return colour(self, now)
 
     def is_late(self, now) -> bool:
         if self.state == self.State.BREACHED:

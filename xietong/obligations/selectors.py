@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
+
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models import Case, CharField, Count, Q, QuerySet, Value, When
+
+from xietong.policy.calendar import BusinessCalendar, as_shanghai
 
 from .models import Obligation
 
@@ -31,3 +36,251 @@ def open_obligations_of(person):
 def late_steps(subject: models.Model) -> list[Obligation]:
     """Duties on ``subject`` that were (or are) late, with their clauses."""
     return [o for o in obligations_for(subject) if o.state == Obligation.State.BREACHED]
+
+
+# ---- colours (issue #5, point 2) ------------------------------------------------------------
+
+GREEN, YELLOW, RED = "green", "yellow", "red"
+OPEN_STATES = (Obligation.State.PENDING, Obligation.State.BREACHED)
+
+
+def colour(obligation: Obligation, now: datetime) -> str:
+    """Red once late (breached, or pending past its deadline), yellow from its ``warn_at``
+    (the policy's warning lead, computed when it was opened), green before. At the deadline
+    itself the duty is still yellow: doing it then counts as on time."""
+    if obligation.state == Obligation.State.BREACHED or (
+        obligation.state == Obligation.State.PENDING and now > obligation.due_at
+    ):
+        return RED
+    if (
+        obligation.state == Obligation.State.PENDING
+        and obligation.warn_at is not None
+        and now >= obligation.warn_at
+    ):
+        return YELLOW
+    return GREEN
+
+
+def with_colour(qs: QuerySet, now: datetime) -> QuerySet:
+    """``qs`` annotated with ``colour`` ("green" / "yellow" / "red") as of ``now``, in SQL."""
+    return qs.annotate(
+        colour=Case(
+            When(
+                Q(state=Obligation.State.BREACHED) | Q(state=Obligation.State.PENDING, due_at__lt=now),
+                then=Value(RED),
+            ),
+            When(state=Obligation.State.PENDING, warn_at__lte=now, then=Value(YELLOW)),
+            default=Value(GREEN),
+            output_field=CharField(),
+        )
+    )
+
+
+def action_warning_start(
+    due_on: date, *, rules, calendar: BusinessCalendar, created_at: datetime | None = None
+):
+    """When an action item due on ``due_on`` turns yellow (same rule as the ledger's duties)."""
+    from xietong.actions.selectors import action_deadline
+
+    from .services import warning_start
+
+    deadline = action_deadline(due_on, calendar)
+    # Without a creation time the item is taken as long-standing (the working-day lead applies).
+    opened = created_at or datetime.min.replace(tzinfo=UTC)
+    return warning_start(due_at=deadline, opened_at=opened, rules=rules, calendar=calendar)
+
+
+def action_colour(item, now: datetime, *, rules, calendar: BusinessCalendar) -> str:
+    """The colour of one action item: red when overdue, yellow from the warning lead, green before;
+    done or cancelled items are green."""
+    from xietong.actions.selectors import OPEN_STATES as ACTION_OPEN
+    from xietong.actions.selectors import action_deadline
+
+    if item.status not in ACTION_OPEN:
+        return GREEN
+    if now > action_deadline(item.due_on, calendar):
+        return RED
+    start = action_warning_start(item.due_on, rules=rules, calendar=calendar, created_at=item.created_at)
+    return YELLOW if start is not None and now >= start else GREEN
+
+
+def _yellow_cutoff(now: datetime, *, rules, calendar: BusinessCalendar) -> date | None:
+    """The latest due date whose (working-day) warning has started at ``now``."""
+    days = rules.count("warning_lead_days")
+    if not days:
+        return None
+    day = as_shanghai(now).date() + timedelta(days=days * 3 + 30)
+    # Walk back from well beyond the lead (holiday breaks stretch it) to the first date whose
+    # warning has started; warning starts only grow with the due date.
+    while day > as_shanghai(now).date() - timedelta(days=1):
+        start = action_warning_start(day, rules=rules, calendar=calendar)
+        if start is not None and start <= now:
+            return day
+        day -= timedelta(days=1)
+    return day
+
+
+def with_action_colour(qs: QuerySet, now: datetime, *, rules, calendar: BusinessCalendar) -> QuerySet:
+    """Action items annotated with ``colour`` as of ``now``: two date cut-offs, no per-row work.
+
+    Items whose whole span is shorter than the working-day lead turn yellow by the short rule
+    only in ``action_colour`` (one item); in lists they follow the working-day lead.
+    """
+    from xietong.actions.selectors import OPEN_STATES as ACTION_OPEN
+    from xietong.actions.selectors import overdue_cutoff
+
+    red = overdue_cutoff(now=now, calendar=calendar)
+    yellow = _yellow_cutoff(now, rules=rules, calendar=calendar)
+    whens = [When(Q(status__in=ACTION_OPEN, due_on__lte=red), then=Value(RED))]
+    if yellow is not None:
+        whens.append(When(Q(status__in=ACTION_OPEN, due_on__lte=yellow), then=Value(YELLOW)))
+    return qs.annotate(colour=Case(*whens, default=Value(GREEN), output_field=CharField()))
+
+
+# ---- boards (issue #5, point 2) ---------------------------------------------------------------
+
+
+def _week_end(now: datetime) -> datetime:
+    local = as_shanghai(now)
+    monday = local.date() - timedelta(days=local.weekday())
+    return datetime.combine(monday + timedelta(days=7), datetime.min.time(), tzinfo=local.tzinfo)
+
+
+def warning_board(now: datetime, *, department_ids=None) -> list[tuple[object, list[Obligation]]]:
+    """This week's yellow and red duties by department: every open duty that is late, or due
+    before the end of this week (Sunday 24:00 Shanghai) and past its yellow moment.
+    ``department_ids`` limits it to those departments (a head's board). Two queries plus one
+    per kind of subject shown.
+    """
+    qs = Obligation.objects.filter(state__in=OPEN_STATES, closed_at__isnull=True).filter(
+        Q(state=Obligation.State.BREACHED)
+        | Q(due_at__lt=now)
+        | Q(warn_at__lte=now, due_at__lt=_week_end(now))
+    )
+    if department_ids is not None:
+        qs = qs.filter(department_id__in=list(department_ids))
+    rows = list(
+        with_colour(qs, now)
+        .select_related("department", "responsible", "policy_version")
+        .prefetch_related("subject")
+        .order_by("department__sort_order", "department_id", "due_at", "id")
+    )
+    groups: dict[int | None, tuple[object, list[Obligation]]] = {}
+    for ob in rows:
+        groups.setdefault(ob.department_id, (ob.department, []))[1].append(ob)
+    return list(groups.values())
+
+
+# ---- escalations (issue #5, point 3) ----------------------------------------------------------
+
+
+def _owner_key(ob: Obligation) -> tuple:
+    return (ob.kind, ob.responsible_id, None if ob.responsible_id else ob.department_id)
+
+
+def escalations(*, limit: int = 50) -> list[tuple[Obligation, list[Obligation]]]:
+    """The latest escalations to the leadership group, each with the history that led there:
+    the owner's consecutive breached duties of the same kind ending with it (see
+    tick.consecutive_misses), oldest first. Two queries plus the subjects."""
+    escalated = list(
+        Obligation.objects.filter(escalation_step__gt=0)
+        .select_related("department", "responsible", "policy_version")
+        .order_by("-due_at", "-id")[:limit]
+    )
+    if not escalated:
+        return []
+    owners = Q()
+    for ob in escalated:
+        if ob.responsible_id:
+            owners |= Q(kind=ob.kind, responsible_id=ob.responsible_id)
+        else:
+            owners |= Q(kind=ob.kind, responsible__isnull=True, department_id=ob.department_id)
+    history = list(
+        Obligation.objects.filter(owners, state__in=[Obligation.State.BREACHED, Obligation.State.MET])
+        .filter(due_at__lte=max(ob.due_at for ob in escalated))
+        .select_related("department", "responsible")
+        .prefetch_related("subject")
+        .order_by("-due_at", "-id")
+    )
+    by_owner: dict[tuple, list[Obligation]] = {}
+    for ob in history:
+        by_owner.setdefault(_owner_key(ob), []).append(ob)
+    result = []
+    for ob in escalated:
+        run = []
+        for past in by_owner.get(_owner_key(ob), []):
+            if (past.due_at, past.pk) > (ob.due_at, ob.pk):
+                continue
+            if past.state != Obligation.State.BREACHED:
+                break
+            run.append(past)
+        result.append((ob, list(reversed(run))))
+    return result
+
+
+# ---- compliance figures (issue #5, point 6) ---------------------------------------------------
+
+COMPLIANCE_COLUMNS = ("met", "late", "breached", "waived", "open", "total")
+
+
+def _compliance_counts(now: datetime) -> dict:
+    """Met on time; done after the deadline; still undone after it; waived by the coordinator or
+    because the work went away; not yet due. "superseded" rows (a duty re-opened with a new
+    deadline) are not counted: their replacement is."""
+    B, P = Obligation.State.BREACHED, Obligation.State.PENDING
+    return {
+        "met": Count("id", filter=Q(state=Obligation.State.MET)),
+        "late": Count("id", filter=Q(state=B, closed_at__isnull=False)),
+        "breached": Count("id", filter=Q(state=B, closed_at__isnull=True) | Q(state=P, due_at__lt=now)),
+        "waived": Count("id", filter=Q(state=Obligation.State.WAIVED)),
+        "open": Count("id", filter=Q(state=P, due_at__gte=now)),
+        "total": Count("id"),
+    }
+
+
+def compliance(*, start: date, end: date, now: datetime) -> dict:
+    """Figures for duties due from ``start`` to ``end`` (both inclusive, Shanghai dates), per clause
+    and per department, with totals. Exact: every duty due in the period is in exactly one column
+    of its clause's row and of its department's row. Three queries."""
+    from xietong.org.models import Department
+    from xietong.policy.calendar import SHANGHAI
+
+    lo = datetime.combine(start, datetime.min.time(), tzinfo=SHANGHAI)
+    hi = datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=SHANGHAI)
+    base = Obligation.objects.filter(due_at__gte=lo, due_at__lt=hi).exclude(
+        state=Obligation.State.WAIVED, note="superseded"
+    )
+    counts = _compliance_counts(now)
+    by_clause = list(base.values("clause").annotate(**counts).order_by("clause"))
+    by_dept = list(base.values("department_id").annotate(**counts).order_by("department_id"))
+    names = dict(
+        Department.objects.filter(pk__in=[r["department_id"] for r in by_dept]).values_list("pk", "name")
+    )
+    for row in by_dept:
+        row["department"] = names.get(row["department_id"], "")
+    by_dept.sort(key=lambda r: (r["department_id"] is None, r["department"]))
+    total = {c: sum(r[c] for r in by_clause) for c in COMPLIANCE_COLUMNS}
+    return {"start": start, "end": end, "by_clause": by_clause, "by_department": by_dept, "total": total}
+
+
+LEGEND_RULES = (
+    "warning_lead_days",
+    "warning_lead_short",
+    "reminder_first",
+    "reminder_second",
+    "escalation_misses",
+)
+
+
+def colour_legend(obligations) -> list[tuple[str, str, str]]:
+    """(label, description, clause) of the warning, reminder and escalation rules of the policy
+    versions behind ``obligations`` (loaded with their versions), each rule once."""
+    seen: dict[tuple[str, str, str], None] = {}
+    versions = {ob.policy_version_id: ob.policy_version for ob in obligations}
+    for version in versions.values():
+        rules = version.rules
+        for key in LEGEND_RULES:
+            rule = rules.get(key)
+            if rule is not None:
+                seen[(rule.label, rule.describe(), rule.clause)] = None
+    return list(seen)

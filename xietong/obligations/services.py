@@ -2,14 +2,61 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import models, transaction
+from django.utils.translation import gettext_lazy as _
 
-from xietong.policy.calendar import CalendarResult
+from xietong.core.errors import DomainError
+from xietong.core.events import record_event
+from xietong.org.permissions import require, roles_of
+from xietong.policy.calendar import BusinessCalendar, CalendarResult, as_shanghai
 
 from .models import Obligation
+
+MAX_WAIVE_REASON = 300
+
+
+def warning_start(
+    *, due_at: datetime, opened_at: datetime, rules, calendar: BusinessCalendar
+) -> datetime | None:
+    """When a duty turns yellow: ``warning_lead_days`` working days before it is due, or, for a
+    duty whose whole span is shorter than that, ``warning_lead_short`` minutes before it.
+
+    None when the policy sets neither rule (the duty stays green until it is late).
+    """
+    days = rules.count("warning_lead_days")
+    short = rules.get("warning_lead_short")
+    if days:
+        start = calendar.add_working_days(due_at, -days).value
+        if start > opened_at or short is None:
+            return start
+    if short is not None:
+        return due_at - timedelta(minutes=short.minutes)
+    return None
+
+
+def reminder_schedule(
+    *, due_at: datetime, opened_at: datetime, rules
+) -> tuple[datetime | None, datetime | None, int]:
+    """(next reminder, the one after it, last step already passed) for a duty opened at ``opened_at``.
+
+    Reminders are plain clock minutes before the deadline (``reminder_first`` / ``reminder_second``).
+    A reminder whose moment had passed before the duty existed is skipped, not sent late.
+    """
+    moments = []
+    for step, key in ((1, "reminder_first"), (2, "reminder_second")):
+        rule = rules.get(key)
+        if rule is not None and rule.minutes:
+            moments.append((step, due_at - timedelta(minutes=rule.minutes)))
+    future = sorted((at, step) for step, at in moments if at > opened_at)
+    passed = max((step for step, at in moments if at <= opened_at), default=0)
+    # Steps are kept in order even if a policy set the "second" reminder before the first.
+    future = [(at, step) for at, step in future if step > passed]
+    first = future[0][0] if future else None
+    second = future[1][0] if len(future) > 1 else None
+    return first, second, passed
 
 
 def obligation_open(
@@ -22,14 +69,20 @@ def obligation_open(
     now: datetime,
     responsible=None,
     department=None,
+    calendar: BusinessCalendar | None = None,
 ) -> Obligation:
     """Open a duty ``kind`` on ``subject`` due at ``due`` under ``rule`` of ``policy_version``.
 
     The clause is read from the policy version, so the row keeps the wording it was
     computed under even after the policy changes. An existing pending duty of the same
-    kind, subject and person is replaced (waived), never duplicated.
+    kind, subject, person and department is replaced (waived, note "superseded"), never
+    duplicated — one liaison of two departments keeps one duty per department.
+    The yellow moment and the reminders are computed here, from the same policy version.
     """
-    rule_def = policy_version.rules.get(rule)
+    from xietong.policy.selectors import business_calendar
+
+    rules = policy_version.rules
+    rule_def = rules.get(rule)
     clause = rule_def.clause if rule_def else ""
     subject_type = ContentType.objects.get_for_model(subject)
     Obligation.objects.filter(
@@ -37,8 +90,18 @@ def obligation_open(
         subject_id=subject.pk,
         kind=kind,
         responsible=responsible,
+        department=department,
         state=Obligation.State.PENDING,
-    ).update(state=Obligation.State.WAIVED, closed_at=now, note="superseded")
+    ).update(
+        state=Obligation.State.WAIVED,
+        closed_at=now,
+        note="superseded",
+        remind_at=None,
+        remind_second_at=None,
+    )
+    due_at = due.value
+    calendar = calendar or business_calendar()
+    remind_at, remind_second_at, passed = reminder_schedule(due_at=due_at, opened_at=now, rules=rules)
     return Obligation.objects.create(
         kind=kind,
         rule=rule,
@@ -48,14 +111,18 @@ def obligation_open(
         department=department,
         subject_type=subject_type,
         subject_id=subject.pk,
-        due_at=due.value,
+        due_at=due_at,
         calendar_flagged=due.flagged,
         opened_at=now,
+        warn_at=warning_start(due_at=due_at, opened_at=now, rules=rules, calendar=calendar),
+        remind_at=remind_at,
+        remind_second_at=remind_second_at,
+        reminded_step=passed,
     )
 
 
 def obligation_close(
-    *, kind: str, subject: models.Model, now: datetime, actor=None, responsible=None
+    *, kind: str, subject: models.Model, now: datetime, actor=None, responsible=None, department=None
 ) -> Obligation | None:
     """Close the pending duty ``kind`` on ``subject``: met if on time, breached if late.
 
@@ -71,18 +138,24 @@ def obligation_close(
     )
     if responsible is not None:
         qs = qs.filter(responsible=responsible)
+    if department is not None:
+        qs = qs.filter(department=department)
     obligation = qs.order_by("-opened_at", "-id").first()
     if obligation is None:
         return None
     obligation.state = Obligation.State.MET if now <= obligation.due_at else Obligation.State.BREACHED
     obligation.closed_at = now
     obligation.closed_by = actor if actor is not None and actor.pk else None
-    obligation.save(update_fields=["state", "closed_at", "closed_by"])
+    obligation.remind_at = obligation.remind_second_at = None
+    obligation.save(update_fields=["state", "closed_at", "closed_by", "remind_at", "remind_second_at"])
     return obligation
 
 
-def obligation_waive(*, kind: str | None, subject: models.Model, now: datetime, note: str = "") -> int:
-    """Waive pending duties on ``subject`` (all kinds when ``kind`` is None)."""
+def obligation_waive(
+    *, kind: str | None, subject: models.Model, now: datetime, note: str = "", department=None
+) -> int:
+    """Waive pending duties on ``subject`` (all kinds when ``kind`` is None) because the work
+    they were about went away (topic withdrawn, meeting cancelled …)."""
     qs = Obligation.objects.filter(
         subject_type=ContentType.objects.get_for_model(subject),
         subject_id=subject.pk,
@@ -90,11 +163,64 @@ def obligation_waive(*, kind: str | None, subject: models.Model, now: datetime, 
     )
     if kind is not None:
         qs = qs.filter(kind=kind)
-    return qs.update(state=Obligation.State.WAIVED, closed_at=now, note=note[:300])
+    if department is not None:
+        qs = qs.filter(department=department)
+    return qs.update(
+        state=Obligation.State.WAIVED, closed_at=now, note=note[:300], remind_at=None, remind_second_at=None
+    )
+
+
+def obligation_waive_by_coordinator(
+    *, obligation: Obligation, reason: str, actor, now: datetime
+) -> Obligation:
+    """The coordinator releases someone from one open duty, with a reason.
+
+    Preconditions: ``actor`` is the coordinator; the duty is open (pending, or breached and
+    not yet done); a reason of 1–300 characters.
+    Side effects: WAIVED, ``waived_by``/``closed_at``, the reason in ``note``; reminders stop.
+    Records ``obligation.waived`` (reason, previous state).
+    """
+    require(
+        actor is not None and roles_of(actor, on=as_shanghai(now).date()).is_coordinator,
+        _("Only the coordinator may waive a duty."),
+    )
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Give the reason for waiving this duty."), code="reason_required", field="reason")
+    if len(reason) > MAX_WAIVE_REASON:
+        raise DomainError(
+            _("The reason is too long (at most %(max)s characters)."),
+            code="reason_too_long",
+            field="reason",
+            params={"max": MAX_WAIVE_REASON},
+        )
+    with transaction.atomic():
+        locked = Obligation.objects.select_for_update().get(pk=obligation.pk)
+        if locked.closed_at is not None or locked.state not in (
+            Obligation.State.PENDING,
+            Obligation.State.BREACHED,
+        ):
+            raise DomainError(_("This duty is no longer open."), code="not_open")
+        previous = locked.state
+        locked.state = Obligation.State.WAIVED
+        locked.closed_at = now
+        locked.waived_by = actor
+        locked.note = reason
+        locked.remind_at = locked.remind_second_at = None
+        locked.save(
+            update_fields=["state", "closed_at", "waived_by", "note", "remind_at", "remind_second_at"]
+        )
+        record_event(
+            name="obligation.waived", actor=actor, subject=locked, now=now, reason=reason, previous=previous
+        )
+    return locked
 
 
 def obligations_mark_breached(*, now: datetime) -> int:
-    """Scheduler tick: pending duties past their deadline become breached (still open)."""
-    return Obligation.objects.filter(state=Obligation.State.PENDING, due_at__lt=now).update(
-        state=Obligation.State.BREACHED
-    )
+    """Scheduler tick: pending duties past their deadline become breached (still open).
+
+    Kept for callers that only need the state change; the scheduler runs ``ledger_tick``.
+    """
+    from .tick import ledger_tick
+
+    return ledger_tick(now=now).breached

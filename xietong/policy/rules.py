@@ -24,6 +24,7 @@ from django.utils.translation import ngettext_lazy
 from .calendar import BusinessCalendar, CalendarResult, as_shanghai
 
 __all__ = [
+    "CHOICE_KEYS",
     "COUNT_KEYS",
     "DEADLINE_KEYS",
     "DEADLINE_KINDS",
@@ -45,6 +46,7 @@ __all__ = [
 DEADLINE_KINDS = ("weekday_before", "hours_before", "working_days_before")
 DURATION = "duration"
 COUNT = "count"
+CHOICE = "choice"
 
 # Rule key -> required?  The order here is the order of dump_policy and of settings pages.
 DEADLINE_KEYS: dict[str, bool] = {
@@ -54,6 +56,7 @@ DEADLINE_KEYS: dict[str, bool] = {
     "agenda_cutoff": True,
     "notice_lead": True,
     "absence_notice_lead": False,
+    "progress_report_cutoff": False,
 }
 DURATION_KEYS: dict[str, bool] = {
     "meeting_duration_cap": True,
@@ -62,15 +65,32 @@ DURATION_KEYS: dict[str, bool] = {
     "minutes_deadline": True,
     "speaking_limit": False,
     "decision_ack": False,
+    "warning_lead_short": False,
+    "reminder_first": False,
+    "reminder_second": False,
 }
 COUNT_KEYS: dict[str, bool] = {
     "attendee_cap": False,
     "min_agree_votes": False,
+    "quorum_percent": False,
+    "warning_lead_days": False,
+    "escalation_misses": False,
+    "leadership_approval_days": False,
 }
-RULE_ORDER: tuple[str, ...] = (*DEADLINE_KEYS, *DURATION_KEYS, *COUNT_KEYS)
+# Rule key -> the values it may take (the first is the default when the rule is absent).
+CHOICE_VALUES: dict[str, tuple[str, ...]] = {
+    "majority_method": ("simple", "absolute", "two_thirds", "unanimous"),
+}
+CHOICE_KEYS: dict[str, bool] = {"majority_method": False}
+RULE_ORDER: tuple[str, ...] = (*DEADLINE_KEYS, *DURATION_KEYS, *COUNT_KEYS, *CHOICE_KEYS)
 REQUIRED_KEYS: frozenset[str] = frozenset(
-    k for group in (DEADLINE_KEYS, DURATION_KEYS, COUNT_KEYS) for k, required in group.items() if required
+    k
+    for group in (DEADLINE_KEYS, DURATION_KEYS, COUNT_KEYS, CHOICE_KEYS)
+    for k, required in group.items()
+    if required
 )
+# Counts that are percentages.
+_PERCENT_KEYS = frozenset({"quorum_percent"})
 # Durations that may be zero ("no open-discussion slot"); all others must be positive.
 _ZERO_ALLOWED = frozenset({"open_discussion_slot"})
 
@@ -89,6 +109,22 @@ RULE_LABELS: dict[str, Any] = {
     "decision_ack": _("Decisions passed on after the meeting"),
     "attendee_cap": _("Attendee cap"),
     "min_agree_votes": _("Votes needed to agree"),
+    "progress_report_cutoff": _("Progress report cut-off"),
+    "warning_lead_short": _("Yellow warning before a short deadline"),
+    "reminder_first": _("First reminder before a deadline"),
+    "reminder_second": _("Second reminder before a deadline"),
+    "quorum_percent": _("Quorum"),
+    "warning_lead_days": _("Yellow warning before a deadline"),
+    "escalation_misses": _("Consecutive misses before escalation"),
+    "leadership_approval_days": _("Leadership approval time"),
+    "majority_method": _("Majority needed for a decision"),
+}
+
+MAJORITY_METHOD_NAMES: dict[str, Any] = {
+    "simple": _("Simple majority of votes cast"),
+    "absolute": _("Absolute majority of those present"),
+    "two_thirds": _("Two-thirds of votes cast"),
+    "unanimous": _("Unanimity"),
 }
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -144,6 +180,7 @@ class Rule:
     if_closed: str | None = None
     hours: int | None = None
     days: int | None = None
+    value: str | None = None  # choice rules
 
     @property
     def label(self) -> str:
@@ -190,6 +227,9 @@ class Rule:
             )
         if self.kind == DURATION:
             return str(_DURATION_TEXTS.get(self.key, _DURATION_TEXT) % {"minutes": self.minutes})
+        if self.kind == CHOICE:
+            assert self.value is not None
+            return str(MAJORITY_METHOD_NAMES[self.value])
         return str(_COUNT_TEXTS[self.key] % {"count": self.count})
 
 
@@ -218,11 +258,42 @@ _DURATION_TEXTS: dict[str, Any] = {
         "Within %(minutes)s minutes after the meeting",
         "minutes",
     ),
+    "warning_lead_short": ngettext_lazy(
+        "Yellow %(minutes)s minute before a deadline shorter than the working-day lead",
+        "Yellow %(minutes)s minutes before a deadline shorter than the working-day lead",
+        "minutes",
+    ),
+    "reminder_first": ngettext_lazy(
+        "Remind %(minutes)s minute before the deadline",
+        "Remind %(minutes)s minutes before the deadline",
+        "minutes",
+    ),
+    "reminder_second": ngettext_lazy(
+        "Remind again %(minutes)s minute before the deadline",
+        "Remind again %(minutes)s minutes before the deadline",
+        "minutes",
+    ),
 }
 _COUNT_TEXTS: dict[str, Any] = {
     "attendee_cap": ngettext_lazy("At most %(count)s attendee", "At most %(count)s attendees", "count"),
     "min_agree_votes": ngettext_lazy(
         "At least %(count)s vote in favour", "At least %(count)s votes in favour", "count"
+    ),
+    "quorum_percent": _("At least %(count)s%% of the voters present"),
+    "warning_lead_days": ngettext_lazy(
+        "Yellow %(count)s working day before the deadline",
+        "Yellow %(count)s working days before the deadline",
+        "count",
+    ),
+    "escalation_misses": ngettext_lazy(
+        "To the leadership group after %(count)s consecutive miss",
+        "To the leadership group after %(count)s consecutive misses",
+        "count",
+    ),
+    "leadership_approval_days": ngettext_lazy(
+        "Leadership decides within %(count)s working day",
+        "Leadership decides within %(count)s working days",
+        "count",
     ),
 }
 
@@ -236,6 +307,16 @@ class PolicyRules:
 
     def get(self, key: str) -> Rule | None:
         return self.rules.get(key)
+
+    def count(self, key: str, default: int | None = None) -> int | None:
+        """A count rule's value, or ``default`` when the policy does not set it."""
+        rule = self.rules.get(key)
+        return default if rule is None else rule.count
+
+    def choice(self, key: str) -> str:
+        """A choice rule's value; the first allowed value when the policy does not set it."""
+        rule = self.rules.get(key)
+        return CHOICE_VALUES[key][0] if rule is None or rule.value is None else rule.value
 
     def minutes(self, key: str) -> int:
         """A duration rule's minutes; KeyError if the policy does not set it."""
@@ -432,6 +513,28 @@ def _check_rule(check: _Checker, key: str, table: Any) -> Rule | None:
         minimum = 0 if key in _ZERO_ALLOWED else 1
         fields["minutes"] = check.integer(key, table, "minutes", minimum=minimum, maximum=MAX_MINUTES)
         kind = DURATION
+    elif key in CHOICE_KEYS:
+        if kind is not None and kind != CHOICE:
+            check.add(
+                key,
+                _("Kind “%(value)s” is not valid for this rule; use “choice” or leave it out."),
+                value=kind,
+            )
+        check.unknown_fields(key, table, common | {"value"})
+        value = table.get("value")
+        choices = CHOICE_VALUES[key]
+        if value is None:
+            check.add(key, _("“%(field)s” is required for this rule."), field="value")
+        elif value not in choices:
+            check.add(
+                key,
+                _("“%(value)s” is not valid for this rule; use one of: %(choices)s."),
+                value=value,
+                choices=", ".join(choices),
+            )
+        else:
+            fields["value"] = value
+        kind = CHOICE
     else:
         if kind is not None and kind != COUNT:
             check.add(
@@ -440,7 +543,8 @@ def _check_rule(check: _Checker, key: str, table: Any) -> Rule | None:
                 value=kind,
             )
         check.unknown_fields(key, table, common | {"count"})
-        fields["count"] = check.integer(key, table, "count", minimum=1, maximum=MAX_COUNT)
+        maximum = 100 if key in _PERCENT_KEYS else MAX_COUNT
+        fields["count"] = check.integer(key, table, "count", minimum=1, maximum=maximum)
         kind = COUNT
 
     if len(check.problems) > before:
@@ -559,6 +663,8 @@ def _rule_data(rule: Rule) -> dict[str, Any]:
             out["time"] = _hhmm(rule.at)
     elif rule.kind == DURATION:
         out["minutes"] = rule.minutes
+    elif rule.kind == CHOICE:
+        out["value"] = rule.value
     else:
         out["count"] = rule.count
     return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -18,11 +19,12 @@ from xietong.agenda.models import AgendaItem
 from xietong.core.errors import DomainError, Forbidden
 from xietong.core.events import record_event
 from xietong.meetings.models import Meeting
-from xietong.obligations.models import ObligationKind
-from xietong.obligations.services import obligation_open
-from xietong.org.models import Department, Person, Role, RoleAssignment
+from xietong.obligations.models import Obligation, ObligationKind
+from xietong.obligations.services import obligation_close, obligation_open
+from xietong.org.models import Department, LeadershipRank, Person, Role, RoleAssignment
 from xietong.org.permissions import holders, roles_of
 from xietong.policy.calendar import CalendarResult, as_shanghai
+from xietong.policy.selectors import business_calendar
 
 from .models import Attendance, Decision, ItemRecord
 
@@ -37,8 +39,22 @@ ERR_TOO_LONG = _("Keep this under %(max)s characters (it has %(length)s).")
 # ---- helpers ------------------------------------------------------------------------------
 
 
+# C0 control characters other than tab and line breaks (Word pastes \x07 cell marks and \x0b
+# line breaks): invisible, and not allowed in XML, so they would break the minutes .docx.
+_CONTROL: dict[int, str | None] = {
+    **dict.fromkeys([*range(0x00, 0x09), *range(0x0E, 0x20), 0x7F]),
+    0x0B: "\n",
+    0x0C: "\n",
+}
+
+
+def clean_text(value: str | None) -> str:
+    """Text as typed, without the invisible control characters XML cannot carry, trimmed."""
+    return (value or "").translate(_CONTROL).strip()
+
+
 def _text(value: str | None, *, field: str, max_length: int, required: bool) -> str:
-    value = (value or "").strip()
+    value = clean_text(value)
     if required and not value:
         raise DomainError(_("This field is required."), code="required", field=field)
     if len(value) > max_length:
@@ -65,6 +81,26 @@ def _require_recording(meeting: Meeting, *, now: datetime, from_day: bool = Fals
             raise DomainError(_("The meeting has not started yet."), code="meeting_not_started")
     elif now < meeting.starts_at:
         raise DomainError(_("The meeting has not started yet."), code="meeting_not_started")
+
+
+ERR_RECORD_CLOSED = _(
+    "The record of this meeting is closed and can no longer be changed here; "
+    "corrections go through the minutes."
+)
+
+
+def _require_open_record(meeting: Meeting) -> None:
+    """Once the record is closed (meeting HELD), attendance, item records and decisions are
+    locked; corrections go through the minutes correction flow."""
+    if meeting.status == Meeting.Status.HELD:
+        raise DomainError(ERR_RECORD_CLOSED, code="record_closed")
+
+
+def _lock_open_record(meeting: Meeting) -> Meeting:
+    """Lock the meeting row and check again that its record is open (a close may have raced)."""
+    locked = Meeting.objects.select_for_update(of=("self",)).get(pk=meeting.pk)
+    _require_open_record(locked)
+    return locked
 
 
 def _active_person(person, *, field: str) -> Person:
@@ -99,8 +135,8 @@ def attendance_record(
 ) -> Attendance:
     """Record (or correct) one person's attendance at ``meeting``.
 
-    Preconditions: ``actor`` is the meeting's recorder or host; the meeting is not cancelled
-    and its day has come. ``status`` is "present" (signed in at ``signed_in_at``, default
+    Preconditions: ``actor`` is the meeting's recorder or host; the meeting is not cancelled,
+    its day has come and its record is not closed (code "record_closed"). ``status`` is "present" (signed in at ``signed_in_at``, default
     ``now``; it becomes "late" when that is after the meeting's start) or "absent" (a reason
     is required). ``on_behalf_of``: the person attends as someone else's delegate.
     Side effects: one Attendance per (meeting, person), updated in place.
@@ -109,6 +145,7 @@ def attendance_record(
     if not (_is_recorder(meeting, actor) or _is_host(meeting, actor)):
         raise Forbidden(_("Only the meeting's recorder or host may record attendance."))
     _require_recording(meeting, now=now, from_day=True)
+    _require_open_record(meeting)
     person = _active_person(person, field="person")
     if status not in (Attendance.Status.PRESENT, Attendance.Status.ABSENT):
         raise DomainError(_("Choose present or absent."), code="invalid_status", field="status")
@@ -128,7 +165,7 @@ def attendance_record(
         signed_in_at = None
         final = Attendance.Status.ABSENT
     with transaction.atomic():
-        Meeting.objects.select_for_update(of=("self",)).filter(pk=meeting.pk).first()
+        _lock_open_record(meeting)
         attendance, _created = Attendance.objects.update_or_create(
             meeting=meeting,
             person=person,
@@ -153,6 +190,44 @@ def attendance_record(
     return attendance
 
 
+def attendance_signin(
+    *, meeting: Meeting, person: Person, actor, now: datetime, on_behalf_of: Person | None = None
+) -> Attendance:
+    """A sign-in in the live room (xietong.live.services) lands in the record: present, or
+    late when ``now`` is after the meeting's start. The caller has checked that ``person``
+    may sit for themselves or ``on_behalf_of``. One Attendance per (meeting, person),
+    updated in place (an absence recorded earlier becomes the sign-in).
+    Records ``attendance.recorded`` (via "signin").
+    """
+    final = Attendance.Status.LATE if now > meeting.starts_at else Attendance.Status.PRESENT
+    _require_open_record(meeting)
+    with transaction.atomic():
+        _lock_open_record(meeting)
+        attendance, _created = Attendance.objects.update_or_create(
+            meeting=meeting,
+            person=person,
+            defaults={
+                "status": final,
+                "reason": "",
+                "on_behalf_of": on_behalf_of,
+                "signed_in_at": now,
+                "recorded_by": actor,
+                "recorded_at": now,
+            },
+        )
+        record_event(
+            name="attendance.recorded",
+            actor=actor,
+            subject=attendance,
+            now=now,
+            person=person.pk,
+            status=final,
+            on_behalf_of=on_behalf_of.pk if on_behalf_of else None,
+            via="signin",
+        )
+    return attendance
+
+
 # ---- agenda items ---------------------------------------------------------------------------
 
 
@@ -172,19 +247,26 @@ def item_record(
     """Record the discussion of one agenda item and its outcome: decided, deferred or closed.
 
     Preconditions: ``actor`` is the meeting's recorder; the meeting has started and is not
-    cancelled; an item already deferred cannot be changed (its topic has moved on).
+    cancelled; its record is not closed (code "record_closed"); an item already deferred
+    cannot be changed (its topic has moved on).
+    "decided" or "closed" moves the item's topic to DONE (topics.services.topic_mark_done);
+    changing it later to "deferred" reopens the topic first.
     "deferred" needs a reason and an item with a topic: the topic goes back to the pool for
     the series' following meeting (topics.services.topic_defer, done in the coordinator's
     name since the topic pool is theirs; the recorder is recorded on this item's event).
     Records ``item.recorded`` (outcome, deferred_to).
     """
     from xietong.meetings.services import deferral_target
-    from xietong.topics.services import topic_defer
+    from xietong.topics.models import Topic
+    from xietong.topics.services import topic_defer, topic_mark_done, topic_reopen
 
     meeting = item.agenda.meeting
-    if not _is_recorder(meeting, actor):
+    # The host may defer an unfinished item from the live room (xietong.live.services.item_next).
+    host_defers = _is_host(meeting, actor) and outcome == ItemRecord.Outcome.DEFERRED
+    if not (_is_recorder(meeting, actor) or host_defers):
         raise Forbidden(_("Only the meeting's recorder may record the discussion."))
     _require_recording(meeting, now=now)
+    _require_open_record(meeting)
     if outcome not in ItemRecord.Outcome.values:
         raise DomainError(_("Choose an outcome."), code="invalid_outcome", field="outcome")
     notes = _text(notes, field="notes", max_length=MAX_NOTES, required=False)
@@ -193,6 +275,7 @@ def item_record(
     if deferring and item.topic_id is None:
         raise DomainError(_("Only a topic can be deferred."), code="no_topic", field="outcome")
     with transaction.atomic():
+        _lock_open_record(meeting)
         item = AgendaItem.objects.select_for_update(of=("self",)).select_related("topic").get(pk=item.pk)
         record = ItemRecord.objects.filter(agenda_item=item).first()
         if record is not None and record.outcome == ItemRecord.Outcome.DEFERRED:
@@ -200,6 +283,14 @@ def item_record(
                 _("This item was deferred to a later meeting; it can no longer be changed."),
                 code="already_deferred",
             )
+        topic = item.topic
+        # The topic follows its item in the same transaction: decided/closed → DONE, deferred →
+        # back to the pool (a DONE topic is first put back on this agenda).
+        if topic is not None and topic.meeting_id == meeting.pk:
+            if not deferring and topic.status != Topic.Status.DONE:
+                topic_mark_done(topic=topic, outcome=outcome, actor=actor, now=now)
+            elif deferring and topic.status == Topic.Status.DONE:
+                topic_reopen(topic=topic, actor=actor, now=now)
         target = None
         if deferring:
             target = deferral_target(meeting=meeting, topic=item.topic, now=now, actor=actor)
@@ -253,13 +344,17 @@ def decision_create(
     characters (stored as typed, escaped when shown); an active department; a responsible
     person who belongs to it (member, or holds a role for it); a deadline after the meeting's
     date. A decision allocating resources needs their kind and a positive amount.
+    Refused (code "record_closed") once the record is closed: corrections go through the
+    minutes.
     Side effects: an allocating decision waits for the leadership group
-    (AWAITING_LEADERSHIP, seed 01 第五条(一)2); any other is EFFECTIVE and gets its action
-    item now. Records ``decision.created``.
+    (AWAITING_LEADERSHIP, seed 01 第五条(一)2) and opens its LEADERSHIP_APPROVAL duty, due
+    ``leadership_approval_days`` working days later (none when the policy lacks the rule);
+    any other is EFFECTIVE and gets its action item now. Records ``decision.created``.
     """
     if not (_is_recorder(meeting, actor) or _is_host(meeting, actor)):
         raise Forbidden(_("Only the meeting's recorder or host may record decisions."))
     _require_recording(meeting, now=now)
+    _require_open_record(meeting)
     if (
         agenda_item is not None
         and not AgendaItem.objects.filter(pk=agenda_item.pk, agenda__meeting=meeting).exists()
@@ -304,6 +399,7 @@ def decision_create(
         resource_kind, amount = "", None
         status = Decision.Status.EFFECTIVE
     with transaction.atomic():
+        locked_meeting = _lock_open_record(meeting)
         decision = Decision.objects.create(
             meeting=meeting,
             agenda_item=agenda_item,
@@ -330,7 +426,44 @@ def decision_create(
         )
         if status == Decision.Status.EFFECTIVE:
             action_create_from_decision(decision=decision, actor=actor, now=now)
+        else:
+            _open_leadership_duty(decision, meeting=locked_meeting, now=now)
     return decision
+
+
+LEADERSHIP_RULE = "leadership_approval_days"
+RANK_ORDER = {LeadershipRank.CHAIR: 0, LeadershipRank.VICE_CHAIR: 1, LeadershipRank.MEMBER: 2}
+
+
+def _leadership_head() -> Person | None:
+    """Who answers for the leadership group in the ledger: the chair (else the vice-chair, else
+    any member), None when nobody holds the role."""
+    rows = (
+        RoleAssignment.objects.filter(role=Role.LEADERSHIP, person__is_active=True)
+        .select_related("person")
+        .order_by("person_id")
+    )
+    ranked = sorted(rows, key=lambda r: (RANK_ORDER.get(r.rank, 3), r.person_id))
+    return ranked[0].person if ranked else None
+
+
+def _open_leadership_duty(decision: Decision, *, meeting: Meeting, now: datetime):
+    """A LEADERSHIP_APPROVAL duty on a resource decision, due ``leadership_approval_days``
+    working days after it was recorded; none when the policy has no such rule."""
+    version = meeting.policy_version
+    days = version.rules.count(LEADERSHIP_RULE)
+    if days is None:
+        return None
+    return obligation_open(
+        kind=ObligationKind.LEADERSHIP_APPROVAL,
+        rule=LEADERSHIP_RULE,
+        subject=decision,
+        due=business_calendar().add_working_days(now, days),
+        policy_version=version,
+        now=now,
+        responsible=_leadership_head(),
+        department=None,
+    )
 
 
 def _require_leadership(actor, *, now: datetime) -> None:
@@ -350,7 +483,10 @@ def decision_approve(*, decision: Decision, actor, now: datetime, comment: str =
 
     Preconditions: ``actor`` holds Role.LEADERSHIP; the decision is AWAITING_LEADERSHIP.
     Side effects: EFFECTIVE, approval recorded (who, when, comment), its action item
-    created. Records ``decision.approved``.
+    created, the LEADERSHIP_APPROVAL duty closed (met or late). When the record was already
+    closed, the department's DECISION_ACK duty is opened as record_close would have done
+    (due the rule's minutes after the approval) unless one is still open for this meeting.
+    Records ``decision.approved``.
     """
     _require_leadership(actor, now=now)
     comment = _text(comment, field="comment", max_length=MAX_COMMENT, required=False)
@@ -361,8 +497,21 @@ def decision_approve(*, decision: Decision, actor, now: datetime, comment: str =
         locked.leadership_at = now
         locked.leadership_comment = comment
         locked.save(update_fields=["status", "leadership_by", "leadership_at", "leadership_comment"])
-        record_event(name="decision.approved", actor=actor, subject=locked, now=now, comment=comment)
+        duty = obligation_close(kind=ObligationKind.LEADERSHIP_APPROVAL, subject=locked, now=now, actor=actor)
         action_create_from_decision(decision=locked, actor=actor, now=now)
+        ack = None
+        meeting = Meeting.objects.select_related("policy_version").get(pk=locked.meeting_id)
+        if meeting.status == Meeting.Status.HELD:
+            ack = _open_ack_after_close(meeting, locked.department, now=now)
+        record_event(
+            name="decision.approved",
+            actor=actor,
+            subject=locked,
+            now=now,
+            comment=comment,
+            late=bool(duty and duty.state == Obligation.State.BREACHED),
+            ack_opened=ack,
+        )
     return locked
 
 
@@ -370,7 +519,8 @@ def decision_reject(*, decision: Decision, reason: str, actor, now: datetime) ->
     """The leadership group rejects a resource decision; no action item is created.
 
     Preconditions: ``actor`` holds Role.LEADERSHIP; AWAITING_LEADERSHIP; a reason.
-    Side effects: REJECTED with who, when and the reason. Records ``decision.rejected``.
+    Side effects: REJECTED with who, when and the reason; the LEADERSHIP_APPROVAL duty
+    closed (met or late). Records ``decision.rejected``.
     """
     _require_leadership(actor, now=now)
     reason = _text(reason, field="reason", max_length=MAX_COMMENT, required=True)
@@ -381,13 +531,64 @@ def decision_reject(*, decision: Decision, reason: str, actor, now: datetime) ->
         locked.leadership_at = now
         locked.leadership_comment = reason
         locked.save(update_fields=["status", "leadership_by", "leadership_at", "leadership_comment"])
-        record_event(name="decision.rejected", actor=actor, subject=locked, now=now, reason=reason)
+        duty = obligation_close(kind=ObligationKind.LEADERSHIP_APPROVAL, subject=locked, now=now, actor=actor)
+        record_event(
+            name="decision.rejected",
+            actor=actor,
+            subject=locked,
+            now=now,
+            reason=reason,
+            late=bool(duty and duty.state == Obligation.State.BREACHED),
+        )
     return locked
 
 
 # ---- closing the record ---------------------------------------------------------------------
 
 DECISION_ACK_RULE = "decision_ack"
+
+
+def _open_ack_duty(meeting: Meeting, department: Department, *, due: CalendarResult, now: datetime) -> bool:
+    """One DECISION_ACK duty for ``department`` on ``meeting``, for its first liaison; False
+    when the department has no liaison (no duty)."""
+    liaisons = sorted(holders(Role.LIAISON, department.pk), key=lambda p: p.pk)
+    if not liaisons:
+        return False
+    obligation_open(
+        kind=ObligationKind.DECISION_ACK,
+        rule=DECISION_ACK_RULE,
+        subject=meeting,
+        due=due,
+        policy_version=meeting.policy_version,
+        now=now,
+        responsible=liaisons[0],
+        department=department,
+    )
+    return True
+
+
+def _open_ack_after_close(meeting: Meeting, department: Department, *, now: datetime) -> bool | None:
+    """A decision that took effect after the record was closed (a leadership approval): its
+    department acknowledges it like the others, within the rule's minutes of the approval.
+    A duty still open for the department on this meeting covers it (nothing new is opened).
+    None when the policy has no ``decision_ack`` rule or a duty is still open."""
+    rule = meeting.policy_version.rules.get(DECISION_ACK_RULE)
+    if rule is None or rule.minutes is None:
+        return None
+    still_open = Obligation.objects.filter(
+        kind=ObligationKind.DECISION_ACK,
+        subject_type=ContentType.objects.get_for_model(meeting),
+        subject_id=meeting.pk,
+        department=department,
+        closed_at__isnull=True,
+        state__in=[Obligation.State.PENDING, Obligation.State.BREACHED],
+    ).exists()
+    if still_open:
+        return None
+    start = max(as_shanghai(meeting.ends_at), as_shanghai(now))
+    return _open_ack_duty(
+        meeting, department, due=CalendarResult(start + timedelta(minutes=rule.minutes)), now=now
+    )
 
 
 def record_close(*, meeting: Meeting, actor, now: datetime) -> Meeting:
@@ -428,21 +629,10 @@ def record_close(*, meeting: Meeting, actor, now: datetime) -> Meeting:
             due = CalendarResult(as_shanghai(locked.ends_at) + timedelta(minutes=rule.minutes))
             departments = Department.objects.in_bulk(department_ids)
             for dept_id in department_ids:
-                liaisons = sorted(holders(Role.LIAISON, dept_id), key=lambda p: p.pk)
-                if not liaisons:
+                if _open_ack_duty(locked, departments[dept_id], due=due, now=now):
+                    opened.append(dept_id)
+                else:
                     without_liaison.append(dept_id)
-                    continue
-                obligation_open(
-                    kind=ObligationKind.DECISION_ACK,
-                    rule=DECISION_ACK_RULE,
-                    subject=locked,
-                    due=due,
-                    policy_version=locked.policy_version,
-                    now=now,
-                    responsible=liaisons[0],
-                    department=departments[dept_id],
-                )
-                opened.append(dept_id)
         record_event(
             name="record.closed",
             actor=actor,

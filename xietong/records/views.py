@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,6 +17,7 @@ from xietong.actions.selectors import ack_duties_for_meeting
 from xietong.agenda.models import AgendaItem
 from xietong.core.errors import DomainError
 from xietong.meetings.models import Meeting, Rsvp
+from xietong.obligations.models import Obligation, ObligationKind
 from xietong.org.models import Person, Role
 from xietong.org.permissions import require, roles_of
 from xietong.policy.calendar import as_shanghai
@@ -47,6 +49,11 @@ def _edits(meeting: Meeting, user) -> bool:
     return user.pk in (meeting.recorder_id, meeting.host_id)
 
 
+def _require_open_record(meeting: Meeting) -> None:
+    """A closed record (meeting HELD) is read-only here: 403, corrections go through the minutes."""
+    require(meeting.status != Meeting.Status.HELD, services.ERR_RECORD_CLOSED)
+
+
 def _page(
     request,
     meeting: Meeting,
@@ -63,6 +70,8 @@ def _page(
     leadership = roles.has(Role.LEADERSHIP)
     if not (edits or leadership or roles.is_coordinator):
         raise Http404
+    # The recorder and host see the page after closing, but no longer the forms.
+    edits = edits and meeting.status != Meeting.Status.HELD
     records_by_item = {}
     items = list(AgendaItem.objects.filter(agenda__meeting=meeting).order_by("position", "id"))
     if items:
@@ -104,6 +113,18 @@ def _page(
                 form = ItemRecordForm(initial=initial, prefix=f"i{item.pk}")
         item_rows.append({"item": item, "record": record, "form": form})
     decisions = list(meeting.decisions.all())
+    awaiting = [d.pk for d in decisions if d.status == Decision.Status.AWAITING_LEADERSHIP]
+    approval_duties = {}
+    if awaiting:
+        approval_duties = {
+            o.subject_id: o
+            for o in Obligation.objects.filter(
+                kind=ObligationKind.LEADERSHIP_APPROVAL,
+                subject_type=ContentType.objects.get_for_model(Decision),
+                subject_id__in=awaiting,
+                state=Obligation.State.PENDING,
+            )
+        }
     item_choices = [(i.pk, i.title) for i in items]
     context = {
         "now": now,
@@ -114,6 +135,7 @@ def _page(
         "names": names,
         "item_rows": item_rows,
         "decisions": decisions,
+        "approval_duties": approval_duties,
         "decision_form": decision_form or (DecisionForm(items=item_choices) if edits else None),
         "answer_form": answer_form,
         "approve_form": ApproveForm(),
@@ -136,6 +158,7 @@ def attendance(request, pk: int):
     now = timezone.now()
     meeting = _meeting(pk)
     require(_edits(meeting, request.user), _("Only the meeting's recorder or host may record attendance."))
+    _require_open_record(meeting)
     people = [(r.invitee_id, r.invitee.full_name or r.invitee.username) for r in meeting.rsvps.all()]
     prefix = f"a{request.POST.get('row', '')}"
     form = AttendanceForm(request.POST, people=people, prefix=prefix)
@@ -182,6 +205,7 @@ def item(request, pk: int):
     require(
         request.user.pk == meeting.recorder_id, _("Only the meeting's recorder may record the discussion.")
     )
+    _require_open_record(meeting)
     form = ItemRecordForm(request.POST, prefix=f"i{pk}")
     if form.is_valid():
         data = form.cleaned_data
@@ -208,6 +232,7 @@ def decision_add(request, pk: int):
     now = timezone.now()
     meeting = _meeting(pk)
     require(_edits(meeting, request.user), _("Only the meeting's recorder or host may record decisions."))
+    _require_open_record(meeting)
     items = {i.pk: i for i in AgendaItem.objects.filter(agenda__meeting=meeting)}
     form = DecisionForm(request.POST, items=[(i.pk, i.title) for i in items.values()])
     if form.is_valid():

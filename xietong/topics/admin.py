@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from .models import Topic
+from .models import Topic, TopicAttachment
+
+
+class TopicAttachmentInline(admin.TabularInline):
+    model = TopicAttachment
+    extra = 0
+    fields = ("name", "file", "size", "content_type", "uploaded_by", "uploaded_at")
+    readonly_fields = fields
+    can_delete = False
 
 
 @admin.register(Topic)
@@ -12,3 +20,4 @@ class TopicAdmin(admin.ModelAdmin):
     filter_horizontal = ("departments_involved",)
     readonly_fields = ("tokens", "created_at", "updated_at", "submitted_at", "rollover_count")
     date_hierarchy = "created_at"
+    inlines = [TopicAttachmentInline]

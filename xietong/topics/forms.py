@@ -173,3 +173,15 @@ class FilterForm(forms.Form):
         if name in self.errors:
             return None
         return self.cleaned_data.get(name) or None
+
+
+class AttachmentForm(forms.Form):
+    """One file for the topic's materials; type, size and count are checked by the service."""
+
+    file = forms.FileField(label=_("File"), max_length=None, allow_empty_file=True)
+
+    def __init__(self, *args, allowed: list[str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if allowed:
+            self.fields["file"].widget.attrs["accept"] = ",".join(allowed)
+            self.fields["file"].help_text = _("Allowed: %(allowed)s") % {"allowed": " ".join(allowed)}

@@ -105,3 +105,36 @@ class Topic(models.Model):
         from django.urls import reverse
 
         return reverse("topics:detail", args=[self.pk])
+
+
+class TopicAttachment(models.Model):
+    """A file brought with a topic (议题资料): shown on the topic page and on the agenda."""
+
+    topic = models.ForeignKey(
+        Topic, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("topic")
+    )
+    # Stored under a generated name; ``name`` keeps what the uploader called it.
+    file = models.FileField(_("file"), upload_to="topics/%Y/%m/", max_length=200)
+    name = models.CharField(_("file name"), max_length=200)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    content_type = models.CharField(_("content type"), max_length=100)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="topic_attachments",
+        verbose_name=_("uploaded by"),
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"))
+
+    class Meta:
+        verbose_name = _("topic material")
+        verbose_name_plural = _("topic materials")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("topics:attachment", args=[self.pk])

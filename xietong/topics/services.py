@@ -10,10 +10,14 @@ The lifecycle (seed 01 第五条(二)4, 第五条(三)2, 第六条1)::
     SUBMITTED/TRIAGED ──reject (reason)──▶ REJECTED
     anything before SCHEDULED ──withdraw (liaison)──▶ WITHDRAWN
     TRIAGED/SCHEDULED ──defer (to a later meeting, reason)──▶ TRIAGED  (roll-over)
+    SCHEDULED ──done (item decided or closed at the meeting)──▶ DONE ──reopen──▶ SCHEDULED
 
 Who: the department's liaison drafts, sends for review, submits, withdraws; the department's
 head (or whoever holds the role by delegation) approves or returns; the coordinator triages,
-returns, rejects, schedules and defers (scheduling and deferral are called by the agenda app).
+returns, rejects, schedules and defers (scheduling and deferral are called by the agenda app);
+the meeting's recorder (or host) marks a topic dealt with when its item is decided or closed,
+and reopens it when that outcome is changed to a deferral before the record is closed
+(called by the records app).
 
 Duties in the ledger (xietong.obligations):
 * create opens SUBMISSION (rule ``submission_cutoff``) for the author;
@@ -62,6 +66,7 @@ S = Topic.Status
 LIAISON = "liaison"
 HEAD = "head"
 COORDINATOR = "coordinator"
+RECORDER = "recorder"  # the recorder or host of the topic's target meeting
 
 # action -> (states it may start from, the role that may take it)
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
@@ -77,6 +82,8 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "schedule": (frozenset({S.TRIAGED}), COORDINATOR),
     "unschedule": (frozenset({S.SCHEDULED}), COORDINATOR),
     "defer": (frozenset({S.TRIAGED, S.SCHEDULED}), COORDINATOR),
+    "done": (frozenset({S.TRIAGED, S.SCHEDULED}), RECORDER),
+    "reopen": (frozenset({S.DONE}), RECORDER),
 }
 
 # Actions offered as buttons on the topic page (schedule/unschedule/defer live on the agenda).
@@ -104,6 +111,11 @@ ERR_TOO_LONG = _("Keep this under %(max)s characters (it has %(length)s).")
 
 
 def _holds(role: str, topic: Topic, person, now: datetime) -> bool:
+    if role == RECORDER:
+        meeting = topic.meeting
+        return (
+            meeting is not None and person is not None and person.pk in (meeting.recorder_id, meeting.host_id)
+        )
     roles = roles_of(person, on=as_shanghai(now).date())
     if role == COORDINATOR:
         return roles.is_coordinator
@@ -736,3 +748,52 @@ def topic_defer(*, topic: Topic, to_meeting, reason: str, actor, now: datetime) 
         )
     locked.closed_duty = None
     return locked
+
+
+# ---- the meeting (called by the records app) ----------------------------------------------
+
+
+def topic_mark_done(*, topic: Topic, outcome: str, actor, now: datetime) -> Topic:
+    """The topic was dealt with at its meeting: its agenda item was decided or closed.
+
+    Preconditions: SCHEDULED (or TRIAGED); ``actor`` is the recorder or host of the topic's
+    target meeting. Called inside the item record's transaction.
+    Side effects: DONE. Records ``topic.done`` (outcome, meeting).
+    """
+    with transaction.atomic():
+        locked = _lock(topic)
+        _check("done", locked, actor, now)
+        locked.status = S.DONE
+        _save(locked, topic, now, ["status"])
+        record_event(
+            name="topic.done",
+            actor=actor,
+            subject=locked,
+            now=now,
+            outcome=outcome,
+            meeting=locked.meeting_id,
+        )
+    locked.closed_duty = None
+    return locked
+
+
+def topic_reopen(*, topic: Topic, actor, now: datetime) -> Topic:
+    """Undo ``topic_mark_done``: the item's outcome was changed before the record was closed.
+
+    Preconditions: DONE; ``actor`` is the recorder or host of the topic's target meeting.
+    Side effects: SCHEDULED again (on the same meeting). Records ``topic.reopened``.
+    """
+    with transaction.atomic():
+        locked = _lock(topic)
+        _check("reopen", locked, actor, now)
+        locked.status = S.SCHEDULED
+        _save(locked, topic, now, ["status"])
+        record_event(name="topic.reopened", actor=actor, subject=locked, now=now, meeting=locked.meeting_id)
+    locked.closed_duty = None
+    return locked
+
+
+# ---- materials (议题资料): see attachments.py -------------------------------------------------
+
+from .attachments import may_change as may_change_attachments  # noqa: E402, F401
+from .attachments import topic_attach, topic_attachment_remove  # noqa: E402, F401

@@ -17,4 +17,7 @@ urlpatterns = [
     path("<int:pk>/coordinator-return/", views.topic_coordinator_return, name="coordinator_return"),
     path("<int:pk>/reject/", views.topic_reject, name="reject"),
     path("<int:pk>/withdraw/", views.topic_withdraw, name="withdraw"),
+    path("<int:pk>/materials/", views.topic_attach, name="attach"),
+    path("materials/<int:pk>/", views.topic_attachment, name="attachment"),
+    path("materials/<int:pk>/remove/", views.topic_attachment_remove, name="attachment_remove"),
 ]

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -23,10 +23,11 @@ from xietong.org.permissions import roles_of
 from xietong.policy.calendar import as_shanghai
 from xietong.policy.selectors import business_calendar
 
-from . import selectors, services
+from . import attachments, selectors, services
 from .forms import (
     SIX_FIELDS,
     W_FIELDS,
+    AttachmentForm,
     CommentForm,
     FilterForm,
     ReasonForm,
@@ -34,7 +35,7 @@ from .forms import (
     TriageForm,
     WithdrawForm,
 )
-from .models import Topic
+from .models import Topic, TopicAttachment
 
 EVENT_LABELS = {
     "topic.created": _("Drafted"),
@@ -50,6 +51,10 @@ EVENT_LABELS = {
     "topic.scheduled": _("Placed on the agenda"),
     "topic.unscheduled": _("Taken off the agenda"),
     "topic.rolled_over": _("Deferred to a later meeting"),
+    "topic.attachment_added": _("Material added"),
+    "topic.attachment_removed": _("Material removed"),
+    "topic.done": _("Dealt with at the meeting"),
+    "topic.reopened": _("Outcome changed at the meeting"),
 }
 
 # Actions whose POST carries a form, with the form's prefix.
@@ -283,10 +288,20 @@ def _action_forms(topic: Topic, actions: list[str], data=None, only: str | None 
 
 
 def _render_detail(
-    request, topic: Topic, *, now, bound: dict | None = None, only: str | None = None, status=200
+    request,
+    topic: Topic,
+    *,
+    now,
+    bound: dict | None = None,
+    only: str | None = None,
+    status=200,
+    attachment_form: AttachmentForm | None = None,
 ):
     actions = services.available_actions(topic=topic, person=request.user, now=now)
     forms = _action_forms(topic, actions, bound, only)
+    may_attach = attachments.may_change(topic=topic, person=request.user, now=now)
+    if may_attach and attachment_form is None:
+        attachment_form = AttachmentForm(allowed=attachments.allowed_extensions())
     duties = list(obligations_for(topic))
     for o in duties:
         o.late_text = late_text(o.clause, o.due_at) if o.is_late(now) else ""
@@ -310,6 +325,9 @@ def _render_detail(
             "actions": actions,
             "forms": forms,
             "meeting_url": _meeting_url(topic.meeting),
+            "files": list(topic.attachments.select_related("uploaded_by")),
+            "may_attach": may_attach,
+            "attachment_form": attachment_form if may_attach else None,
         },
         status=status,
     )
@@ -465,3 +483,62 @@ def topic_similar(request):
         exclude = None
     topics = selectors.similar_topics(text, exclude_id=exclude, viewer=request.user) if text.strip() else []
     return render(request, "topics/_similar.html", {"similar": topics, "searched": bool(text.strip())})
+
+
+# ---- materials (议题资料) -------------------------------------------------------------------------
+
+
+@require_POST
+@login_required
+def topic_attach(request, pk: int):
+    """Upload one file to the topic's materials (403 for those who may not, field errors for bad files)."""
+    now = timezone.now()
+    topic = selectors.topic_for(request.user, pk)
+    try:
+        attachments.check_may_change(topic=topic, actor=request.user, now=now)
+    except DomainError as err:
+        messages.error(request, str(err))
+        return HttpResponseRedirect(reverse("topics:detail", args=[topic.pk]) + "#materials")
+    form = AttachmentForm(request.POST, request.FILES, allowed=attachments.allowed_extensions())
+    if form.is_valid():
+        try:
+            attachments.topic_attach(
+                topic=topic, upload=form.cleaned_data["file"], actor=request.user, now=now
+            )
+        except DomainError as err:
+            form.add_error("file" if err.field == "file" else None, str(err))
+        else:
+            messages.success(request, _("File attached."))
+            return HttpResponseRedirect(reverse("topics:detail", args=[topic.pk]) + "#materials")
+    return _render_detail(request, topic, now=now, status=400, attachment_form=form)
+
+
+@require_POST
+@login_required
+def topic_attachment_remove(request, pk: int):
+    """Remove one file from the topic's materials."""
+    now = timezone.now()
+    attachment = get_object_or_404(TopicAttachment.objects.select_related("topic"), pk=pk)
+    topic = selectors.topic_for(request.user, attachment.topic_id)
+    try:
+        attachments.topic_attachment_remove(attachment=attachment, actor=request.user, now=now)
+    except DomainError as err:
+        messages.error(request, str(err))
+    else:
+        messages.success(request, _("File removed."))
+    return HttpResponseRedirect(reverse("topics:detail", args=[topic.pk]) + "#materials")
+
+
+@login_required
+def topic_attachment(request, pk: int):
+    """Download one file, for those who may see its topic (404 for everyone else)."""
+    attachment = get_object_or_404(TopicAttachment, pk=pk)
+    selectors.topic_for(request.user, attachment.topic_id)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404("file") from exc
+    # FileResponse writes Content-Disposition with filename*=utf-8'' (RFC 5987) for Chinese names.
+    return FileResponse(
+        handle, as_attachment=True, filename=attachment.name, content_type=attachment.content_type
+    )

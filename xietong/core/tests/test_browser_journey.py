@@ -6,19 +6,14 @@ confirmed and published → an invitee answers the notice.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from datetime import datetime
 
 import pytest
 import time_machine
 
-from xietong.core.testing import PASSWORD
+from xietong.core.testing import PASSWORD, chromium
 from xietong.policy.calendar import SHANGHAI
-
-CHROMIUM = "/usr/bin/chromium"
-REQUIRED = os.environ.get("CI") == "true" or os.environ.get("XIETONG_REQUIRE_BROWSER") == "1"
 
 pytestmark = pytest.mark.browser
 
@@ -29,33 +24,15 @@ START = datetime(2026, 3, 2, 10, 0, tzinfo=SHANGHAI)
 
 @pytest.fixture
 def browser_page(settings):
-    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
-        if REQUIRED:
-            pytest.fail(f"Chromium is required for the browser tests but {CHROMIUM} is missing")
-        pytest.skip(f"{CHROMIUM} is not installed (apt install chromium); CI requires it")
-    from playwright.sync_api import sync_playwright
-
     # The clock is pinned in the past; keep cookies valid in the real-time browser.
     settings.SESSION_EXPIRE_AT_BROWSER_CLOSE = True
     settings.CSRF_COOKIE_AGE = None
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+    with chromium() as browser:
         context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
         page = context.new_page()
         page.set_default_timeout(30_000)
         yield page
         context.close()
-        browser.close()
 
 
 def _login(page, base: str, username: str) -> None:

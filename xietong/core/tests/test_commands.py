@@ -202,6 +202,13 @@ def test_demo_loads_a_whole_organisation_once(db):
     upcoming = Meeting.objects.get(status=Meeting.Status.PLANNED)
     assert upcoming.starts_at > timezone.now()
 
+    # The loaded weeks are in the in-app inboxes, but nothing goes out by e-mail or robot.
+    from xietong.notify.models import Delivery, Message
+
+    assert not Event.objects.filter(dispatched_at__isnull=True).exists()
+    assert Message.objects.filter(recipient__username="chenjing", topic="meeting_notice").exists()
+    assert not Delivery.objects.filter(state=Delivery.State.PENDING).exists()
+
     text = out.getvalue()
     assert demo.DEMO_PASSWORD in text
     for _label, login in demo.SHOWCASE:
@@ -259,6 +266,7 @@ def alive(pid: int) -> bool:
 def test_serve_runs_gunicorn_and_the_worker_and_stops_both_on_sigterm(tmp_path):
     port = free_port()
     env = {**os.environ, "XIETONG_VAR_DIR": str(tmp_path), "XIETONG_BIND": f"127.0.0.1:{port}"}
+    env["XIETONG_LIVE_BIND"] = f"127.0.0.1:{free_port()}"
     proc = subprocess.Popen(
         [sys.executable, "-m", "xietong", "serve", "--workers", "2"],
         cwd=REPO,

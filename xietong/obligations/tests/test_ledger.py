@@ -121,3 +121,49 @@ def test_deadline_in_unpublished_year_is_flagged(torg):
         responsible=torg.tech_liaison,
     )
     assert ob.calendar_flagged is True
+
+
+@pytest.mark.django_db
+def test_one_liaison_of_two_departments_keeps_a_duty_per_department(torg):
+    """The supersede key includes the department: re-opening for one department leaves the other's."""
+    version = current_version(torg.policy)
+    due = version.rules.deadline("submission_cutoff", MONDAY, business_calendar())
+    duties = [
+        obligation_open(
+            kind=ObligationKind.DECISION_ACK,
+            rule="decision_ack",
+            subject=torg.series,
+            due=due,
+            policy_version=version,
+            now=MONDAY - timedelta(days=7),
+            responsible=torg.tech_liaison,
+            department=torg.departments[key],
+        )
+        for key in ("tech", "market")
+    ]
+    assert [o.state for o in Obligation.objects.filter(pk__in=[d.pk for d in duties])] == [
+        "pending",
+        "pending",
+    ]
+    again = obligation_open(
+        kind=ObligationKind.DECISION_ACK,
+        rule="decision_ack",
+        subject=torg.series,
+        due=due,
+        policy_version=version,
+        now=MONDAY - timedelta(days=6),
+        responsible=torg.tech_liaison,
+        department=torg.departments["tech"],
+    )
+    states = dict(Obligation.objects.filter(subject_id=torg.series.pk).values_list("pk", "state"))
+    assert states == {duties[0].pk: "waived", duties[1].pk: "pending", again.pk: "pending"}
+    # Closing one department's duty leaves the other's open.
+    closed = obligation_close(
+        kind=ObligationKind.DECISION_ACK,
+        subject=torg.series,
+        now=MONDAY - timedelta(days=6),
+        responsible=torg.tech_liaison,
+        department=torg.departments["market"],
+    )
+    assert closed.pk == duties[1].pk and closed.state == "met"
+    assert Obligation.objects.get(pk=again.pk).state == "pending"

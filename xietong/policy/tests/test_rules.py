@@ -89,12 +89,21 @@ def test_seed01_preset():
         "agenda_cutoff",
         "notice_lead",
         "absence_notice_lead",
+        "progress_report_cutoff",
         "meeting_duration_cap",
         "open_discussion_slot",
         "default_item_budget",
         "minutes_deadline",
         "decision_ack",
+        "warning_lead_short",
+        "reminder_first",
+        "reminder_second",
+        "warning_lead_days",
+        "escalation_misses",
+        "leadership_approval_days",
     ]
+    assert rules.choice("majority_method") == "simple"  # seed 01 sets no vote rule: the default
+    assert rules.count("escalation_misses") == 3
     thu, fri = 3, 4
     submission = rules.get("submission_cutoff")
     assert submission == Rule(
@@ -161,7 +170,7 @@ def test_every_preset_rule_cites_a_clause():
     for name in preset_names():
         for rule in load_preset(name).rules.values():
             assert rule.clause.strip(), (name, rule.key)
-            assert rule.kind in (*DEADLINE_KINDS, "duration", "count")
+            assert rule.kind in (*DEADLINE_KINDS, "duration", "count", "choice")
             assert str(RULE_LABELS[rule.key])
 
 
@@ -484,3 +493,15 @@ def test_parsed_rules_are_plain_values():
     assert isinstance(rules, PolicyRules)
     assert all(isinstance(v, Rule) for v in rules.rules.values())
     assert all(isinstance(message, str) for message in [rules.get("notice_lead").describe()])
+
+
+def test_choice_rule_refuses_unknown_value_and_round_trips():
+    text = dump_policy(load_preset("seed02-coordination"))
+    assert 'value = "absolute"' in text
+    assert parse_policy(text).choice("majority_method") == "absolute"
+    with pytest.raises(PolicyFileError) as err:
+        parse_policy(text.replace('value = "absolute"', 'value = "most"'))
+    assert err.value.keys() == {"majority_method"}
+    with pytest.raises(PolicyFileError) as err:
+        parse_policy(text.replace("count = 50", "count = 150"))
+    assert err.value.keys() == {"quorum_percent"}

@@ -182,6 +182,7 @@ class Command(BaseCommand):
         now = timezone.now()
         with transaction.atomic():
             self.load(now=now)
+            self.fill_inboxes(now=now)
         self.stdout.write(self.style.SUCCESS(f"Loaded the demo organisation “{ORG_NAME}”."))
         self.print_logins()
 
@@ -240,6 +241,17 @@ class Command(BaseCommand):
 
         load_history(series=series, people=people, coordinator=people["chenjing"], now=now)
         series_next_meeting(series=series, now=now, actor=people["chenjing"])
+
+    def fill_inboxes(self, *, now) -> None:
+        """The loaded weeks fill the in-app inboxes, but nobody is e-mailed or messaged in a
+        group chat about weeks that were loaded rather than lived: their outward deliveries
+        are dropped before anything is sent."""
+        from xietong.notify.models import Delivery
+        from xietong.notify.services import notify_dispatch
+
+        while notify_dispatch(now=now):
+            pass
+        Delivery.objects.filter(state=Delivery.State.PENDING).delete()
 
     def print_logins(self) -> None:
         names = dict(

@@ -1,13 +1,16 @@
-"""``xietong serve``: the page server (gunicorn, WSGI) and the task worker (Huey), together.
+"""``xietong serve``: the page server (gunicorn, WSGI), the live server (uvicorn, ASGI) and
+the task worker (Huey), together.
 
 Pages are served by gunicorn's sync workers: Django under ASGI measured 6–7× slower per
-request on the target machines (shared/reference/performance.md). The Huey consumer runs
-the periodic jobs (the obligation tick) and queued tasks.
+request on the target machines (shared/reference/performance.md). The live meeting room's
+WebSockets are the only traffic of the ASGI app (``xietong.asgi``), run by uvicorn on
+XIETONG_LIVE_BIND (default 127.0.0.1:8001); pages find it through LIVE_WS_URL. The Huey
+consumer runs the periodic jobs (the obligation tick) and queued tasks.
 
-Both run as child processes in their own process group, so a Ctrl-C in the terminal
-reaches only this process, which then stops them in order: gunicorn gracefully (SIGTERM:
-finish the requests in flight), the worker gracefully (SIGINT: finish the running task).
-If either child dies, the other is stopped too and the command exits non-zero. Children
+All run as child processes in their own process group, so a Ctrl-C in the terminal
+reaches only this process, which then stops them in order: gunicorn and uvicorn gracefully
+(SIGTERM: finish the requests in flight, close the sockets), the worker gracefully (SIGINT:
+finish the running task). If any child dies, the others are stopped too and the command exits non-zero. Children
 also get SIGTERM if this process is killed outright (Linux parent-death signal), so no
 orphan keeps the port.
 """
@@ -62,7 +65,7 @@ def _host_port(bind: str) -> tuple[str, int] | None:
     return host.strip("[]") or "0.0.0.0", int(port)  # noqa: S104 - gunicorn's own default
 
 
-def _check_free(bind: str) -> None:
+def _check_free(bind: str, variable: str = "XIETONG_BIND") -> None:
     """Refuse early, and clearly, when something already listens on the address."""
     address = _host_port(bind)
     if address is None:
@@ -74,7 +77,7 @@ def _check_free(bind: str) -> None:
             probe.bind(address)
         except OSError as exc:
             raise CommandError(
-                f"cannot listen on {bind}: {exc.strerror} (set XIETONG_BIND to another address)"
+                f"cannot listen on {bind}: {exc.strerror} (set {variable} to another address)"
             ) from exc
 
 
@@ -100,18 +103,41 @@ def _wait_listening(bind: str, proc: subprocess.Popen, timeout: float) -> bool:
 
 
 class Command(BaseCommand):
-    help = "Serve Xietong: gunicorn (WSGI) on XIETONG_BIND plus the Huey task worker."
+    help = (
+        "Serve Xietong: gunicorn (WSGI) on XIETONG_BIND, uvicorn (live room WebSockets) on "
+        "XIETONG_LIVE_BIND, plus the Huey task worker."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--bind", default=os.environ.get("XIETONG_BIND", "127.0.0.1:8000"))
+        parser.add_argument(
+            "--live-bind",
+            default=os.environ.get("XIETONG_LIVE_BIND", "127.0.0.1:8001"),
+            help="host:port of the live room's WebSocket server",
+        )
+        parser.add_argument("--no-live", action="store_true", help="Do not start the live room server.")
         parser.add_argument("--workers", type=int, default=None, help="gunicorn sync workers (default 2–4)")
         parser.add_argument("--no-worker", action="store_true", help="Do not start the Huey worker.")
 
-    def handle(self, *args, bind: str, workers: int | None, no_worker: bool, **options):
+    def handle(
+        self,
+        *args,
+        bind: str,
+        live_bind: str,
+        workers: int | None,
+        no_worker: bool,
+        no_live: bool,
+        **options,
+    ):
         workers = workers or env_int("XIETONG_WORKERS", default_workers())
         if workers < 1:
             raise CommandError("XIETONG_WORKERS must be at least 1")
         _check_free(bind)
+        live_address = None if no_live else _host_port(live_bind)
+        if not no_live:
+            if live_address is None:
+                raise CommandError("XIETONG_LIVE_BIND must be host:port")
+            _check_free(live_bind, "XIETONG_LIVE_BIND")
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "xietong.settings"),
@@ -139,10 +165,30 @@ class Command(BaseCommand):
             "-m",
             "xietong",
             "run_huey",
+            # Two threads: the ledger tick never waits behind a notification run that is
+            # pacing robot messages (xietong/notify/tasks.py).
             "--workers",
-            "1",
+            "2",
             "--worker-type",
             "thread",
+        ]
+        live_cmd = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "xietong.asgi:application",
+            "--host",
+            live_address[0] if live_address else "127.0.0.1",
+            "--port",
+            str(live_address[1] if live_address else 8001),
+            "--lifespan",
+            "off",
+            # websockets' own sans-I/O protocol: its legacy server (uvicorn's "auto") is deprecated.
+            "--ws",
+            "websockets-sansio",
+            "--no-access-log",
+            "--log-level",
+            os.environ.get("XIETONG_SERVER_LOG_LEVEL", "warning"),
         ]
         if os.environ.get("XIETONG_SERVER_LOG_LEVEL", "warning").lower() not in {"info", "debug"}:
             worker_cmd.append("--quiet")  # otherwise it logs every run of the minute tick
@@ -162,16 +208,24 @@ class Command(BaseCommand):
         failed = None
         try:
             children["web"] = spawn(gunicorn_cmd)
+            if not no_live:
+                children["live"] = spawn(live_cmd)
             if not no_worker:
                 children["worker"] = spawn(worker_cmd)
-            if _wait_listening(bind, children["web"], timeout=30):
+            web_up = _wait_listening(bind, children["web"], timeout=30)
+            live_up = no_live or _wait_listening(live_bind, children["live"], timeout=30)
+            if web_up and live_up:
+                extras = (
+                    "" if no_live else f" + live room on {display_url(live_bind).replace('http', 'ws', 1)}"
+                )
+                extras += "" if no_worker else " + task worker"
                 self.stdout.write(
                     f"Xietong is running at {display_url(bind)} "
-                    f"({workers} web workers{'' if no_worker else ' + task worker'}). Press Ctrl-C to stop."
+                    f"({workers} web workers{extras}). Press Ctrl-C to stop."
                 )
                 self.stdout.flush()
             elif not stopping:
-                failed = "web"
+                failed = "web" if not web_up else "live"
             while not stopping and failed is None:
                 for name, proc in children.items():
                     if proc.poll() is not None:
@@ -189,8 +243,8 @@ class Command(BaseCommand):
         self.stdout.write("Xietong stopped.")
 
     def _stop(self, children: dict[str, subprocess.Popen]) -> None:
-        # gunicorn: SIGTERM is its graceful stop; huey: SIGINT is its graceful stop.
-        graceful = {"web": signal.SIGTERM, "worker": signal.SIGINT}
+        # gunicorn, uvicorn: SIGTERM is their graceful stop; huey: SIGINT is its graceful stop.
+        graceful = {"web": signal.SIGTERM, "live": signal.SIGTERM, "worker": signal.SIGINT}
         for name, proc in children.items():
             if proc.poll() is None:
                 proc.send_signal(graceful[name])

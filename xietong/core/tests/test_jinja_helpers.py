@@ -1,0 +1,30 @@
+"""Template helpers kept cheap on every page: cached plain URLs, the default time format."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from django.test import override_settings
+from django.urls import clear_url_caches, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from xietong.core.jinja import localtime, url
+
+
+def test_plain_url_is_the_reversed_one_and_follows_the_url_configuration():
+    assert url("actions:list") == reverse("actions:list") == "/actions/"
+    assert url("meetings:detail", 7) == reverse("meetings:detail", args=[7])
+    with override_settings(ROOT_URLCONF="xietong.core.tests.urls_elsewhere"):
+        clear_url_caches()
+        assert url("home") == "/elsewhere/"
+    clear_url_caches()
+    assert url("home") == "/"
+
+
+def test_default_local_time_format_matches_django_formatting():
+    for value in (datetime(2026, 3, 1, 16, 5, tzinfo=UTC), datetime(2026, 12, 31, 23, 59, tzinfo=UTC)):
+        assert localtime(value) == date_format(timezone.localtime(value), "Y-m-d H:i")
+    assert localtime(datetime(2026, 3, 1, 16, 5, tzinfo=UTC)) == "2026-03-02 00:05"
+    assert localtime(datetime(2026, 3, 1, 16, 5, tzinfo=UTC), "Y") == "2026"
+    assert localtime(None) == ""

@@ -1,0 +1,334 @@
+"""The live room's HTTP pages other than the three live screens (xietong.live.screens):
+the sign-in landing behind the room's QR code, personal one-time sign-in links, the
+recorder's attendance desk (manual sign-in, guests) and the speaking-time report."""
+
+from __future__ import annotations
+
+import qrcode
+import qrcode.image.svg
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from xietong.core.errors import DomainError
+from xietong.meetings.models import Meeting, Rsvp
+from xietong.meetings.selectors import meetings_visible_to
+from xietong.org.models import Person
+from xietong.policy.calendar import as_shanghai
+from xietong.records.models import Attendance
+
+from . import selectors, services, tokens
+from .forms import GuestForm, ManualSigninForm, SigninForm, VoteDecisionForm
+from .models import Vote
+
+LOGIN_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def _meeting(pk: int) -> Meeting:
+    return get_object_or_404(Meeting.objects.select_related("host", "recorder", "policy_version"), pk=pk)
+
+
+def _desk(meeting: Meeting, user) -> bool:
+    return services.is_recorder(meeting, user) or services.is_host(meeting, user)
+
+
+def signin_url(request, meeting: Meeting) -> str:
+    """The absolute URL the room's QR code carries."""
+    room = services.room_for(meeting)
+    return request.build_absolute_uri(reverse("live:signin", args=[meeting.pk, room.signin_token]))
+
+
+def qr_svg(text: str) -> str:
+    """An SVG QR code (vector paths: no image library needed)."""
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
+    return image.to_string(encoding="unicode")
+
+
+@require_GET
+def signin_qr(request, pk: int):
+    """The sign-in QR code, for the host's console, the recorder's desk and the projector
+    (logged-in host/recorder, or the projector's signed link ``?p=``)."""
+    meeting = _meeting(pk)
+    allowed = request.user.is_authenticated and _desk(meeting, request.user)
+    if not allowed:
+        allowed = tokens.projector_meeting_id(request.GET.get("p", "")) == meeting.pk
+    if not allowed:
+        raise PermissionDenied
+    response = HttpResponse(qr_svg(signin_url(request, meeting)), content_type="image/svg+xml")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_POST
+def signin_code_renew(request, pk: int):
+    meeting = _meeting(pk)
+    services.signin_code_renew(meeting=meeting, actor=request.user, now=timezone.now())
+    messages.success(request, _("A new sign-in code is shown; the old one no longer works."))
+    return redirect("live:desk", pk)
+
+
+def seat_choices(meeting: Meeting, person: Person) -> list[tuple[int, str]]:
+    """(pk, name) of the invitees ``person`` may sit for, themselves first (QR page, phone)."""
+    seats = services.seats_for(meeting, person)
+    names = dict(Person.objects.filter(pk__in=seats).values_list("pk", "full_name"))
+    return [(pk, names.get(pk, "")) for pk in seats]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def signin(request, pk: int, token: str):
+    """The page the room's QR code opens on a phone: one button to sign in."""
+    now = timezone.now()
+    meeting = _meeting(pk)
+    room = services.room_for(meeting)
+    if token != room.signin_token:
+        return render(request, "live/signin.html", {"meeting": meeting, "invalid": True}, status=404)
+    attendance = Attendance.objects.filter(
+        meeting=meeting, person=request.user, status__in=services.PRESENT
+    ).first()
+    seats = seat_choices(meeting, request.user)
+    form = SigninForm(
+        request.POST if request.method == "POST" else None, seats=seats if len(seats) > 1 else None
+    )
+    error = None
+    status = 200
+    if request.method == "POST" and attendance is None:
+        if form.is_valid():
+            try:
+                attendance = services.signin_self(
+                    meeting=meeting,
+                    actor=request.user,
+                    now=now,
+                    token=token,
+                    on_behalf_of=form.cleaned_data.get("on_behalf_of"),
+                )
+            except DomainError as err:
+                error, status = str(err), 400
+            else:
+                messages.success(request, _("You are signed in."))
+                return redirect("live:phone", meeting.pk)
+        else:
+            status = 400
+    context = {
+        "meeting": meeting,
+        "attendance": attendance,
+        "invited": bool(seats),
+        "form": form if len(seats) > 1 else None,
+        "error": error,
+        "late": now > meeting.starts_at,
+    }
+    return render(request, "live/signin.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def signin_link(request, token: str):
+    """A personal one-time link from the notice: GET shows whose link it is (so that link
+    previews do not use it up), POST signs in and logs the person in on this phone."""
+    now = timezone.now()
+    try:
+        meeting, person, _nonce = services.signin_link_read(token)
+    except DomainError as err:
+        return render(request, "live/signin_link.html", {"error": str(err)}, status=404)
+    context = {"meeting": meeting, "person": person, "error": None}
+    if request.method == "POST":
+        try:
+            services.signin_with_link(token=token, now=now)
+        except DomainError as err:
+            context["error"] = str(err)
+            return render(request, "live/signin_link.html", context, status=400)
+        login(request, person, backend=LOGIN_BACKEND)
+        messages.success(request, _("You are signed in."))
+        return redirect("live:phone", meeting.pk)
+    return render(request, "live/signin_link.html", context)
+
+
+# ---- the recorder's desk ----------------------------------------------------------------------
+
+
+def _desk_context(request, meeting: Meeting, *, signin_form=None, guest_form=None, error=None) -> dict:
+    rsvps = list(
+        Rsvp.objects.filter(meeting=meeting)
+        .select_related("invitee", "delegate", "department")
+        .order_by("department__sort_order", "invitee__full_name", "id")
+    )
+    people, invitees = _desk_people(meeting)
+    seats = services.taken_seats(meeting)
+    attendances = {
+        a.person_id: a
+        for a in Attendance.objects.filter(meeting=meeting).select_related("person", "on_behalf_of")
+    }
+    rows = []
+    for r in rsvps:
+        seat = seats.get(r.invitee_id)
+        rows.append({"rsvp": r, "attendance": seat, "own": attendances.get(r.invitee_id)})
+    return {
+        "meeting": meeting,
+        "rows": rows,
+        "guests": selectors.guests_of(meeting),
+        "signin_form": signin_form or ManualSigninForm(people=people, invitees=invitees),
+        "guest_form": guest_form or (GuestForm() if services.is_host(meeting, request.user) else None),
+        "is_host": services.is_host(meeting, request.user),
+        "signin_url": signin_url(request, meeting),
+        "link_url": None,
+        "error": error,
+        "room": services.room_for(meeting),
+        "now": timezone.now(),
+    }
+
+
+def _desk_people(meeting: Meeting) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    rsvps = (
+        Rsvp.objects.filter(meeting=meeting).select_related("invitee").order_by("invitee__full_name", "id")
+    )
+    invitees = [(r.invitee_id, r.invitee.get_full_name()) for r in rsvps]
+    # Delegates (named on the notice or holding a delegation) are not invitees: anyone
+    # active may be chosen; the service decides whether they may sit for the seat.
+    people = list(
+        Person.objects.filter(is_active=True).order_by("full_name", "id").values_list("pk", "full_name")
+    )
+    return people, invitees
+
+
+@login_required
+@require_GET
+def desk(request, pk: int):
+    meeting = _meeting(pk)
+    if not _desk(meeting, request.user):
+        raise PermissionDenied
+    return render(request, "live/desk.html", _desk_context(request, meeting))
+
+
+@login_required
+@require_POST
+def desk_signin(request, pk: int):
+    now = timezone.now()
+    meeting = _meeting(pk)
+    if not _desk(meeting, request.user):
+        raise PermissionDenied
+    people, invitees = _desk_people(meeting)
+    form = ManualSigninForm(request.POST, people=people, invitees=invitees)
+    if form.is_valid():
+        data = form.cleaned_data
+        found = Person.objects.in_bulk([x for x in (data["person"], data["on_behalf_of"]) if x])
+        try:
+            services.signin_by_recorder(
+                meeting=meeting,
+                person=found.get(data["person"]),
+                on_behalf_of=found.get(data["on_behalf_of"]) if data["on_behalf_of"] else None,
+                actor=request.user,
+                now=now,
+            )
+        except DomainError as err:
+            form.add_error(err.field if err.field in form.fields else None, str(err))
+        except PermissionDenied as err:
+            # The person is not invited: a field error on the desk, not a 403 for the recorder.
+            form.add_error("person", str(err))
+        else:
+            messages.success(request, _("Signed in."))
+            return redirect("live:desk", pk)
+    return render(request, "live/desk.html", _desk_context(request, meeting, signin_form=form), status=400)
+
+
+@login_required
+@require_POST
+def guest_admit(request, pk: int):
+    now = timezone.now()
+    meeting = _meeting(pk)
+    if not services.is_host(meeting, request.user):
+        raise PermissionDenied
+    form = GuestForm(request.POST)
+    if form.is_valid():
+        try:
+            services.guest_admit(
+                meeting=meeting, actor=request.user, now=now, name=form.cleaned_data["name"],
+                note=form.cleaned_data["note"],
+            )  # fmt: skip
+        except DomainError as err:
+            form.add_error(err.field if err.field in form.fields else None, str(err))
+        else:
+            messages.success(request, _("Guest admitted."))
+            return redirect("live:desk", pk)
+    return render(request, "live/desk.html", _desk_context(request, meeting, guest_form=form), status=400)
+
+
+# ---- after the meeting --------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def speaking_report(request, pk: int):
+    """Speaking time per department and every speech (seed 02 四、(一): equal speaking time)."""
+    now = timezone.now()
+    meeting = meetings_visible_to(request.user, on=as_shanghai(now).date()).filter(pk=pk).first()
+    if meeting is None:
+        raise Http404
+    rows = selectors.speaking_time_by_department(meeting)
+    total = sum(r.seconds for r in rows)
+    context = {
+        "meeting": meeting,
+        "rows": rows,
+        "total": total,
+        "speeches": selectors.finished_speeches(meeting),
+        "votes": selectors.closed_votes(meeting),
+        "duration": selectors.duration_text,
+        "rule_text": selectors.vote_rule_text,
+        "result_text": selectors.vote_result_text,
+        "room": selectors.room_of(meeting),
+        "desk": _desk(meeting, request.user),
+    }
+    return render(request, "live/speaking.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def vote_decision(request, pk: int, vote_pk: int):
+    """The host or recorder records a passed vote as a decision; the vote's counts, rule and
+    result stay linked to it (``decision.vote``)."""
+    now = timezone.now()
+    meeting = _meeting(pk)
+    if not _desk(meeting, request.user):
+        raise PermissionDenied
+    vote = get_object_or_404(Vote, pk=vote_pk, meeting=meeting)
+    initial = {"text": vote.proposal}
+    form = VoteDecisionForm(request.POST if request.method == "POST" else None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.vote_to_decision(
+                    meeting=meeting,
+                    vote=vote,
+                    actor=request.user,
+                    now=now,
+                    text=data["text"],
+                    department=data["department"],
+                    responsible=data["responsible"],
+                    due_on=data["due_on"],
+                    allocates_resources=data["allocates_resources"],
+                    resource_kind=data["resource_kind"],
+                    amount=data["amount"],
+                )
+            except DomainError as err:
+                form.add_error(err.field if err.field in form.fields else None, str(err))
+            else:
+                messages.success(request, _("Decision recorded."))
+                return redirect("live:speaking", meeting.pk)
+    context = {
+        "meeting": meeting,
+        "vote": vote,
+        "form": form,
+        "rule": selectors.vote_rule_text(vote),
+        "result": selectors.vote_result_text(vote),
+        "decidable": vote.status == Vote.Status.CLOSED and vote.passed and vote.decision_id is None,
+    }
+    return render(request, "live/vote_decision.html", context, status=status)

@@ -1,0 +1,194 @@
+"""Which domain events notify whom: event name → recipients, topic, params, link.
+
+A handler gets the Event and its subject row and returns Plans; the dispatcher writes one
+Message per (event, recipient). Params are plain JSON (ISO times, ids, names) so the text is
+rendered later in the reader's language (topics.py). Events without a handler are only
+marked dispatched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.urls import reverse
+
+from xietong.org.models import Role
+from xietong.org.permissions import holders
+
+
+@dataclass
+class Plan:
+    recipients: list[int]
+    topic: str
+    params: dict = field(default_factory=dict)
+    link: str = ""
+
+
+Handler = Callable[..., list[Plan]]
+REGISTRY: dict[str, Handler] = {}
+
+
+def handles(*names: str):
+    def register(fn: Handler) -> Handler:
+        for name in names:
+            REGISTRY[name] = fn
+        return fn
+
+    return register
+
+
+def _unique(ids) -> list[int]:
+    return list(dict.fromkeys(i for i in ids if i))
+
+
+# ---- meetings -----------------------------------------------------------------------------
+
+MEETING_TOPIC = {
+    "meeting.published": "meeting_notice",
+    "meeting.rescheduled": "meeting_rescheduled",
+    "meeting.cancelled": "meeting_cancelled",
+}
+
+
+@handles(*MEETING_TOPIC)
+def meeting_changed(event, meeting) -> list[Plan]:
+    """Every invitee; the e-mail carries the meeting's .ics (REQUEST, or CANCEL)."""
+    invitees = meeting.rsvps.order_by("id").values_list("invitee_id", flat=True)
+    return [
+        Plan(
+            recipients=_unique(invitees),
+            topic=MEETING_TOPIC[event.name],
+            params={
+                "meeting": meeting.pk,
+                "title": meeting.title,
+                "starts_at": meeting.starts_at.isoformat(),
+                "place": meeting.location or meeting.online_url,
+                "reason": event.data.get("reason", ""),
+                "ics": True,
+            },
+            link=reverse("meetings:detail", args=[meeting.pk]),
+        )
+    ]
+
+
+# ---- minutes ------------------------------------------------------------------------------
+
+
+@handles("minutes.approved")
+def minutes_approved(event, minutes) -> list[Plan]:
+    """The person who drafted the minutes learns they were approved."""
+    return [
+        Plan(
+            recipients=_unique([minutes.drafted_by_id]),
+            topic="minutes_approved",
+            params={"title": minutes.meeting.title, "number": minutes.number},
+            link=reverse("minutes:version", args=[minutes.pk]),
+        )
+    ]
+
+
+@handles("minutes.distributed")
+def minutes_distributed(event, minutes) -> list[Plan]:
+    """Everyone the approved minutes went to (minutes_recipients, as recorded in the event)."""
+    from xietong.minutes.services import minutes_recipients
+
+    recipients = event.data.get("recipients")
+    if recipients is None:
+        recipients = minutes_recipients(minutes.meeting_id)
+    return [
+        Plan(
+            recipients=_unique(recipients),
+            topic="minutes_distributed",
+            params={"title": minutes.meeting.title, "number": minutes.number},
+            link=reverse("minutes:version", args=[minutes.pk]),
+        )
+    ]
+
+
+# ---- decisions and actions ----------------------------------------------------------------
+
+
+@handles("decision.created")
+def decision_created(event, decision) -> list[Plan]:
+    """A decision allocating resources waits for the leadership group: tell them."""
+    from xietong.records.models import Decision
+
+    if event.data.get("status", decision.status) != Decision.Status.AWAITING_LEADERSHIP:
+        return []
+    return [
+        Plan(
+            recipients=_unique(p.pk for p in holders(Role.LEADERSHIP)),
+            topic="decision_awaiting_leadership",
+            params={"title": decision.meeting.title, "text": decision.text[:200]},
+            link=reverse("records:meeting", args=[decision.meeting_id]),
+        )
+    ]
+
+
+@handles("action.created")
+def action_created(event, item) -> list[Plan]:
+    return [
+        Plan(
+            recipients=_unique([item.owner_id]),
+            topic="action_assigned",
+            params={"text": item.title, "due_on": item.due_on.isoformat()},
+            link=reverse("actions:detail", args=[item.pk]),
+        )
+    ]
+
+
+# ---- the follow-through ledger ------------------------------------------------------------
+
+
+def _obligation_params(obligation, event) -> dict:
+    responsible = obligation.responsible
+    return {
+        "obligation": obligation.pk,
+        "duty": obligation.kind,
+        "clause": obligation.clause,
+        "due_at": obligation.due_at.isoformat(),
+        "responsible": (responsible.full_name or responsible.username) if responsible else "",
+        "step": event.data.get("step", ""),
+        "misses": event.data.get("misses", ""),
+    }
+
+
+def _department_of(obligation):
+    if obligation.department_id:
+        return obligation.department_id
+    return obligation.responsible.department_id if obligation.responsible_id else None
+
+
+@handles("obligation.reminder")
+def obligation_reminder(event, obligation) -> list[Plan]:
+    """The responsible person, or the department's liaison when the duty has no person."""
+    if obligation.responsible_id:
+        recipients = [obligation.responsible_id]
+    else:
+        department = _department_of(obligation)
+        recipients = [p.pk for p in holders(Role.LIAISON, department)] if department else []
+    return [Plan(_unique(recipients), "obligation_reminder", _obligation_params(obligation, event))]
+
+
+@handles("obligation.breached")
+def obligation_breached(event, obligation) -> list[Plan]:
+    """The responsible person (the liaison when none) and their department's head."""
+    department = _department_of(obligation)
+    recipients = [obligation.responsible_id] if obligation.responsible_id else []
+    if department:
+        if not recipients:
+            recipients += [p.pk for p in holders(Role.LIAISON, department)]
+        recipients += [p.pk for p in holders(Role.HEAD, department)]
+    return [Plan(_unique(recipients), "obligation_breached", _obligation_params(obligation, event))]
+
+
+@handles("obligation.escalated")
+def obligation_escalated(event, obligation) -> list[Plan]:
+    return [
+        Plan(
+            _unique(p.pk for p in holders(Role.LEADERSHIP)),
+            "obligation_escalated",
+            _obligation_params(obligation, event),
+        )
+    ]

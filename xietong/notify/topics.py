@@ -1,0 +1,109 @@
+"""What each kind of notification says, rendered in the reader's language when shown or sent.
+
+A Message stores a topic and plain params (ids, names, ISO times); the words come from here
+through gettext under ``translation.override``, so switching the language, or fixing a
+translation, changes every notification already in an inbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+
+from xietong.policy.calendar import as_shanghai
+
+# topic -> (subject, body); params are filled with %-formatting after translation.
+TEXTS = {
+    "meeting_notice": (
+        _("Meeting notice: %(title)s"),
+        _("You are invited to %(title)s at %(starts_at)s, %(place)s. Please reply to the notice."),
+    ),
+    "meeting_rescheduled": (
+        _("Meeting changed: %(title)s"),
+        _("%(title)s now takes place at %(starts_at)s, %(place)s. Please check your reply."),
+    ),
+    "meeting_cancelled": (
+        _("Meeting cancelled: %(title)s"),
+        _("%(title)s at %(starts_at)s is cancelled. Reason: %(reason)s"),
+    ),
+    "minutes_approved": (
+        _("Minutes approved: %(title)s"),
+        _("Version %(number)s of the minutes of %(title)s was approved."),
+    ),
+    "minutes_distributed": (
+        _("Minutes to read: %(title)s"),
+        _("The approved minutes of %(title)s were sent to you. Please read them."),
+    ),
+    "decision_awaiting_leadership": (
+        _("Decision awaiting the leadership group: %(title)s"),
+        _("A decision of %(title)s allocates resources and needs the leadership group's approval: %(text)s"),
+    ),
+    "action_assigned": (
+        _("New action item: %(text)s"),
+        _("You are responsible for the action item “%(text)s”, due %(due_on)s."),
+    ),
+    "obligation_reminder": (
+        _("Reminder: %(duty)s"),
+        _("%(duty)s is due at %(due_at)s (%(clause)s). This is reminder %(step)s."),
+    ),
+    "obligation_breached": (
+        _("Overdue: %(duty)s"),
+        _("%(duty)s was due at %(due_at)s (%(clause)s) and is not done."),
+    ),
+    "obligation_escalated": (
+        _("Escalated: %(duty)s"),
+        _(
+            "%(duty)s (%(clause)s), responsible %(responsible)s, was missed %(misses)s times in a row"
+            " and is escalated to the leadership group."
+        ),
+    ),
+    "digest": (
+        _("Your daily notifications (%(count)s)"),
+        _("Notifications of the last day:"),
+    ),
+}
+FALLBACK = (_("Notification"), _("Something changed in Xietong."))
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    body: str
+
+
+def _display(key: str, value):
+    if isinstance(value, str) and key.endswith("_at") and value:
+        try:
+            return date_format(as_shanghai(datetime.fromisoformat(value)), "Y-m-d H:i")
+        except ValueError:
+            return value
+    if key == "duty" and value:
+        from xietong.obligations.models import ObligationKind
+
+        try:
+            return str(ObligationKind(value).label)
+        except ValueError:
+            return value
+    return "" if value is None else value
+
+
+class _Params(dict):
+    def __missing__(self, key):  # a handler written before a param existed still renders
+        return ""
+
+
+def render(topic: str, params: dict, *, language: str | None = None) -> Rendered:
+    subject_msgid, body_msgid = TEXTS.get(topic, FALLBACK)
+    with translation.override(language or translation.get_language() or settings.LANGUAGE_CODE):
+        values = _Params({k: _display(k, v) for k, v in params.items()})
+        return Rendered(subject=str(subject_msgid) % values, body=str(body_msgid) % values)
+
+
+def recipient_language(person) -> str:
+    """People have no language setting yet: outside channels speak the product's default."""
+    return getattr(person, "language", "") or settings.LANGUAGE_CODE

@@ -1,0 +1,168 @@
+"""Notification pages: inbox, preferences, department robots, the coordinator's delivery list."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from xietong.core.errors import DomainError
+from xietong.org.models import Department, Role
+from xietong.org.permissions import require, roles_of
+from xietong.policy.calendar import as_shanghai
+
+from . import selectors, services
+from .forms import PreferenceForm, RobotForm
+from .models import ROBOT_CHANNELS, Delivery, DepartmentRobot, Message
+from .topics import render as render_topic
+
+
+def _roles(request, now):
+    return roles_of(request.user, on=as_shanghai(now).date())
+
+
+@login_required
+@require_GET
+def inbox(request):
+    page = selectors.inbox_page(request.user, after=selectors.parse_key(request.GET.get("after", "")))
+    rows = [(m, render_topic(m.topic, m.params)) for m in page.items]
+    context = {
+        "rows": rows,
+        "unread": selectors.unread_count(request.user),
+        "next_link": f"?after={selectors.format_key(page.next_key)}" if page.next_key else "",
+    }
+    return render(request, "notify/inbox.html", context)
+
+
+@login_required
+@require_GET
+def badge(request):
+    """The nav's unread count, loaded by htmx so other pages pay no query for it."""
+    count = selectors.unread_count(request.user)
+    fragment = f'<span class="badge late" data-unread-count="{count}">{count}</span>' if count else ""
+    return HttpResponse(fragment)
+
+
+@login_required
+@require_POST
+def mark_read(request, pk: int):
+    message = get_object_or_404(Message, pk=pk, recipient=request.user)
+    services.message_mark_read(actor=request.user, now=timezone.now(), message=message)
+    if message.link and request.POST.get("open"):
+        return redirect(message.link)
+    return redirect("notify:inbox")
+
+
+@login_required
+@require_POST
+def mark_all_read(request):
+    services.messages_mark_all_read(actor=request.user, now=timezone.now())
+    return redirect("notify:inbox")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def preferences(request):
+    pref = selectors.preference_of(request.user)
+    initial = {"email": pref.email, "robots": pref.robots, "daily_digest": pref.daily_digest}
+    form = PreferenceForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.preference_set(
+            actor=request.user, now=timezone.now(), person=request.user, **form.cleaned_data
+        )
+        messages.success(request, _("Your notification settings are saved."))
+        return redirect("notify:preferences")
+    now = timezone.now()
+    context = {
+        "form": form,
+        "manages_robots": bool(_manageable_departments(request, now)),
+        "is_coordinator": _roles(request, now).is_coordinator,
+    }
+    return render(request, "notify/preferences.html", context, status=400 if form.errors else 200)
+
+
+def _manageable_departments(request, now) -> list[Department]:
+    roles = _roles(request, now)
+    qs = Department.objects.filter(is_active=True)
+    if not roles.is_coordinator:
+        qs = qs.filter(pk__in=roles.departments(Role.HEAD))
+    return list(qs.order_by("sort_order", "name"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def robots(request, department_pk: int | None = None):
+    """A department head (their departments) or the coordinator (every department)."""
+    now = timezone.now()
+    departments = _manageable_departments(request, now)
+    require(bool(departments), _("Only a department head or the coordinator manages group robots."))
+    department = departments[0]
+    if department_pk is not None:
+        department = next((d for d in departments if d.pk == department_pk), None)
+        require(department is not None, _("Only a department head or the coordinator manages group robots."))
+    form = RobotForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.robot_set(actor=request.user, now=now, department=department, **data)
+            except DomainError as err:
+                form.add_error(err.field if err.field in form.fields else None, str(err))
+            else:
+                messages.success(request, _("The group robot is saved."))
+                return redirect("notify:department_robots", department.pk)
+        status = 400
+    existing = selectors.robots_of(department)
+    context = {
+        "departments": departments,
+        "department": department,
+        "robots": [existing[k] for k in ROBOT_CHANNELS if k in existing],
+        "form": form,
+    }
+    return render(request, "notify/robots.html", context, status=status)
+
+
+@login_required
+@require_POST
+def robot_remove(request, pk: int):
+    robot = get_object_or_404(DepartmentRobot.objects.select_related("department"), pk=pk)
+    services.robot_remove(actor=request.user, now=timezone.now(), robot=robot)
+    messages.success(request, _("The group robot was removed."))
+    return redirect("notify:department_robots", robot.department_id)
+
+
+@login_required
+@require_GET
+def deliveries(request):
+    """The coordinator's dead-letter list (and deliveries still failing), with retry."""
+    now = timezone.now()
+    require(_roles(request, now).is_coordinator, _("Only the coordinator sees the delivery list."))
+    state = "failing" if request.GET.get("state") == "failing" else Delivery.State.DEAD
+    after = request.GET.get("after", "")
+    page = selectors.deliveries_for_coordinator(state=state, after=int(after) if after.isdigit() else None)
+    rows = [
+        (d, render_topic(d.message.topic, d.message.params) if d.message_id else None) for d in page.items
+    ]
+    context = {
+        "rows": rows,
+        "state": state,
+        "next_link": f"?state={state}&after={page.next_key[1]}" if page.next_key else "",
+    }
+    return render(request, "notify/deliveries.html", context)
+
+
+@login_required
+@require_POST
+def retry(request):
+    now = timezone.now()
+    ids = (
+        None if request.POST.get("all") else [int(x) for x in request.POST.getlist("delivery") if x.isdigit()]
+    )
+    count = services.notify_retry(actor=request.user, now=now, delivery_ids=ids)
+    messages.success(request, _("%(n)s deliveries will be sent again.") % {"n": count})
+    return redirect("notify:deliveries")

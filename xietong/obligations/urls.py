@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "obligations"
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("board/", views.coordinator_board, name="board"),
+    path("department/", views.department_board, name="department"),
+    path("leadership/", views.leadership, name="leadership"),
+    path("compliance/", views.compliance, name="compliance"),
+    path("compliance.xlsx", views.compliance_xlsx, name="compliance_xlsx"),
+    path("<int:pk>/waive/", views.waive, name="waive"),
+]

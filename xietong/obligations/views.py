@@ -1,0 +1,199 @@
+"""Ledger pages: the warning boards, the leadership's escalations, compliance figures, waiving."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from io import BytesIO
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from xietong.core.errors import DomainError
+from xietong.org.models import Role
+from xietong.org.permissions import Roles, require, roles_of
+from xietong.policy.calendar import as_shanghai
+
+from . import selectors, services
+from .models import Obligation
+
+
+def _roles(request, now) -> Roles:
+    return roles_of(request.user, on=as_shanghai(now).date())
+
+
+def _require_leadership(roles: Roles) -> None:
+    require(
+        roles.has(Role.LEADERSHIP) or roles.is_coordinator, _("Only the leadership group may see this page.")
+    )
+
+
+@login_required
+@require_GET
+def index(request):
+    """The follow-through entry of the navigation: each role lands on its own page."""
+    now = timezone.now()
+    roles = _roles(request, now)
+    if roles.is_coordinator:
+        return redirect("obligations:board")
+    if roles.has(Role.LEADERSHIP):
+        return redirect("obligations:leadership")
+    if roles.departments(Role.HEAD) | roles.departments(Role.DEPUTY):
+        return redirect("obligations:department")
+    require(False, _("Only the coordinator, the leadership group and department heads follow the ledger."))
+
+
+@login_required
+@require_GET
+def coordinator_board(request):
+    """This week's yellow and red duties of every department (coordinator)."""
+    now = timezone.now()
+    require(_roles(request, now).is_coordinator, _("Only the coordinator may see this page."))
+    groups = selectors.warning_board(now)
+    return _board(request, now, groups, "all")
+
+
+def _board(request, now, groups, scope):
+    legend = selectors.colour_legend([ob for _department, duties in groups for ob in duties])
+    return render(
+        request, "obligations/board.html", {"now": now, "groups": groups, "scope": scope, "legend": legend}
+    )
+
+
+@login_required
+@require_GET
+def department_board(request):
+    """A department head's (or deputy's) own departments' yellow and red duties."""
+    now = timezone.now()
+    roles = _roles(request, now)
+    departments = roles.departments(Role.HEAD) | roles.departments(Role.DEPUTY)
+    require(bool(departments), _("Only a department head may see this page."))
+    groups = selectors.warning_board(now, department_ids=departments)
+    return _board(request, now, groups, "department")
+
+
+@login_required
+@require_GET
+def leadership(request):
+    """Escalations to the leadership group, each with the consecutive misses that led there."""
+    now = timezone.now()
+    _require_leadership(_roles(request, now))
+    rows = []
+    for ob, history in selectors.escalations():
+        rule = ob.policy_version.rules.get("escalation_misses")
+        rows.append((ob, history, rule.clause if rule else ""))
+    return render(request, "obligations/leadership.html", {"now": now, "rows": rows})
+
+
+def _period(request, now) -> tuple[date, date, dict]:
+    """The chosen period (default: this month so far); errors per field."""
+    today = as_shanghai(now).date()
+    errors: dict[str, str] = {}
+    values = {}
+    for name, default in (("start", today.replace(day=1)), ("end", today)):
+        raw = request.GET.get(name, "").strip()
+        if not raw:
+            values[name] = default
+            continue
+        try:
+            values[name] = date.fromisoformat(raw)
+        except ValueError:
+            errors[name] = _("Enter a date such as 2026-03-01.")
+            values[name] = default
+    if not errors and values["end"] < values["start"]:
+        errors["end"] = _("The end must not be before the start.")
+    if not errors and values["end"] - values["start"] > timedelta(days=3660):
+        errors["end"] = _("Choose a period of at most ten years.")
+    return values["start"], values["end"], errors
+
+
+@login_required
+@require_GET
+def compliance(request):
+    now = timezone.now()
+    _require_leadership(_roles(request, now))
+    start, end, errors = _period(request, now)
+    figures = None if errors else selectors.compliance(start=start, end=end, now=now)
+    status = 400 if errors else 200
+    return render(
+        request,
+        "obligations/compliance.html",
+        {"now": now, "figures": figures, "errors": errors, "start": start, "end": end, "raw": request.GET},
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def compliance_xlsx(request):
+    from openpyxl import Workbook
+
+    now = timezone.now()
+    _require_leadership(_roles(request, now))
+    start, end, errors = _period(request, now)
+    if errors:
+        return HttpResponse("; ".join(errors.values()), status=400, content_type="text/plain; charset=utf-8")
+    figures = selectors.compliance(start=start, end=end, now=now)
+    headers = [
+        _("Met on time"),
+        _("Done late"),
+        _("Breached (not done)"),
+        _("Waived"),
+        _("Not yet due"),
+        _("Total"),
+    ]
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _("By clause")[:31]
+    sheet.append([_("Period"), f"{start.isoformat()} – {end.isoformat()}"])
+    sheet.append([_("Clause"), *headers])
+    for row in figures["by_clause"]:
+        sheet.append([row["clause"] or "—", *(row[c] for c in selectors.COMPLIANCE_COLUMNS)])
+    sheet.append([_("Total"), *(figures["total"][c] for c in selectors.COMPLIANCE_COLUMNS)])
+    depts = book.create_sheet(_("By department")[:31])
+    depts.append([_("Period"), f"{start.isoformat()} – {end.isoformat()}"])
+    depts.append([_("Department"), *headers])
+    for row in figures["by_department"]:
+        depts.append([row["department"] or "—", *(row[c] for c in selectors.COMPLIANCE_COLUMNS)])
+    depts.append([_("Total"), *(figures["total"][c] for c in selectors.COMPLIANCE_COLUMNS)])
+    out = BytesIO()
+    book.save(out)
+    response = HttpResponse(
+        out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="compliance-{start.isoformat()}-{end.isoformat()}.xlsx"'
+    )
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def waive(request, pk: int):
+    """The coordinator waives one open duty, with a reason (recorded as obligation.waived)."""
+    now = timezone.now()
+    require(_roles(request, now).is_coordinator, _("Only the coordinator may waive a duty."))
+    ob = get_object_or_404(Obligation.objects.select_related("department", "responsible"), pk=pk)
+    errors: dict[str, str] = {}
+    reason = ""
+    if request.method == "POST":
+        reason = request.POST.get("reason", "")
+        try:
+            services.obligation_waive_by_coordinator(
+                obligation=ob, reason=reason, actor=request.user, now=now
+            )
+        except DomainError as error:
+            errors[error.field or "__all__"] = str(error)
+        else:
+            messages.success(request, _("The duty is waived."))
+            return redirect("obligations:board")
+    return render(
+        request,
+        "obligations/waive.html",
+        {"now": now, "ob": ob, "errors": errors, "reason": reason, "colour": selectors.colour(ob, now)},
+        status=400 if errors else 200,
+    )
