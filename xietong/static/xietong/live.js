@@ -105,11 +105,14 @@
   function receive(message) {
     if (message.type === "state") {
       if (state && message.state.version < state.version) return; // an older broadcast, late
+      var same = state && message.state.version === state.version;
       state = message.state;
       offset = Date.parse(state.server_now) - Date.now();
+      // The same version again (the snapshot on connect, two changes committed close together):
+      // nothing to redraw, and redrawing would replace a button under the user's finger.
       root.setAttribute("data-version", String(state.version));
       root.setAttribute("data-connected", "1");
-      render();
+      if (!same) render();
     } else if (message.type === "error") {
       showError(message.error);
     } else if (message.type === "ok") {
