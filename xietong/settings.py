@@ -254,10 +254,12 @@ NOTIFY_TEST_HOSTS = env_list("XIETONG_NOTIFY_TEST_HOSTS", [])
 
 # Task queue: SQLite-backed by default (no services needed); Redis when REDIS_URL is set.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Keys of this installation in a Redis that others may share (task queue and live room groups).
+REDIS_PREFIX = os.environ.get("XIETONG_REDIS_PREFIX", "xietong")
 if REDIS_URL:
     HUEY = {
         "huey_class": "huey.RedisHuey",
-        "name": "xietong",
+        "name": REDIS_PREFIX,
         "url": REDIS_URL,
         "immediate": env_bool("XIETONG_HUEY_IMMEDIATE", False),
     }
@@ -273,7 +275,7 @@ else:
 if REDIS_URL:
     from xietong.live.layers import redis_layer  # timeouts and pool size: see there
 
-    CHANNEL_LAYERS = {"default": redis_layer(REDIS_URL)}
+    CHANNEL_LAYERS = {"default": redis_layer(REDIS_URL, prefix=f"{REDIS_PREFIX}-live")}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 # Where pages open the live room's WebSocket: empty = same host as the page, port of

@@ -12,6 +12,7 @@ import re
 import socket
 import threading
 import time
+import uuid
 
 import pytest
 import time_machine
@@ -48,6 +49,13 @@ def live_ws(settings):
 
     from xietong.asgi import application
 
+    if django_settings.REDIS_URL:
+        # Groups are named after meeting ids, which every test database starts from 1: tests
+        # running at the same time on one Redis each get their own key prefix.
+        from xietong.live.layers import redis_layer
+
+        prefix = f"xt-test-{uuid.uuid4().hex[:12]}"
+        settings.CHANNEL_LAYERS = {"default": redis_layer(django_settings.REDIS_URL, prefix=prefix)}
     port = free_port()
     settings.LIVE_BIND = f"127.0.0.1:{port}"
     settings.LIVE_WS_URL = ""
