@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from django.db import connections, router
 from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
+from django.utils import translation
 
 from xietong.policy.calendar import SHANGHAI, BusinessCalendar, as_shanghai
 from xietong.policy.selectors import business_calendar
@@ -82,6 +84,16 @@ class _Named:
         self.name, self.title, self.full_name, self.username = name, title, full_name, username
 
 
+def status_labels() -> dict[str, str]:
+    """Status → label in the active language (looked up once per process and language)."""
+    return _status_labels_in(translation.get_language() or "")
+
+
+@lru_cache(maxsize=8)
+def _status_labels_in(language: str) -> dict[str, str]:
+    return {value: str(label) for value, label in ActionItem.Status.choices}
+
+
 class ActionRow:
     """One action item as the lists show it, read as plain values (no model instances: on the
     hot list pages building them cost more than the query). Attribute names match ActionItem's."""
@@ -97,9 +109,10 @@ class ActionRow:
         "meeting_id",
         "department_id",
         "owner_id",
-        "owner",
-        "department",
-        "meeting",
+        "owner_name",
+        "owner_username",
+        "department_name",
+        "meeting_title",
         "colour",
     )
 
@@ -113,20 +126,30 @@ class ActionRow:
             self.meeting_id,
             self.department_id,
             self.owner_id,
-            full_name,
-            username,
-            department,
-            meeting,
+            self.owner_name,
+            self.owner_username,
+            self.department_name,
+            self.meeting_title,
         ) = values
         self.pk = self.id
         self.overdue = cutoff is not None and self.status in OPEN_STATES and self.due_on <= cutoff
         self.colour = "red" if self.overdue else "green"
-        self.owner = _Named(full_name=full_name, username=username)
-        self.department = _Named(name=department)
-        self.meeting = _Named(title=meeting)
+
+    # What templates written for ActionItem read (item.owner.full_name …), built on access.
+    @property
+    def owner(self) -> _Named:
+        return _Named(full_name=self.owner_name, username=self.owner_username)
+
+    @property
+    def department(self) -> _Named:
+        return _Named(name=self.department_name)
+
+    @property
+    def meeting(self) -> _Named:
+        return _Named(title=self.meeting_title)
 
     def get_status_display(self) -> str:
-        return str(ActionItem.Status(self.status).label)
+        return status_labels()[self.status]
 
     def __repr__(self) -> str:
         return f"<ActionRow {self.pk} {self.title!r}>"
@@ -419,6 +442,12 @@ def ack_duties_for_liaison(department_ids) -> list:
     return duties
 
 
+_WARNED_SQL = (
+    'SELECT "subject_id" FROM "obligations_obligation" WHERE "subject_type_id" = %s'
+    ' AND "kind" = %s AND "closed_at" IS NULL AND "warn_at" <= %s AND "subject_id" IN'
+)
+
+
 def colour_rows(rows: list, *, now: datetime) -> list:
     """Set each row's ``colour`` from the ledger: red when overdue, yellow once the item's
     due-date duty has reached its warning moment (the policy's warning lead), else green.
@@ -430,15 +459,20 @@ def colour_rows(rows: list, *, now: datetime) -> list:
     open_ids = [r.pk for r in rows if not r.overdue and r.status in OPEN_STATES]
     warned = set()
     if open_ids:
-        warned = set(
-            Obligation.objects.filter(
-                subject_type=ContentType.objects.get_for_model(ActionItem),
-                subject_id__in=open_ids,
-                kind=ObligationKind.ACTION_DUE,
-                closed_at__isnull=True,
-                warn_at__lte=now,
-            ).values_list("subject_id", flat=True)
-        )
+        # Plain SQL: building this through the ORM cost more than running it on every list page.
+        connection = connections[router.db_for_read(Obligation)]
+        marks = ", ".join(["%s"] * len(open_ids))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _WARNED_SQL + f" ({marks})",  # noqa: S608 - placeholders only
+                [
+                    ContentType.objects.get_for_model(ActionItem).pk,
+                    str(ObligationKind.ACTION_DUE),
+                    connection.ops.adapt_datetimefield_value(now),
+                    *open_ids,
+                ],
+            )
+            warned = {subject_id for (subject_id,) in cursor.fetchall()}
     for row in rows:
         row.colour = "red" if row.overdue else "yellow" if row.pk in warned else "green"
     return rows

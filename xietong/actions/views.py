@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import connection
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from markupsafe import Markup, escape
 
 from xietong.core.errors import DomainError
+from xietong.core.jinja import url
 from xietong.org.models import Department, Role
 from xietong.org.permissions import Roles, require, roles_of
 from xietong.policy.calendar import as_shanghai
@@ -50,26 +53,80 @@ def _keyset_page(now, **whose):
 # ---- list ---------------------------------------------------------------------------------
 
 
-def _status_labels() -> dict[str, str]:
-    return {value: str(label) for value, label in S.choices}
+@lru_cache(maxsize=8)
+def _labels_in(language: str) -> dict:
+    """The list's fixed labels in ``language``, worked out once per process and language
+    (each lazy label costs a catalogue lookup every time it is shown)."""
+    f = ActionFilterForm.base_fields
 
+    def plain(choices):
+        return [(value, str(text)) for value, text in choices]
 
-def _filter_fields(form: ActionFilterForm) -> dict:
-    """The filter form's fields as plain (name, label, choices / input type) for the template."""
-    f = form.fields
-    departments = [("", "—"), *((d.pk, d.name) for d in f["department"].queryset.only("name"))]
     return {
-        "filter_choices": [
-            ("department", f["department"].label, departments),
-            ("status", f["status"].label, f["status"].choices),
-            ("overdue", f["overdue"].label, f["overdue"].choices),
+        "department": str(f["department"].label),
+        "choices": [
+            ("status", str(f["status"].label), plain(f["status"].choices)),
+            ("overdue", str(f["overdue"].label), plain(f["overdue"].choices)),
         ],
-        "filter_inputs": [
-            ("meeting", f["meeting"].label, "number"),
-            ("due_from", f["due_from"].label, "date"),
-            ("due_to", f["due_to"].label, "date"),
+        "inputs": [
+            ("meeting", str(f["meeting"].label), "number"),
+            ("due_from", str(f["due_from"].label), "date"),
+            ("due_to", str(f["due_to"].label), "date"),
         ],
     }
+
+
+def _status_labels() -> dict[str, str]:
+    return selectors.status_labels()
+
+
+_DEPARTMENT_NAMES_SQL = 'SELECT "id", "name" FROM "org_department" ORDER BY "name"'
+
+
+def _filter_fields() -> dict:
+    """The filter form's fields as plain (name, label, choices / input type) for the template
+    (labels and choices from the form class: no form instance needed to draw it)."""
+    labels = _labels_in(translation.get_language() or "")
+    with connection.cursor() as cursor:  # the department field's choices, as one plain read
+        cursor.execute(_DEPARTMENT_NAMES_SQL)
+        departments = [("", "—"), *cursor.fetchall()]
+    return {
+        "filter_choices": [("department", labels["department"], departments), *labels["choices"]],
+        "filter_inputs": labels["inputs"],
+    }
+
+
+def _options_html(options, chosen: str) -> Markup:
+    """``<option>`` elements of a filter, ``chosen`` (the submitted value) selected."""
+    return _options_markup(tuple(options), chosen)
+
+
+@lru_cache(maxsize=256)
+def _options_markup(options: tuple, chosen: str) -> Markup:
+    # Kept per distinct (options, choice): the departments are read on every page, but the
+    # markup for the same names and choice is the same string.
+    return Markup(  # noqa: S704 - every value and text is escaped
+        "".join(
+            f'<option value="{escape(value)}"{" selected" if chosen == str(value) else ""}>{escape(text)}</option>'
+            for value, text in options
+        )
+    )
+
+
+class _NoFilter:
+    """The unfiltered list: what the template reads of a bound form, with nothing to check."""
+
+    data: dict = {}
+    errors: dict = {}
+    cleaned_data = dict.fromkeys(ActionFilterForm.base_fields)
+
+    @staticmethod
+    def non_field_errors() -> list:
+        return []
+
+    @staticmethod
+    def is_valid() -> bool:
+        return True
 
 
 @login_required
@@ -81,8 +138,9 @@ def action_list(request):
     roles = _roles(request, now)
     context = {"now": now, "scope": "mine", "form": None, "departments": [], "department": None}
     if roles.is_coordinator:
-        form = ActionFilterForm(request.GET)
-        context.update(form=form, scope="all", **_filter_fields(form))
+        filtered = any(request.GET.get(name) for name in ActionFilterForm.base_fields)
+        form = ActionFilterForm(request.GET) if filtered else _NoFilter()
+        context.update(form=form, scope="all", **_filter_fields())
         if form.is_valid():
             data = form.cleaned_data
             overdue = {"yes": True, "no": False}.get(data["overdue"])
@@ -114,8 +172,22 @@ def action_list(request):
     context["acks"] = selectors.ack_duties_for_liaison(sorted(roles.departments(Role.LIAISON)))
     selectors.colour_rows(page.items, now=now)
     context["page"] = page
+    context["rows"] = [
+        (
+            r.pk,
+            r.title,
+            r.owner_name or r.owner_username,
+            r.department_name,
+            r.due_on.isoformat(),
+            r.colour,
+            r.status,
+            r.meeting_title,
+        )
+        for r in page.items
+    ]
+    context["options_html"] = _options_html
     context["status_labels"] = _status_labels
-    context["detail_prefix"] = reverse("actions:detail", args=[0])[:-2]  # ".../0/" → ".../"
+    context["detail_prefix"] = url("actions:detail", 0)[:-2]  # ".../0/" → ".../"
     context["next_link"] = _next_link(request, page.next_key) if page.next_key else ""
     return render(request, "actions/list.html", context)
 

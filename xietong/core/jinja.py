@@ -10,16 +10,41 @@ from django.core.signals import setting_changed
 from django.middleware.csrf import get_token
 from django.template.backends.jinja2 import Jinja2, Template
 from django.templatetags.static import static
-from django.urls import get_script_prefix, get_urlconf, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
-from django.utils.translation import gettext, ngettext, pgettext
-from jinja2 import Environment
+from django.utils.translation import gettext, ngettext, pgettext, trans_real
+from jinja2 import Environment, pass_environment
+from markupsafe import Markup
 
 _plain_urls: dict[tuple, str] = {}
 
 
+_SENTINEL = 918273645  # a number no real id collides with inside a reversed URL
+_one_id_urls: dict[tuple, tuple[str, str] | None] = {}
+
+
+def _one_id_url(name: str, pk: int) -> str:
+    # URLs taking one id (a row's link on every line of a list) are reversed once per
+    # URL configuration and script prefix; the id is put between the two halves.
+    key = (name, get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
+    halves = _one_id_urls.get(key, False)
+    if halves is False:
+        found = reverse(name, args=[_SENTINEL])
+        halves = _one_id_urls[key] = (
+            tuple(found.split(str(_SENTINEL))) if found.count(str(_SENTINEL)) == 1 else None
+        )
+    if halves is None:
+        return reverse(name, args=[pk])
+    return f"{halves[0]}{pk}{halves[1]}"
+
+
 def url(name: str, *args, **kwargs) -> str:
+    if len(args) == 1 and not kwargs and type(args[0]) is int and args[0] >= 0:
+        try:
+            return _one_id_url(name, args[0])
+        except NoReverseMatch:  # the pattern does not take a number: the plain way says why
+            pass
     if args or kwargs:
         return reverse(name, args=args or None, kwargs=kwargs or None)
     # A URL without arguments (the navigation of every page) is reversed once per URL
@@ -34,6 +59,8 @@ def url(name: str, *args, **kwargs) -> str:
 def _forget_urls(*, setting, **kwargs):
     if setting == "ROOT_URLCONF":
         _plain_urls.clear()
+        _one_id_urls.clear()
+        _fragments.clear()
 
 
 setting_changed.connect(_forget_urls)
@@ -62,6 +89,25 @@ def _ngettext(singular: str, plural: str, n: int, **variables) -> str:
     return text % {"num": n, **variables} if ("%" in text) else text
 
 
+_fragments: dict[tuple, Markup] = {}
+
+
+@pass_environment
+def static_fragment(env: Environment, name: str) -> Markup:
+    """Template ``name`` rendered once per language, URL configuration and script prefix.
+
+    For the parts of the page frame that are the same for every page and person (the
+    navigation): a dozen links and labels become one cached string. Re-rendered every time
+    while templates reload (development)."""
+    key = (name, translation.get_language(), get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
+    found = _fragments.get(key)
+    if found is None:
+        found = Markup(env.get_template(name).render(_translation_for_this_render()))  # noqa: S704 - a template's output
+        if not env.auto_reload:
+            _fragments[key] = found
+    return found
+
+
 def environment(**options) -> Environment:
     env = Environment(**options)  # noqa: S701 - autoescape is set in settings.TEMPLATES
     env.install_gettext_callables(_gettext, _ngettext, newstyle=False)
@@ -70,6 +116,7 @@ def environment(**options) -> Environment:
         static=static,
         get_messages=get_messages,
         csrf_token=csrf_token,
+        static_fragment=static_fragment,
         pgettext=pgettext,
         get_language=translation.get_language,
     )
@@ -84,7 +131,30 @@ class ProductTemplate(Template):
         context = dict(context or {})
         if request is not None:
             context["request"] = request
+        context.update(_translation_for_this_render())
         return self.template.render(context)
+
+
+def _translation_for_this_render() -> dict:
+    """``gettext``/``ngettext``/``get_language`` bound to the catalogue active now.
+
+    A page asks for dozens of labels; Django's gettext finds the active catalogue again on
+    every call (a context-local lookup that costs more than the translation itself). The
+    i18n extension's ``_()`` resolves ``gettext`` from the render context, so binding the
+    catalogue once per render gives the same texts for a fraction of the cost.
+    """
+    catalog = trans_real.catalog()
+    language = translation.get_language()
+
+    def gettext_now(message: str, **variables) -> str:
+        text = catalog.gettext(message) if message else message
+        return text % variables if variables else text
+
+    def ngettext_now(singular: str, plural: str, n: int, **variables) -> str:
+        text = catalog.ngettext(singular, plural, n)
+        return text % {"num": n, **variables} if ("%" in text) else text
+
+    return {"gettext": gettext_now, "ngettext": ngettext_now, "get_language": lambda: language}
 
 
 class ProductJinja2(Jinja2):

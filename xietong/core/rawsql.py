@@ -77,3 +77,58 @@ def joined(model, row, prefix: str):
         names.append(attname)
         values.append(value)
     return model.from_db(db, names, values)
+
+
+_plans: dict[tuple, list] = {}
+
+
+def instances(model, sql: str, params, *, using: str | None = None) -> list:
+    """``model.objects.raw(sql, params)`` as a list, for the pages read on every visit.
+
+    The same instances (model columns by name, converted as the ORM converts them; other
+    columns set as plain attributes, unconverted, as ``raw()`` does), without the per-query
+    set-up of ``RawQuerySet``, which on a few rows cost several times the query: the plan for
+    reading a given list of columns is worked out once per process."""
+    from django.db import connections, router
+
+    db = using or router.db_for_read(model)
+    connection = connections[db]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+        if not rows:
+            return []
+        names = tuple(c[0] for c in cursor.description)
+    key = (model, db, names)
+    plan = _plans.get(key)
+    if plan is None:
+        order = {f.column: i for i, f in enumerate(model._meta.concrete_fields)}
+        by_column = {f.column: f for f in model._meta.concrete_fields}
+        if model._meta.pk.column not in names:
+            raise ValueError(f"the query must read {model._meta.pk.column!r} of {model.__name__}")
+        fields, extras = [], []
+        for index, name in enumerate(names):
+            field = by_column.get(name)
+            if field is None:
+                extras.append((index, name))
+                continue
+            col = field.get_col(model._meta.db_table)
+            converters = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+            fields.append((index, field.attname, col, converters))
+        # Model.from_db takes the values in the model's field order, whatever the query's.
+        fields.sort(key=lambda f: order[f[2].target.column])
+        plan = _plans[key] = [tuple(f[1] for f in fields), fields, extras]
+    attnames, fields, extras = plan
+    found = []
+    for row in rows:
+        values = []
+        for index, _attname, col, converters in fields:
+            value = row[index]
+            for convert in converters:
+                value = convert(value, col, connection)
+            values.append(value)
+        instance = model.from_db(db, attnames, values)
+        for index, name in extras:
+            setattr(instance, name, row[index])
+        found.append(instance)
+    return found

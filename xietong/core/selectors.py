@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from xietong.obligations.selectors import open_obligations_of
+from xietong.obligations.selectors import open_obligations_page
 
 
 def todo_for(person, *, now: datetime) -> dict:
@@ -14,7 +14,7 @@ def todo_for(person, *, now: datetime) -> dict:
     from xietong.policy.selectors import business_calendar
     from xietong.topics.selectors import topic_queues_for
 
-    obligations = list(open_obligations_of(person)[:50])
+    obligations = open_obligations_page(person, limit=50)
     return {
         "obligations": obligations,
         "queues": topic_queues_for(person, now=now),

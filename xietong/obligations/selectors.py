@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -31,6 +32,55 @@ def open_obligations_of(person):
         .prefetch_related("subject")
         .order_by("due_at", "id")
     )
+
+
+_OPEN_OF_PERSON_SQL = (
+    'SELECT {obligation}, {department} FROM "obligations_obligation" o'
+    ' LEFT JOIN "org_department" d ON d."id" = o."department_id"'
+    ' WHERE o."responsible_id" = %s AND o."state" IN (%s, %s) AND o."closed_at" IS NULL'
+    ' ORDER BY o."due_at", o."id" LIMIT %s'
+)
+
+
+@cache
+def _open_of_person_sql() -> str:
+    from xietong.core.rawsql import columns
+    from xietong.org.models import Department
+
+    return _OPEN_OF_PERSON_SQL.format(
+        obligation=columns(Obligation, "o", "o_"), department=columns(Department, "d", "d_")
+    )
+
+
+def open_obligations_page(person, *, limit: int) -> list[Obligation]:
+    """``open_obligations_of(person)[:limit]`` as a list, department and subject loaded.
+
+    Read on 我的待办 for every visit: the SQL is written out (compiling the ORM query cost
+    several times running it); tested row for row against ``open_obligations_of``."""
+    from types import SimpleNamespace
+
+    from django.db import connections, router
+    from django.db.models import prefetch_related_objects
+
+    from xietong.core.rawsql import joined
+    from xietong.org.models import Department
+
+    db = router.db_for_read(Obligation)
+    params = [person.pk, str(Obligation.State.PENDING), str(Obligation.State.BREACHED), limit]
+    with connections[db].cursor() as cursor:
+        cursor.execute(_open_of_person_sql(), params)
+        found = cursor.fetchall()
+        names = [c[0] for c in cursor.description] if found else []
+    state = SimpleNamespace(db=db)
+    rows = []
+    for values in found:
+        row = SimpleNamespace(_state=state, **dict(zip(names, values, strict=True)))
+        obligation = joined(Obligation, row, "o_")
+        obligation.department = joined(Department, row, "d_")
+        rows.append(obligation)
+    if rows:
+        prefetch_related_objects(rows, "subject")
+    return rows
 
 
 def late_steps(subject: models.Model) -> list[Obligation]:

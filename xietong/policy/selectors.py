@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+import json
+from datetime import date, time
+from functools import lru_cache
+
+from django.db import connections, router
 
 from xietong.org.models import Organization
 
@@ -11,13 +15,48 @@ from .models import Policy, PolicyVersion
 
 
 def business_calendar(org: Organization | None = None) -> BusinessCalendar:
-    """The organisation's calendar: official holidays plus its own closed/working days."""
-    org = org or Organization.current()
+    """The organisation's calendar: official holidays plus its own closed/working days.
+
+    Asked on most pages: the organisation's four calendar columns are read with one plain
+    query, and the calendar built from them is kept per process for as long as they are the
+    same (an edit changes the key, so no calendar is ever older than the row; its day cache
+    stays warm between requests)."""
+    if org is not None:
+        return _calendar(
+            tuple(org.extra_closed_days), tuple(org.extra_working_days), org.work_start, org.work_end
+        )
+    connection = connections[router.db_for_read(Organization)]
+    with connection.cursor() as cursor:
+        cursor.execute(_CALENDAR_SQL)
+        row = cursor.fetchone()
+    if row is None:
+        return business_calendar(Organization.current())  # creates the organisation
+    closed, working, start, end = row
+    return _calendar(_days(closed), _days(working), _time(start), _time(end))
+
+
+_CALENDAR_SQL = (
+    'SELECT "extra_closed_days", "extra_working_days", "work_start", "work_end"'
+    ' FROM "org_organization" ORDER BY "id" LIMIT 1'
+)
+
+
+def _days(value) -> tuple[str, ...]:
+    # JSON text on SQLite, already decoded on PostgreSQL (jsonb).
+    return tuple(json.loads(value) if isinstance(value, str) else value or ())
+
+
+def _time(value) -> time:
+    return time.fromisoformat(value) if isinstance(value, str) else value
+
+
+@lru_cache(maxsize=16)
+def _calendar(closed: tuple[str, ...], working: tuple[str, ...], start: time, end: time) -> BusinessCalendar:
     return BusinessCalendar(
-        extra_closed=[date.fromisoformat(d) for d in org.extra_closed_days],
-        extra_working=[date.fromisoformat(d) for d in org.extra_working_days],
-        work_start=org.work_start,
-        work_end=org.work_end,
+        extra_closed=[date.fromisoformat(d) for d in closed],
+        extra_working=[date.fromisoformat(d) for d in working],
+        work_start=start,
+        work_end=end,
     )
 
 

@@ -28,3 +28,27 @@ def test_default_local_time_format_matches_django_formatting():
     assert localtime(datetime(2026, 3, 1, 16, 5, tzinfo=UTC)) == "2026-03-02 00:05"
     assert localtime(datetime(2026, 3, 1, 16, 5, tzinfo=UTC), "Y") == "2026"
     assert localtime(None) == ""
+
+
+def test_url_with_one_id_is_the_reversed_one_for_every_id_and_url_configuration():
+    for name in ("meetings:detail", "actions:detail", "topics:detail", "minutes:version"):
+        for pk in (0, 1, 9, 42, 918273645, 10**12):
+            assert url(name, pk) == reverse(name, args=[pk])
+    # Not a one-number pattern, or not a number: the ordinary reversal (and its error).
+    assert url("actions:acknowledge", 3, 4) == reverse("actions:acknowledge", args=[3, 4])
+    assert url("meetings:detail", "7") == reverse("meetings:detail", args=["7"])
+    with override_settings(ROOT_URLCONF="xietong.core.tests.urls_elsewhere"):
+        clear_url_caches()
+        assert url("item", 5) == "/elsewhere/items/5/"
+    clear_url_caches()
+    assert url("meetings:detail", 5) == "/meetings/5/"
+
+
+def test_url_with_one_id_refuses_what_reverse_refuses():
+    import pytest
+    from django.urls import NoReverseMatch
+
+    with pytest.raises(NoReverseMatch):
+        url("actions:list", 5)  # takes no argument
+    with pytest.raises(NoReverseMatch):
+        url("meetings:detail", -1)  # <int:pk> takes no sign
