@@ -15,6 +15,7 @@ from django.db import connection
 from django.http import HttpResponse
 from django.template import engines
 from django.urls import path
+from django.utils import timezone
 
 TABLE = """<!doctype html><html><head><title>bare</title></head><body><table>
 {% for row in rows %}<tr>{% for cell in row %}<td>{{ cell }}</td>{% endfor %}</tr>
@@ -58,14 +59,35 @@ def actions(request):
     )
 
 
+# 我的待办 shows the person's open duties, open action items, unanswered notices, upcoming
+# meetings and unread minutes: the same rows here, as one UNION ALL (same limits and order).
+_HOME_SQL = """
+SELECT * FROM (SELECT 'duty', o.id, o.kind, o.due_at, o.clause, d.name FROM obligations_obligation o
+  LEFT JOIN org_department d ON d.id = o.department_id
+  WHERE o.responsible_id = %(me)s AND o.state IN ('pending', 'breached') AND o.closed_at IS NULL
+  ORDER BY o.due_at, o.id LIMIT 50)
+UNION ALL SELECT * FROM (SELECT 'action', a.id, a.title, a.due_on, a.status, d.name FROM actions_actionitem a
+  JOIN org_department d ON d.id = a.department_id
+  WHERE a.owner_id = %(me)s AND a.status IN ('open', 'in_progress') ORDER BY a.due_on, a.id LIMIT 20)
+UNION ALL SELECT * FROM (SELECT 'notice', r.id, m.id, m.title, m.starts_at, m.status FROM meetings_rsvp r
+  JOIN meetings_meeting m ON m.id = r.meeting_id
+  WHERE r.invitee_id = %(me)s AND r.response = 'pending' AND m.status = 'published' AND m.starts_at > %(now)s
+  ORDER BY m.starts_at, r.id LIMIT 20)
+UNION ALL SELECT * FROM (SELECT 'meeting', m.id, m.title, m.starts_at, m.location, s.name FROM meetings_meeting m
+  LEFT JOIN meetings_meetingseries s ON s.id = m.series_id
+  WHERE m.ends_at > %(now)s AND m.status <> 'cancelled' AND (m.host_id = %(me)s OR m.recorder_id = %(me)s
+    OR EXISTS (SELECT 1 FROM meetings_rsvp r WHERE r.meeting_id = m.id AND (r.invitee_id = %(me)s OR r.delegate_id = %(me)s)))
+  ORDER BY m.starts_at, m.id LIMIT 5)
+UNION ALL SELECT * FROM (SELECT 'minutes', r.id, n.id, n.number, m.title, r.delivered_at FROM minutes_minutesreceipt r
+  JOIN minutes_minutes n ON n.id = r.minutes_id JOIN meetings_meeting m ON m.id = n.meeting_id
+  WHERE r.person_id = %(me)s AND r.read_at IS NULL ORDER BY r.delivered_at DESC, r.id DESC LIMIT 20)
+"""
+
+
 @login_required
 def home(request):
-    return _render(
-        "SELECT a.id, a.title, d.name, a.due_on, a.status FROM actions_actionitem a"
-        " JOIN org_department d ON d.id = a.department_id"
-        " WHERE a.owner_id = %s AND a.status IN ('open', 'in_progress') ORDER BY a.due_on, a.id LIMIT 20",
-        [request.user.pk],
-    )
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    return _render(_HOME_SQL, {"me": request.user.pk, "now": now})
 
 
 _EARLIER = (

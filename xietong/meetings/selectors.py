@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from functools import cache
+from functools import cache, lru_cache
 
 from django.db import connections, router
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import DEFERRED, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from xietong.core.rawsql import aware, columns, joined, partial, set_prefetched
+from xietong.core.rawsql import aware, instances, partial, set_prefetched
 from xietong.obligations.models import Obligation, ObligationKind
 from xietong.obligations.selectors import obligations_for
 from xietong.org.models import Delegation, Department, Person, Role, RoleAssignment
@@ -61,6 +63,31 @@ def meetings_visible_to(person, *, on: date | None = None) -> QuerySet[Meeting]:
     if sees_all_meetings(person, on=on):
         return qs
     return qs.filter(_involved(person)).exclude(status=Meeting.Status.PLANNED)
+
+
+# meetings_visible_to(person).filter(pk=...).exists() for someone without a role, written out
+# (asked on every meeting page such a person opens; the ORM's Exists subquery cost more to
+# build than to run). Same answer (tests/test_detail_reads.py).
+_MAY_OPEN_SQL = """
+SELECT 1 FROM "meetings_meeting" m
+WHERE m."id" = %s AND NOT (m."status" = %s)
+  AND (m."host_id" = %s OR m."recorder_id" = %s OR EXISTS (
+    SELECT 1 FROM "meetings_rsvp" r WHERE r."meeting_id" = m."id" AND (r."invitee_id" = %s OR r."delegate_id" = %s)))
+LIMIT 1
+"""
+
+
+def may_open_meeting(person, meeting_id: int, *, on: date | None = None) -> bool:
+    """Whether ``person`` may open meeting ``meeting_id`` (meetings_visible_to): role holders
+    any, others those they take part in once the notice is out. One query at most (none for
+    role holders, whose roles are read once per request)."""
+    if sees_all_meetings(person, on=on):
+        return True
+    if person is None or not person.is_authenticated:
+        return False
+    db = router.db_for_read(Meeting)
+    params = [meeting_id, Meeting.Status.PLANNED.value, *[person.pk] * 4]
+    return bool(_fetch(db, _MAY_OPEN_SQL, params))
 
 
 # ---- lists --------------------------------------------------------------------------------
@@ -129,32 +156,14 @@ def active_series() -> list[MeetingSeries]:
 # ---- one meeting --------------------------------------------------------------------------
 
 
-# The meeting page's replies and agenda items, written out (xietong/core/rawsql.py): the
-# prefetches they replace (ordering on related columns, three joins each) cost the page more
-# than everything else it reads. Same rows and order (tests/test_detail_reads.py).
-_DETAIL_RSVPS_SQL = """
-SELECT r.*, i."full_name" AS "i_full_name", i."username" AS "i_username",
-       g."full_name" AS "g_full_name", g."username" AS "g_username",
-       d."name" AS "d_name", d."sort_order" AS "d_sort_order"
-FROM "meetings_rsvp" r
-INNER JOIN "org_person" i ON i."id" = r."invitee_id"
-LEFT OUTER JOIN "org_person" g ON g."id" = r."delegate_id"
-LEFT OUTER JOIN "org_department" d ON d."id" = r."department_id"
-WHERE r."meeting_id" = %s
-ORDER BY d."sort_order", i."full_name", r."id"
-"""
-_DETAIL_ITEMS_SQL = """
-SELECT a.*, t."title" AS "t_title", t."department_id" AS "t_department_id", d."name" AS "d_name"
-FROM "agenda_agendaitem" a
-LEFT OUTER JOIN "topics_topic" t ON t."id" = a."topic_id"
-LEFT OUTER JOIN "org_department" d ON d."id" = t."department_id"
-WHERE a."agenda_id" = %s
-ORDER BY a."position", a."id"
-"""
-
-
+# The meeting page's reads, written out (xietong/core/rawsql.py) and read through a cursor:
+# the prefetches they replace (ordering on related columns, three joins each) cost the page more
+# than everything else it reads, and so did Model.objects.raw's per-query set-up. Every column of
+# each table is listed by the models' own metadata, so a row's values come back in field order
+# and become instances with the ORM's own converters (_instance). Same rows and order
+# (tests/test_detail_reads.py).
 _DETAIL_MEETING_SQL = """
-SELECT m.*, {joins}
+SELECT {columns}
 FROM "meetings_meeting" m
 LEFT OUTER JOIN "meetings_meetingseries" s ON s."id" = m."series_id"
 LEFT OUTER JOIN "org_person" h ON h."id" = m."host_id"
@@ -164,27 +173,146 @@ INNER JOIN "policy_policy" p ON p."id" = v."policy_id"
 LEFT OUTER JOIN "agenda_agenda" g ON g."meeting_id" = m."id"
 WHERE m."id" = %s
 """
+_DETAIL_RSVPS_SQL = """
+SELECT {columns}, i."full_name", i."username", g."full_name", g."username", d."name", d."sort_order"
+FROM "meetings_rsvp" r
+INNER JOIN "org_person" i ON i."id" = r."invitee_id"
+LEFT OUTER JOIN "org_person" g ON g."id" = r."delegate_id"
+LEFT OUTER JOIN "org_department" d ON d."id" = r."department_id"
+WHERE r."meeting_id" = %s
+ORDER BY d."sort_order", i."full_name", r."id"
+"""
+_DETAIL_ITEMS_SQL = """
+SELECT {columns}, t."title", t."department_id", d."name"
+FROM "agenda_agendaitem" a
+LEFT OUTER JOIN "topics_topic" t ON t."id" = a."topic_id"
+LEFT OUTER JOIN "org_department" d ON d."id" = t."department_id"
+WHERE a."agenda_id" = %s
+ORDER BY a."position", a."id"
+"""
+_LATEST_NOTICE_SQL = """
+SELECT {columns} FROM "meetings_notice" n WHERE n."meeting_id" = %s
+ORDER BY n."sequence" DESC, n."id" DESC LIMIT 1
+"""
+_MEETING_DUTIES_SQL = """
+SELECT {columns}, p."full_name", p."username", d."name"
+FROM "obligations_obligation" o
+LEFT OUTER JOIN "org_person" p ON p."id" = o."responsible_id"
+LEFT OUTER JOIN "org_department" d ON d."id" = o."department_id"
+WHERE o."subject_type_id" = %s AND o."subject_id" = %s
+ORDER BY o."kind", o."due_at", o."id"
+"""
+
+
+def _columns(*tables) -> str:
+    """The SELECT list of every column of each (model, alias), in field order."""
+    return ", ".join(f'{alias}."{f.column}"' for model, alias in tables for f in model._meta.concrete_fields)
 
 
 @cache
-def _detail_meeting_sql() -> str:
-    """The meeting with its series, host, recorder, regulation version and policy, and agenda:
-    every column of each (built once: the models' columns are fixed)."""
-    from xietong.agenda.models import Agenda
+def _sql(name: str) -> str:
+    """One of the page's statements with its column lists (built once: the models' columns are
+    fixed; only column names from the models' own metadata are formatted in, values stay
+    parameters)."""
+    from xietong.agenda.models import Agenda, AgendaItem
 
-    joins = ", ".join(
-        columns(model, alias, f"{alias}_")
-        for model, alias in (
-            (MeetingSeries, "s"),
-            (Person, "h"),
-            (Person, "c"),
-            (PolicyVersion, "v"),
-            (Policy, "p"),
-            (Agenda, "g"),
-        )
-    )
-    # Only column names from the models' own metadata are formatted in; values stay parameters.
-    return _DETAIL_MEETING_SQL.format(joins=joins)
+    tables = {
+        "meeting": (
+            _DETAIL_MEETING_SQL,
+            (
+                (Meeting, "m"),
+                (MeetingSeries, "s"),
+                (Person, "h"),
+                (Person, "c"),
+                (PolicyVersion, "v"),
+                (Policy, "p"),
+                (Agenda, "g"),
+            ),
+        ),
+        "rsvps": (_DETAIL_RSVPS_SQL, ((Rsvp, "r"),)),
+        "items": (_DETAIL_ITEMS_SQL, ((AgendaItem, "a"),)),
+        "notice": (_LATEST_NOTICE_SQL, ((Notice, "n"),)),
+        "duties": (_MEETING_DUTIES_SQL, ((Obligation, "o"),)),
+    }
+    sql, models = tables[name]
+    return sql.format(columns=_columns(*models))
+
+
+_loaders: dict[tuple, tuple] = {}
+
+
+def _loader(model, db: str) -> tuple:
+    """``model``'s attnames, column count and, for the columns that need one, the ORM's
+    converters (aware datetimes, booleans, JSON), per database."""
+    found = _loaders.get((model, db))
+    if found is None:
+        connection = connections[db]
+        fields = model._meta.concrete_fields
+        names = [f.attname for f in fields]
+        convert = []
+        for i, f in enumerate(fields):
+            col = f.get_col(model._meta.db_table)
+            converters = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+            if converters:
+                convert.append((i, col, converters))
+        found = _loaders[(model, db)] = (names, len(names), convert)
+    return found
+
+
+def _instance(model, db: str, row, start: int = 0):
+    """The ``model`` instance whose columns are ``row[start:]`` (None when its primary key
+    there is NULL: an outer join that found nothing)."""
+    names, width, convert = _loader(model, db)
+    values = list(row[start : start + width])
+    if values[0] is None:
+        return None
+    if convert:
+        connection = connections[db]
+        for i, col, converters in convert:
+            value = values[i]
+            for converter in converters:
+                value = converter(value, col, connection)
+            values[i] = value
+    return model.from_db(db, names, values)
+
+
+def _fetch(db: str, sql: str, params) -> list[tuple]:
+    with connections[db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+_partial_slots: dict[tuple, tuple] = {}
+
+
+def _partial(model, db: str, **values):
+    """rawsql.partial (only ``values`` loaded, the rest deferred), the fields' positions
+    worked out once per model and set of names rather than on every row."""
+    key = (model, tuple(values))
+    slots = _partial_slots.get(key)
+    if slots is None:
+        attnames = [f.attname for f in model._meta.concrete_fields]
+        slots = _partial_slots[key] = (len(attnames), [attnames.index(n) for n in values])
+    width, positions = slots
+    row = [DEFERRED] * width
+    for at, value in zip(positions, values.values(), strict=True):
+        row[at] = value
+    return model.from_db(db, list(values), row)
+
+
+def _attach(instance, name: str, related) -> None:
+    """``instance.<name> = related`` for a foreign key whose id ``instance`` already holds:
+    only the related object is cached (the id is not set again)."""
+    type(instance)._meta.get_field(name).set_cached_value(instance, related)
+
+
+@lru_cache(maxsize=32)
+def _rules_of(data: str):
+    """PolicyVersion.rules for a version whose data is the JSON text ``data``: a version is
+    immutable and its rules (a frozen PolicyRules) depend on that text alone."""
+    from xietong.policy.rules import load_rules
+
+    return load_rules(json.loads(data))
 
 
 def meeting_for_detail(meeting_id: int) -> Meeting:
@@ -196,43 +324,63 @@ def meeting_for_detail(meeting_id: int) -> Meeting:
     from xietong.agenda.models import Agenda, AgendaItem
     from xietong.topics.models import Topic
 
-    meeting = next(iter(Meeting.objects.raw(_detail_meeting_sql(), [meeting_id])), None)
-    if meeting is None:
+    db = router.db_for_read(Meeting)
+    found = _fetch(db, _sql("meeting"), [meeting_id])
+    if not found:
         raise Meeting.DoesNotExist(f"Meeting {meeting_id} does not exist.")
-    meeting.series = joined(MeetingSeries, meeting, "s_")
-    meeting.host = joined(Person, meeting, "h_")
-    meeting.recorder = joined(Person, meeting, "c_")
-    meeting.policy_version = joined(PolicyVersion, meeting, "v_")
-    meeting.policy_version.policy = joined(Policy, meeting, "p_")
-    agenda = joined(Agenda, meeting, "g_")
+    row, at, starts = found[0], 0, {}
+    parts = []
+    for model in (Meeting, MeetingSeries, Person, Person, PolicyVersion, Policy, Agenda):
+        starts.setdefault(model, at)
+        parts.append(_instance(model, db, row, at))
+        at += _loader(model, db)[1]
+    meeting, series, host, recorder, version, policy, agenda = parts
+    for name, related in (
+        ("series", series),
+        ("host", host),
+        ("recorder", recorder),
+        ("policy_version", version),
+    ):
+        _attach(meeting, name, related)
+    data = row[starts[PolicyVersion] + _loader(PolicyVersion, db)[0].index("data")]
+    if isinstance(data, str):  # JSON text (SQLite): the rules are checked once per text, not per page
+        # On a failure PolicyVersion.rules is left to raise on access, as before.
+        with contextlib.suppress(Exception):
+            version.__dict__["rules"] = _rules_of(data)
+    _attach(version, "policy", policy)
     # Cached both ways, None included ("no agenda", as select_related leaves it): no query later.
     Meeting._meta.get_field("agenda").set_cached_value(meeting, agenda)
     if agenda is not None:
         Agenda._meta.get_field("meeting").set_cached_value(agenda, meeting)
-    db = meeting._state.db
-    rsvps = list(Rsvp.objects.using(db).raw(_DETAIL_RSVPS_SQL, [meeting.pk]))
-    for r in rsvps:
-        r.meeting = meeting
-        r.invitee = partial(Person, db, id=r.invitee_id, full_name=r.i_full_name, username=r.i_username)
+    width = _loader(Rsvp, db)[1]
+    rsvps = []
+    for row in _fetch(db, _sql("rsvps"), [meeting.pk]):
+        r = _instance(Rsvp, db, row)
+        i_name, i_user, g_name, g_user, d_name, d_order = row[width:]
+        _attach(r, "meeting", meeting)
+        _attach(r, "invitee", _partial(Person, db, id=r.invitee_id, full_name=i_name, username=i_user))
         if r.delegate_id is not None:
-            r.delegate = partial(Person, db, id=r.delegate_id, full_name=r.g_full_name, username=r.g_username)
+            _attach(r, "delegate", _partial(Person, db, id=r.delegate_id, full_name=g_name, username=g_user))
         if r.department_id is not None:
-            r.department = partial(
-                Department, db, id=r.department_id, name=r.d_name, sort_order=r.d_sort_order
-            )
+            department = _partial(Department, db, id=r.department_id, name=d_name, sort_order=d_order)
+            _attach(r, "department", department)
+        rsvps.append(r)
     set_prefetched(meeting, "rsvps", rsvps)
-    agenda = preloaded_agenda(meeting)
     if agenda is not None:
-        items = list(AgendaItem.objects.using(db).raw(_DETAIL_ITEMS_SQL, [agenda.pk]))
-        for item in items:
-            item.agenda = agenda
+        width = _loader(AgendaItem, db)[1]
+        items = []
+        for row in _fetch(db, _sql("items"), [agenda.pk]):
+            item = _instance(AgendaItem, db, row)
+            t_title, t_department_id, d_name = row[width:]
+            _attach(item, "agenda", agenda)
             if item.topic_id is not None:
-                topic = partial(
-                    Topic, db, id=item.topic_id, title=item.t_title, department_id=item.t_department_id
-                )
+                topic = _partial(Topic, db, id=item.topic_id, title=t_title, department_id=t_department_id)
                 if topic.department_id is not None:
-                    topic.department = partial(Department, db, id=topic.department_id, name=item.d_name)
-                item.topic = topic
+                    _attach(
+                        topic, "department", _partial(Department, db, id=topic.department_id, name=d_name)
+                    )
+                _attach(item, "topic", topic)
+            items.append(item)
         set_prefetched(agenda, "items", items)
     return meeting
 
@@ -254,22 +402,11 @@ def agenda_of(meeting: Meeting):
     return Agenda.objects.filter(meeting=meeting).prefetch_related("items__topic__department").first()
 
 
-_LATEST_NOTICE_SQL = """
-SELECT * FROM "meetings_notice" WHERE "meeting_id" = %s ORDER BY "sequence" DESC, "id" DESC LIMIT 1
-"""
-_MEETING_DUTIES_SQL = """
-SELECT o.*, p."full_name" AS "p_full_name", p."username" AS "p_username", d."name" AS "d_name"
-FROM "obligations_obligation" o
-LEFT OUTER JOIN "org_person" p ON p."id" = o."responsible_id"
-LEFT OUTER JOIN "org_department" d ON d."id" = o."department_id"
-WHERE o."subject_type_id" = %s AND o."subject_id" = %s
-ORDER BY o."kind", o."due_at", o."id"
-"""
-
-
 def latest_notice(meeting: Meeting) -> Notice | None:
     """The meeting's newest notice (its publisher loads on access): one plain query."""
-    return next(iter(Notice.objects.raw(_LATEST_NOTICE_SQL, [meeting.pk])), None)
+    db = router.db_for_read(Notice)
+    found = _fetch(db, _sql("notice"), [meeting.pk])
+    return _instance(Notice, db, found[0]) if found else None
 
 
 def meeting_obligations(meeting: Meeting) -> list[Obligation]:
@@ -278,15 +415,19 @@ def meeting_obligations(meeting: Meeting) -> list[Obligation]:
     from django.contrib.contenttypes.models import ContentType
 
     kind = ContentType.objects.get_for_model(meeting)  # cached per process
-    duties = list(Obligation.objects.raw(_MEETING_DUTIES_SQL, [kind.pk, meeting.pk]))
-    for o in duties:
-        db = o._state.db
+    db = router.db_for_read(Obligation)
+    width = _loader(Obligation, db)[1]
+    duties = []
+    for row in _fetch(db, _sql("duties"), [kind.pk, meeting.pk]):
+        o = _instance(Obligation, db, row)
+        p_name, p_user, d_name = row[width:]
         if o.responsible_id is not None:
-            o.responsible = partial(
-                Person, db, id=o.responsible_id, full_name=o.p_full_name, username=o.p_username
+            _attach(
+                o, "responsible", _partial(Person, db, id=o.responsible_id, full_name=p_name, username=p_user)
             )
         if o.department_id is not None:
-            o.department = partial(Department, db, id=o.department_id, name=o.d_name)
+            _attach(o, "department", _partial(Department, db, id=o.department_id, name=d_name))
+        duties.append(o)
     return duties
 
 
@@ -471,7 +612,7 @@ def pending_rsvps_of(person, *, now: datetime | None = None) -> list[Rsvp]:
     db = router.db_for_read(Rsvp)
     params = [person.pk, Rsvp.Response.PENDING.value, Meeting.Status.PUBLISHED.value]
     params += [connections[db].ops.adapt_datetimefield_value(now), HOME_RSVPS]
-    rsvps = list(Rsvp.objects.using(db).raw(_PENDING_RSVPS_SQL, params))
+    rsvps = instances(Rsvp, _PENDING_RSVPS_SQL, params, using=db)
     for r in rsvps:
         r.meeting = partial(
             Meeting,
@@ -497,7 +638,7 @@ def upcoming_meetings_for(person, *, now: datetime) -> list[Meeting]:
         involved = _UPCOMING_INVOLVED
         params += [person.pk] * 4
     params.append(HOME_MEETINGS)
-    meetings = list(Meeting.objects.using(db).raw(_UPCOMING_SQL.format(involved=involved), params))
+    meetings = instances(Meeting, _UPCOMING_SQL.format(involved=involved), params, using=db)
     for m in meetings:
         m.series = partial(MeetingSeries, db, id=m.series_id, name=m.s_name) if m.series_id else None
     return meetings

@@ -26,12 +26,8 @@ def _is_coordinator(request, now) -> bool:
 
 def _visible_meeting(request, pk: int, now) -> Meeting:
     """The meeting with its page data, or 404 for someone who may not see it."""
-    on = as_shanghai(now).date()
     # Role holders see every meeting: no separate visibility query for them.
-    if (
-        not selectors.sees_all_meetings(request.user, on=on)
-        and not selectors.meetings_visible_to(request.user, on=on).filter(pk=pk).exists()
-    ):
+    if not selectors.may_open_meeting(request.user, pk, on=as_shanghai(now).date()):
         raise Http404
     try:
         return selectors.meeting_for_detail(pk)

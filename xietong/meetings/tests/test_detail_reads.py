@@ -167,3 +167,121 @@ def test_meeting_and_its_joined_rows_match_the_orm(torg, django_assert_num_queri
     assert got.is_emergency is True and got.status == Meeting.Status.CANCELLED and got.series is None
     with pytest.raises(Meeting.DoesNotExist):
         selectors.meeting_for_detail(10**9)
+
+
+def _all_fields(obj):
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+
+def test_cursor_reads_give_every_field_as_the_orm_reads_it(torg):
+    """The page's reads go through a cursor and build instances with the ORM's converters:
+    every column (datetimes, booleans, JSON, nullable keys) equals what the ORM reads."""
+    from xietong.meetings import services
+    from xietong.obligations.selectors import obligations_for
+
+    meeting = published_meeting(torg, topics=2)
+    answered = meeting.rsvps.filter(invitee=torg.tech_head).get()
+    services.rsvp_answer(
+        rsvp=answered,
+        response=Rsvp.Response.DELEGATE,
+        delegate=torg.tech_deputy,
+        reason="出差",
+        actor=torg.tech_head,
+        now=THU_1800,
+    )
+    got = selectors.meeting_for_detail(meeting.pk)
+    rsvps = list(got.rsvps.all())
+    expected = {r.pk: r for r in Rsvp.objects.filter(meeting=meeting)}
+    assert [_all_fields(r) for r in rsvps] == [_all_fields(expected[r.pk]) for r in rsvps]
+    assert any(r.answered_at is not None for r in rsvps)
+    assert all(isinstance(r.answered_late, bool) for r in rsvps)
+    items = list(got.agenda.items.all())
+    assert [_all_fields(i) for i in items] == [
+        _all_fields(i) for i in AgendaItem.objects.filter(agenda__meeting=meeting).order_by("position", "id")
+    ]
+    duties = selectors.meeting_obligations(meeting)
+    orm_duties = list(obligations_for(meeting).order_by("kind", "due_at", "id"))
+    assert duties and [_all_fields(d) for d in duties] == [_all_fields(d) for d in orm_duties]
+    notice = selectors.latest_notice(meeting)
+    assert _all_fields(notice) == _all_fields(meeting.notices.order_by("-sequence", "-id").first())
+    assert not notice._state.adding and notice._state.db == "default"
+
+
+def test_the_regulations_rules_are_those_of_the_version(torg):
+    """The rules shown (duration cap and its clause) are the version's own, also when two
+    versions with different numbers are read one after the other."""
+    from xietong.meetings.tests.factories import policy_version_with
+
+    meeting = published_meeting(torg, topics=1)
+    got = selectors.meeting_for_detail(meeting.pk)
+    version = got.policy_version
+    assert got.policy_version.rules == type(version).objects.get(pk=version.pk).rules
+    other = policy_version_with(torg.policy, "seed01-weekly", meeting_duration_cap={"minutes": 75})
+    Meeting.objects.filter(pk=meeting.pk).update(policy_version=other)
+    again = selectors.meeting_for_detail(meeting.pk)
+    assert again.policy_version.pk == other.pk
+    assert again.policy_version.rules.minutes("meeting_duration_cap") == 75
+    assert got.policy_version.rules.minutes("meeting_duration_cap") != 75
+
+
+def test_a_version_whose_rules_do_not_load_fails_only_where_they_are_used(torg):
+    import pytest
+
+    from xietong.policy.models import PolicyVersion
+    from xietong.policy.rules import PolicyFileError
+
+    meeting = published_meeting(torg, topics=1)
+    broken = PolicyVersion.objects.create(
+        policy=torg.policy, number=99, data={"policy": {}}, created_at=THU_1800, reason="test"
+    )
+    Meeting.objects.filter(pk=meeting.pk).update(policy_version=broken)
+    got = selectors.meeting_for_detail(meeting.pk)  # as before: read without the rules
+    with pytest.raises(PolicyFileError):
+        got.policy_version.rules  # noqa: B018
+
+
+def test_may_open_meeting_answers_as_meetings_visible_to(torg, django_assert_max_num_queries):
+    """The written-out visibility check gives the ORM's answer for every person and meeting:
+    role holders, people without a role who are invited, named delegates, hosts and recorders,
+    and outsiders; planned (notice not out), published and cancelled meetings."""
+    from xietong.core.testing import make_person
+    from xietong.meetings import services
+    from xietong.meetings.tests.factories import next_meeting
+
+    published = published_meeting(torg, topics=1)
+    planned = Meeting.objects.create(
+        policy_version=published.policy_version,
+        title="未发布",
+        starts_at=published.starts_at,
+        ends_at=published.ends_at,
+    )
+    cancelled = Meeting.objects.create(
+        policy_version=published.policy_version,
+        title="取消",
+        starts_at=published.starts_at,
+        ends_at=published.ends_at,
+    )
+    services.meeting_cancel(meeting=cancelled, reason="取消", actor=torg.coordinator, now=THU_1800)
+    invitee = make_person("guest_invitee", "客人甲", torg.departments["tech"])
+    delegate = make_person("guest_delegate", "客人乙", torg.departments["tech"])
+    host = make_person("guest_host", "客人丙", None)
+    recorder = make_person("guest_recorder", "客人丁", None)
+    nobody = make_person("guest_nobody", "客人戊", None)
+    first, second = list(published.rsvps.order_by("id")[:2])
+    Rsvp.objects.filter(pk=first.pk).update(invitee=invitee)
+    Rsvp.objects.filter(pk=second.pk).update(delegate=delegate)
+    Meeting.objects.filter(pk=cancelled.pk).update(host=host)
+    Meeting.objects.filter(pk__in=[cancelled.pk, planned.pk]).update(recorder=recorder)
+    meetings = [published, planned, cancelled, next_meeting(torg)]
+    people = [*torg.people.values(), invitee, delegate, host, recorder, nobody]
+    seen = set()
+    for person in people:
+        for meeting in meetings:
+            expected = selectors.meetings_visible_to(person).filter(pk=meeting.pk).exists()
+            with django_assert_max_num_queries(2):  # the person's roles, then the check
+                got = selectors.may_open_meeting(person, meeting.pk)
+            assert got == expected, (person.username, meeting.title)
+            seen.add((person.pk in (invitee.pk, delegate.pk, host.pk, recorder.pk, nobody.pk), got))
+        # no such meeting: role holders pass (the page then finds no meeting: 404), others do not
+        assert selectors.may_open_meeting(person, 10**9) == selectors.sees_all_meetings(person)
+    assert {(True, True), (True, False), (False, True)} <= seen

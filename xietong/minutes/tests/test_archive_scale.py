@@ -75,8 +75,8 @@ def test_archive_lists_minutes_agenda_and_materials_at_a_constant_query_count(
     minutes = _approve(torg, meeting)
     client = login(torg.coordinator)
     small, page = _archive(
-        client, django_assert_max_num_queries, expected=5
-    )  # session, user, roles, minutes, files
+        client, django_assert_max_num_queries, expected=4
+    )  # session, user, roles, minutes with their files
     row = page.split(f'data-minutes="{minutes.pk}"', 1)[1].split("</li>", 1)[0]
     assert f"/minutes/{minutes.pk}/" in row and f"/meetings/{meeting.pk}/#agenda" in row
     assert f'href="/topics/materials/{plan.pk}/"' in row and "停车场方案.pdf" in row
@@ -138,6 +138,15 @@ def test_archive_rows_match_the_orm_filters(torg, meeting, persona, django_asser
     _attach(torg, second, "乙.pdf")
     _attach(torg, first, "丙.pdf")
     _approve(torg, meeting)
+    Minutes.objects.create(  # a newer approved version of the meeting with materials
+        meeting=meeting,
+        number=2,
+        body="二",
+        status="approved",
+        drafted_at=AFTER,
+        updated_at=AFTER,
+        approved_at=AFTER,
+    )
     for days in (7, 14, 400):
         _other_meeting_with_minutes(torg, meeting, days)
     hosted_elsewhere = _other_meeting_with_minutes(torg, meeting, 21)
@@ -155,15 +164,15 @@ def test_archive_rows_match_the_orm_filters(torg, meeting, persona, django_asser
     start, end = sh(2026, 1, 1, 0, 0), sh(2027, 1, 1, 0, 0)
     for sees_all in (True, False):
         expected = _orm_archive(person, start=start, end=end, sees_all=sees_all)
-        with django_assert_num_queries(2 if expected else 1):
+        with django_assert_num_queries(1):
             got = archive_minutes(person, start=start, end=end, sees_all=sees_all)
             rows = [
                 (
                     m.pk,
                     m.number,
                     m.meeting_id,
-                    m.meeting.title,
-                    m.meeting.starts_at,
+                    m.title,
+                    m.starts_at,
                     [(f.pk, f.name, f.size) for f in m.materials],
                 )
                 for m in got
