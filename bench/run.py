@@ -65,13 +65,18 @@ django.setup()
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.db.models import Count
 from xietong.actions.models import ActionItem
 from xietong.meetings.models import Meeting
 from xietong.org.models import Person, Role
 from django.utils import timezone
 coord = Person.objects.get(roles__role=Role.COORDINATOR)
-# an owner without department roles (so / and /actions/ show "mine")
-owner = ActionItem.objects.filter(status="open").exclude(owner__roles__isnull=False).order_by("-due_on").first().owner
+# the busiest owner without department roles (so / and /actions/ show "mine"; the fullest lists)
+busiest = (
+    ActionItem.objects.filter(status__in=["open", "in_progress"], owner__roles__isnull=True)
+    .values("owner").annotate(n=Count("id")).order_by("-n", "owner").first()
+)
+owner = Person.objects.get(pk=busiest["owner"])
 meeting = Meeting.objects.filter(status="held").order_by("-starts_at").first()
 # The current year: the generator fills the last `--years` back from today, so the current
 # year holds the same meetings at 1x and 10x (an earlier year would grow with the scale).
