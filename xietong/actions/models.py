@@ -61,6 +61,11 @@ class ActionItem(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("actions:detail", args=[self.pk])
+
 
 class ProgressReport(models.Model):
     class Status(models.TextChoices):

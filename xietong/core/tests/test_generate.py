@@ -64,3 +64,43 @@ def test_generate_refuses_a_populated_database(db):
         pass
     else:
         raise AssertionError("expected CommandError")
+
+
+def test_generate_keeps_each_items_due_date_duty_in_the_ledger(db):
+    from django.utils import timezone
+
+    from xietong.actions.selectors import action_deadline
+    from xietong.obligations.models import Obligation, ObligationKind
+    from xietong.policy.selectors import business_calendar
+
+    _generate()
+    calendar = business_calendar()
+    now = timezone.now()
+    duties = {
+        o.subject_id: o
+        for o in Obligation.objects.filter(kind=ObligationKind.ACTION_DUE).order_by("subject_id")
+    }
+    items = list(ActionItem.objects.order_by("id"))
+    assert sorted(duties) == [i.pk for i in items]
+    state = Obligation.State
+    expected = {state.PENDING, state.BREACHED, state.MET, state.WAIVED}
+    seen = set()
+    for item in items:
+        duty = duties[item.pk]
+        assert duty.responsible_id == item.owner_id and duty.department_id == item.department_id
+        assert duty.due_at == action_deadline(item.due_on, calendar)
+        if item.status in ("open", "in_progress"):
+            assert duty.closed_at is None
+            assert duty.state == (state.PENDING if duty.due_at > now else state.BREACHED)
+        else:
+            assert duty.closed_at is not None
+            assert duty.state == (state.MET if item.status == "done" else state.WAIVED)
+        seen.add(duty.state)
+    assert seen <= expected and state.PENDING in seen and state.MET in seen
+    # The owners' 我的待办 shows their open duties.
+    item = next(i for i in items if duties[i.pk].state == state.PENDING)
+    client = Client()
+    client.force_login(item.owner)
+    page = client.get("/").content.decode()
+    duties_section = page[page.index('id="duties"') : page.index("</section>", page.index('id="duties"'))]
+    assert str(item) in duties_section

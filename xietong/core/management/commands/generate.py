@@ -2,7 +2,8 @@
 
 This is a fixture generator for benchmarks (see ``bench/``), not a product feature: it writes
 rows directly with ``bulk_create`` and does NOT go through the services (no events, no
-obligations ledger, no permission checks), because going row by row through the services
+permission checks; each action item's due-date duty is written into the ledger in the state the
+services would have left it), because going row by row through the services
 would take hours at 100k action items. The demo (``xietong demo``) uses the real services.
 
 At scale 1 with the defaults: 30 departments, 500 people with roles, the seed01 policy, one
@@ -22,17 +23,22 @@ import uuid
 from datetime import datetime, time, timedelta
 
 from django.contrib.auth.hashers import make_password
+from django.contrib.contenttypes.models import ContentType
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
 from xietong.actions.models import ActionItem
+from xietong.actions.selectors import action_deadline
 from xietong.agenda.models import Agenda, AgendaItem
 from xietong.meetings.models import Meeting, MeetingSeries
 from xietong.minutes.models import Minutes
+from xietong.obligations.models import Obligation, ObligationKind
+from xietong.obligations.services import reminder_schedule, warning_start
 from xietong.org.models import Department, Organization, Person, Role, RoleAssignment
 from xietong.policy.calendar import SHANGHAI, as_shanghai
 from xietong.policy.models import PolicyVersion
+from xietong.policy.selectors import business_calendar
 from xietong.policy.services import policy_install_preset
 from xietong.records.models import Decision
 from xietong.topics.models import Topic
@@ -357,6 +363,7 @@ class Command(BaseCommand):
                     )
                 )
         ActionItem.objects.bulk_create(actions, batch_size=2000)
+        self._ledger(actions, now=now, version=version)
         Minutes.objects.bulk_create(
             [
                 Minutes(
@@ -375,3 +382,50 @@ class Command(BaseCommand):
             ]
         )
         return len(actions)
+
+    def _ledger(self, actions: list[ActionItem], *, now: datetime, version: PolicyVersion) -> None:
+        """Each item's due-date duty, as the services keep it: pending while open and not yet
+        due, breached once overdue, met when done, waived when cancelled; warning and reminder
+        moments from the policy, as ``obligation_open`` computes them."""
+        calendar = business_calendar()
+        rules = version.rules
+        rule = rules.get("warning_lead_days")
+        item_type = ContentType.objects.get_for_model(ActionItem)
+        S, state_of = ActionItem.Status, Obligation.State
+        duties = []
+        for item in actions:
+            due_at = action_deadline(item.due_on, calendar)
+            open_item = item.status in (S.OPEN, S.IN_PROGRESS)
+            if open_item:
+                state = state_of.PENDING if due_at > now else state_of.BREACHED
+            else:
+                state = state_of.MET if item.status == S.DONE else state_of.WAIVED
+            remind_at, remind_second_at, passed = (None, None, 0)
+            if state == state_of.PENDING:
+                remind_at, remind_second_at, passed = reminder_schedule(
+                    due_at=due_at, opened_at=now, rules=rules
+                )
+            duties.append(
+                Obligation(
+                    kind=ObligationKind.ACTION_DUE,
+                    rule="warning_lead_days",
+                    clause=rule.clause if rule else "",
+                    policy_version=version,
+                    responsible_id=item.owner_id,
+                    department_id=item.department_id,
+                    subject_type=item_type,
+                    subject_id=item.pk,
+                    due_at=due_at,
+                    state=state,
+                    opened_at=item.created_at,
+                    closed_at=None if open_item else (item.done_at or item.updated_at),
+                    note="" if state != state_of.WAIVED else "cancelled",
+                    warn_at=warning_start(
+                        due_at=due_at, opened_at=item.created_at, rules=rules, calendar=calendar
+                    ),
+                    remind_at=remind_at,
+                    remind_second_at=remind_second_at,
+                    reminded_step=passed,
+                )
+            )
+        Obligation.objects.bulk_create(duties, batch_size=2000)
