@@ -62,9 +62,9 @@ class ActionItem(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        from django.urls import reverse
+        from xietong.core.links import one_id_url
 
-        return reverse("actions:detail", args=[self.pk])
+        return one_id_url("actions:detail", self.pk)
 
 
 class ProgressReport(models.Model):

@@ -17,32 +17,15 @@ from django.utils.translation import gettext, ngettext, pgettext, trans_real
 from jinja2 import Environment, pass_environment
 from markupsafe import Markup
 
+from xietong.core.links import one_id_url
+
 _plain_urls: dict[tuple, str] = {}
-
-
-_SENTINEL = 918273645  # a number no real id collides with inside a reversed URL
-_one_id_urls: dict[tuple, tuple[str, str] | None] = {}
-
-
-def _one_id_url(name: str, pk: int) -> str:
-    # URLs taking one id (a row's link on every line of a list) are reversed once per
-    # URL configuration and script prefix; the id is put between the two halves.
-    key = (name, get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
-    halves = _one_id_urls.get(key, False)
-    if halves is False:
-        found = reverse(name, args=[_SENTINEL])
-        halves = _one_id_urls[key] = (
-            tuple(found.split(str(_SENTINEL))) if found.count(str(_SENTINEL)) == 1 else None
-        )
-    if halves is None:
-        return reverse(name, args=[pk])
-    return f"{halves[0]}{pk}{halves[1]}"
 
 
 def url(name: str, *args, **kwargs) -> str:
     if len(args) == 1 and not kwargs and type(args[0]) is int and args[0] >= 0:
         try:
-            return _one_id_url(name, args[0])
+            return one_id_url(name, args[0])
         except NoReverseMatch:  # the pattern does not take a number: the plain way says why
             pass
     if args or kwargs:
@@ -59,7 +42,6 @@ def url(name: str, *args, **kwargs) -> str:
 def _forget_urls(*, setting, **kwargs):
     if setting == "ROOT_URLCONF":
         _plain_urls.clear()
-        _one_id_urls.clear()
         _fragments.clear()
 
 

@@ -17,6 +17,7 @@ def todo_for(person, *, now: datetime) -> dict:
     obligations = open_obligations_page(person, limit=50)
     return {
         "obligations": obligations,
+        "duty_rows": duty_rows(obligations, now=now),
         "queues": topic_queues_for(person, now=now),
         "rsvps": pending_rsvps_of(person),
         "actions": open_rows(
@@ -25,3 +26,29 @@ def todo_for(person, *, now: datetime) -> dict:
         "meetings": upcoming_meetings_for(person, now=now),
         "new_minutes": unread_minutes_of(person),
     }
+
+
+def duty_rows(obligations, *, now: datetime) -> list[tuple]:
+    """What each duty row of 我的待办 shows, worked out in Python once per row (a busy person
+    has dozens): (late, due, colour, calendar flagged, link or "", kind label, subject text,
+    clause)."""
+    from xietong.core.jinja import localtime
+    from xietong.obligations.selectors import colour
+
+    rows = []
+    for o in obligations:
+        target = o.subject
+        link = target.get_absolute_url() if target is not None and hasattr(target, "get_absolute_url") else ""
+        rows.append(
+            (
+                o.is_late(now),
+                localtime(o.due_at),
+                colour(o, now),
+                o.calendar_flagged,
+                link,
+                o.get_kind_display(),
+                str(target) if link else "",
+                o.clause,
+            )
+        )
+    return rows

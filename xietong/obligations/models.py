@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 
@@ -21,6 +24,16 @@ class ObligationKind(models.TextChoices):
     PROGRESS_REPORT = "progress_report", _("Progress report before the meeting")
     ACTION_DUE = "action_due", _("Action item done by its due date")
     LEADERSHIP_APPROVAL = "leadership_approval", _("Leadership decision on a resource request")
+
+
+def kind_labels() -> dict[str, str]:
+    """Kind → label in the active language."""
+    return _kind_labels_in(translation.get_language() or "")
+
+
+@lru_cache(maxsize=8)
+def _kind_labels_in(language: str) -> dict[str, str]:
+    return {value: str(label) for value, label in ObligationKind.choices}
 
 
 class Obligation(models.Model):
@@ -130,6 +143,11 @@ class Obligation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.clause} · {self.due_at:%Y-%m-%d %H:%M}"
+
+    def get_kind_display(self) -> str:
+        # Shown on every duty row: Django's generated method hashes every lazy choice label
+        # (a catalogue lookup each) on each call; this looks the labels up once per language.
+        return kind_labels().get(self.kind, self.kind)
 
     def colour_at(self, now) -> str:
         """ "green" / "yellow" / "red" at ``now`` (see selectors.colour)."""

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from xietong.obligations.models import Obligation, ObligationKind
-from xietong.obligations.selectors import open_obligations_of, open_obligations_page
+from xietong.obligations.selectors import colour, open_obligations_of, open_obligations_page
 from xietong.obligations.services import obligation_close, obligation_open, obligation_waive
 from xietong.policy.calendar import SHANGHAI, CalendarResult
 from xietong.policy.selectors import current_version
@@ -61,10 +61,18 @@ def test_the_page_is_the_orm_query_row_for_row(torg, limit):
     assert [_fields(o) for o in found] == [_fields(o) for o in expected]
     assert len(found) == min(limit, 7)
     assert any(o.state == Obligation.State.BREACHED for o in open_obligations_page(me, limit=50))
-    with CaptureQueriesContext(connection) as ctx:  # department and subject came with the rows
-        shown = [(o.department and o.department.name, str(o.subject)) for o in found]
+
+    def shown(rows):  # what 我的待办 shows of each duty
+        return [
+            (o.department and o.department.name, str(o.subject), o.is_late(NOW), colour(o, NOW))
+            + (o.due_at, o.clause, o.calendar_flagged, o.get_kind_display())
+            for o in rows
+        ]
+
+    with CaptureQueriesContext(connection) as ctx:  # all of it came with the rows
+        on_page = shown(found)
     assert len(ctx.captured_queries) == 0
-    assert shown == [(o.department and o.department.name, str(o.subject)) for o in expected]
+    assert on_page == shown(expected)
 
 
 def test_times_come_back_aware_and_nobody_else_s_duties_appear(torg):
@@ -80,3 +88,45 @@ def test_nothing_open_costs_one_query(torg):
     with CaptureQueriesContext(connection) as ctx:
         assert open_obligations_page(torg.tech_liaison, limit=50) == []
     assert len(ctx.captured_queries) == 1
+
+
+def test_action_item_duties_come_with_their_item_title_and_link(db):
+    import io
+
+    from django.core.management import call_command
+
+    from xietong.actions.models import ActionItem
+
+    call_command("generate", departments=3, people=10, years=1, items_per_meeting=3, stdout=io.StringIO())
+    owner = (
+        Obligation.objects.filter(kind=ObligationKind.ACTION_DUE, closed_at__isnull=True)
+        .values_list("responsible", flat=True)
+        .order_by("responsible")
+        .first()
+    )
+    from xietong.org.models import Person
+
+    person = Person.objects.get(pk=owner)
+    expected = list(open_obligations_of(person)[:50])
+    found = open_obligations_page(person, limit=50)
+    assert [_fields(o) for o in found] == [_fields(o) for o in expected]
+    assert found and all(isinstance(o.subject, ActionItem) for o in found)
+    with CaptureQueriesContext(connection) as ctx:
+        shown = [(str(o.subject), o.subject.get_absolute_url(), o.get_kind_display()) for o in found]
+    assert len(ctx.captured_queries) == 0
+    assert shown == [(str(o.subject), o.subject.get_absolute_url(), o.get_kind_display()) for o in expected]
+    # The rest of an item loads on access, as a deferred field does.
+    assert found[0].subject.due_on == ActionItem.objects.get(pk=found[0].subject_id).due_on
+
+
+def test_kind_labels_follow_the_active_language(torg):
+    from django.utils import translation
+
+    me = _ledger(torg)
+    duty = next(o for o in open_obligations_page(me, limit=50) if o.kind == ObligationKind.SUBMISSION)
+    with translation.override("en"):
+        assert duty.get_kind_display() == "Topic submission"
+    with translation.override("zh-hans"):
+        assert duty.get_kind_display() == "议题提交"
+    duty.kind = "retired_kind"  # a kind no longer in the code shows as stored
+    assert duty.get_kind_display() == "retired_kind"
