@@ -52,3 +52,26 @@ def test_url_with_one_id_refuses_what_reverse_refuses():
         url("actions:list", 5)  # takes no argument
     with pytest.raises(NoReverseMatch):
         url("meetings:detail", -1)  # <int:pk> takes no sign
+
+
+def test_labels_and_navigation_follow_the_language_of_each_render(db):
+    from django.template import engines
+    from django.test import RequestFactory
+    from django.utils import translation
+
+    from xietong.core.testing import make_person
+
+    request = RequestFactory().get("/")
+    request.user = make_person("nav", "导航人", None)
+    request.session = {}
+    template = engines["jinja2"].from_string(
+        '{% extends "base.html" %}{% block content %}<p id="t">{{ _("My to-do") }}|{{ get_language() }}</p>'
+        "{% endblock %}"
+    )
+    for _ in range(2):  # the second round is served from the per-language caches
+        with translation.override("zh-hans"):
+            zh = template.render({}, request)
+        with translation.override("en"):
+            en = template.render({}, request)
+        assert '<p id="t">我的待办|zh-hans</p>' in zh and '<p id="t">My to-do|en</p>' in en
+        assert ">收件箱 <span" in zh and ">Inbox <span" in en and "收件箱" not in en
