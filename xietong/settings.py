@@ -256,6 +256,9 @@ NOTIFY_TEST_HOSTS = env_list("XIETONG_NOTIFY_TEST_HOSTS", [])
 REDIS_URL = os.environ.get("REDIS_URL", "")
 # Keys of this installation in a Redis that others may share (task queue and live room groups).
 REDIS_PREFIX = os.environ.get("XIETONG_REDIS_PREFIX", "xietong")
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # The test suite's parallel processes share one Redis: each keeps its own queue and locks.
+    REDIS_PREFIX = f"{REDIS_PREFIX}-{os.environ['PYTEST_XDIST_WORKER']}"
 if REDIS_URL:
     HUEY = {
         "huey_class": "huey.RedisHuey",
