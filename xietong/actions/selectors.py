@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 
 from django.db import connections, router
 from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
-from django.utils import translation
 
+from xietong.core.labels import choice_labels
 from xietong.policy.calendar import SHANGHAI, BusinessCalendar, as_shanghai
 from xietong.policy.selectors import business_calendar
 
@@ -86,12 +85,7 @@ class _Named:
 
 def status_labels() -> dict[str, str]:
     """Status → label in the active language (looked up once per process and language)."""
-    return _status_labels_in(translation.get_language() or "")
-
-
-@lru_cache(maxsize=8)
-def _status_labels_in(language: str) -> dict[str, str]:
-    return {value: str(label) for value, label in ActionItem.Status.choices}
+    return choice_labels(ActionItem.Status)
 
 
 class ActionRow:

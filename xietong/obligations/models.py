@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+
+from xietong.core.labels import choice_labels
 
 
 class ObligationKind(models.TextChoices):
@@ -24,16 +23,6 @@ class ObligationKind(models.TextChoices):
     PROGRESS_REPORT = "progress_report", _("Progress report before the meeting")
     ACTION_DUE = "action_due", _("Action item done by its due date")
     LEADERSHIP_APPROVAL = "leadership_approval", _("Leadership decision on a resource request")
-
-
-def kind_labels() -> dict[str, str]:
-    """Kind → label in the active language."""
-    return _kind_labels_in(translation.get_language() or "")
-
-
-@lru_cache(maxsize=8)
-def _kind_labels_in(language: str) -> dict[str, str]:
-    return {value: str(label) for value, label in ObligationKind.choices}
 
 
 class Obligation(models.Model):
@@ -147,7 +136,7 @@ class Obligation(models.Model):
     def get_kind_display(self) -> str:
         # Shown on every duty row: Django's generated method hashes every lazy choice label
         # (a catalogue lookup each) on each call; this looks the labels up once per language.
-        return kind_labels().get(self.kind, self.kind)
+        return choice_labels(ObligationKind).get(self.kind, self.kind)
 
     def colour_at(self, now) -> str:
         """ "green" / "yellow" / "red" at ``now`` (see selectors.colour)."""
