@@ -255,6 +255,9 @@ def test_robot_pace_stays_within_the_vendor_limit_and_drops_nothing(torg, receiv
 
 def test_receiver_down_for_a_while_then_everything_arrives_exactly_once(torg, receiver, settings):
     settings.NOTIFY_RETRY_CAP_SECONDS = 60
+    # Twenty rounds while the receiver is down: with full jitter a delivery may be tried in
+    # every round, so the attempt limit is set above that (dying is tested on its own above).
+    settings.NOTIFY_MAX_ATTEMPTS = 21
     _robot(torg, receiver, "feishu")
     _robots_only(torg)
     with time_machine.travel(THU_1800, tick=False):
