@@ -90,34 +90,50 @@ def home(request):
     return _render(_HOME_SQL, {"me": request.user.pk, "now": now})
 
 
-_EARLIER = (
-    "SELECT e.id FROM meetings_meeting e, meetings_meeting m WHERE m.id = %s"
-    " AND e.series_id = m.series_id AND e.starts_at < m.starts_at"
-)
-
-
 def _walk(state: str) -> str:
+    # The earliest-due items of one open state decided at an earlier meeting of the series,
+    # walked along the (status, due_on, id) index, each item's meeting checked by its key.
     return (
-        f"SELECT id FROM actions_actionitem WHERE status = '{state}' AND meeting_id IN ({_EARLIER})"
-        " ORDER BY due_on, id LIMIT 21"
+        f"SELECT w.id FROM actions_actionitem w WHERE w.status = '{state}' AND EXISTS ("
+        "SELECT 1 FROM meetings_meeting e, meetings_meeting m WHERE m.id = %(pk)s"
+        " AND e.id = w.meeting_id AND e.series_id = m.series_id AND e.starts_at < m.starts_at)"
+        " ORDER BY w.due_on, w.id LIMIT 21"
     )
+
+
+# The meeting page shows the meeting's facts, its agenda items with the follow-up rows under
+# them (the 20 earliest-due open items of earlier meetings of the series, each with its latest
+# progress report), its invitees and replies, its duties and its latest notice: the same rows
+# here, as one UNION ALL (same limits and order).
+_AGENDA_SQL = f"""
+SELECT 'meeting', m.title, m.starts_at, m.location, h.full_name, c.full_name, s.name FROM meetings_meeting m
+  LEFT JOIN org_person h ON h.id = m.host_id LEFT JOIN org_person c ON c.id = m.recorder_id
+  LEFT JOIN meetings_meetingseries s ON s.id = m.series_id WHERE m.id = %(pk)s
+UNION ALL SELECT * FROM (SELECT 'item', i.position, i.kind, i.title, i.budget_minutes, t.title, d.name
+  FROM agenda_agendaitem i JOIN agenda_agenda g ON g.id = i.agenda_id LEFT JOIN topics_topic t ON t.id = i.topic_id
+  LEFT JOIN org_department d ON d.id = t.department_id WHERE g.meeting_id = %(pk)s ORDER BY i.position, i.id)
+UNION ALL SELECT * FROM (SELECT 'followup', a.id, a.title, a.due_on, p.full_name, d.name,
+  (SELECT r.note FROM actions_progressreport r WHERE r.action_item_id = a.id
+   ORDER BY r.reported_at DESC, r.id DESC LIMIT 1)
+  FROM actions_actionitem a JOIN org_person p ON p.id = a.owner_id
+  JOIN org_department d ON d.id = a.department_id
+  WHERE a.id IN (SELECT * FROM ({_walk("open")}) UNION ALL SELECT * FROM ({_walk("in_progress")}))
+  ORDER BY a.due_on, a.id LIMIT 21)
+UNION ALL SELECT * FROM (SELECT 'rsvp', r.id, p.full_name, d.name, r.response, r.reason, r.answered_at
+  FROM meetings_rsvp r JOIN org_person p ON p.id = r.invitee_id LEFT JOIN org_department d ON d.id = r.department_id
+  WHERE r.meeting_id = %(pk)s ORDER BY r.id)
+UNION ALL SELECT * FROM (SELECT 'duty', o.kind, p.full_name, o.due_at, o.clause, o.state, o.calendar_flagged
+  FROM obligations_obligation o LEFT JOIN org_person p ON p.id = o.responsible_id
+  WHERE o.subject_type_id = (SELECT id FROM django_content_type WHERE app_label = 'meetings' AND model = 'meeting')
+  AND o.subject_id = %(pk)s ORDER BY o.kind, o.due_at, o.id)
+UNION ALL SELECT * FROM (SELECT 'notice', n.sequence, n.published_at, n.body, NULL, NULL, NULL
+  FROM meetings_notice n WHERE n.meeting_id = %(pk)s ORDER BY n.sequence DESC LIMIT 1)
+"""
 
 
 @login_required
 def agenda(request, pk: int):
-    # The agenda's items, then the follow-up rows shown under it (the 20 earliest-due open
-    # items of earlier meetings of the series, as the product page finds them).
-    return _render(
-        "SELECT i.position, i.kind, i.title, i.budget_minutes, t.title, d.name FROM agenda_agendaitem i"
-        " JOIN agenda_agenda g ON g.id = i.agenda_id LEFT JOIN topics_topic t ON t.id = i.topic_id"
-        " LEFT JOIN org_department d ON d.id = t.department_id WHERE g.meeting_id = %s"
-        " UNION ALL SELECT * FROM (SELECT a.id, a.status, a.title, a.due_on, p.full_name, d.name"
-        " FROM actions_actionitem a JOIN org_person p ON p.id = a.owner_id"
-        " JOIN org_department d ON d.id = a.department_id"
-        f" WHERE a.id IN ({_walk('open')}) OR a.id IN ({_walk('in_progress')})"
-        " ORDER BY a.due_on, a.id LIMIT 21)",
-        [pk, pk, pk],
-    )
+    return _render(_AGENDA_SQL, {"pk": pk})
 
 
 @login_required

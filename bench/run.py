@@ -65,40 +65,17 @@ django.setup()
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.db.models import Count
 from xietong.actions.models import ActionItem
-from xietong.meetings.models import Meeting
-from xietong.org.models import Person, Role
-from django.utils import timezone
-coord = Person.objects.get(roles__role=Role.COORDINATOR)
-# An owner without department roles (so / and /actions/ show "mine") with, as near as the data
-# allows, TEN open items at every size: 我的待办 then shows the same amount at 1x and 10x, and
-# the 10x/1x ratio measures the data's growth, not a busier person.
-counts = (
-    ActionItem.objects.filter(status__in=["open", "in_progress"], owner__roles__isnull=True)
-    .values("owner").annotate(n=Count("id"))
-)
-owner = Person.objects.get(pk=min(counts, key=lambda c: (abs(c["n"] - 10), c["owner"]))["owner"])
-meeting = Meeting.objects.filter(status="held").order_by("-starts_at").first()
-# The current year: the generator fills the last `--years` back from today, so the current
-# year holds the same meetings at 1x and 10x (an earlier year would grow with the scale).
-year = timezone.localdate().year
-paths = {
-    "actions": ("coord", "/actions/", "/__bench__/actions/"),
-    "home": ("owner", "/", "/__bench__/home/"),
-    "agenda": ("coord", f"/meetings/{meeting.pk}/", f"/__bench__/agenda/{meeting.pk}/"),
-    "archive": ("coord", f"/minutes/archive/?year={year}", f"/__bench__/archive/?year={year}"),
-}
-clients, cookies = {}, {}
-for who, person in (("coord", coord), ("owner", owner)):
-    c = Client(); c.force_login(person); clients[who] = c
-    cookies[who] = c.cookies["sessionid"].value
+from bench.inproc import personas
+paths, cookies = personas()  # the same personas and pages as bench/inproc.py
+paths = {name: paths[name] for name in ("actions", "home", "agenda", "archive")}
 queries = {}
 for name, (who, page, bare) in paths.items():
+    client = Client(headers={"Cookie": cookies[who]})
     for kind, url in (("page", page), ("bare", bare)):
-        clients[who].get(url)  # warm
+        client.get(url)  # warm
         with CaptureQueriesContext(connection) as ctx:
-            r = clients[who].get(url)
+            r = client.get(url)
         assert r.status_code == 200, (url, r.status_code)
         queries[f"{name}:{kind}"] = len(ctx.captured_queries)
 print("JSON" + json.dumps({"paths": paths, "cookies": cookies, "queries": queries,
@@ -145,37 +122,45 @@ def serve(db_dir: Path, workers: int) -> tuple[subprocess.Popen, int]:
     raise SystemExit("gunicorn did not start")
 
 
-def load(port: int, path: str, cookie: str, threads: int, seconds: float) -> tuple[float, float]:
-    """Closed loop: `threads` clients, each sends the next request when the last answered."""
-    latencies: list[float] = []
-    errors: list[int] = []
+def load(targets: list[tuple[int, str, str]], threads: int, seconds: float) -> list[tuple[float, float]]:
+    """Closed loop: `threads` clients, each sends the next request when the last answered,
+    cycling through `targets` (port, path, cookie) request by request, so every target meets
+    the same moments of the machine (these VMs drift by tens of percent within seconds).
+    Returns (req/s, p50 ms) per target."""
+    latencies: list[list[float]] = [[] for _ in targets]
+    errors: list[tuple[str, int]] = []
     stop = time.monotonic() + seconds
-    headers = {"Cookie": f"sessionid={cookie}", "Accept-Language": "zh-hans"}
 
-    def worker():
-        mine = []
+    def worker(offset: int):
+        mine: list[list[float]] = [[] for _ in targets]
+        n = offset
         while time.monotonic() < stop:
+            i = n % len(targets)
+            port, path, cookie = targets[i]
+            headers = {"Cookie": cookie, "Accept-Language": "zh-hans"}
             t0 = time.perf_counter()
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             conn.request("GET", path, headers=headers)
             resp = conn.getresponse()
             resp.read()
             conn.close()
-            mine.append(time.perf_counter() - t0)
+            mine[i].append(time.perf_counter() - t0)
             if resp.status != 200:
-                errors.append(resp.status)
-        latencies.extend(mine)
+                errors.append((path, resp.status))
+            n += 1
+        for i, found in enumerate(mine):
+            latencies[i].extend(found)
 
     started = time.monotonic()
-    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    pool = [threading.Thread(target=worker, args=(k,)) for k in range(threads)]
     for t in pool:
         t.start()
     for t in pool:
         t.join()
     elapsed = time.monotonic() - started
     if errors:
-        raise SystemExit(f"{path}: HTTP {errors[0]} ({len(errors)} errors)")
-    return len(latencies) / elapsed, statistics.median(latencies) * 1000
+        raise SystemExit(f"{errors[0][0]}: HTTP {errors[0][1]} ({len(errors)} errors)")
+    return [(len(found) / elapsed, statistics.median(found) * 1000) for found in latencies]
 
 
 def main() -> None:
@@ -206,16 +191,25 @@ def main() -> None:
             print(f"[{scale}x] {info['items']} action items, served on port {port}", flush=True)
         results: dict[tuple, list[tuple[float, float]]] = {}
         for rep in range(args.reps):
-            for scale, (info, port) in sizes.items():
-                for name in (*PAGES, "hello", "chrome"):
-                    if name in ("hello", "chrome"):
-                        runs = [("bare", f"/__bench__/{name}/", "coord")]
+            # One window per page: the page and its bare page at every size, alternating.
+            for name in (*PAGES, "hello"):
+                keys, targets = [], []
+                for scale, (info, port) in sizes.items():
+                    if name == "hello":
+                        runs = [
+                            ("hello", "/__bench__/hello/", "coord"),
+                            ("chrome", "/__bench__/chrome/", "coord"),
+                        ]
                     else:
                         who, page, bare = info["paths"][name]
                         runs = [("page", page, who), ("bare", bare, who)]
                     for kind, path, who in runs:
-                        r = load(port, path, info["cookies"][who], args.threads, args.seconds)
-                        results.setdefault((scale, name, kind), []).append(r)
+                        keys.append((scale, name, kind) if name != "hello" else (scale, kind, "bare"))
+                        targets.append((port, path, info["cookies"][who]))
+                for key, r in zip(
+                    keys, load(targets, args.threads, args.seconds * len(targets)), strict=True
+                ):
+                    results.setdefault(key, []).append(r)
             print(f"repetition {rep + 1}/{args.reps} done", flush=True)
     finally:
         for proc in procs:
@@ -225,38 +219,43 @@ def main() -> None:
 
 
 def report(results, sizes, scales) -> None:
+    """Medians of the repetitions. A ratio is the median of the ratios of each repetition
+    (both sides measured in the same window), not the ratio of two medians."""
+
     def med(key):
         runs = results[key]
         return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
 
+    def ratio(top, bottom):
+        return statistics.median(a[1] / b[1] for a, b in zip(results[top], results[bottom], strict=True))
+
     small, large = scales[0], scales[-1]
     print()
-    head = f"{'page':<9}{'size':>5}{'items':>9}{'req/s':>8}{'p50 ms':>8}{'bare r/s':>9}{'bare p50':>9}"
-    head += f"{'page/bare':>10}{'vs hello':>9}{'queries':>9}{'q bare':>7}"
-    print(head)
+    print(
+        f"{'page':<9}{'size':>5}{'items':>9}{'p50 ms':>8}{'bare p50':>9}{'page/bare':>10}"
+        f"{'x hello':>8}{'queries':>9}{'q bare':>7}"
+    )
     for name in PAGES:
         for scale in scales:
             info = sizes[scale][0]
-            rps, p50 = med((scale, name, "page"))
-            brps, bp50 = med((scale, name, "bare"))
-            hrps, _ = med((scale, "hello", "bare"))
+            _, p50 = med((scale, name, "page"))
+            _, bp50 = med((scale, name, "bare"))
+            _, hp50 = med((scale, "hello", "bare"))
             print(
-                f"{name:<9}{str(scale) + 'x':>5}{info['items']:>9}{rps:>8.0f}{p50:>8.1f}{brps:>9.0f}{bp50:>9.1f}"
-                f"{p50 / bp50:>10.2f}{hrps / rps:>9.1f}{info['queries'][name + ':page']:>9}"
-                f"{info['queries'][name + ':bare']:>7}"
+                f"{name:<9}{str(scale) + 'x':>5}{info['items']:>9}{p50:>8.1f}{bp50:>9.1f}"
+                f"{ratio((scale, name, 'page'), (scale, name, 'bare')):>10.2f}{p50 / hp50:>8.1f}"
+                f"{info['queries'][name + ':page']:>9}{info['queries'][name + ':bare']:>7}"
             )
     for name in ("hello", "chrome"):
         for scale in scales:
-            hrps, hp50 = med((scale, name, "bare"))
-            print(f"{name:<9}{str(scale) + 'x':>5}{'':>9}{hrps:>8.0f}{hp50:>8.1f}")
+            _, hp50 = med((scale, name, "bare"))
+            print(f"{name:<9}{str(scale) + 'x':>5}{'':>9}{hp50:>8.1f}")
     print()
     print(
-        f"{'page':<9}{'p50 ' + str(large) + 'x/' + str(small) + 'x':>14}{'req/s ratio':>12}  targets: page/bare <= 1.5, 10x/1x <= 1.2"
+        f"{'page':<9}{'p50 ' + str(large) + 'x/' + str(small) + 'x':>14}  targets: page/bare <= 1.5, 10x/1x <= 1.2"
     )
     for name in PAGES:
-        rs, ps = med((small, name, "page"))
-        rl, pl = med((large, name, "page"))
-        print(f"{name:<9}{pl / ps:>14.2f}{rs / rl:>12.2f}")
+        print(f"{name:<9}{ratio((large, name, 'page'), (small, name, 'page')):>14.2f}")
 
 
 if __name__ == "__main__":

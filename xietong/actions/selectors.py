@@ -332,9 +332,17 @@ class FollowUps(list):
 
     more: bool = False
 
+    def html(self):
+        """The rows as the list items of the agenda's follow-up section (actions.html)."""
+        from .html import followup_items
+
+        return followup_items(self)
+
 
 # The follow-up rows in one plain query (the same rows first_open and as_rows would give):
-# each open state walked along the (status, due_on, id) index with LIMIT, then the chosen rows
+# each open state walked along the (status, due_on, id) index with LIMIT, each walked item's
+# meeting checked by its key (an IN list of the series' earlier meetings would read every one
+# of them on each visit: 0.76 → 0.13 ms at five years of weekly meetings), then the chosen rows
 # with their owner, department, meeting and latest progress report. Written out because
 # building the equivalent ORM query (nested subqueries) cost about twenty times running it.
 _FOLLOWUP_SQL = """
@@ -348,25 +356,29 @@ INNER JOIN "org_department" d ON d."id" = a."department_id"
 INNER JOIN "org_person" p ON p."id" = a."owner_id"
 WHERE a."id" IN (
   SELECT * FROM (
-    SELECT "id" FROM "actions_actionitem" WHERE "status" = %s AND "meeting_id" IN (
-      SELECT "id" FROM "meetings_meeting" WHERE "series_id" = %s AND "starts_at" < %s)
-    ORDER BY "due_on", "id" LIMIT %s) w1
+    SELECT w."id" FROM "actions_actionitem" w WHERE w."status" = %s AND EXISTS (
+      SELECT 1 FROM "meetings_meeting" e WHERE e."id" = w."meeting_id" AND e."series_id" = %s
+      AND e."starts_at" < %s)
+    ORDER BY w."due_on", w."id" LIMIT %s) w1
   UNION ALL
   SELECT * FROM (
-    SELECT "id" FROM "actions_actionitem" WHERE "status" = %s AND "meeting_id" IN (
-      SELECT "id" FROM "meetings_meeting" WHERE "series_id" = %s AND "starts_at" < %s)
-    ORDER BY "due_on", "id" LIMIT %s) w2)
+    SELECT w."id" FROM "actions_actionitem" w WHERE w."status" = %s AND EXISTS (
+      SELECT 1 FROM "meetings_meeting" e WHERE e."id" = w."meeting_id" AND e."series_id" = %s
+      AND e."starts_at" < %s)
+    ORDER BY w."due_on", w."id" LIMIT %s) w2)
 ORDER BY a."due_on", a."id" LIMIT %s
 """
 
 
-def followup_for_meeting(meeting, *, limit: int = FOLLOWUP_LIMIT, now: datetime | None = None) -> FollowUps:
+def followup_for_meeting(
+    meeting, *, limit: int = FOLLOWUP_LIMIT, now: datetime | None = None, calendar=None
+) -> FollowUps:
     """ "上次会议决议跟进": the ``limit`` earliest-due open items decided at an earlier meeting of
     ``meeting``'s series, each with its latest progress report (None when the liaison has not
     reported). Items are ActionRows, ``overdue`` as of ``now`` (False without it). ``more`` says
     whether there are further ones (fetched as LIMIT limit + 1, never counted). One query
     whatever the size of the series' history, plus one for the reports when there are any
-    (and the business calendar when ``now`` is given).
+    (and the business calendar when ``now`` is given and ``calendar`` is not).
     """
     rows = FollowUps()
     if meeting.series_id is None:
@@ -380,7 +392,7 @@ def followup_for_meeting(meeting, *, limit: int = FOLLOWUP_LIMIT, now: datetime 
     with connection.cursor() as cursor:
         cursor.execute(_FOLLOWUP_SQL, params)
         values = cursor.fetchall()
-    cutoff = overdue_cutoff(now=now, calendar=business_calendar()) if now is not None else None
+    cutoff = overdue_cutoff(now=now, calendar=calendar or business_calendar()) if now is not None else None
     items, latest_ids = [], {}
     for v in values:  # due_on comes back as a date (a date column on both databases)
         item = ActionRow(v[:12], cutoff)

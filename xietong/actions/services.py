@@ -238,7 +238,7 @@ def progress_report(
 # ---- the next meeting's agenda ---------------------------------------------------------------
 
 
-def agenda_followup_items(meeting, *, now: datetime | None = None) -> list[dict]:
+def agenda_followup_items(meeting, *, now: datetime | None = None, calendar=None) -> list[dict]:
     """The "上次会议决议跟进" rows of ``meeting``'s agenda: each open item decided at an earlier
     meeting of its series with the liaison's latest progress report and whether it is overdue
     at ``now`` (False when ``now`` is None). Read-only; two queries plus the calendar.
@@ -249,7 +249,7 @@ def agenda_followup_items(meeting, *, now: datetime | None = None) -> list[dict]
     from .selectors import FollowUps, followup_for_meeting
 
     # followup_for_meeting works "overdue" out once for all rows (selectors.overdue_cutoff).
-    rows = followup_for_meeting(meeting, now=now)
+    rows = followup_for_meeting(meeting, now=now, calendar=calendar)
     out = FollowUps({"item": row.item, "report": row.report, "overdue": row.item.overdue} for row in rows)
     out.more = rows.more  # further open items beyond the shown ones (see followup_for_meeting)
     return out

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from markupsafe import Markup, escape
 
+from xietong.core.auth import login_required
 from xietong.core.errors import DomainError
 from xietong.core.jinja import url
 from xietong.org.models import Department, Role
@@ -113,6 +113,30 @@ def _options_markup(options: tuple, chosen: str) -> Markup:
     )
 
 
+def rows_html(rows) -> Markup:
+    """The list's table rows as HTML, one per (id, title, owner, department, due date in ISO
+    form, colour, status, meeting) row; empty markup for no rows.
+
+    Written here rather than in actions/list.html: the list shows fifty rows on every visit,
+    and one f-string per row costs a fraction of evaluating the row cell by cell in the
+    template. Texts are escaped as the template escapes them (markupsafe); ids and ISO dates
+    need none. Tested against the template's former row markup (tests/test_rows_html.py)."""
+    prefix = url("actions:detail", 0)[:-2]  # ".../0/" → ".../"
+    labels = _status_labels()
+    overdue = f' <span class="badge late" data-overdue data-colour="red">{escape(_("Overdue"))}</span>'
+    soon = f' <span class="badge warn" data-colour="yellow">{escape(_("Due soon"))}</span>'
+    badges = {"red": overdue, "yellow": soon}
+    return Markup(  # noqa: S704 - every text in it is escaped here
+        "".join(
+            f'\n  <tr data-item="{pk}">\n    <td><a href="{prefix}{pk}/">{escape(title)}</a></td>'
+            f"\n    <td>{escape(owner)}</td>\n    <td>{escape(department)}</td>"
+            f"\n    <td>{due}{badges.get(colour, '')}</td>\n    <td>{escape(labels.get(status, status))}</td>"
+            f"\n    <td>{escape(meeting)}</td>\n  </tr>"
+            for pk, title, owner, department, due, colour, status, meeting in rows
+        )
+    )
+
+
 class _NoFilter:
     """The unfiltered list: what the template reads of a bound form, with nothing to check."""
 
@@ -172,7 +196,7 @@ def action_list(request):
     context["acks"] = selectors.ack_duties_for_liaison(sorted(roles.departments(Role.LIAISON)))
     selectors.colour_rows(page.items, now=now)
     context["page"] = page
-    context["rows"] = [
+    context["rows"] = rows_html(
         (
             r.pk,
             r.title,
@@ -184,10 +208,8 @@ def action_list(request):
             r.meeting_title,
         )
         for r in page.items
-    ]
+    )
     context["options_html"] = _options_html
-    context["status_labels"] = _status_labels
-    context["detail_prefix"] = url("actions:detail", 0)[:-2]  # ".../0/" → ".../"
     context["next_link"] = _next_link(request, page.next_key) if page.next_key else ""
     return render(request, "actions/list.html", context)
 

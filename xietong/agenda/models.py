@@ -5,8 +5,10 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from xietong.core.labels import ChoiceLabels
 
-class Agenda(models.Model):
+
+class Agenda(ChoiceLabels, models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         CONFIRMED = "confirmed", _("Confirmed")
@@ -28,7 +30,7 @@ class Agenda(models.Model):
         return f"{self.meeting} · {self.get_status_display()}"
 
 
-class AgendaItem(models.Model):
+class AgendaItem(ChoiceLabels, models.Model):
     class Kind(models.TextChoices):
         TOPIC = "topic", _("Topic")
         FOLLOW_UP = "follow_up", _("Follow-up of earlier decisions")

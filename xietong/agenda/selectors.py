@@ -69,14 +69,15 @@ def deferred_topics(agenda: Agenda | None, *, limit: int = 100) -> list[Deferral
     ]
 
 
-def followup_rows(meeting, items, *, now) -> list[dict]:
-    """The rows shown under the agenda's "上次会议决议跟进" item (empty when it has none):
-    each open earlier action item with owner, due date, overdue flag and the latest report.
-    Constant queries whatever the number of items.
+def followup_rows(meeting, kinds, *, now, calendar=None) -> list[dict]:
+    """The rows shown under the agenda's "上次会议决议跟进" item (empty when ``kinds``, the
+    kinds of the agenda's items, has none): each open earlier action item with owner, due
+    date, overdue flag and the latest report (overdue by ``calendar``, the business calendar
+    when not given). Constant queries whatever the number of items.
     """
-    if not any(i.kind == AgendaItem.Kind.FOLLOW_UP for i in items):
+    if AgendaItem.Kind.FOLLOW_UP not in set(kinds):
         return []
     # Imported late: actions depends on records → agenda (see services._followup_items).
     from xietong.actions.services import agenda_followup_items
 
-    return agenda_followup_items(meeting, now=now)
+    return agenda_followup_items(meeting, now=now, calendar=calendar)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from xietong.core.auth import login_required
 from xietong.core.errors import DomainError
 from xietong.meetings import selectors as meeting_selectors
 from xietong.meetings import services as meeting_services
@@ -41,7 +41,7 @@ def _items_context(meeting: Meeting, agenda: Agenda | None, *, budget_errors: di
         "meeting": meeting,
         "agenda": agenda,
         "items": items,
-        "followup": selectors.followup_rows(meeting, items, now=timezone.now()),
+        "followup": selectors.followup_rows(meeting, (i.kind for i in items), now=timezone.now()),
         "total": total,
         "cap": cap,
         "over_cap": total > cap,

@@ -10,10 +10,11 @@ _SENTINEL = 918273645  # a number no real id collides with inside a reversed URL
 _one_id_urls: dict[tuple, tuple[str, str] | None] = {}
 
 
-def one_id_url(name: str, pk: int) -> str:
+def one_id_url(name: str, pk: int, *, urlconf: str | None = None, prefix: str | None = None) -> str:
     # URLs taking one id (a row's link on every line of a list) are reversed once per
-    # URL configuration and script prefix; the id is put between the two halves.
-    key = (name, get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
+    # URL configuration and script prefix; the id is put between the two halves. A page
+    # that builds many passes the configuration and prefix it looked up once.
+    key = (name, urlconf or get_urlconf() or settings.ROOT_URLCONF, prefix or get_script_prefix())
     halves = _one_id_urls.get(key, False)
     if halves is False:
         found = reverse(name, args=[_SENTINEL])
@@ -31,3 +32,15 @@ def _forget(*, setting, **kwargs):
 
 
 setting_changed.connect(_forget)
+
+
+def one_id_urls(name: str):
+    """``pk → one_id_url(name, pk)`` for a page that links many rows: the URL configuration,
+    script prefix and halves looked up once."""
+    urlconf, prefix = get_urlconf() or settings.ROOT_URLCONF, get_script_prefix()
+    one_id_url(name, _SENTINEL, urlconf=urlconf, prefix=prefix)  # works the halves out
+    halves = _one_id_urls.get((name, urlconf, prefix))
+    if not halves:
+        return lambda pk: one_id_url(name, pk, urlconf=urlconf, prefix=prefix)
+    head, tail = halves
+    return lambda pk: f"{head}{pk}{tail}"

@@ -9,7 +9,6 @@ changes arrives over the live room's WebSocket (uvicorn, ``xietong.asgi``) and i
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
@@ -18,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from xietong.core.auth import login_required
 from xietong.meetings.models import Meeting
 from xietong.meetings.selectors import meetings_visible_to
 from xietong.policy.calendar import as_shanghai

@@ -8,7 +8,6 @@ import qrcode
 import qrcode.image.svg
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from xietong.core.auth import login_required
 from xietong.core.errors import DomainError
 from xietong.meetings.models import Meeting, Rsvp
 from xietong.meetings.selectors import meetings_visible_to

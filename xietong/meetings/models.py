@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from xietong.core.labels import ChoiceLabels
+
 
 class MeetingSeries(models.Model):
     """A recurring meeting (例会), e.g. the weekly cross-department meeting, under one policy."""
@@ -51,7 +53,7 @@ class MeetingSeries(models.Model):
         return self.name
 
 
-class Meeting(models.Model):
+class Meeting(ChoiceLabels, models.Model):
     class Status(models.TextChoices):
         PLANNED = "planned", _("Planned")
         PUBLISHED = "published", _("Notice published")
@@ -71,7 +73,7 @@ class Meeting(models.Model):
     )
     title = models.CharField(_("title"), max_length=120)
     starts_at = models.DateTimeField(_("starts"), db_index=True)
-    ends_at = models.DateTimeField(_("ends"))
+    ends_at = models.DateTimeField(_("ends"), db_index=True)  # "upcoming": ends after now
     location = models.CharField(_("place"), max_length=120, blank=True)
     online_url = models.URLField(_("online meeting link"), blank=True)
     host = models.ForeignKey(
@@ -123,7 +125,7 @@ class Meeting(models.Model):
         return reverse("meetings:detail", args=[self.pk])
 
 
-class Notice(models.Model):
+class Notice(ChoiceLabels, models.Model):
     """A published notice of a meeting (one per publication or re-publication)."""
 
     meeting = models.ForeignKey(
@@ -151,7 +153,7 @@ class Notice(models.Model):
         return f"{self.meeting} · #{self.sequence}"
 
 
-class Rsvp(models.Model):
+class Rsvp(ChoiceLabels, models.Model):
     """One invitee's reply: attend / send a named delegate / absent with a reason."""
 
     class Response(models.TextChoices):

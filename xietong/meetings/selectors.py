@@ -10,9 +10,8 @@ from functools import cache, lru_cache
 
 from django.db import connections, router
 from django.db.models import DEFERRED, Exists, OuterRef, Q, QuerySet
-from django.utils import timezone
 
-from xietong.core.rawsql import aware, instances, partial, set_prefetched
+from xietong.core.rawsql import set_prefetched
 from xietong.obligations.models import Obligation, ObligationKind
 from xietong.obligations.selectors import obligations_for
 from xietong.org.models import Delegation, Department, Person, Role, RoleAssignment
@@ -162,17 +161,6 @@ def active_series() -> list[MeetingSeries]:
 # each table is listed by the models' own metadata, so a row's values come back in field order
 # and become instances with the ORM's own converters (_instance). Same rows and order
 # (tests/test_detail_reads.py).
-_DETAIL_MEETING_SQL = """
-SELECT {columns}
-FROM "meetings_meeting" m
-LEFT OUTER JOIN "meetings_meetingseries" s ON s."id" = m."series_id"
-LEFT OUTER JOIN "org_person" h ON h."id" = m."host_id"
-LEFT OUTER JOIN "org_person" c ON c."id" = m."recorder_id"
-INNER JOIN "policy_policyversion" v ON v."id" = m."policy_version_id"
-INNER JOIN "policy_policy" p ON p."id" = v."policy_id"
-LEFT OUTER JOIN "agenda_agenda" g ON g."meeting_id" = m."id"
-WHERE m."id" = %s
-"""
 _DETAIL_RSVPS_SQL = """
 SELECT {columns}, i."full_name", i."username", g."full_name", g."username", d."name", d."sort_order"
 FROM "meetings_rsvp" r
@@ -214,21 +202,9 @@ def _sql(name: str) -> str:
     """One of the page's statements with its column lists (built once: the models' columns are
     fixed; only column names from the models' own metadata are formatted in, values stay
     parameters)."""
-    from xietong.agenda.models import Agenda, AgendaItem
+    from xietong.agenda.models import AgendaItem
 
     tables = {
-        "meeting": (
-            _DETAIL_MEETING_SQL,
-            (
-                (Meeting, "m"),
-                (MeetingSeries, "s"),
-                (Person, "h"),
-                (Person, "c"),
-                (PolicyVersion, "v"),
-                (Policy, "p"),
-                (Agenda, "g"),
-            ),
-        ),
         "rsvps": (_DETAIL_RSVPS_SQL, ((Rsvp, "r"),)),
         "items": (_DETAIL_ITEMS_SQL, ((AgendaItem, "a"),)),
         "notice": (_LATEST_NOTICE_SQL, ((Notice, "n"),)),
@@ -321,51 +297,13 @@ def meeting_for_detail(meeting_id: int) -> Meeting:
     (``meeting.rsvps.all()``: invitee and delegate names, department) and its agenda's items
     (``agenda.items.all()``: topic title and department name), without further queries. Other
     fields of those people, departments and topics load on access. Three queries."""
-    from xietong.agenda.models import Agenda, AgendaItem
+    from xietong.agenda.models import AgendaItem
     from xietong.topics.models import Topic
 
-    db = router.db_for_read(Meeting)
-    found = _fetch(db, _sql("meeting"), [meeting_id])
-    if not found:
-        raise Meeting.DoesNotExist(f"Meeting {meeting_id} does not exist.")
-    row, at, starts = found[0], 0, {}
-    parts = []
-    for model in (Meeting, MeetingSeries, Person, Person, PolicyVersion, Policy, Agenda):
-        starts.setdefault(model, at)
-        parts.append(_instance(model, db, row, at))
-        at += _loader(model, db)[1]
-    meeting, series, host, recorder, version, policy, agenda = parts
-    for name, related in (
-        ("series", series),
-        ("host", host),
-        ("recorder", recorder),
-        ("policy_version", version),
-    ):
-        _attach(meeting, name, related)
-    data = row[starts[PolicyVersion] + _loader(PolicyVersion, db)[0].index("data")]
-    if isinstance(data, str):  # JSON text (SQLite): the rules are checked once per text, not per page
-        # On a failure PolicyVersion.rules is left to raise on access, as before.
-        with contextlib.suppress(Exception):
-            version.__dict__["rules"] = _rules_of(data)
-    _attach(version, "policy", policy)
-    # Cached both ways, None included ("no agenda", as select_related leaves it): no query later.
-    Meeting._meta.get_field("agenda").set_cached_value(meeting, agenda)
-    if agenda is not None:
-        Agenda._meta.get_field("meeting").set_cached_value(agenda, meeting)
-    width = _loader(Rsvp, db)[1]
-    rsvps = []
-    for row in _fetch(db, _sql("rsvps"), [meeting.pk]):
-        r = _instance(Rsvp, db, row)
-        i_name, i_user, g_name, g_user, d_name, d_order = row[width:]
-        _attach(r, "meeting", meeting)
-        _attach(r, "invitee", _partial(Person, db, id=r.invitee_id, full_name=i_name, username=i_user))
-        if r.delegate_id is not None:
-            _attach(r, "delegate", _partial(Person, db, id=r.delegate_id, full_name=g_name, username=g_user))
-        if r.department_id is not None:
-            department = _partial(Department, db, id=r.department_id, name=d_name, sort_order=d_order)
-            _attach(r, "department", department)
-        rsvps.append(r)
-    set_prefetched(meeting, "rsvps", rsvps)
+    meeting = meeting_with_relations(meeting_id)
+    db = meeting._state.db
+    set_prefetched(meeting, "rsvps", meeting_rsvps(meeting))
+    agenda = preloaded_agenda(meeting)
     if agenda is not None:
         width = _loader(AgendaItem, db)[1]
         items = []
@@ -383,6 +321,132 @@ def meeting_for_detail(meeting_id: int) -> Meeting:
             items.append(item)
         set_prefetched(agenda, "items", items)
     return meeting
+
+
+_MEETING_ROW_SQL = """
+SELECT {meeting}, s."name", h."full_name", h."username", c."full_name", c."username",
+       v."policy_id", v."number", v."data", p."name", g."id", g."status", {notice},
+       o."extra_closed_days", o."extra_working_days", o."work_start", o."work_end"
+FROM "meetings_meeting" m
+LEFT OUTER JOIN "meetings_meetingseries" s ON s."id" = m."series_id"
+LEFT OUTER JOIN "org_person" h ON h."id" = m."host_id"
+LEFT OUTER JOIN "org_person" c ON c."id" = m."recorder_id"
+INNER JOIN "policy_policyversion" v ON v."id" = m."policy_version_id"
+INNER JOIN "policy_policy" p ON p."id" = v."policy_id"
+LEFT OUTER JOIN "agenda_agenda" g ON g."meeting_id" = m."id"
+LEFT OUTER JOIN "meetings_notice" n ON n."id" = (
+  SELECT x."id" FROM "meetings_notice" x WHERE x."meeting_id" = m."id"
+  ORDER BY x."sequence" DESC, x."id" DESC LIMIT 1)
+LEFT OUTER JOIN (
+  SELECT "extra_closed_days", "extra_working_days", "work_start", "work_end"
+  FROM "org_organization" ORDER BY "id" LIMIT 1) o ON 1 = 1
+WHERE m."id" = %s
+"""
+
+
+@cache
+def _meeting_row_sql() -> str:
+    return _MEETING_ROW_SQL.format(meeting=_columns((Meeting, "m")), notice=_columns((Notice, "n")))
+
+
+def meeting_with_relations(meeting_id: int) -> Meeting:
+    """One meeting (raises Meeting.DoesNotExist) with what a meeting page shows of its series
+    (name), host and recorder (names), regulation version (number, policy name, rules) and
+    agenda (status; None cached when it has none), its newest notice (``latest_notice``) and
+    the organisation's business calendar (``meeting.org_calendar``): one query. The relations'
+    other fields load on access, as with ``.only()``; the version's rules are kept per JSON
+    text."""
+    from xietong.agenda.models import Agenda
+
+    db = router.db_for_read(Meeting)
+    found = _fetch(db, _meeting_row_sql(), [meeting_id])
+    if not found:
+        raise Meeting.DoesNotExist(f"Meeting {meeting_id} does not exist.")
+    row = found[0]
+    meeting = _instance(Meeting, db, row)
+    at = _loader(Meeting, db)[1]
+    (s_name, h_name, h_user, c_name, c_user, policy_id, number, data, p_name, g_id, g_status) = row[
+        at : at + 11
+    ]
+    at += 11
+    meeting.__dict__["_latest_notice"] = _instance(Notice, db, row, at)  # see latest_notice
+    calendar = row[at + _loader(Notice, db)[1] :]
+    if calendar[3] is not None:  # the organisation's calendar (see org_calendar)
+        from xietong.policy.selectors import calendar_of_columns
+
+        meeting.__dict__["org_calendar"] = calendar_of_columns(*calendar)
+    series = _partial(MeetingSeries, db, id=meeting.series_id, name=s_name) if meeting.series_id else None
+    host = (
+        _partial(Person, db, id=meeting.host_id, full_name=h_name, username=h_user)
+        if meeting.host_id
+        else None
+    )
+    recorder = (
+        _partial(Person, db, id=meeting.recorder_id, full_name=c_name, username=c_user)
+        if meeting.recorder_id
+        else None
+    )
+    version = _partial(PolicyVersion, db, id=meeting.policy_version_id, policy_id=policy_id, number=number)
+    for name, related in (
+        ("series", series),
+        ("host", host),
+        ("recorder", recorder),
+        ("policy_version", version),
+    ):
+        _attach(meeting, name, related)
+    if isinstance(data, str):  # JSON text: the rules are checked once per text, not per page
+        # On a failure PolicyVersion.rules is left to raise on access, as before.
+        with contextlib.suppress(Exception):
+            version.__dict__["rules"] = _rules_of(data)
+    else:  # already decoded by the driver: kept, as the ORM would
+        version.data = data
+    _attach(version, "policy", _partial(Policy, db, id=policy_id, name=p_name))
+    agenda = (
+        _partial(Agenda, db, id=g_id, meeting_id=meeting.pk, status=g_status) if g_id is not None else None
+    )
+    # Cached both ways, None included ("no agenda", as select_related leaves it): no query later.
+    Meeting._meta.get_field("agenda").set_cached_value(meeting, agenda)
+    if agenda is not None:
+        Agenda._meta.get_field("meeting").set_cached_value(agenda, meeting)
+    return meeting
+
+
+def meeting_rsvps(meeting: Meeting) -> list[Rsvp]:
+    """The meeting's replies, by id, each with its invitee's and delegate's names and its
+    department (name, order) loaded: one query."""
+    db = meeting._state.db or router.db_for_read(Rsvp)
+    width = _loader(Rsvp, db)[1]
+    rsvps = []
+    for row in _fetch(db, _sql("rsvps"), [meeting.pk]):
+        r = _instance(Rsvp, db, row)
+        i_name, i_user, g_name, g_user, d_name, d_order = row[width:]
+        _attach(r, "meeting", meeting)
+        _attach(r, "invitee", _partial(Person, db, id=r.invitee_id, full_name=i_name, username=i_user))
+        if r.delegate_id is not None:
+            _attach(r, "delegate", _partial(Person, db, id=r.delegate_id, full_name=g_name, username=g_user))
+        if r.department_id is not None:
+            department = _partial(Department, db, id=r.department_id, name=d_name, sort_order=d_order)
+            _attach(r, "department", department)
+        rsvps.append(r)
+    return rsvps
+
+
+_AGENDA_ROWS_SQL = """
+SELECT a."kind", a."title", d."name", a."budget_minutes"
+FROM "agenda_agendaitem" a
+LEFT OUTER JOIN "topics_topic" t ON t."id" = a."topic_id"
+LEFT OUTER JOIN "org_department" d ON d."id" = t."department_id"
+WHERE a."agenda_id" = %s
+ORDER BY a."position", a."id"
+"""
+
+
+def agenda_rows(agenda) -> list[tuple[str, str, str | None, int]]:
+    """What the meeting page shows of each agenda item, in agenda order: (kind, title, the
+    department of its topic or None, minutes). One plain query (none without an agenda)."""
+    if agenda is None:
+        return []
+    return _fetch(agenda._state.db or router.db_for_read(Meeting), _AGENDA_ROWS_SQL, [agenda.pk])
 
 
 def preloaded_agenda(meeting: Meeting):
@@ -403,7 +467,10 @@ def agenda_of(meeting: Meeting):
 
 
 def latest_notice(meeting: Meeting) -> Notice | None:
-    """The meeting's newest notice (its publisher loads on access): one plain query."""
+    """The meeting's newest notice (its publisher loads on access): one plain query, none for
+    a meeting read by meeting_with_relations (it comes with the meeting row)."""
+    if "_latest_notice" in meeting.__dict__:
+        return meeting.__dict__["_latest_notice"]
     db = router.db_for_read(Notice)
     found = _fetch(db, _sql("notice"), [meeting.pk])
     return _instance(Notice, db, found[0]) if found else None
@@ -582,72 +649,10 @@ def meeting_invitee_plan(meeting: Meeting) -> list[Invitation]:
 # ---- home page ----------------------------------------------------------------------------
 
 
-# The two home-page lists are read with their SQL written out (Model.objects.raw): these
-# reads run on every visit to 我的待办 and building them through the ORM cost ten times running
-# them. Same rows and order as the ORM filters they replace (tests/test_home_lists.py).
-_PENDING_RSVPS_SQL = """
-SELECT r.*, m."title" AS "m_title", m."starts_at" AS "m_starts_at", m."status" AS "m_status",
-       m."series_id" AS "m_series_id"
-FROM "meetings_rsvp" r INNER JOIN "meetings_meeting" m ON m."id" = r."meeting_id"
-WHERE r."invitee_id" = %s AND r."response" = %s AND m."status" = %s AND m."starts_at" > %s
-ORDER BY m."starts_at", r."id" LIMIT %s
-"""
-_UPCOMING_SQL = """
-SELECT m.*, s."name" AS "s_name"
-FROM "meetings_meeting" m LEFT OUTER JOIN "meetings_meetingseries" s ON s."id" = m."series_id"
-WHERE m."ends_at" > %s AND m."status" <> %s{involved}
-ORDER BY m."starts_at", m."id" LIMIT %s
-"""
-# _involved(person), written out: invited (or named delegate), host or recorder.
-_UPCOMING_INVOLVED = """ AND (m."host_id" = %s OR m."recorder_id" = %s OR EXISTS (
-  SELECT 1 FROM "meetings_rsvp" r WHERE r."meeting_id" = m."id" AND (r."invitee_id" = %s OR r."delegate_id" = %s)))"""
-
-
-def pending_rsvps_of(person, *, now: datetime | None = None) -> list[Rsvp]:
-    """Notices ``person`` has not answered yet, for published meetings still to come, each with
-    its ``meeting`` (title, start, status, series id) loaded. One query."""
-    if person is None or not person.is_authenticated:
-        return []
-    now = now or timezone.now()
-    db = router.db_for_read(Rsvp)
-    params = [person.pk, Rsvp.Response.PENDING.value, Meeting.Status.PUBLISHED.value]
-    params += [connections[db].ops.adapt_datetimefield_value(now), HOME_RSVPS]
-    rsvps = instances(Rsvp, _PENDING_RSVPS_SQL, params, using=db)
-    for r in rsvps:
-        r.meeting = partial(
-            Meeting,
-            db,
-            id=r.meeting_id,
-            title=r.m_title,
-            starts_at=aware(r.m_starts_at),
-            status=r.m_status,
-            series_id=r.m_series_id,
-        )
-    return rsvps
-
-
-def upcoming_meetings_for(person, *, now: datetime) -> list[Meeting]:
-    """The next few meetings ``person`` takes part in (every upcoming one for the coordinator),
-    not cancelled, with ``series`` (its name) loaded. One query (plus roles_of, cached)."""
-    if person is None or not person.is_authenticated:
-        return []
-    db = router.db_for_read(Meeting)
-    params: list = [connections[db].ops.adapt_datetimefield_value(now), Meeting.Status.CANCELLED.value]
-    involved = ""
-    if not roles_of(person, on=as_shanghai(now).date()).is_coordinator:
-        involved = _UPCOMING_INVOLVED
-        params += [person.pk] * 4
-    params.append(HOME_MEETINGS)
-    meetings = instances(Meeting, _UPCOMING_SQL.format(involved=involved), params, using=db)
-    for m in meetings:
-        m.series = partial(MeetingSeries, db, id=m.series_id, name=m.s_name) if m.series_id else None
-    return meetings
-
-
-def rsvp_counts(meeting: Meeting) -> dict[str, int]:
-    """Replies by answer, from the prefetched rsvps."""
+def rsvp_counts(rsvps) -> dict[str, int]:
+    """Replies by answer, of ``rsvps`` (a meeting's replies, already read)."""
     counts = {choice: 0 for choice in Rsvp.Response.values}
-    for rsvp in meeting.rsvps.all():
+    for rsvp in rsvps:
         counts[rsvp.response] += 1
     return counts
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from xietong.core.auth import login_required
 from xietong.core.errors import DomainError
 from xietong.org.permissions import require, roles_of
 from xietong.policy.calendar import as_shanghai
@@ -24,13 +24,13 @@ def _is_coordinator(request, now) -> bool:
     return roles_of(request.user, on=as_shanghai(now).date()).is_coordinator
 
 
-def _visible_meeting(request, pk: int, now) -> Meeting:
-    """The meeting with its page data, or 404 for someone who may not see it."""
+def _visible_meeting(request, pk: int, now, read=selectors.meeting_for_detail) -> Meeting:
+    """The meeting as ``read`` gives it, or 404 for someone who may not see it."""
     # Role holders see every meeting: no separate visibility query for them.
     if not selectors.may_open_meeting(request.user, pk, on=as_shanghai(now).date()):
         raise Http404
     try:
-        return selectors.meeting_for_detail(pk)
+        return read(pk)
     except Meeting.DoesNotExist:
         raise Http404 from None
 
@@ -99,11 +99,11 @@ def emergency_create(request):
 # ---- one meeting --------------------------------------------------------------------------
 
 
-def _followup(meeting: Meeting, items, now) -> list:
+def _followup(meeting: Meeting, kinds, now) -> list:
     """The rows under the agenda's "上次会议决议跟进" item (agenda.selectors.followup_rows)."""
     from xietong.agenda.selectors import followup_rows
 
-    return followup_rows(meeting, items, now=now)
+    return followup_rows(meeting, kinds, now=now, calendar=getattr(meeting, "org_calendar", None))
 
 
 def _answerable(meeting: Meeting, rsvps: list[Rsvp], person) -> list[Rsvp]:
@@ -115,11 +115,13 @@ def _answerable(meeting: Meeting, rsvps: list[Rsvp], person) -> list[Rsvp]:
 
 
 def _detail_context(request, meeting: Meeting, now, *, reschedule_form=None, cancel_form=None) -> dict:
+    """The meeting page of ``meeting`` (selectors.meeting_with_relations): its agenda items as
+    plain rows (kind, title, department, minutes) and its replies read here."""
     coordinator = _is_coordinator(request, now)
-    agenda = selectors.preloaded_agenda(meeting)  # read with the meeting (meeting_for_detail)
-    items = sorted(agenda.items.all(), key=lambda i: (i.position, i.pk)) if agenda else []
-    rsvps = list(meeting.rsvps.all())
-    followup = _followup(meeting, items, now)
+    agenda = selectors.preloaded_agenda(meeting)  # read with the meeting
+    items = selectors.agenda_rows(agenda)
+    rsvps = selectors.meeting_rsvps(meeting)
+    followup = _followup(meeting, (row[0] for row in items), now)
     duties = selectors.meeting_obligations(meeting)
     rsvp_duties = {o.responsible_id: o for o in duties if o.kind == "rsvp"}
     changeable = (
@@ -133,11 +135,11 @@ def _detail_context(request, meeting: Meeting, now, *, reschedule_form=None, can
         "agenda": agenda,
         "items": items,
         "followup": followup,
-        "total": sum(i.budget_minutes for i in items),
+        "total": sum(row[3] for row in items),
         "cap_clause": _cap_clause(meeting),
         "rsvps": rsvps,
         "rsvp_duties": rsvp_duties,
-        "counts": selectors.rsvp_counts(meeting),
+        "counts": selectors.rsvp_counts(rsvps),
         "duties": duties,
         "notice": selectors.latest_notice(meeting),
         "is_coordinator": coordinator,
@@ -167,7 +169,7 @@ def _cap_clause(meeting: Meeting) -> str:
 @require_GET
 def meeting_detail(request, pk: int):
     now = timezone.now()
-    meeting = _visible_meeting(request, pk, now)
+    meeting = _visible_meeting(request, pk, now, read=selectors.meeting_with_relations)
     return render(request, "meetings/detail.html", _detail_context(request, meeting, now))
 
 
@@ -192,7 +194,7 @@ def meeting_reschedule(request, pk: int):
         else:
             messages.success(request, _("The meeting was changed and a new notice issued."))
             return redirect("meetings:detail", pk)
-    meeting = selectors.meeting_for_detail(pk)
+    meeting = selectors.meeting_with_relations(pk)
     return render(
         request,
         "meetings/detail.html",
@@ -218,7 +220,7 @@ def meeting_cancel(request, pk: int):
         else:
             messages.success(request, _("The meeting was cancelled."))
             return redirect("meetings:detail", pk)
-    meeting = selectors.meeting_for_detail(pk)
+    meeting = selectors.meeting_with_relations(pk)
     return render(
         request, "meetings/detail.html", _detail_context(request, meeting, now, cancel_form=form), status=400
     )
@@ -242,7 +244,7 @@ def meeting_ics_download(request, pk: int):
 def _notice_context(request, meeting: Meeting, now, *, bound: dict | None = None) -> dict:
     agenda = selectors.agenda_of(meeting)
     items = sorted(agenda.items.all(), key=lambda i: (i.position, i.pk)) if agenda else []
-    followup = _followup(meeting, items, now)
+    followup = _followup(meeting, (i.kind for i in items), now)
     duties = selectors.rsvp_obligations(meeting)
     open_for_replies = meeting.status == Meeting.Status.PUBLISHED and now < meeting.starts_at
     entries = []

@@ -4,12 +4,12 @@ items and problem lines, then confirms; confirming creates the decisions all or 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from xietong.core.auth import login_required
 from xietong.core.errors import DomainError
 from xietong.meetings.models import Meeting
 from xietong.org.permissions import require

@@ -7,11 +7,11 @@ from typing import NamedTuple
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections, router
 
-from xietong.core.rawsql import aware, instances, partial
+from xietong.core.rawsql import aware
 from xietong.meetings.models import Meeting
 from xietong.obligations.models import Obligation, ObligationKind
 
-from .models import Minutes, MinutesReceipt
+from .models import Minutes
 
 
 def minutes_versions(meeting: Meeting):
@@ -37,36 +37,6 @@ def minutes_obligation(meeting: Meeting) -> Obligation | None:
         .order_by("-opened_at", "-id")
         .first()
     )
-
-
-_UNREAD_SQL = """
-SELECT r.*, n."meeting_id" AS "n_meeting_id", n."number" AS "n_number", n."status" AS "n_status",
-       m."title" AS "m_title", m."starts_at" AS "m_starts_at"
-FROM "minutes_minutesreceipt" r
-INNER JOIN "minutes_minutes" n ON n."id" = r."minutes_id"
-INNER JOIN "meetings_meeting" m ON m."id" = n."meeting_id"
-WHERE r."person_id" = %s AND r."read_at" IS NULL
-ORDER BY r."delivered_at" DESC, r."id" DESC LIMIT %s
-"""
-
-
-def unread_minutes_of(person, *, limit: int = 20) -> list[MinutesReceipt]:
-    """``person``'s unread approved minutes, newest first, each with ``minutes`` (number, status;
-    not its text) and its ``meeting`` (title, start) loaded: one plain query on every visit to
-    我的待办 (xietong/core/rawsql.py). Other fields load on access."""
-    if person is None or person.pk is None:
-        return []
-    receipts = instances(MinutesReceipt, _UNREAD_SQL, [person.pk, limit])
-    for r in receipts:
-        db = r._state.db
-        minutes = partial(
-            Minutes, db, id=r.minutes_id, meeting_id=r.n_meeting_id, number=r.n_number, status=r.n_status
-        )
-        minutes.meeting = partial(
-            Meeting, db, id=r.n_meeting_id, title=r.m_title, starts_at=aware(r.m_starts_at)
-        )
-        r.minutes = minutes
-    return receipts
 
 
 # The archive's read, written out (xietong/core/rawsql.py): the same rows and order as the ORM

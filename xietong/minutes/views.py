@@ -12,7 +12,6 @@ from datetime import datetime, time
 from typing import NamedTuple
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.signals import setting_changed
 from django.http import Http404, HttpResponse
@@ -23,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from markupsafe import Markup, escape
 
+from xietong.core.auth import login_required
 from xietong.core.errors import DomainError
 from xietong.meetings.models import Meeting, Rsvp
 from xietong.org.models import Role

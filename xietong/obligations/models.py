@@ -8,7 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from xietong.core.labels import choice_labels
+from xietong.core.labels import ChoiceLabels
 
 
 class ObligationKind(models.TextChoices):
@@ -25,7 +25,7 @@ class ObligationKind(models.TextChoices):
     LEADERSHIP_APPROVAL = "leadership_approval", _("Leadership decision on a resource request")
 
 
-class Obligation(models.Model):
+class Obligation(ChoiceLabels, models.Model):
     """ "X must do Y by T under clause C".
 
     pending → met (done in time) / breached (done late, or still undone after the
@@ -132,11 +132,6 @@ class Obligation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.clause} · {self.due_at:%Y-%m-%d %H:%M}"
-
-    def get_kind_display(self) -> str:
-        # Shown on every duty row: Django's generated method hashes every lazy choice label
-        # (a catalogue lookup each) on each call; this looks the labels up once per language.
-        return choice_labels(ObligationKind).get(self.kind, self.kind)
 
     def colour_at(self, now) -> str:
         """ "green" / "yellow" / "red" at ``now`` (see selectors.colour)."""

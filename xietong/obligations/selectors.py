@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Case, CharField, Count, Q, QuerySet, Value, When
+from django.utils import timezone
 
 from xietong.policy.calendar import BusinessCalendar, as_shanghai
 
@@ -33,65 +34,82 @@ def open_obligations_of(person):
     )
 
 
-_OPEN_OF_PERSON_SQL = (
-    'SELECT o."id", o."kind", o."rule", o."clause", o."responsible_id", o."department_id",'
-    ' o."subject_type_id", o."subject_id", o."due_at", o."calendar_flagged", o."state",'
-    ' o."warn_at", o."closed_at", d."name" AS "d_name" FROM "obligations_obligation" o'
-    ' LEFT JOIN "org_department" d ON d."id" = o."department_id"'
+_OPEN_DUTIES_SQL = (
+    'SELECT o."kind", o."clause", o."subject_type_id", o."subject_id", o."due_at", o."calendar_flagged",'
+    ' o."state", o."warn_at", a."title" FROM "obligations_obligation" o'
+    ' LEFT JOIN "actions_actionitem" a ON o."subject_type_id" = %s AND a."id" = o."subject_id"'
     ' WHERE o."responsible_id" = %s AND o."state" IN (%s, %s) AND o."closed_at" IS NULL'
     ' ORDER BY o."due_at", o."id" LIMIT %s'
 )
-# What a duty row shows of a subject, read without the rest of its row (str() and its link):
-# subjects of other kinds are loaded whole, as prefetch_related("subject") loads them.
-_SUBJECT_COLUMNS = {("actions", "actionitem"): ("id", "title")}
 
 
-def open_obligations_page(person, *, limit: int) -> list[Obligation]:
-    """``open_obligations_of(person)[:limit]`` as a list, department (its name) and subject
-    loaded: no query when a row's department, subject, its text or its link is shown. The
-    columns a duty row needs are read; the others (who closed it, reminders, note …) are
-    deferred and load on access.
+def open_duty_rows(person, *, limit: int, now: datetime) -> list[tuple]:
+    """What 我的待办 shows of ``open_obligations_of(person)[:limit]``, one tuple per duty:
+    (late, due as shown, colour, calendar flagged, link or "", kind label, subject text,
+    clause).
 
-    Read on 我的待办 for every visit, where a person's duties run to dozens: the SQL is written
-    out (compiling the ORM query cost several times running it) and action items, most
-    subjects, are read by id and title only; tested row for row against
-    ``open_obligations_of``."""
-    from django.db.models import prefetch_related_objects
+    Read on every visit, where a person's duties run to dozens: one plain query with the
+    columns a row shows, the titles of action items (most subjects) joined in; subjects of
+    other kinds are loaded as ``prefetch_related("subject")`` loads them. Tested row for row
+    against the ORM query rendered the slow way (tests/test_open_page.py)."""
+    from django.db import connections, router
 
-    from xietong.core.rawsql import instances, partial
-    from xietong.org.models import Department
+    from xietong.actions.models import ActionItem
+    from xietong.core.labels import choice_labels
+    from xietong.core.links import one_id_urls
+    from xietong.core.rawsql import aware
+    from xietong.obligations.models import ObligationKind
 
-    params = [person.pk, str(Obligation.State.PENDING), str(Obligation.State.BREACHED), limit]
-    rows = instances(Obligation, _OPEN_OF_PERSON_SQL, params)
-    if not rows:
-        return rows
-    db = rows[0]._state.db
-    by_type: dict[int, list[Obligation]] = {}
-    for row in rows:
-        row.department = (
-            partial(Department, db, id=row.department_id, name=row.d_name) if row.department_id else None
-        )
-        by_type.setdefault(row.subject_type_id, []).append(row)
-    subject = Obligation._meta.get_field("subject")
-    whole = []
-    for type_id, of_type in by_type.items():
-        ct = ContentType.objects.db_manager(db).get_for_id(type_id)
-        read = _SUBJECT_COLUMNS.get((ct.app_label, ct.model))
-        model = ct.model_class()
-        if read is None or model is None:
-            whole += of_type
-            continue
-        ids = sorted({r.subject_id for r in of_type})
-        table = model._meta.db_table
-        cols = ", ".join(f'"{c}"' for c in read)
-        marks = ", ".join(["%s"] * len(ids))
-        sql = f'SELECT {cols} FROM "{table}" WHERE "id" IN ({marks})'  # noqa: S608 - names from the model
-        found = {o.pk: o for o in instances(model, sql, ids, using=db)}
-        for r in of_type:
-            subject.set_cached_value(r, found.get(r.subject_id))
-    if whole:
-        prefetch_related_objects(whole, "subject")
+    db = router.db_for_read(Obligation)
+    item_type = ContentType.objects.db_manager(db).get_for_model(ActionItem).pk
+    pending, breached = str(Obligation.State.PENDING), str(Obligation.State.BREACHED)
+    with connections[db].cursor() as cursor:
+        cursor.execute(_OPEN_DUTIES_SQL, [item_type, person.pk, pending, breached, limit])
+        found = cursor.fetchall()
+    if not found:
+        return []
+    others: dict[tuple[int, int], models.Model | None] = {}
+    for row in found:
+        if row[2] != item_type:
+            others[(row[2], row[3])] = None
+    if others:
+        _load_subjects(others, db)
+    labels = choice_labels(ObligationKind)
+    item_url, tz = one_id_urls("actions:detail"), timezone.get_current_timezone()
+    rows = []
+    for kind, clause, type_id, subject_id, due_at, flagged, state, warn_at, title in found:
+        due_at, warn_at = aware(due_at), aware(warn_at)
+        if state == breached or now > due_at:
+            late, shade = True, RED
+        else:
+            late = False
+            shade = YELLOW if warn_at is not None and now >= warn_at else GREEN
+        if type_id == item_type:
+            link, text = (item_url(subject_id), title) if title is not None else ("", "")
+        else:
+            target = others[(type_id, subject_id)]
+            link = (
+                target.get_absolute_url()
+                if target is not None and hasattr(target, "get_absolute_url")
+                else ""
+            )
+            text = str(target) if link else ""
+        due = due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")  # as the `localtime` filter shows it
+        rows.append((late, due, shade, bool(flagged), link, labels.get(kind, kind), text, clause))
     return rows
+
+
+def _load_subjects(wanted: dict[tuple[int, int], models.Model | None], db: str) -> None:
+    """Fill ``wanted`` ((content type id, object id) → object or None when gone)."""
+    by_type: dict[int, list[int]] = {}
+    for type_id, object_id in wanted:
+        by_type.setdefault(type_id, []).append(object_id)
+    for type_id, ids in by_type.items():
+        model = ContentType.objects.db_manager(db).get_for_id(type_id).model_class()
+        if model is None:
+            continue
+        for obj in model._base_manager.using(db).filter(pk__in=ids):
+            wanted[(type_id, obj.pk)] = obj
 
 
 def late_steps(subject: models.Model) -> list[Obligation]:

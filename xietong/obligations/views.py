@@ -6,13 +6,13 @@ from datetime import date, timedelta
 from io import BytesIO
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from xietong.core.auth import login_required
 from xietong.core.errors import DomainError
 from xietong.org.models import Role
 from xietong.org.permissions import Roles, require, roles_of

@@ -31,7 +31,12 @@ def business_calendar(org: Organization | None = None) -> BusinessCalendar:
         row = cursor.fetchone()
     if row is None:
         return business_calendar(Organization.current())  # creates the organisation
-    closed, working, start, end = row
+    return calendar_of_columns(*row)
+
+
+def calendar_of_columns(closed, working, start, end) -> BusinessCalendar:
+    """The calendar of the organisation's four calendar columns as a query returns them (for a
+    page that reads them with another row; see _CALENDAR_SQL)."""
     return _calendar(_days(closed), _days(working), _time(start), _time(end))
 
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db.models import Max
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -18,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from xietong.core.auth import login_required
 from xietong.core.errors import DomainError
 from xietong.org.permissions import require
 from xietong.org.services import can_manage_org, org_calendar_override_set

@@ -4,7 +4,6 @@ leadership group's answer to decisions that allocate resources."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Prefetch
 from django.http import Http404
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from xietong.actions.selectors import ack_duties_for_meeting
 from xietong.agenda.models import AgendaItem
+from xietong.core.auth import login_required
 from xietong.core.errors import DomainError
 from xietong.meetings.models import Meeting, Rsvp
 from xietong.obligations.models import Obligation, ObligationKind

@@ -6,8 +6,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from xietong.core.labels import ChoiceLabels
 
-class Topic(models.Model):
+
+class Topic(ChoiceLabels, models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         IN_REVIEW = "in_review", _("Awaiting head review")

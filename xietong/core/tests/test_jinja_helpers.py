@@ -27,6 +27,9 @@ def test_default_local_time_format_matches_django_formatting():
         assert localtime(value) == date_format(timezone.localtime(value), "Y-m-d H:i")
     assert localtime(datetime(2026, 3, 1, 16, 5, tzinfo=UTC)) == "2026-03-02 00:05"
     assert localtime(datetime(2026, 3, 1, 16, 5, tzinfo=UTC), "Y") == "2026"
+    for value in (datetime(2026, 3, 1, 16, 5, tzinfo=UTC), datetime(2026, 3, 1, 1, 0, tzinfo=UTC)):
+        assert localtime(value, "H:i") == date_format(timezone.localtime(value), "H:i")
+    assert localtime(datetime(2026, 3, 1, 1, 0, tzinfo=UTC), "H:i") == "09:00"
     assert localtime(None) == ""
 
 
@@ -75,3 +78,49 @@ def test_labels_and_navigation_follow_the_language_of_each_render(db):
             en = template.render({}, request)
         assert '<p id="t">我的待办|zh-hans</p>' in zh and '<p id="t">My to-do|en</p>' in en
         assert ">收件箱 <span" in zh and ">Inbox <span" in en and "收件箱" not in en
+
+
+def test_fixed_labels_are_translated_when_the_template_is_compiled_one_copy_per_language():
+    from django.template import engines
+    from django.utils import translation
+
+    backend = engines["jinja2"]
+    source = (
+        '{{ _("My to-do") }}|{{ get_language() }}|{{ _("Open action items of %(department)s") % {"department": "<b>"} }}'
+        '|{{ _(label) }}|{{ _("Nothing due. Well done.", x=1) }}|{{ obj._("My to-do") }}'
+    )
+    context = {"label": "My to-do", "obj": type("O", (), {"_": staticmethod(lambda s: "own " + s)})()}
+    zh_env, en_env = backend.by_language["zh-hans"], backend.by_language["en"]
+    compiled = zh_env.compile(source, raw=True)
+    # The literal label and the language became constant text; the rest are still calls.
+    assert "我的待办|zh-hans|" in compiled and "'My to-do'" not in compiled.split("obj")[0]
+    assert "'Nothing due. Well done.', x=1" in compiled and "resolve('_')" in compiled
+    with translation.override("zh-hans"):
+        assert backend.from_string(source).render(context) == (
+            "我的待办|zh-hans|&lt;b&gt;的未完成任务|我的待办|暂无待办事项，做得很好。|own My to-do"
+        )
+    en = backend.from_string(source)
+    with translation.override("en"):
+        assert (
+            en.render(context)
+            == "My to-do|en|Open action items of &lt;b&gt;|My to-do|Nothing due. Well done.|own My to-do"
+        )
+    with translation.override("zh-hans"):  # a template kept across requests follows each one
+        assert en.render(context).startswith("我的待办|zh-hans|")
+    assert en_env.get_template("base.html") is not zh_env.get_template("base.html")
+    with translation.override("fr"):  # not a product language: translated at render time, as Django does
+        assert backend.env_now() is backend.env
+        assert backend.from_string(source).render(context).startswith("我的待办|fr|")  # the default catalogue
+
+
+def test_url_in_a_template_follows_the_url_configuration_of_each_render():
+    from django.template import engines
+
+    backend = engines["jinja2"]
+    home, item = backend.from_string("{{ url('home') }}"), backend.from_string("{{ url('item', 7) }}")
+    assert home.render({}) == "/"
+    with override_settings(ROOT_URLCONF="xietong.core.tests.urls_elsewhere"):
+        clear_url_caches()
+        assert (home.render({}), item.render({})) == ("/elsewhere/", "/elsewhere/items/7/")
+    clear_url_caches()
+    assert home.render({}) == "/"

@@ -74,7 +74,7 @@ def test_replies_and_items_match_the_orm_prefetches(torg, django_assert_num_quer
 def test_meeting_page_with_replies_keeps_its_query_count(torg, login, django_assert_max_num_queries):
     meeting = published_meeting(torg, topics=2)
     client = login(torg.coordinator)
-    with time_machine.travel(THU_1800, tick=False), django_assert_max_num_queries(11):
+    with time_machine.travel(THU_1800, tick=False), django_assert_max_num_queries(9):
         response = client.get(f"/meetings/{meeting.pk}/")  # + the delegation look-up for replies
     assert response.status_code == 200
     page = response.content.decode()
@@ -156,14 +156,32 @@ def test_meeting_and_its_joined_rows_match_the_orm(torg, django_assert_num_queri
         with django_assert_num_queries(3 if meeting is published else 2):
             got = selectors.meeting_for_detail(meeting.pk)
             assert fields(got) == fields(expected)
-            for name in ("series", "host", "recorder", "policy_version"):
-                assert fields(getattr(got, name)) == fields(getattr(expected, name)), name
-            assert fields(got.policy_version.policy) == fields(expected.policy_version.policy)
-            assert fields(selectors.preloaded_agenda(got)) == fields(selectors.preloaded_agenda(expected))
+            # What the page shows of each relation came with the meeting row.
+            for name, shown in (
+                ("series", ("id", "name")),
+                ("host", ("id", "full_name", "username")),
+                ("recorder", ("id", "full_name", "username")),
+                ("policy_version", ("id", "policy_id", "number")),
+            ):
+                related, wanted = getattr(got, name), getattr(expected, name)
+                assert (related is None) == (wanted is None), name
+                if related is not None:
+                    assert {f: getattr(related, f) for f in shown} == {f: getattr(wanted, f) for f in shown}
+                    assert str(related) == str(wanted)
+            assert got.policy_version.policy.name == expected.policy_version.policy.name
+            agenda, wanted_agenda = selectors.preloaded_agenda(got), selectors.preloaded_agenda(expected)
+            assert (agenda and (agenda.pk, agenda.status, agenda.get_status_display())) == (
+                wanted_agenda and (wanted_agenda.pk, wanted_agenda.status, wanted_agenda.get_status_display())
+            )
             assert got.policy_version.rules.minutes(
                 "meeting_duration_cap"
-            )  # the rules (JSON) as the ORM reads them
-            assert str(got.policy_version) == str(expected.policy_version)
+            ) == expected.policy_version.rules.minutes("meeting_duration_cap")  # the rules, from the JSON
+        # The rest of each relation (and the version's JSON) loads on access, as with .only().
+        for name in ("series", "host", "recorder", "policy_version"):
+            if getattr(got, name) is not None:
+                assert fields(getattr(got, name)) == fields(getattr(expected, name)), name
+        assert fields(got.policy_version.policy) == fields(expected.policy_version.policy)
+        assert fields(selectors.preloaded_agenda(got)) == fields(selectors.preloaded_agenda(expected))
     assert got.is_emergency is True and got.status == Meeting.Status.CANCELLED and got.series is None
     with pytest.raises(Meeting.DoesNotExist):
         selectors.meeting_for_detail(10**9)
@@ -285,3 +303,75 @@ def test_may_open_meeting_answers_as_meetings_visible_to(torg, django_assert_max
         # no such meeting: role holders pass (the page then finds no meeting: 404), others do not
         assert selectors.may_open_meeting(person, 10**9) == selectors.sees_all_meetings(person)
     assert {(True, True), (True, False), (False, True)} <= seen
+
+
+def test_agenda_rows_are_what_the_page_shows_of_the_orm_items(torg, django_assert_num_queries):
+    meeting = published_meeting(torg, topics=2)
+    expected = _orm(meeting.pk)
+    with django_assert_num_queries(2):  # the meeting, then its agenda's rows
+        got = selectors.meeting_with_relations(meeting.pk)
+        rows = selectors.agenda_rows(selectors.preloaded_agenda(got))
+    assert rows == [
+        (kind, title, department, minutes)
+        for _, kind, title, _, minutes, _, department in _item_rows(expected)
+    ]
+    assert any(r[2] for r in rows) and any(r[2] is None for r in rows)
+    assert selectors.agenda_rows(None) == []
+
+
+def test_meeting_page_replies_match_the_orm_and_count_by_answer(torg, django_assert_num_queries):
+    meeting = published_meeting(torg, topics=1)
+    first = meeting.rsvps.order_by("id").first()
+    Rsvp.objects.filter(pk=first.pk).update(response=Rsvp.Response.ABSENT, reason="出差")
+    got = selectors.meeting_with_relations(meeting.pk)
+    with django_assert_num_queries(1):
+        rsvps = selectors.meeting_rsvps(got)
+        shown = [
+            (r.pk, str(r.invitee), r.department.name if r.department_id else None, r.response) for r in rsvps
+        ]
+    expected = _orm(meeting.pk)
+    assert shown == [(r[0], r[2], r[4], r[5]) for r in _rsvp_rows(expected)]
+    counts = selectors.rsvp_counts(rsvps)
+    assert (
+        counts["absent"] == 1 and counts["pending"] == len(rsvps) - 1 and sum(counts.values()) == len(rsvps)
+    )
+
+
+def test_the_meeting_row_brings_the_newest_notice_and_the_calendar(torg, django_assert_num_queries):
+    from datetime import date
+
+    from xietong.meetings import services
+    from xietong.org.services import org_calendar_override_set
+    from xietong.policy.selectors import business_calendar
+
+    meeting = published_meeting(torg, topics=1)
+    services.meeting_reschedule(
+        meeting=meeting,
+        starts_at=meeting.starts_at,
+        location="二楼会议室",
+        actor=torg.coordinator,
+        now=THU_1800,
+    )
+    org_calendar_override_set(day=date(2026, 3, 4), kind="closed", actor=torg.coordinator, now=THU_1800)
+    with django_assert_num_queries(1):
+        got = selectors.meeting_with_relations(meeting.pk)
+        notice = selectors.latest_notice(got)
+        calendar = got.org_calendar
+    expected = meeting.notices.order_by("-sequence", "-id").first()
+    assert (notice.pk, notice.sequence, notice.body, notice.published_at, notice.is_emergency) == (
+        expected.pk,
+        expected.sequence,
+        expected.body,
+        expected.published_at,
+        expected.is_emergency,
+    )
+    assert calendar is business_calendar()  # the same calendar, kept per content
+    assert not calendar.is_working_day(date(2026, 3, 4))
+    bare = Meeting.objects.create(
+        policy_version=meeting.policy_version,
+        title="无通知",
+        starts_at=meeting.starts_at,
+        ends_at=meeting.ends_at,
+    )
+    with django_assert_num_queries(1):
+        assert selectors.latest_notice(selectors.meeting_with_relations(bare.pk)) is None

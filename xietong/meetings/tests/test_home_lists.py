@@ -1,5 +1,5 @@
-"""The two 我的待办 lists read with written-out SQL (pending_rsvps_of, upcoming_meetings_for)
-give the rows, order and loaded values of the ORM filters they replace, for every persona."""
+"""我的待办's meeting lists, read with written-out SQL in one query (core.selectors.meeting_lists),
+give the rows, order and shown values of the ORM filters they stand for, for every persona."""
 
 from __future__ import annotations
 
@@ -72,29 +72,65 @@ def world(torg):
 
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_lists_match_the_orm_filters(world, persona, django_assert_max_num_queries):
+    from xietong.core.selectors import meeting_lists
+
     person = getattr(world, persona)
     for now in (THU_1800, sh(2026, 3, 9, 9, 30), sh(2026, 4, 20, 12, 0), sh(2027, 1, 1, 0, 0)):
-        expected_rsvps = _orm_pending(person, now)
-        with django_assert_max_num_queries(1):
-            got = selectors.pending_rsvps_of(person, now=now)
-            shown = [(r.pk, r.meeting_id, r.meeting.title, r.meeting.starts_at, r.response) for r in got]
-        assert shown == [
-            (r.pk, r.meeting_id, r.meeting.title, r.meeting.starts_at, r.response) for r in expected_rsvps
+        with django_assert_max_num_queries(2):  # the lists (+ roles_of the first time)
+            got = meeting_lists(person, now=now)
+        assert got["rsvps"] == [
+            (r.meeting_id, r.meeting.title, r.meeting.starts_at) for r in _orm_pending(person, now)
         ]
-
         expected = _orm_upcoming(person, now)
-        with django_assert_max_num_queries(2):  # the meetings (+ roles_of the first time)
-            got = selectors.upcoming_meetings_for(person, now=now)
-            shown = [(m.pk, m.title, m.starts_at, m.location, m.status, m.series.name) for m in got]
-        assert shown == [(m.pk, m.title, m.starts_at, m.location, m.status, m.series.name) for m in expected]
-        assert all(m.status != Meeting.Status.CANCELLED for m in got)
+        assert got["meetings"] == [
+            (m.pk, m.title, m.starts_at, m.location, m.get_status_display()) for m in expected
+        ]
+        assert all(m.status != Meeting.Status.CANCELLED for m in expected)
 
 
 def test_lists_are_not_empty_for_the_people_involved(world):
-    assert selectors.pending_rsvps_of(world.tech_head, now=THU_1800)
-    assert selectors.upcoming_meetings_for(world.outsider, now=MON)  # host of one, delegate of another
-    assert selectors.upcoming_meetings_for(world.tech_deputy, now=MON)  # recorder
-    assert len(selectors.upcoming_meetings_for(world.coordinator, now=MON)) == selectors.HOME_MEETINGS
-    # deferred fields still load on demand (as with .only())
-    rsvp = selectors.pending_rsvps_of(world.tech_head, now=THU_1800)[0]
-    assert rsvp.meeting.ends_at > rsvp.meeting.starts_at
+    from xietong.core.selectors import meeting_lists
+
+    assert meeting_lists(world.tech_head, now=THU_1800)["rsvps"]
+    assert meeting_lists(world.outsider, now=MON)["meetings"]  # host of one, delegate of another
+    assert meeting_lists(world.tech_deputy, now=MON)["meetings"]  # recorder
+    assert len(meeting_lists(world.coordinator, now=MON)["meetings"]) == selectors.HOME_MEETINGS
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_the_one_read_of_the_home_page_gives_the_three_lists(world, persona, django_assert_num_queries):
+    from xietong.core.selectors import meeting_lists
+    from xietong.minutes.models import Minutes, MinutesReceipt
+
+    person = getattr(world, persona)
+    meeting = Meeting.objects.order_by("starts_at").first()
+    for number in (1, 2):
+        minutes = Minutes.objects.create(
+            meeting=meeting, number=number, body="纪要", status="approved", drafted_at=MON, updated_at=MON
+        )
+        MinutesReceipt.objects.create(
+            minutes=minutes, person=person, delivered_at=MON + timedelta(hours=number), read_at=None
+        )
+    MinutesReceipt.objects.filter(minutes__number=1, person=person).update(read_at=MON + timedelta(days=1))
+    unread = (
+        MinutesReceipt.objects.filter(person_id=person.pk, read_at__isnull=True)
+        .select_related("minutes__meeting")
+        .order_by("-delivered_at", "-id")
+    )
+    for now in (THU_1800, sh(2026, 3, 9, 9, 30), sh(2026, 4, 20, 12, 0), sh(2027, 1, 1, 0, 0)):
+        roles_of(person, on=as_shanghai(now).date())  # read once per request, before the lists
+        with django_assert_num_queries(1):
+            got = meeting_lists(person, now=now)
+        assert got["rsvps"] == [
+            (r.meeting_id, r.meeting.title, r.meeting.starts_at) for r in _orm_pending(person, now)
+        ]
+        assert got["meetings"] == [
+            (m.pk, m.title, m.starts_at, m.location, m.get_status_display())
+            for m in _orm_upcoming(person, now)
+        ]
+        assert got["new_minutes"] == [
+            (r.minutes_id, r.minutes.meeting.title, r.minutes.number, r.delivered_at) for r in unread
+        ]
+        assert len(got["new_minutes"]) == 1
+    assert any(meeting_lists(getattr(world, p), now=MON)["meetings"] for p in PERSONAS)
+    assert meeting_lists(world.tech_head, now=THU_1800)["rsvps"]

@@ -377,25 +377,29 @@ def test_cancel_form_needs_a_reason(torg, login):
 # ---- selectors for the home page -----------------------------------------------------------
 
 
-def test_pending_rsvps_of(torg, django_assert_num_queries):
+def test_pending_rsvps_of(torg, django_assert_max_num_queries):
+    from xietong.core.selectors import meeting_lists
+
     meeting = published_meeting(torg)
-    with django_assert_num_queries(1):
-        rsvps = selectors.pending_rsvps_of(torg.tech_head, now=THU_2000)
-        assert [r.meeting.title for r in rsvps] == [meeting.title]
-    services.rsvp_answer(rsvp=rsvps[0], response="attend", actor=torg.tech_head, now=THU_2000)
-    assert selectors.pending_rsvps_of(torg.tech_head, now=THU_2000) == []
-    assert selectors.pending_rsvps_of(torg.outsider, now=THU_2000) == []
-    assert selectors.pending_rsvps_of(torg.market_head, now=sh(2026, 3, 9, 9, 0)) == []
+    with django_assert_max_num_queries(2):  # the lists (+ roles)
+        rsvps = meeting_lists(torg.tech_head, now=THU_2000)["rsvps"]
+    assert [title for _pk, title, _starts in rsvps] == [meeting.title]
+    rsvp = meeting.rsvps.get(invitee=torg.tech_head)
+    services.rsvp_answer(rsvp=rsvp, response="attend", actor=torg.tech_head, now=THU_2000)
+    assert meeting_lists(torg.tech_head, now=THU_2000)["rsvps"] == []
+    assert meeting_lists(torg.outsider, now=THU_2000)["rsvps"] == []
+    assert meeting_lists(torg.market_head, now=sh(2026, 3, 9, 9, 0))["rsvps"] == []
 
 
 def test_upcoming_meetings_for(torg, django_assert_max_num_queries):
+    from xietong.core.selectors import meeting_lists
+
     meeting = published_meeting(torg)
     _many_meetings(torg, 8)
-    with django_assert_max_num_queries(3):
-        mine = selectors.upcoming_meetings_for(torg.tech_head, now=THU_2000)
-        assert [m.series.name for m in mine] == [torg.series.name]
-    assert [m.pk for m in mine] == [meeting.pk]
-    everything = selectors.upcoming_meetings_for(torg.coordinator, now=THU_2000)
-    assert len(everything) == 5 and everything[0].pk == meeting.pk
-    assert selectors.upcoming_meetings_for(torg.outsider, now=THU_2000) == []
-    assert [m.pk for m in selectors.upcoming_meetings_for(torg.host, now=THU_2000)][0] == meeting.pk
+    with django_assert_max_num_queries(2):
+        mine = meeting_lists(torg.tech_head, now=THU_2000)["meetings"]
+    assert [row[0] for row in mine] == [meeting.pk]
+    everything = meeting_lists(torg.coordinator, now=THU_2000)["meetings"]
+    assert len(everything) == 5 and everything[0][0] == meeting.pk
+    assert meeting_lists(torg.outsider, now=THU_2000)["meetings"] == []
+    assert meeting_lists(torg.host, now=THU_2000)["meetings"][0][0] == meeting.pk
