@@ -431,6 +431,126 @@ def meeting_rsvps(meeting: Meeting) -> list[Rsvp]:
     return rsvps
 
 
+_REPLY_ROWS_SQL = """
+SELECT r."id", r."invitee_id", i."full_name", i."username", d."name", r."invited_as", r."response",
+       r."delegate_id", g."full_name", g."username", r."reason", r."answered_at", r."answered_late"
+FROM "meetings_rsvp" r
+INNER JOIN "org_person" i ON i."id" = r."invitee_id"
+LEFT OUTER JOIN "org_person" g ON g."id" = r."delegate_id"
+LEFT OUTER JOIN "org_department" d ON d."id" = r."department_id"
+WHERE r."meeting_id" = %s
+ORDER BY d."sort_order", i."full_name", r."id"
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyRow:
+    """What the meeting page shows of one reply (names as Person.__str__ gives them)."""
+
+    pk: int
+    invitee_id: int
+    invitee: str
+    department: str | None
+    invited_as: str
+    response: str
+    delegate_id: int | None
+    delegate: str | None
+    reason: str
+    answered_at: datetime | None
+    answered_late: bool
+
+
+def reply_rows(meeting: Meeting) -> list[ReplyRow]:
+    """The meeting's replies in meeting_rsvps' order (department, invitee name, id) as plain
+    rows: one query, no model instances (a meeting has dozens of invitees)."""
+    from xietong.core.rawsql import aware
+
+    db = meeting._state.db or router.db_for_read(Rsvp)
+    return [
+        ReplyRow(
+            pk,
+            invitee_id,
+            i_name or i_user,
+            d_name,
+            invited_as,
+            response,
+            delegate_id,
+            (g_name or g_user) if delegate_id is not None else None,
+            reason,
+            aware(answered),
+            bool(late),
+        )  # fmt: skip
+        for (
+            pk,
+            invitee_id,
+            i_name,
+            i_user,
+            d_name,
+            invited_as,
+            response,
+            delegate_id,
+            g_name,
+            g_user,
+            reason,
+            answered,
+            late,
+        ) in _fetch(db, _REPLY_ROWS_SQL, [meeting.pk])  # fmt: skip
+    ]
+
+
+_DUTY_ROWS_SQL = """
+SELECT o."kind", o."responsible_id", p."full_name", p."username", o."due_at", o."calendar_flagged",
+       o."clause", o."state"
+FROM "obligations_obligation" o
+LEFT OUTER JOIN "org_person" p ON p."id" = o."responsible_id"
+WHERE o."subject_type_id" = %s AND o."subject_id" = %s
+ORDER BY o."kind", o."due_at", o."id"
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class DutyRow:
+    """What the meeting page shows of one of its duties."""
+
+    kind: str
+    responsible_id: int | None
+    responsible: str | None
+    due_at: datetime
+    calendar_flagged: bool
+    clause: str
+    state: str
+
+    def is_late(self, now: datetime) -> bool:
+        """Obligation.is_late."""
+        if self.state == Obligation.State.BREACHED:
+            return True
+        return self.state == Obligation.State.PENDING and now > self.due_at
+
+
+def duty_rows(meeting: Meeting) -> list[DutyRow]:
+    """meeting_obligations as plain rows (same order): one query, no model instances."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from xietong.core.rawsql import aware
+
+    kind = ContentType.objects.get_for_model(meeting)  # cached per process
+    db = router.db_for_read(Obligation)
+    return [
+        DutyRow(
+            kind,
+            person_id,
+            (name or user) if person_id is not None else None,
+            aware(due),
+            bool(flag),
+            clause,
+            state,
+        )
+        for kind, person_id, name, user, due, flag, clause, state in _fetch(
+            db, _DUTY_ROWS_SQL, [kind.pk, meeting.pk]
+        )
+    ]
+
+
 _AGENDA_ROWS_SQL = """
 SELECT a."kind", a."title", d."name", a."budget_minutes"
 FROM "agenda_agendaitem" a

@@ -11,11 +11,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from xietong.core.auth import login_required
 from xietong.core.errors import DomainError
+from xietong.obligations.models import ObligationKind
 from xietong.org.permissions import require, roles_of
 from xietong.policy.calendar import as_shanghai
 
 from . import selectors, services
 from .forms import CancelForm, EmergencyMeetingForm, RescheduleForm, RsvpForm
+from .html import duty_rows_html, reply_rows_html
 from .ics import ics_filename, meeting_ics
 from .models import Meeting, MeetingSeries, Rsvp
 
@@ -106,24 +108,27 @@ def _followup(meeting: Meeting, kinds, now) -> list:
     return followup_rows(meeting, kinds, now=now, calendar=getattr(meeting, "org_calendar", None))
 
 
-def _answerable(meeting: Meeting, rsvps: list[Rsvp], person) -> list[Rsvp]:
-    """selectors.rsvps_answerable_by, read from the meeting's preloaded replies."""
-    if person is None or not person.is_authenticated or not rsvps:
-        return []  # nothing to answer (e.g. before the notice): no delegation look-up
+def _answerable(meeting: Meeting, replies: list[selectors.ReplyRow], person) -> bool:
+    """Whether ``person`` may answer one of the replies (selectors.rsvps_answerable_by, from
+    the rows already read)."""
+    if person is None or not person.is_authenticated or not replies:
+        return False  # nothing to answer (e.g. before the notice): no delegation look-up
     ids = {person.pk, *selectors.principals_of(person, on=as_shanghai(meeting.starts_at).date())}
-    return sorted((r for r in rsvps if r.invitee_id in ids), key=lambda r: r.pk)
+    return any(r.invitee_id in ids for r in replies)
 
 
 def _detail_context(request, meeting: Meeting, now, *, reschedule_form=None, cancel_form=None) -> dict:
-    """The meeting page of ``meeting`` (selectors.meeting_with_relations): its agenda items as
-    plain rows (kind, title, department, minutes) and its replies read here."""
+    """The meeting page of ``meeting`` (selectors.meeting_with_relations): its agenda items,
+    replies and duties read here as plain rows, the replies and duties written in Python."""
     coordinator = _is_coordinator(request, now)
     agenda = selectors.preloaded_agenda(meeting)  # read with the meeting
     items = selectors.agenda_rows(agenda)
-    rsvps = selectors.meeting_rsvps(meeting)
+    replies = selectors.reply_rows(meeting)
     followup = _followup(meeting, (row[0] for row in items), now)
-    duties = selectors.meeting_obligations(meeting)
-    rsvp_duties = {o.responsible_id: o for o in duties if o.kind == "rsvp"}
+    duties = selectors.duty_rows(meeting)
+    rsvp_duties = {d.responsible_id: d for d in duties if d.kind == ObligationKind.RSVP}
+    answerable = _answerable(meeting, replies, request.user)
+    user_pk = request.user.pk
     changeable = (
         coordinator
         and meeting.status in (Meeting.Status.PLANNED, Meeting.Status.PUBLISHED)
@@ -137,10 +142,10 @@ def _detail_context(request, meeting: Meeting, now, *, reschedule_form=None, can
         "followup": followup,
         "total": sum(row[3] for row in items),
         "cap_clause": _cap_clause(meeting),
-        "rsvps": rsvps,
-        "rsvp_duties": rsvp_duties,
-        "counts": selectors.rsvp_counts(rsvps),
-        "duties": duties,
+        "replies": replies,
+        "reply_rows": reply_rows_html(replies, rsvp_duties, now),
+        "counts": selectors.rsvp_counts(replies),
+        "duty_rows": duty_rows_html(duties, now),
         "notice": selectors.latest_notice(meeting),
         "is_coordinator": coordinator,
         "changeable": changeable,
@@ -156,7 +161,8 @@ def _detail_context(request, meeting: Meeting, now, *, reschedule_form=None, can
             else None
         ),
         "cancel_form": cancel_form or (CancelForm() if changeable else None),
-        "answerable": _answerable(meeting, rsvps, request.user),
+        "answerable": answerable,
+        "takes_part": answerable or any(user_pk in (r.invitee_id, r.delegate_id) for r in replies),
     }
 
 

@@ -104,3 +104,50 @@ def test_generate_keeps_each_items_due_date_duty_in_the_ledger(db):
     page = client.get("/").content.decode()
     duties_section = page[page.index('id="duties"') : page.index("</section>", page.index('id="duties"'))]
     assert str(item) in duties_section
+
+
+def test_generate_writes_each_meetings_notice_replies_and_duties(db):
+    from xietong.meetings.models import Notice, Rsvp
+    from xietong.meetings.selectors import meeting_invitee_plan
+    from xietong.obligations.models import Obligation, ObligationKind
+
+    _generate()
+    assert Notice.objects.count() == Meeting.objects.count()
+    held = Meeting.objects.filter(status=Meeting.Status.HELD).order_by("-starts_at").first()
+    ahead = Meeting.objects.get(status=Meeting.Status.PUBLISHED)
+    for meeting in (held, ahead):
+        # The same invitees, in the same capacity, as publishing the notice would invite.
+        plan = {(i.person.pk, i.invited_as, i.department.pk) for i in meeting_invitee_plan(meeting)}
+        rsvps = {(r.invitee_id, r.invited_as, r.department_id) for r in Rsvp.objects.filter(meeting=meeting)}
+        assert rsvps == plan
+    assert not Rsvp.objects.filter(meeting=held, response=Rsvp.Response.PENDING).exists()
+    assert not Rsvp.objects.filter(meeting=ahead).exclude(response=Rsvp.Response.PENDING).exists()
+    replies = Rsvp.objects.filter(meeting__status=Meeting.Status.HELD)
+    assert replies.filter(response=Rsvp.Response.ATTEND).count() > replies.count() * 0.8
+    assert all(r.reason for r in replies.filter(response=Rsvp.Response.ABSENT))
+    assert all(r.delegate_id for r in replies.filter(response=Rsvp.Response.DELEGATE))
+    duties = Obligation.objects.filter(subject_type__model="meeting")
+    kinds = set(duties.filter(subject_id=held.pk).values_list("kind", flat=True))
+    assert kinds == {
+        ObligationKind.AGENDA,
+        ObligationKind.NOTICE,
+        ObligationKind.RSVP,
+        ObligationKind.MINUTES,
+        ObligationKind.DECISION_ACK,
+    }
+    assert duties.filter(subject_id=held.pk, kind=ObligationKind.RSVP).count() == len(plan_of(held))
+    assert not duties.filter(subject_id=held.pk, state=Obligation.State.PENDING).exists()
+    assert all(d.clause for d in duties.filter(subject_id=held.pk))
+    pending = duties.filter(subject_id=ahead.pk, kind=ObligationKind.RSVP, state=Obligation.State.PENDING)
+    assert pending.count() == len(plan_of(ahead))
+    # The meeting page shows them.
+    client = Client()
+    client.force_login(held.host)
+    page = client.get(f"/meetings/{held.pk}/").content.decode()
+    assert page.count("data-rsvp=") == len(plan_of(held))
+
+
+def plan_of(meeting):
+    from xietong.meetings.selectors import meeting_invitee_plan
+
+    return meeting_invitee_plan(meeting)

@@ -7,8 +7,8 @@ services would have left it), because going row by row through the services
 would take hours at 100k action items. The demo (``xietong demo``) uses the real services.
 
 At scale 1 with the defaults: 30 departments, 500 people with roles, the seed01 policy, one
-weekly series, 5 years of weekly meetings (each with topics, an agenda, decisions and
-approved minutes) and ~100k action items with mixed statuses and spread due dates (some
+weekly series, 5 years of weekly meetings (each with topics, an agenda, a notice, every
+invitee's reply, the meeting's duties in the ledger, decisions and approved minutes) and ~100k action items with mixed statuses and spread due dates (some
 overdue). ``--scale N`` multiplies the meeting history (N × the weeks, further back in time)
 and therefore the action items; the number of items per meeting stays the same.
 
@@ -31,16 +31,19 @@ from django.utils import timezone
 from xietong.actions.models import ActionItem
 from xietong.actions.selectors import action_deadline
 from xietong.agenda.models import Agenda, AgendaItem
-from xietong.meetings.models import Meeting, MeetingSeries
+from xietong.meetings.models import Meeting, MeetingSeries, Notice, Rsvp
+from xietong.meetings.services import rsvp_due
 from xietong.minutes.models import Minutes
+from xietong.minutes.services import MINUTES_RULE, minutes_deadline
 from xietong.obligations.models import Obligation, ObligationKind
 from xietong.obligations.services import reminder_schedule, warning_start
 from xietong.org.models import Department, Organization, Person, Role, RoleAssignment
-from xietong.policy.calendar import SHANGHAI, as_shanghai
+from xietong.policy.calendar import SHANGHAI, CalendarResult, as_shanghai
 from xietong.policy.models import PolicyVersion
 from xietong.policy.selectors import business_calendar
 from xietong.policy.services import policy_install_preset
 from xietong.records.models import Decision
+from xietong.records.services import DECISION_ACK_RULE
 from xietong.topics.models import Topic
 
 PRESET = "seed01-weekly"
@@ -139,6 +142,7 @@ class Command(BaseCommand):
                     series=series,
                     host=host,
                     recorder=recorder,
+                    coordinator=coordinator,
                     depts=depts,
                     heads=heads,
                     liaisons=liaisons,
@@ -208,6 +212,7 @@ class Command(BaseCommand):
         series,
         host,
         recorder,
+        coordinator,
         depts,
         heads,
         liaisons,
@@ -381,7 +386,174 @@ class Command(BaseCommand):
                 for m, _agenda in held
             ]
         )
+        self._notices_and_replies(
+            rnd,
+            meetings,
+            topics=topics,
+            decisions=by_meeting,
+            now=now,
+            version=version,
+            coordinator=coordinator,
+            host=host,
+            recorder=recorder,
+            heads=heads,
+            liaisons=liaisons,
+            people=people,
+        )
         return len(actions)
+
+    def _notices_and_replies(
+        self,
+        rnd,
+        meetings,
+        *,
+        topics,
+        decisions,
+        now,
+        version,
+        coordinator,
+        host,
+        recorder,
+        heads,
+        liaisons,
+        people,
+    ) -> None:
+        """Per meeting what publishing and holding it leave behind, as the services write it:
+        the notice; a reply from every invitee (the coordinator, host, recorder, every head, the
+        liaisons of the topics' departments), mostly "attend", some delegated or absent with a
+        reason, a few late; and the meeting's duties (agenda and notice by the coordinator, each
+        invitee's reply, the minutes, each decision department's acknowledgement), met for a
+        held meeting, pending for one still ahead."""
+        calendar = business_calendar()
+        rules = version.rules
+        clause = {key: (rules.get(key).clause if rules.get(key) else "") for key in rules.rules}
+        meeting_type = ContentType.objects.get_for_model(Meeting)
+        by_dept: dict[int, list[Person]] = {}
+        for person in people:
+            by_dept.setdefault(person.department_id, []).append(person)
+        notices, rsvps, duties = [], [], []
+        S = Obligation.State
+
+        def duty(m, kind, rule, due, who, *, department=None, done_at=None, late=False):
+            pending = done_at is None
+            duties.append(
+                Obligation(
+                    kind=kind,
+                    rule=rule,
+                    clause=clause.get(rule, ""),
+                    policy_version=version,
+                    responsible=who,
+                    department=department or who.department,
+                    subject_type=meeting_type,
+                    subject_id=m.pk,
+                    due_at=due.value,
+                    calendar_flagged=due.flagged,
+                    state=S.PENDING if pending else (S.BREACHED if late else S.MET),
+                    opened_at=m.published_at,
+                    closed_at=done_at,
+                    warn_at=warning_start(
+                        due_at=due.value, opened_at=m.published_at, rules=rules, calendar=calendar
+                    ),
+                )
+            )
+
+        for i, m in enumerate(meetings):
+            held = m.status == Meeting.Status.HELD
+            published = m.published_at
+            notices.append(
+                Notice(
+                    meeting=m,
+                    sequence=m.ics_sequence,
+                    published_at=published,
+                    published_by=coordinator,
+                    body=(
+                        f"会议通知\n{m.title}\n时间：{as_shanghai(m.starts_at):%Y年%m月%d日 %H:%M}\n"
+                        f"地点：{m.location}\n主持人：{host.full_name}\n记录人：{recorder.full_name}\n"
+                        "请各科室负责人准时参加；不能参加的，请于会前按制度请假并指定代理人。"
+                    ),
+                )
+            )
+            for kind, rule in (
+                (ObligationKind.AGENDA, "agenda_cutoff"),
+                (ObligationKind.NOTICE, "notice_lead"),
+            ):
+                due = rules.deadline(rule, m.starts_at, calendar)
+                if due is not None:
+                    done = min(published, due.value) if published <= now else None
+                    duty(m, kind, rule, due, coordinator, done_at=done)
+            invited = {coordinator.pk: (coordinator, Rsvp.InvitedAs.COORDINATOR, coordinator.department)}
+            invited.setdefault(host.pk, (host, Rsvp.InvitedAs.HOST, host.department))
+            invited.setdefault(recorder.pk, (recorder, Rsvp.InvitedAs.RECORDER, recorder.department))
+            for dept, head in heads.items():
+                invited.setdefault(head.pk, (head, Rsvp.InvitedAs.HEAD, dept))
+            for topic in topics[i * TOPICS_PER_MEETING : (i + 1) * TOPICS_PER_MEETING]:
+                liaison = liaisons[topic.department]
+                invited.setdefault(liaison.pk, (liaison, Rsvp.InvitedAs.LIAISON, topic.department))
+            rule, due = rsvp_due(m, now=published, calendar=calendar)
+            for person, invited_as, dept in invited.values():
+                response, delegate, reason, answered, late = Rsvp.Response.PENDING, None, "", None, False
+                if held:
+                    r = rnd.random()
+                    late = r > 0.97
+                    answered = (
+                        (due.value + timedelta(hours=2))
+                        if late
+                        else published + timedelta(minutes=rnd.randint(5, 600))
+                    )
+                    answered = min(answered, m.starts_at)
+                    if r < 0.06 and invited_as == Rsvp.InvitedAs.HEAD:
+                        colleagues = [p for p in by_dept.get(dept.pk, []) if p.pk != person.pk]
+                        response, delegate = (
+                            Rsvp.Response.DELEGATE,
+                            rnd.choice(colleagues) if colleagues else None,
+                        )
+                        reason = "出差，由本科室同事代为参会。"
+                    elif r < 0.1:
+                        response, reason = Rsvp.Response.ABSENT, "外出培训，无法参会。"
+                    else:
+                        response = Rsvp.Response.ATTEND
+                rsvps.append(
+                    Rsvp(
+                        meeting=m,
+                        invitee=person,
+                        invited_as=invited_as,
+                        department=dept,
+                        response=response,
+                        delegate=delegate if response == Rsvp.Response.DELEGATE else None,
+                        reason=reason,
+                        answered_at=answered,
+                        answered_late=late,
+                        notified_at=published,
+                        read_at=answered,
+                    )
+                )
+                duty(m, ObligationKind.RSVP, rule, due, person, department=dept, done_at=answered, late=late)
+            if held:
+                due = minutes_deadline(m)
+                duty(
+                    m,
+                    ObligationKind.MINUTES,
+                    MINUTES_RULE,
+                    due,
+                    recorder,
+                    done_at=due.value - timedelta(minutes=30),
+                )
+                ack = rules.get(DECISION_ACK_RULE)
+                if ack is not None and ack.minutes is not None:
+                    ack_due = CalendarResult(as_shanghai(m.ends_at) + timedelta(minutes=ack.minutes))
+                    for dept in {d.department for d in decisions.get(m.pk, [])}:
+                        duty(
+                            m,
+                            ObligationKind.DECISION_ACK,
+                            DECISION_ACK_RULE,
+                            ack_due,
+                            liaisons[dept],
+                            department=dept,
+                            done_at=m.ends_at + timedelta(minutes=20),
+                        )
+        Notice.objects.bulk_create(notices, batch_size=2000)
+        Rsvp.objects.bulk_create(rsvps, batch_size=2000)
+        Obligation.objects.bulk_create(duties, batch_size=2000)
 
     def _ledger(self, actions: list[ActionItem], *, now: datetime, version: PolicyVersion) -> None:
         """Each item's due-date duty, as the services keep it: pending while open and not yet
