@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from markupsafe import Markup, escape
 
-from xietong.core.jinja import localtime
 from xietong.core.labels import choice_labels
 from xietong.obligations.models import Obligation, ObligationKind
 
@@ -21,9 +21,31 @@ from .models import Rsvp
 from .selectors import DutyRow, ReplyRow
 
 
+def _local_times():
+    """``localtime(value)`` of core.jinja for the rows of one page: the time zone looked up
+    once, and each distinct moment (a meeting's reply duties share their deadline) formatted
+    once."""
+    tz, done = timezone.get_current_timezone(), {}
+
+    def shown(value: datetime | None) -> str:
+        if value is None:
+            return ""
+        text = done.get(value)
+        if text is None:
+            text = done[value] = value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        return text
+
+    return shown
+
+
+def _escaped(labels: dict[str, str]) -> dict[str, str]:
+    return {value: escape(label) for value, label in labels.items()}
+
+
 def reply_rows_html(replies: list[ReplyRow], duties: dict[int, DutyRow], now: datetime) -> Markup:
     """A table row per reply; ``duties``: each invitee's reply duty, by person id."""
-    invited_as, responses = choice_labels(Rsvp.InvitedAs), choice_labels(Rsvp.Response)
+    invited_as, responses = _escaped(choice_labels(Rsvp.InvitedAs)), _escaped(choice_labels(Rsvp.Response))
+    localtime = _local_times()
     late_label, overdue_label = escape(_("Late")), escape(_("Overdue"))
     delegate_label = escape(_("Delegate"))
     out = []
@@ -44,8 +66,8 @@ def reply_rows_html(replies: list[ReplyRow], duties: dict[int, DutyRow], now: da
             badge = ""
         out.append(
             f'\n    \n    <tr data-rsvp="{r.pk}">\n      <td>{escape(r.invitee)}{department}</td>'
-            f"\n      <td>{escape(invited_as.get(r.invited_as, r.invited_as))}</td>"
-            f"\n      <td>{escape(responses.get(r.response, r.response))}\n        {delegate}\n        {reason}"
+            f"\n      <td>{invited_as.get(r.invited_as) or escape(r.invited_as)}</td>"
+            f"\n      <td>{responses.get(r.response) or escape(r.response)}\n        {delegate}\n        {reason}"
             f"\n      </td>\n      <td>{localtime(r.answered_at)}\n        {badge}\n      </td>\n    </tr>\n    "
         )
     return Markup("".join(out))  # noqa: S704 - every text in it is escaped here
@@ -57,7 +79,8 @@ def duty_rows_html(duties: list[DutyRow], now: datetime) -> Markup:
         return Markup(  # noqa: S704 - a translated text, escaped
             f'\n    <tr><td colspan="5" class="muted">{escape(_("No duties."))}</td></tr>\n    '
         )
-    kinds, states = choice_labels(ObligationKind), choice_labels(Obligation.State)
+    kinds, states = _escaped(choice_labels(ObligationKind)), _escaped(choice_labels(Obligation.State))
+    localtime = _local_times()
     late = f' <span class="badge late">{escape(_("Late"))}</span>'
     flag = (
         f' <span class="badge warn" title="{escape(_("The holiday schedule for this year is not published yet."))}">'
@@ -65,11 +88,11 @@ def duty_rows_html(duties: list[DutyRow], now: datetime) -> Markup:
     )
     return Markup(  # noqa: S704 - every text in it is escaped here
         "".join(
-            f"\n    <tr>\n      <td>{escape(kinds.get(d.kind, d.kind))}</td>"
+            f"\n    <tr>\n      <td>{kinds.get(d.kind) or escape(d.kind)}</td>"
             f"\n      <td>{escape(d.responsible or '—')}</td>"
             f"\n      <td>{localtime(d.due_at)}{flag if d.calendar_flagged else ''}</td>"
             f"\n      <td>{escape(d.clause)}</td>"
-            f"\n      <td>{escape(states.get(d.state, d.state))}{late if d.is_late(now) else ''}</td>\n    </tr>\n    "
+            f"\n      <td>{states.get(d.state) or escape(d.state)}{late if d.is_late(now) else ''}</td>\n    </tr>\n    "
             for d in duties
         )
     )

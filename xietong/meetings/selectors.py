@@ -466,36 +466,28 @@ def reply_rows(meeting: Meeting) -> list[ReplyRow]:
     from xietong.core.rawsql import aware
 
     db = meeting._state.db or router.db_for_read(Rsvp)
-    return [
-        ReplyRow(
-            pk,
-            invitee_id,
-            i_name or i_user,
-            d_name,
-            invited_as,
-            response,
-            delegate_id,
-            (g_name or g_user) if delegate_id is not None else None,
-            reason,
-            aware(answered),
-            bool(late),
-        )  # fmt: skip
-        for (
-            pk,
-            invitee_id,
-            i_name,
-            i_user,
-            d_name,
-            invited_as,
-            response,
-            delegate_id,
-            g_name,
-            g_user,
-            reason,
-            answered,
-            late,
-        ) in _fetch(db, _REPLY_ROWS_SQL, [meeting.pk])  # fmt: skip
-    ]
+    rows = []
+    for row in _fetch(db, _REPLY_ROWS_SQL, [meeting.pk]):
+        pk, invitee_id, i_name, i_user, d_name, invited_as, response, delegate_id, g_name, g_user = row[:10]
+        reason, answered, late = row[10:]
+        delegate = (g_name or g_user) if delegate_id is not None else None
+        answered = aware(answered) if answered is not None else None
+        rows.append(
+            ReplyRow(
+                pk,
+                invitee_id,
+                i_name or i_user,
+                d_name,
+                invited_as,
+                response,
+                delegate_id,
+                delegate,
+                reason,
+                answered,
+                bool(late),
+            )
+        )
+    return rows
 
 
 _DUTY_ROWS_SQL = """
@@ -533,22 +525,19 @@ def duty_rows(meeting: Meeting) -> list[DutyRow]:
 
     from xietong.core.rawsql import aware
 
-    kind = ContentType.objects.get_for_model(meeting)  # cached per process
+    meeting_type = ContentType.objects.get_for_model(meeting)  # cached per process
     db = router.db_for_read(Obligation)
-    return [
-        DutyRow(
-            kind,
-            person_id,
-            (name or user) if person_id is not None else None,
-            aware(due),
-            bool(flag),
-            clause,
-            state,
-        )
-        for kind, person_id, name, user, due, flag, clause, state in _fetch(
-            db, _DUTY_ROWS_SQL, [kind.pk, meeting.pk]
-        )
-    ]
+    moments: dict = {}  # a meeting's reply duties share their deadline: converted once
+    rows = []
+    for kind, person_id, name, user, due, flag, clause, state in _fetch(
+        db, _DUTY_ROWS_SQL, [meeting_type.pk, meeting.pk]
+    ):
+        at = moments.get(due)
+        if at is None:
+            at = moments[due] = aware(due)
+        who = (name or user) if person_id is not None else None
+        rows.append(DutyRow(kind, person_id, who, at, bool(flag), clause, state))
+    return rows
 
 
 _AGENDA_ROWS_SQL = """

@@ -113,6 +113,8 @@ def _answerable(meeting: Meeting, replies: list[selectors.ReplyRow], person) -> 
     the rows already read)."""
     if person is None or not person.is_authenticated or not replies:
         return False  # nothing to answer (e.g. before the notice): no delegation look-up
+    if any(r.invitee_id == person.pk for r in replies):
+        return True  # their own reply: no delegation look-up either
     ids = {person.pk, *selectors.principals_of(person, on=as_shanghai(meeting.starts_at).date())}
     return any(r.invitee_id in ids for r in replies)
 
