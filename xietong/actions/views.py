@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 
 from xietong.core.auth import login_required
 from xietong.core.errors import DomainError
+from xietong.core.html import escape_all
 from xietong.core.jinja import url
 from xietong.org.models import Department, Role
 from xietong.org.permissions import Roles, require, roles_of
@@ -122,19 +123,22 @@ def rows_html(rows) -> Markup:
     template. Texts are escaped as the template escapes them (markupsafe); ids and ISO dates
     need none. Tested against the template's former row markup (tests/test_rows_html.py)."""
     prefix = url("actions:detail", 0)[:-2]  # ".../0/" → ".../"
-    labels = _status_labels()
+    labels = {value: escape(label) for value, label in _status_labels().items()}
     overdue = f' <span class="badge late" data-overdue data-colour="red">{escape(_("Overdue"))}</span>'
     soon = f' <span class="badge warn" data-colour="yellow">{escape(_("Due soon"))}</span>'
     badges = {"red": overdue, "yellow": soon}
-    return Markup(  # noqa: S704 - every text in it is escaped here
-        "".join(
-            f'\n  <tr data-item="{pk}">\n    <td><a href="{prefix}{pk}/">{escape(title)}</a></td>'
-            f"\n    <td>{escape(owner)}</td>\n    <td>{escape(department)}</td>"
-            f"\n    <td>{due}{badges.get(colour, '')}</td>\n    <td>{escape(labels.get(status, status))}</td>"
-            f"\n    <td>{escape(meeting)}</td>\n  </tr>"
-            for pk, title, owner, department, due, colour, status, meeting in rows
+    rows = list(rows)
+    texts = iter(escape_all(text for row in rows for text in (row[1], row[2], row[3], row[7])))
+    out = []
+    for pk, _title, _owner, _department, due, colour, status, _meeting in rows:
+        title, owner, department, meeting = next(texts), next(texts), next(texts), next(texts)
+        out.append(
+            f'\n  <tr data-item="{pk}">\n    <td><a href="{prefix}{pk}/">{title}</a></td>'
+            f"\n    <td>{owner}</td>\n    <td>{department}</td>"
+            f"\n    <td>{due}{badges.get(colour, '')}</td>\n    <td>{labels.get(status) or escape(status)}</td>"
+            f"\n    <td>{meeting}</td>\n  </tr>"
         )
-    )
+    return Markup("".join(out))  # noqa: S704 - every text in it is escaped here
 
 
 class _NoFilter:

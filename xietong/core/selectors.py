@@ -26,22 +26,24 @@ def todo_for(person, *, now: datetime) -> dict:
 # meetings/tests/test_home_lists.py and minutes/tests/test_unread_reads.py, which compare them
 # row for row), as one UNION ALL whose branches share typed columns: (list, id, id, number,
 # title, location, status, time); an empty column is a typed NULL, as PostgreSQL matches the
-# branches' column types.
+# branches' column types. The limits are written into the statement (integers from the code):
+# with a bound LIMIT, SQLite plans for a short one and walks every meeting by start time
+# instead of the few not yet ended (5x slower at five years of meetings).
 _MEETING_LISTS_SQL = """
 SELECT * FROM (SELECT 'rsvp' AS "k", r."id" AS "a", m."id" AS "b", CAST(NULL AS bigint) AS "c",
   m."title" AS "t", CAST(NULL AS varchar(200)) AS "place", CAST(NULL AS varchar(20)) AS "status", m."starts_at" AS "at"
   FROM "meetings_rsvp" r INNER JOIN "meetings_meeting" m ON m."id" = r."meeting_id"
   WHERE r."invitee_id" = %s AND r."response" = %s AND m."status" = %s AND m."starts_at" > %s
-  ORDER BY m."starts_at", r."id" LIMIT %s) q1
+  ORDER BY m."starts_at", r."id" LIMIT {rsvps}) q1
 UNION ALL SELECT * FROM (SELECT 'meeting', m."id", CAST(NULL AS bigint), CAST(NULL AS bigint), m."title",
   m."location", m."status", m."starts_at"
   FROM "meetings_meeting" m WHERE m."ends_at" > %s AND m."status" <> %s{involved}
-  ORDER BY m."starts_at", m."id" LIMIT %s) q2
+  ORDER BY m."starts_at", m."id" LIMIT {meetings}) q2
 UNION ALL SELECT * FROM (SELECT 'minutes', r."id", n."id", n."number", m."title", CAST(NULL AS varchar(200)),
   CAST(NULL AS varchar(20)), r."delivered_at"
   FROM "minutes_minutesreceipt" r INNER JOIN "minutes_minutes" n ON n."id" = r."minutes_id"
   INNER JOIN "meetings_meeting" m ON m."id" = n."meeting_id"
-  WHERE r."person_id" = %s AND r."read_at" IS NULL ORDER BY r."delivered_at" DESC, r."id" DESC LIMIT %s) q3
+  WHERE r."person_id" = %s AND r."read_at" IS NULL ORDER BY r."delivered_at" DESC, r."id" DESC LIMIT {minutes}) q3
 """
 
 
@@ -70,15 +72,18 @@ def meeting_lists(person, *, now: datetime, minutes_limit: int = 20) -> dict[str
         return found
     db = router.db_for_read(Meeting)
     at = connections[db].ops.adapt_datetimefield_value(now)
-    params: list = [person.pk, Rsvp.Response.PENDING.value, Meeting.Status.PUBLISHED.value, at, HOME_RSVPS]
+    params: list = [person.pk, Rsvp.Response.PENDING.value, Meeting.Status.PUBLISHED.value, at]
     params += [at, Meeting.Status.CANCELLED.value]
     involved = ""
     if not roles_of(person, on=as_shanghai(now).date()).is_coordinator:
         involved = _INVOLVED
         params += [person.pk] * 4
-    params += [HOME_MEETINGS, person.pk, minutes_limit]
+    params.append(person.pk)
+    sql = _MEETING_LISTS_SQL.format(
+        involved=involved, rsvps=int(HOME_RSVPS), meetings=int(HOME_MEETINGS), minutes=int(minutes_limit)
+    )
     with connections[db].cursor() as cursor:
-        cursor.execute(_MEETING_LISTS_SQL.format(involved=involved), params)
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     labels = choice_labels(Meeting.Status)
     for kind, a, b, number, title, place, status, when in rows:

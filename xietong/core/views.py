@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from markupsafe import Markup, escape
 
 from xietong.core.auth import login_required
+from xietong.core.html import escape_all
 
 from . import selectors
 
@@ -72,14 +73,17 @@ def duties_html(rows) -> Markup:
         f'{escape(_("The official holiday schedule for this year is not yet published; this deadline may move."))}">'
         f"{escape(_('Holiday schedule unpublished'))}</span>"
     )
+    rows = list(rows)
+    texts = iter(escape_all(t for row in rows for t in (row[1], row[4], row[5], row[6], row[7])))
     out = []
-    for late, due, colour, flagged, link, kind, text, clause in rows:
-        subject = f'<a href="{escape(link)}">{escape(kind)} · {escape(text)}</a>' if link else escape(kind)
+    for late, _due, colour, flagged, link, _kind, _text, _clause in rows:
+        due, href, kind, text, clause = next(texts), next(texts), next(texts), next(texts), next(texts)
+        subject = f'<a href="{href}">{kind} · {text}</a>' if link else kind
         out.append(
             f'\n    <li>\n      <span class="badge {"late" if late else "warn"}">'
-            f"{late_label if late else due_label} {escape(due)}</span>\n      {badges[colour]}"
+            f"{late_label if late else due_label} {due}</span>\n      {badges[colour]}"
             f"\n      {flag if flagged else ''}\n      {subject}"
-            f'\n      <span class="muted">{clause_label} {escape(clause)}</span>\n    </li>'
+            f'\n      <span class="muted">{clause_label} {clause}</span>\n    </li>'
         )
     return Markup("".join(out))  # noqa: S704 - every text in it is escaped here
 
@@ -90,16 +94,18 @@ def actions_html(actions) -> Markup:
     from xietong.core.jinja import url
 
     prefix = url("actions:detail", 0)[:-2]  # ".../0/" → ".../"
-    labels = status_labels()
+    labels = {value: escape(label) for value, label in status_labels().items()}
     overdue, due = (
         f'<span class="badge late">{escape(_("Overdue"))}',
         f'<span class="badge warn">{escape(_("Due"))}',
     )
+    actions = list(actions)
+    titles = escape_all(a.title for a in actions)
     return Markup(  # noqa: S704 - every text in it is escaped here
         "".join(
             f"\n    <li>\n      {overdue if a.overdue else due} {a.due_on}</span>"
-            f'\n      <a href="{prefix}{a.pk}/">{escape(a.title)}</a>'
-            f'\n      <span class="muted">{escape(labels.get(a.status, a.status))}</span>\n    </li>'
-            for a in actions
+            f'\n      <a href="{prefix}{a.pk}/">{title}</a>'
+            f'\n      <span class="muted">{labels.get(a.status) or escape(a.status)}</span>\n    </li>'
+            for a, title in zip(actions, titles, strict=True)
         )
     )
