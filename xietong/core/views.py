@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from markupsafe import Markup, escape
 
 from xietong.core.auth import login_required
-from xietong.core.html import escape_all
+from xietong.core.html import escape_all, escaped
 
 from . import selectors
 
@@ -94,7 +94,7 @@ def actions_html(actions) -> Markup:
     from xietong.core.jinja import url
 
     prefix = url("actions:detail", 0)[:-2]  # ".../0/" → ".../"
-    labels = {value: escape(label) for value, label in status_labels().items()}
+    labels = escaped(status_labels())
     overdue, due = (
         f'<span class="badge late">{escape(_("Overdue"))}',
         f'<span class="badge warn">{escape(_("Due"))}',

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from markupsafe import Markup, escape
 
-from xietong.core.html import escape_all
+from xietong.core.html import escape_all, escaped, local_times
 from xietong.core.labels import choice_labels
 from xietong.obligations.models import Obligation, ObligationKind
 
@@ -22,31 +21,10 @@ from .models import Rsvp
 from .selectors import DutyRow, ReplyRow
 
 
-def _local_times():
-    """``localtime(value)`` of core.jinja for the rows of one page: the time zone looked up
-    once, and each distinct moment (a meeting's reply duties share their deadline) formatted
-    once."""
-    tz, done = timezone.get_current_timezone(), {}
-
-    def shown(value: datetime | None) -> str:
-        if value is None:
-            return ""
-        text = done.get(value)
-        if text is None:
-            text = done[value] = value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-        return text
-
-    return shown
-
-
-def _escaped(labels: dict[str, str]) -> dict[str, str]:
-    return {value: escape(label) for value, label in labels.items()}
-
-
 def reply_rows_html(replies: list[ReplyRow], duties: dict[int, DutyRow], now: datetime) -> Markup:
     """A table row per reply; ``duties``: each invitee's reply duty, by person id."""
-    invited_as, responses = _escaped(choice_labels(Rsvp.InvitedAs)), _escaped(choice_labels(Rsvp.Response))
-    localtime = _local_times()
+    invited_as, responses = escaped(choice_labels(Rsvp.InvitedAs)), escaped(choice_labels(Rsvp.Response))
+    localtime = local_times()
     late_label, overdue_label = escape(_("Late")), escape(_("Overdue"))
     delegate_label = escape(_("Delegate"))
     texts = iter(
@@ -100,8 +78,8 @@ def duty_rows_html(duties: list[DutyRow], now: datetime) -> Markup:
         return Markup(  # noqa: S704 - a translated text, escaped
             f'\n    <tr><td colspan="5" class="muted">{escape(_("No duties."))}</td></tr>\n    '
         )
-    kinds, states = _escaped(choice_labels(ObligationKind)), _escaped(choice_labels(Obligation.State))
-    localtime = _local_times()
+    kinds, states = escaped(choice_labels(ObligationKind)), escaped(choice_labels(Obligation.State))
+    localtime = local_times()
     late = f' <span class="badge late">{escape(_("Late"))}</span>'
     flag = (
         f' <span class="badge warn" title="{escape(_("The holiday schedule for this year is not published yet."))}">'

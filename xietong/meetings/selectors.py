@@ -161,8 +161,8 @@ def active_series() -> list[MeetingSeries]:
 # each table is listed by the models' own metadata, so a row's values come back in field order
 # and become instances with the ORM's own converters (_instance). Same rows and order
 # (tests/test_detail_reads.py).
-_DETAIL_RSVPS_SQL = """
-SELECT {columns}, i."full_name", i."username", g."full_name", g."username", d."name", d."sort_order"
+# A meeting's replies with invitee (i), delegate (g) and department (d), in page order.
+_RSVPS_OF_MEETING = """
 FROM "meetings_rsvp" r
 INNER JOIN "org_person" i ON i."id" = r."invitee_id"
 LEFT OUTER JOIN "org_person" g ON g."id" = r."delegate_id"
@@ -170,6 +170,10 @@ LEFT OUTER JOIN "org_department" d ON d."id" = r."department_id"
 WHERE r."meeting_id" = %s
 ORDER BY d."sort_order", i."full_name", r."id"
 """
+_DETAIL_RSVPS_SQL = (
+    'SELECT {columns}, i."full_name", i."username", g."full_name", g."username", d."name", d."sort_order"'
+    + _RSVPS_OF_MEETING
+)
 _DETAIL_ITEMS_SQL = """
 SELECT {columns}, t."title", t."department_id", d."name"
 FROM "agenda_agendaitem" a
@@ -431,16 +435,11 @@ def meeting_rsvps(meeting: Meeting) -> list[Rsvp]:
     return rsvps
 
 
-_REPLY_ROWS_SQL = """
-SELECT r."id", r."invitee_id", i."full_name", i."username", d."name", r."invited_as", r."response",
-       r."delegate_id", g."full_name", g."username", r."reason", r."answered_at", r."answered_late"
-FROM "meetings_rsvp" r
-INNER JOIN "org_person" i ON i."id" = r."invitee_id"
-LEFT OUTER JOIN "org_person" g ON g."id" = r."delegate_id"
-LEFT OUTER JOIN "org_department" d ON d."id" = r."department_id"
-WHERE r."meeting_id" = %s
-ORDER BY d."sort_order", i."full_name", r."id"
-"""
+_REPLY_ROWS_SQL = (
+    'SELECT r."id", r."invitee_id", i."full_name", i."username", d."name", r."invited_as", r."response",'
+    ' r."delegate_id", g."full_name", g."username", r."reason", r."answered_at", r."answered_late"'
+    + _RSVPS_OF_MEETING
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime, timedelta
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Case, CharField, Count, Q, QuerySet, Value, When
-from django.utils import timezone
 
 from xietong.policy.calendar import BusinessCalendar, as_shanghai
 
@@ -55,6 +54,7 @@ def open_duty_rows(person, *, limit: int, now: datetime) -> list[tuple]:
     from django.db import connections, router
 
     from xietong.actions.models import ActionItem
+    from xietong.core.html import local_times
     from xietong.core.labels import choice_labels
     from xietong.core.links import one_id_urls
     from xietong.core.rawsql import aware
@@ -75,7 +75,7 @@ def open_duty_rows(person, *, limit: int, now: datetime) -> list[tuple]:
     if others:
         _load_subjects(others, db)
     labels = choice_labels(ObligationKind)
-    item_url, tz = one_id_urls("actions:detail"), timezone.get_current_timezone()
+    item_url, shown = one_id_urls("actions:detail"), local_times()
     rows = []
     for kind, clause, type_id, subject_id, due_at, flagged, state, warn_at, title in found:
         due_at, warn_at = aware(due_at), aware(warn_at)
@@ -94,8 +94,7 @@ def open_duty_rows(person, *, limit: int, now: datetime) -> list[tuple]:
                 else ""
             )
             text = str(target) if link else ""
-        due = due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")  # as the `localtime` filter shows it
-        rows.append((late, due, shade, bool(flagged), link, labels.get(kind, kind), text, clause))
+        rows.append((late, shown(due_at), shade, bool(flagged), link, labels.get(kind, kind), text, clause))
     return rows
 
 
