@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from xietong.actions import selectors, services
-from xietong.actions.models import ActionItem
+from xietong.actions.models import ActionItem, ProgressReport
 from xietong.meetings.services import series_meeting_after
 from xietong.meetings.tests.factories import sh
 from xietong.policy.selectors import business_calendar
@@ -156,12 +156,16 @@ def test_followup_lists_latest_report_of_open_items_of_earlier_meetings(
     )
     services.action_complete(item=done, evidence="ok", actor=torg.tech_head, now=sh(2026, 3, 12, 9))
     following = series_meeting_after(meeting=meeting, now=DURING)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):  # the latest reports come with the rows
         rows = selectors.followup_for_meeting(following)
     assert [(r.item.pk, r.report and r.report.status) for r in rows] == [
         (reported.pk, "delayed"),
         (silent.pk, None),
     ]
     assert rows[0].report.reason == "等待报价"
+    latest = ProgressReport.objects.filter(action_item=reported).order_by("-reported_at", "-id").first()
+    fields = [f.attname for f in ProgressReport._meta.concrete_fields]
+    assert [getattr(rows[0].report, f) for f in fields] == [getattr(latest, f) for f in fields]
+    assert rows[0].report.reported_at == sh(2026, 3, 12, 9) and not rows[0].report._state.adding
     # The meeting's own decisions are not "last meeting's" follow-up.
     assert selectors.followup_for_meeting(meeting) == []

@@ -151,3 +151,26 @@ def plan_of(meeting):
     from xietong.meetings.selectors import meeting_invitee_plan
 
     return meeting_invitee_plan(meeting)
+
+
+def test_generate_writes_the_liaisons_progress_reports(db):
+    from django.utils import timezone
+
+    from xietong.actions.models import ProgressReport
+
+    _generate()
+    reports = ProgressReport.objects.select_related("action_item", "reporter")
+    assert reports.exists()
+    liaisons = {
+        (ra.department_id, ra.person_id) for ra in RoleAssignment.objects.filter(role=Role.LIAISON)
+    }
+    now = timezone.now()
+    for r in reports:
+        assert (r.action_item.department_id, r.reporter_id) in liaisons
+        assert r.action_item.created_at < r.reported_at <= now
+        assert (r.status == "delayed") == bool(r.reason)
+        if r.status == "done":
+            assert r.action_item.status == "done"
+    open_items = ActionItem.objects.filter(status__in=["open", "in_progress"])
+    assert ProgressReport.objects.filter(action_item__in=open_items).exists()
+    assert not ProgressReport.objects.filter(action_item__status="cancelled").exists()

@@ -8,8 +8,9 @@ would take hours at 100k action items. The demo (``xietong demo``) uses the real
 
 At scale 1 with the defaults: 30 departments, 500 people with roles, the seed01 policy, one
 weekly series, 5 years of weekly meetings (each with topics, an agenda, a notice, every
-invitee's reply, the meeting's duties in the ledger, decisions and approved minutes) and ~100k action items with mixed statuses and spread due dates (some
-overdue). ``--scale N`` multiplies the meeting history (N × the weeks, further back in time)
+invitee's reply, the meeting's duties in the ledger, decisions and approved minutes) and ~100k
+action items with mixed statuses, spread due dates (some overdue) and the liaisons' progress
+reports. ``--scale N`` multiplies the meeting history (N × the weeks, further back in time)
 and therefore the action items; the number of items per meeting stays the same.
 
 Only loads into a database without departments.
@@ -28,7 +29,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from xietong.actions.models import ActionItem
+from xietong.actions.models import ActionItem, ProgressReport
 from xietong.actions.selectors import action_deadline
 from xietong.agenda.models import Agenda, AgendaItem
 from xietong.meetings.models import Meeting, MeetingSeries, Notice, Rsvp
@@ -369,6 +370,7 @@ class Command(BaseCommand):
                 )
         ActionItem.objects.bulk_create(actions, batch_size=2000)
         self._ledger(actions, now=now, version=version)
+        self._progress_reports(rnd, actions, liaisons=liaisons, now=now)
         Minutes.objects.bulk_create(
             [
                 Minutes(
@@ -554,6 +556,43 @@ class Command(BaseCommand):
         Notice.objects.bulk_create(notices, batch_size=2000)
         Rsvp.objects.bulk_create(rsvps, batch_size=2000)
         Obligation.objects.bulk_create(duties, batch_size=2000)
+
+    def _progress_reports(self, rnd, actions: list[ActionItem], *, liaisons, now: datetime) -> None:
+        """What the liaisons reported before the following meetings (seed 02 四): an open item
+        has a report a week after its meeting and often another a week later (in progress, or
+        delayed with a reason); half the finished items were reported done."""
+        R = ProgressReport.Status
+        reasons = ("等待供应商报价", "相关科室人员不足", "设备到货延迟")
+        reports = []
+        for item in actions:
+            liaison = liaisons[item.department]
+            if item.status in ("open", "in_progress"):
+                for week, chance in ((6, 1.0), (13, 0.5)):
+                    at = item.created_at + timedelta(days=week)
+                    if at >= now or rnd.random() >= chance:
+                        break
+                    delayed = rnd.random() < 0.2
+                    reports.append(
+                        ProgressReport(
+                            action_item=item,
+                            reporter=liaison,
+                            status=R.DELAYED if delayed else R.IN_PROGRESS,
+                            reason=rnd.choice(reasons) if delayed else "",
+                            note="已与相关科室对接，按计划推进。",
+                            reported_at=at,
+                        )
+                    )
+            elif item.status == "done" and item.done_at is not None and rnd.random() < 0.5:
+                reports.append(
+                    ProgressReport(
+                        action_item=item,
+                        reporter=liaison,
+                        status=R.DONE,
+                        note="已完成，见附件。",
+                        reported_at=item.done_at,
+                    )
+                )
+        ProgressReport.objects.bulk_create(reports, batch_size=2000)
 
     def _ledger(self, actions: list[ActionItem], *, now: datetime, version: PolicyVersion) -> None:
         """Each item's due-date duty, as the services keep it: pending while open and not yet
