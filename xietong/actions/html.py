@@ -11,8 +11,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from markupsafe import Markup, escape
 
-from xietong.core.html import escape_all
-from xietong.core.jinja import localtime
+from xietong.core.html import escape_all, local_times
 
 
 def followup_items(rows) -> Markup:
@@ -35,6 +34,7 @@ def followup_items(rows) -> Markup:
         )
     )
     statuses: dict[str, str] = {}
+    localtime = local_times()
     out = []
     for row in rows:
         a, report = row["item"], row["report"]

@@ -318,10 +318,29 @@ def actions_for_coordinator(
     return Page(items=rows[:limit], next_key=next_key)
 
 
+class ReportRow:
+    """An item's latest progress report as the follow-up shows it: ProgressReport's columns
+    under the same names (``pk`` as well) and its ``get_status_display()``, without building a
+    model instance per row."""
+
+    __slots__ = tuple(f.attname for f in ProgressReport._meta.concrete_fields)
+
+    def __init__(self, values) -> None:
+        for name, value in zip(self.__slots__, values, strict=True):
+            setattr(self, name, value)
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+    def get_status_display(self) -> str:
+        return choice_labels(ProgressReport.Status).get(self.status, self.status)
+
+
 @dataclass(frozen=True)
 class FollowUp:
     item: ActionRow
-    report: ProgressReport | None
+    report: ReportRow | None
 
 
 # The follow-up under an agenda shows the earliest-due items only; the rest are one link away
@@ -375,9 +394,6 @@ ORDER BY a."due_on", a."id" LIMIT %s
 """
 
 
-_REPORT_FIELDS = [f.attname for f in ProgressReport._meta.concrete_fields]
-
-
 @cache
 def _followup_sql() -> str:
     # The report's columns from the model's own metadata (names only; values stay parameters).
@@ -409,13 +425,11 @@ def followup_for_meeting(
         values = cursor.fetchall()
     cutoff = overdue_cutoff(now=now, calendar=calendar or business_calendar()) if now is not None else None
     rows.more = len(values) > limit
-    names = _REPORT_FIELDS
     for v in values[:limit]:  # due_on comes back as a date (a date column on both databases)
         report = None
         if v[12] is not None:
-            fields = dict(zip(names, v[12:], strict=True))
-            fields["reported_at"] = aware(fields["reported_at"])
-            report = ProgressReport.from_db(connection.alias, names, list(fields.values()))
+            report = ReportRow(v[12:])
+            report.reported_at = aware(report.reported_at)
         rows.append(FollowUp(item=ActionRow(v[:12], cutoff), report=report))
     return rows
 

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache, lru_cache
+from typing import NamedTuple
 
 from django.db import connections, router
 from django.db.models import DEFERRED, Exists, OuterRef, Q, QuerySet
@@ -442,8 +443,7 @@ _REPLY_ROWS_SQL = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class ReplyRow:
+class ReplyRow(NamedTuple):
     """What the meeting page shows of one reply (names as Person.__str__ gives them)."""
 
     pk: int
@@ -499,8 +499,7 @@ ORDER BY o."kind", o."due_at", o."id"
 """
 
 
-@dataclass(frozen=True, slots=True)
-class DutyRow:
+class DutyRow(NamedTuple):
     """What the meeting page shows of one of its duties."""
 
     kind: str

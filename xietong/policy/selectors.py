@@ -37,6 +37,13 @@ def business_calendar(org: Organization | None = None) -> BusinessCalendar:
 def calendar_of_columns(closed, working, start, end) -> BusinessCalendar:
     """The calendar of the organisation's four calendar columns as a query returns them (for a
     page that reads them with another row; see _CALENDAR_SQL)."""
+    if isinstance(closed, str) and isinstance(working, str):  # JSON text: kept per text
+        return _calendar_of_text(closed, working, start, end)
+    return _calendar(_days(closed), _days(working), _time(start), _time(end))
+
+
+@lru_cache(maxsize=16)
+def _calendar_of_text(closed: str, working: str, start, end) -> BusinessCalendar:
     return _calendar(_days(closed), _days(working), _time(start), _time(end))
 
 

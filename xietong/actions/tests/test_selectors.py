@@ -166,6 +166,7 @@ def test_followup_lists_latest_report_of_open_items_of_earlier_meetings(
     latest = ProgressReport.objects.filter(action_item=reported).order_by("-reported_at", "-id").first()
     fields = [f.attname for f in ProgressReport._meta.concrete_fields]
     assert [getattr(rows[0].report, f) for f in fields] == [getattr(latest, f) for f in fields]
-    assert rows[0].report.reported_at == sh(2026, 3, 12, 9) and not rows[0].report._state.adding
+    assert rows[0].report.reported_at == sh(2026, 3, 12, 9) and rows[0].report.pk == latest.pk
+    assert rows[0].report.get_status_display() == latest.get_status_display()
     # The meeting's own decisions are not "last meeting's" follow-up.
     assert selectors.followup_for_meeting(meeting) == []

@@ -161,9 +161,7 @@ def test_generate_writes_the_liaisons_progress_reports(db):
     _generate()
     reports = ProgressReport.objects.select_related("action_item", "reporter")
     assert reports.exists()
-    liaisons = {
-        (ra.department_id, ra.person_id) for ra in RoleAssignment.objects.filter(role=Role.LIAISON)
-    }
+    liaisons = {(ra.department_id, ra.person_id) for ra in RoleAssignment.objects.filter(role=Role.LIAISON)}
     now = timezone.now()
     for r in reports:
         assert (r.action_item.department_id, r.reporter_id) in liaisons
