@@ -409,7 +409,7 @@ def followup_for_meeting(
     reported). Items are ActionRows, ``overdue`` as of ``now`` (False without it). ``more`` says
     whether there are further ones (fetched as LIMIT limit + 1, never counted). One query
     whatever the size of the series' history, the reports included (and the business calendar
-    when ``now`` is given and ``calendar`` is not). A report's reporter loads on access.
+    when ``now`` is given and ``calendar`` is not). Reports are ReportRows (the reporter by id).
     """
     rows = FollowUps()
     if meeting.series_id is None:
