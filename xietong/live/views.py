@@ -13,6 +13,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -26,7 +27,7 @@ from xietong.records.models import Attendance
 
 from . import selectors, services, tokens
 from .forms import GuestForm, ManualSigninForm, SigninForm, VoteDecisionForm
-from .models import Vote
+from .models import Room, Vote
 
 LOGIN_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -88,8 +89,9 @@ def signin(request, pk: int, token: str):
     """The page the room's QR code opens on a phone: one button to sign in."""
     now = timezone.now()
     meeting = _meeting(pk)
-    room = services.room_for(meeting)
-    if token != room.signin_token:
+    # A wrong token opens nothing, not even the room (a stranger's guess leaves no trace).
+    room = Room.objects.filter(meeting=meeting).first()
+    if room is None or not constant_time_compare(token, room.signin_token):
         return render(request, "live/signin.html", {"meeting": meeting, "invalid": True}, status=404)
     attendance = Attendance.objects.filter(
         meeting=meeting, person=request.user, status__in=services.PRESENT
