@@ -229,7 +229,10 @@ TOPIC_ATTACHMENT_EXTENSIONS = env_list(
     + [".txt", ".png", ".jpg", ".zip"],
 )
 
-EMAIL_BACKEND = os.environ.get("XIETONG_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Default: one line per message on the console, never its body (links in notices sign people
+# in); XIETONG_EMAIL_CONSOLE_BODIES=true prints the whole message (local debugging only).
+EMAIL_BACKEND = os.environ.get("XIETONG_EMAIL_BACKEND", "xietong.core.mail.ConsoleSummaryBackend")
+EMAIL_CONSOLE_BODIES = env_bool("XIETONG_EMAIL_CONSOLE_BODIES", False)
 DEFAULT_FROM_EMAIL = os.environ.get("XIETONG_FROM_EMAIL", "xietong@localhost")
 # SMTP (used when XIETONG_EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend).
 EMAIL_HOST = os.environ.get("XIETONG_SMTP_HOST", "localhost")
@@ -286,6 +289,11 @@ else:
 # behind a proxy.
 LIVE_BIND = os.environ.get("XIETONG_LIVE_BIND", "127.0.0.1:8001")
 LIVE_WS_URL = os.environ.get("XIETONG_LIVE_WS_URL", "").rstrip("/")
+# Live room WebSocket hygiene (engineering limits): a connection sending more than
+# LIVE_MALFORMED_LIMIT malformed messages within LIVE_MALFORMED_WINDOW_SECONDS is closed;
+# each burst is logged once, not once per message.
+LIVE_MALFORMED_LIMIT = env_int("XIETONG_LIVE_MALFORMED_LIMIT", 20)
+LIVE_MALFORMED_WINDOW_SECONDS = env_int("XIETONG_LIVE_MALFORMED_WINDOW", 10)
 
 LOGGING = {
     "version": 1,

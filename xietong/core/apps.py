@@ -1,8 +1,15 @@
 from django.apps import AppConfig
+from django.core import checks
 from django.utils.translation import gettext_lazy as _
+
+from . import mail
 
 
 class CoreConfig(AppConfig):
     name = "xietong.core"
     label = "core"
     verbose_name = _("Core")
+
+    def ready(self) -> None:
+        # Shown by ``xietong check`` and at the start of ``xietong serve``.
+        checks.register(mail.console_mail_in_production, checks.Tags.security)

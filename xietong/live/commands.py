@@ -59,6 +59,10 @@ SPECS: dict[str, dict[str, Arg]] = {
     "vote_close": {"vote": Arg("vote")},
 }
 
+# What a room pass (a personal sign-in link, ``xietong.live.roompass``) may do: sign in, ask
+# for the floor or withdraw its own request, cast a ballot. Never the host's commands.
+PASS_COMMANDS = frozenset({"signin_self", "floor_request", "floor_withdraw", "ballot_cast"})
+
 # Arguments that name a row of the meeting: checked to be ids here; the service re-reads
 # them within the meeting (another meeting's id is refused there, "not_found").
 ROW_KINDS = frozenset({"item", "speech", "vote"})

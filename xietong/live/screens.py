@@ -9,6 +9,7 @@ changes arrives over the live room's WebSocket (uvicorn, ``xietong.asgi``) and i
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
@@ -22,7 +23,7 @@ from xietong.meetings.models import Meeting
 from xietong.meetings.selectors import meetings_visible_to
 from xietong.policy.calendar import as_shanghai
 
-from . import tokens
+from . import roompass, tokens
 
 
 def live_port() -> int:
@@ -44,8 +45,9 @@ def may_run(person, meeting: Meeting) -> bool:
     return person.pk in {meeting.host_id, meeting.recorder_id}
 
 
-def _visible(request, pk: int, now) -> Meeting:
-    qs = meetings_visible_to(request.user, on=as_shanghai(now).date()).select_related("host", "recorder")
+def _visible(request, pk: int, now, person=None) -> Meeting:
+    person = person if person is not None else request.user
+    qs = meetings_visible_to(person, on=as_shanghai(now).date()).select_related("host", "recorder")
     meeting = qs.filter(pk=pk).first()
     if meeting is None:
         raise Http404
@@ -124,11 +126,13 @@ def strings() -> dict:
     }
 
 
-def _render(request, template: str, meeting: Meeting, role: str, now, **extra):
+def _render(request, template: str, meeting: Meeting, role: str, now, me=None, **extra):
+    if me is None and request.user.is_authenticated:
+        me = request.user.pk
     config = {
         "meeting_id": meeting.pk,
         "role": role,
-        "me": request.user.pk if request.user.is_authenticated else None,
+        "me": me,
         "strings": strings(),
         **ws_config(meeting),
         **extra.pop("config", {}),
@@ -157,17 +161,27 @@ def host_console(request, pk: int):
     )
 
 
-@login_required
 @require_GET
 def phone(request, pk: int):
+    """The participant's phone: for a logged-in person, or for the holder of this meeting's
+    room pass (left by a personal sign-in link); anyone else goes to the login page."""
     now = timezone.now()
-    meeting = _visible(request, pk, now)
+    if request.user.is_authenticated:
+        person = request.user
+    else:
+        room_pass = roompass.holder(request.session, pk, now)
+        if room_pass is None:
+            return redirect_to_login(request.get_full_path())
+        person = room_pass.person
+    meeting = _visible(request, pk, now, person)
     from .views import seat_choices
 
     # A delegate replacing several invitees chooses on the phone whom they sit for (as on
     # the QR sign-in page); with one seat the button signs in without asking.
-    seats = seat_choices(meeting, request.user)
-    return _render(request, "live/phone.html", meeting, "phone", now, seats=seats if len(seats) > 1 else [])
+    seats = seat_choices(meeting, person)
+    return _render(
+        request, "live/phone.html", meeting, "phone", now, me=person.pk, seats=seats if len(seats) > 1 else []
+    )
 
 
 @require_GET

@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import logging
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core import signing
 from django.db import IntegrityError, transaction
@@ -151,6 +151,11 @@ def _require_running(meeting: Meeting, room: Room) -> None:
 
 def _text(value, *, field: str, max_length: int, required: bool) -> str:
     value = value.strip() if isinstance(value, str) else ""
+    if "\x00" in value:
+        # PostgreSQL cannot store it in a text column; refused like any other invalid text.
+        raise DomainError(
+            _("This text contains a character that is not allowed."), code="invalid", field=field
+        )
     if required and not value:
         raise DomainError(_("This field is required."), code="required", field=field)
     if len(value) > max_length:
@@ -363,26 +368,55 @@ def signin_link(meeting: Meeting, person: Person) -> str:
     return reverse("live:signin_link", args=[token])
 
 
-def signin_link_read(token: str) -> tuple[Meeting, Person, str]:
-    """The meeting, person and nonce a link token names; DomainError if it was tampered with."""
+def signin_link_expires(meeting: Meeting) -> datetime:
+    """When the personal sign-in links of ``meeting`` stop working, and with them the room
+    pass a link leaves on a phone: the scheduled end plus the policy's ``signin_link_grace``
+    (the scheduled end itself when the policy sets no grace)."""
+    rule = meeting.policy_version.rules.get("signin_link_grace")
+    grace = rule.minutes if rule is not None and rule.minutes else 0
+    return meeting.ends_at + timedelta(minutes=grace)
+
+
+def signin_link_read(token: str, *, now: datetime) -> tuple[Meeting, Person, str]:
+    """The meeting, person and nonce a link token names.
+
+    Refused (DomainError) when the token was tampered with, names an unpublished meeting or
+    an inactive person, was minted before the meeting's notice went out (the signature's own
+    timestamp), or ``now`` is past ``signin_link_expires``.
+    """
+    invalid = DomainError(_("This sign-in link is not valid."), code="bad_link")
+    expired = DomainError(_("This sign-in link has expired."), code="link_expired")
     try:
         data = signing.loads(token, salt=SIGNIN_SALT)
-        meeting = Meeting.objects.get(pk=int(data["m"]))
+        meeting = Meeting.objects.select_related("policy_version").get(pk=int(data["m"]))
         person = Person.objects.get(pk=int(data["p"]), is_active=True)
         nonce = str(data["n"])
     except (signing.BadSignature, KeyError, TypeError, ValueError, Meeting.DoesNotExist, Person.DoesNotExist):
-        raise DomainError(_("This sign-in link is not valid."), code="bad_link") from None
+        raise invalid from None
+    if meeting.published_at is None:
+        raise invalid
+    # The signature's timestamp has whole seconds: one second of slack for a link minted
+    # in the second the notice went out.
+    since_notice = max(0.0, (now - meeting.published_at).total_seconds()) + 1
+    try:
+        signing.loads(token, salt=SIGNIN_SALT, max_age=since_notice)
+    except signing.SignatureExpired:
+        raise expired from None
+    if now > signin_link_expires(meeting):
+        raise expired
     return meeting, person, nonce
 
 
 @_logged
 def signin_with_link(*, token: str, now: datetime, meeting: Meeting | None = None, actor=None) -> Attendance:
-    """Sign in through a personal one-time link: valid once, for its meeting and person.
+    """Sign in through a personal one-time link: valid once, for its meeting and person,
+    from the notice until ``signin_link_expires``.
 
     Side effects: the link's use is recorded (a second use is refused); the person is signed
-    in as by ``signin_self``. Records ``live.signed_in`` (via link).
+    in as by ``signin_self``. Records ``live.signed_in`` (via link). Logs nobody in: the
+    page that calls this leaves a room pass (``xietong.live.roompass``) instead.
     """
-    link_meeting, person, nonce = signin_link_read(token)
+    link_meeting, person, nonce = signin_link_read(token, now=now)
     if meeting is not None and meeting.pk != link_meeting.pk:
         raise DomainError(_("This sign-in link is not valid."), code="bad_link")
     meeting = link_meeting

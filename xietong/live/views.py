@@ -7,7 +7,6 @@ from __future__ import annotations
 import qrcode
 import qrcode.image.svg
 from django.contrib import messages
-from django.contrib.auth import login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,11 +24,9 @@ from xietong.org.models import Person
 from xietong.policy.calendar import as_shanghai
 from xietong.records.models import Attendance
 
-from . import selectors, services, tokens
+from . import roompass, selectors, services, tokens
 from .forms import GuestForm, ManualSigninForm, SigninForm, VoteDecisionForm
 from .models import Room, Vote
-
-LOGIN_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def _meeting(pk: int) -> Meeting:
@@ -133,20 +130,36 @@ def signin(request, pk: int, token: str):
 @require_http_methods(["GET", "POST"])
 def signin_link(request, token: str):
     """A personal one-time link from the notice: GET shows whose link it is (so that link
-    previews do not use it up), POST signs in and logs the person in on this phone."""
+    previews do not use it up), POST signs the person in to the meeting.
+
+    Nobody is logged in: the phone gets a room pass for this meeting only (sign in, the
+    speakers' list, ballots; ``xietong.live.roompass``). Someone already logged in as the
+    link's person simply goes on to the room; someone logged in as another person is
+    refused (the link is not a way to change accounts).
+    """
     now = timezone.now()
     try:
-        meeting, person, _nonce = services.signin_link_read(token)
+        meeting, person, _nonce = services.signin_link_read(token, now=now)
     except DomainError as err:
         return render(request, "live/signin_link.html", {"error": str(err)}, status=404)
     context = {"meeting": meeting, "person": person, "error": None}
+    logged_in = request.user.is_authenticated
+    if logged_in and request.user.pk != person.pk:
+        context["error"] = _("You are logged in as someone else; log out to use this personal link.")
+        return render(request, "live/signin_link.html", context, status=403)
     if request.method == "POST":
         try:
             services.signin_with_link(token=token, now=now)
         except DomainError as err:
             context["error"] = str(err)
             return render(request, "live/signin_link.html", context, status=400)
-        login(request, person, backend=LOGIN_BACKEND)
+        if not logged_in:
+            roompass.grant(
+                request.session,
+                meeting_id=meeting.pk,
+                person=person,
+                expires=services.signin_link_expires(meeting),
+            )
         messages.success(request, _("You are signed in."))
         return redirect("live:phone", meeting.pk)
     return render(request, "live/signin_link.html", context)

@@ -68,6 +68,7 @@ DURATION_KEYS: dict[str, bool] = {
     "warning_lead_short": False,
     "reminder_first": False,
     "reminder_second": False,
+    "signin_link_grace": False,
 }
 COUNT_KEYS: dict[str, bool] = {
     "attendee_cap": False,
@@ -92,7 +93,7 @@ REQUIRED_KEYS: frozenset[str] = frozenset(
 # Counts that are percentages.
 _PERCENT_KEYS = frozenset({"quorum_percent"})
 # Durations that may be zero ("no open-discussion slot"); all others must be positive.
-_ZERO_ALLOWED = frozenset({"open_discussion_slot"})
+_ZERO_ALLOWED = frozenset({"open_discussion_slot", "signin_link_grace"})
 
 RULE_LABELS: dict[str, Any] = {
     "topic_window_opens": _("Topic submission window opens"),
@@ -118,6 +119,7 @@ RULE_LABELS: dict[str, Any] = {
     "escalation_misses": _("Consecutive misses before escalation"),
     "leadership_approval_days": _("Leadership approval time"),
     "majority_method": _("Majority needed for a decision"),
+    "signin_link_grace": _("Personal sign-in links valid after the meeting"),
 }
 
 MAJORITY_METHOD_NAMES: dict[str, Any] = {
@@ -271,6 +273,11 @@ _DURATION_TEXTS: dict[str, Any] = {
     "reminder_second": ngettext_lazy(
         "Remind again %(minutes)s minute before the deadline",
         "Remind again %(minutes)s minutes before the deadline",
+        "minutes",
+    ),
+    "signin_link_grace": ngettext_lazy(
+        "Until %(minutes)s minute after the scheduled end",
+        "Until %(minutes)s minutes after the scheduled end",
         "minutes",
     ),
 }

@@ -267,6 +267,8 @@ def test_serve_runs_gunicorn_and_the_worker_and_stops_both_on_sigterm(tmp_path):
     port = free_port()
     env = {**os.environ, "XIETONG_VAR_DIR": str(tmp_path), "XIETONG_BIND": f"127.0.0.1:{port}"}
     env["XIETONG_LIVE_BIND"] = f"127.0.0.1:{free_port()}"
+    # Configured as in production: no console-mail warning (xietong.mail.W001) before the first line.
+    env["XIETONG_EMAIL_BACKEND"] = "django.core.mail.backends.smtp.EmailBackend"
     proc = subprocess.Popen(
         [sys.executable, "-m", "xietong", "serve", "--workers", "2"],
         cwd=REPO,

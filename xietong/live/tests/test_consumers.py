@@ -9,6 +9,7 @@ import logging
 import os
 import socket
 import uuid
+from datetime import timedelta
 
 import pytest
 import time_machine
@@ -20,6 +21,7 @@ from django.test import Client
 from xietong.live import services, tokens
 from xietong.live.layers import redis_layer
 from xietong.live.models import Ballot, Room, Vote, VoteParticipation
+from xietong.meetings import services as meeting_services
 
 from .helpers import INVITEES, live_meeting
 from .wsclient import WebsocketCommunicator
@@ -336,7 +338,128 @@ def test_malformed_messages_are_refused_logged_and_change_nothing(torg, meeting,
 
     with caplog.at_level(logging.WARNING):
         run(scenario)
-    assert caplog.text.count("malformed") >= len(MALFORMED)
+    # One burst, one line (not one per message).
+    lines = [r.getMessage() for r in caplog.records if "malformed" in r.getMessage()]
+    assert len(lines) == 1 and lines[0].startswith(f"live room {meeting.pk}: malformed message from person")
+
+
+def test_a_flood_of_malformed_messages_is_logged_once_and_closes_the_connection(torg, meeting, caplog):
+    async def scenario():
+        host = communicator(meeting, torg.host)
+        assert (await host.connect(timeout=TIMEOUT))[0]
+        await state_of(host)
+        for _n in range(500):
+            await host.send_to(text_data="not json")
+        replies = 0
+        while True:
+            output = await host.receive_output(timeout=TIMEOUT)
+            if output["type"] == "websocket.close":
+                break
+            assert json.loads(output["text"])["code"] == "malformed"
+            replies += 1
+        assert output["code"] == 4400
+        assert replies == django_settings.LIVE_MALFORMED_LIMIT
+        assert await host.receive_nothing(timeout=0.2)
+        await host.disconnect()
+
+    with caplog.at_level(logging.WARNING, logger="xietong.live"):
+        run(scenario)
+    lines = [r for r in caplog.records if r.name.startswith("xietong.live")]
+    assert len(lines) <= 2, [r.getMessage() for r in lines]
+
+
+def test_a_nul_character_in_a_command_is_refused_and_changes_nothing(torg, meeting):
+    services.room_open(meeting=meeting, actor=torg.host, now=meeting.starts_at)
+    v = room_version(meeting)
+
+    async def scenario():
+        host = communicator(meeting, torg.host, language="en")
+        assert (await host.connect(timeout=TIMEOUT))[0]
+        await state_of(host)
+        await host.send_to(text_data='{"cmd":"vote_open","args":{"proposal":"x\\u0000"}}')
+        reply = await reply_of(host)
+        assert reply["type"] == "error" and reply["code"] == "invalid", reply
+        assert reply["error"] == "This text contains a character that is not allowed."
+        await host.send_to(text_data='{"cmd":"item_next","args":{"reason":"\\u0000"}}')
+        assert (await reply_of(host))["code"] == "invalid"
+        # The connection still works.
+        await host.send_json_to({"cmd": "vote_open", "args": {"proposal": "通过"}})
+        assert (await reply_of(host))["type"] == "ok"
+        await host.disconnect()
+
+    run(scenario)
+    assert list(Vote.objects.filter(meeting=meeting).values_list("proposal", flat=True)) == ["通过"]
+    assert room_version(meeting) == v + 1
+
+
+# ---- the room pass of a personal sign-in link -------------------------------------------------
+
+
+def pass_cookie(meeting, person) -> bytes:
+    """The session cookie of a phone that used ``person``'s personal link (no login)."""
+    client = Client()
+    assert client.post(services.signin_link(meeting, person)).status_code == 302
+    assert "_auth_user_id" not in client.session
+    return f"{django_settings.SESSION_COOKIE_NAME}={client.cookies[django_settings.SESSION_COOKIE_NAME].value}".encode()
+
+
+def with_cookie(meeting_id: int, cookie: bytes) -> WebsocketCommunicator:
+    from xietong.asgi import application
+
+    headers = [ORIGIN, (b"cookie", cookie + f"; {django_settings.LANGUAGE_COOKIE_NAME}=en".encode())]
+    return WebsocketCommunicator(application, f"/ws/live/{meeting_id}/", headers=headers)
+
+
+def test_the_link_pass_queues_and_votes_in_its_room_only(torg, meeting):
+    other = meeting_services.series_next_meeting(
+        series=torg.series, now=meeting.starts_at + timedelta(days=1)
+    )
+    assert other.pk != meeting.pk
+    services.room_open(meeting=meeting, actor=torg.host, now=meeting.starts_at)
+    services.item_next(meeting=meeting, actor=torg.host, now=meeting.starts_at)
+    vote = services.vote_open(meeting=meeting, actor=torg.host, now=meeting.starts_at, proposal="通过")
+    # The host's own link: still no host commands through it.
+    host_pass = pass_cookie(meeting, torg.host)
+    voter_pass = pass_cookie(meeting, torg.tech_head)
+    v = room_version(meeting)
+
+    async def scenario():
+        elsewhere = with_cookie(other.pk, voter_pass)
+        assert not (await elsewhere.connect(timeout=TIMEOUT))[0]
+
+        phone = with_cookie(meeting.pk, voter_pass)
+        assert (await phone.connect(timeout=TIMEOUT))[0]
+        await state_of(phone)
+        await phone.send_json_to({"cmd": "signin_self", "args": {}})
+        assert (await reply_of(phone))["code"] == "already_signed_in"
+        await phone.send_json_to({"cmd": "floor_request", "args": {}})
+        assert (await reply_of(phone))["type"] == "ok"
+        await state_of(phone)
+        await phone.send_json_to({"cmd": "ballot_cast", "args": {"vote": vote.pk, "choice": "agree"}})
+        assert (await reply_of(phone))["type"] == "ok"
+        await state_of(phone)
+        await phone.disconnect()
+
+        host = with_cookie(meeting.pk, host_pass)
+        assert (await host.connect(timeout=TIMEOUT))[0]
+        version = (await state_of(host))["version"]
+        for cmd, args in (
+            ("item_next", {}),
+            ("vote_close", {"vote": vote.pk}),
+            ("meeting_end", {}),
+            ("floor_withdraw", {"speech": 1}),
+        ):
+            await host.send_json_to({"cmd": cmd, "args": args, "version": version})
+            reply = await reply_of(host)
+            assert reply["type"] == "error" and reply["code"] == "forbidden", reply
+            assert reply["error"] == "With your personal link you may sign in, ask for the floor and vote."
+        assert await host.receive_nothing(timeout=0.2)
+        await host.disconnect()
+
+    run(scenario)
+    vote.refresh_from_db()
+    assert (vote.status, vote.agree) == (Vote.Status.OPEN, 1)
+    assert room_version(meeting) == v + 2
 
 
 # ---- votes over the socket ------------------------------------------------------------------

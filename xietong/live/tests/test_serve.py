@@ -56,6 +56,8 @@ def test_serve_runs_the_live_server_next_to_the_pages(tmp_path):
         "XIETONG_VAR_DIR": str(tmp_path),
         "XIETONG_BIND": f"127.0.0.1:{port}",
         "XIETONG_LIVE_BIND": f"127.0.0.1:{live_port}",
+        # Configured as in production: no console-mail warning before the first line.
+        "XIETONG_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
     }
     subprocess.run([sys.executable, "-m", "xietong", "migrate", "-v", "0"], cwd=REPO, env=env, check=True)
     proc = subprocess.Popen(

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from xietong.core.errors import DomainError, Forbidden
 from xietong.core.models import Event
-from xietong.live import selectors, services, tokens
+from xietong.live import roompass, selectors, services, tokens
 from xietong.live.models import Guest, SigninLinkUse
 from xietong.meetings.models import Rsvp
 from xietong.meetings.tests.factories import sh
@@ -187,7 +187,7 @@ def test_one_time_link_of_a_non_invitee_is_refused_and_not_used_up(torg, meeting
     assert not SigninLinkUse.objects.exists()
 
 
-def test_link_page_get_does_not_use_the_link_post_signs_in_and_logs_in(torg, meeting, client):
+def test_link_page_get_does_not_use_the_link_post_signs_in_without_a_login(torg, meeting, client):
     path = services.signin_link(meeting, torg.market_head)
     with time_machine.travel(EARLY, tick=False):
         page = client.get(path)
@@ -198,7 +198,9 @@ def test_link_page_get_does_not_use_the_link_post_signs_in_and_logs_in(torg, mee
             "live:phone", args=[meeting.pk]
         )
         assert Attendance.objects.get(person=torg.market_head).status == "present"
-        assert client.session["_auth_user_id"] == str(torg.market_head.pk)
+        # A room pass for this meeting, no login.
+        assert "_auth_user_id" not in client.session
+        assert client.session[roompass.SESSION_KEY]["m"] == meeting.pk
         again = client.post(path)
     assert again.status_code == 400
     assert client.get("/live/s/forged-token/").status_code == 404

@@ -98,6 +98,7 @@ def test_seed01_preset():
         "warning_lead_short",
         "reminder_first",
         "reminder_second",
+        "signin_link_grace",
         "warning_lead_days",
         "escalation_misses",
         "leadership_approval_days",
