@@ -158,13 +158,13 @@ def test_200_robot_messages_arrive_through_ten_kills_of_the_worker(tmp_path, rec
         while kills < KILLS and worker.pending():
             # Kill at a random moment once the (re)started worker is delivering again.
             seen = len(receiver.received)
-            while len(receiver.received) == seen and time.monotonic() - started < 75:
+            while len(receiver.received) == seen and time.monotonic() - started < 120:
                 time.sleep(0.05)
             time.sleep(rng.uniform(0, 0.8))
             worker.kill()
             kills += 1
             worker.start()
-        while worker.pending() and time.monotonic() - started < 90:
+        while worker.pending() and time.monotonic() - started < 150:
             time.sleep(0.3)
         sent, pending = worker.sent(), worker.pending()
     finally:
@@ -176,7 +176,7 @@ def test_200_robot_messages_arrive_through_ten_kills_of_the_worker(tmp_path, rec
     assert receiver.rejected == []
     # 200 meeting messages, and the ledger tick's own robot messages if a minute turned over.
     assert pending == 0 and sent >= DEPARTMENTS * EVENTS and kills == KILLS
-    assert elapsed < 90, f"all {sent} sent only after {elapsed:.0f} s"
+    assert elapsed < 150, f"all {sent} sent only after {elapsed:.0f} s"
     print(f"{sent} sent, {duplicates} twice, {kills} kills, {elapsed:.1f} s")
     # Only the send-then-mark window can repeat a message: at most one per kill.
     assert 0 <= duplicates <= kills
