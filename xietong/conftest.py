@@ -16,6 +16,13 @@ def torg(db):
     return build_test_org()
 
 
+@pytest.fixture(autouse=True)
+def _no_delivery_runs_queued_on_commit(settings):
+    """Committed events queue a delivery run in production; tests that want it turn it on
+    (xietong/notify/tests/test_on_commit.py), the others keep the task queue untouched."""
+    settings.NOTIFY_ENQUEUE_ON_COMMIT = False
+
+
 @pytest.fixture
 def login(client):
     """login(person) -> a test client logged in as that person."""

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -276,6 +277,27 @@ else:
         "filename": str(VAR_DIR / "tasks.sqlite3"),
         "immediate": env_bool("XIETONG_HUEY_IMMEDIATE", False),
     }
+
+# Periodic jobs and worker health (engineering settings, not regulation). A job's lease lapses
+# after TASK_LEASE_SECONDS unless its worker renews it, so a killed worker never blocks later
+# runs; a notification run works at most NOTIFY_RUN_SECONDS, well inside the graceful stop of
+# `xietong serve` (XIETONG_STOP_TIMEOUT); committed events queue a run at once unless
+# XIETONG_NOTIFY_ENQUEUE_ON_COMMIT is off (the minute tick still delivers). The admins
+# (XIETONG_ADMINS, comma-separated e-mail addresses) get an e-mail when the ledger tick or the
+# delivery run has not completed for HEALTH_STALE_MINUTES.
+TASK_LEASE_SECONDS = env_int("XIETONG_TASK_LEASE_SECONDS", 120)
+NOTIFY_RUN_SECONDS = env_int("XIETONG_NOTIFY_RUN_SECONDS", 10)
+NOTIFY_ENQUEUE_ON_COMMIT = env_bool("XIETONG_NOTIFY_ENQUEUE_ON_COMMIT", True)
+HEALTH_STALE_MINUTES = env_int("XIETONG_HEALTH_STALE_MINUTES", 10)
+if NOTIFY_RUN_SECONDS < 1 or TASK_LEASE_SECONDS <= NOTIFY_RUN_SECONDS + NOTIFY_HTTP_TIMEOUT_SECONDS:
+    raise ImproperlyConfigured(
+        "XIETONG_TASK_LEASE_SECONDS must exceed XIETONG_NOTIFY_RUN_SECONDS (at least 1) plus "
+        "XIETONG_NOTIFY_HTTP_TIMEOUT"
+    )
+if HEALTH_STALE_MINUTES < 1:
+    raise ImproperlyConfigured("XIETONG_HEALTH_STALE_MINUTES must be at least 1")
+ADMINS = [("", address) for address in env_list("XIETONG_ADMINS", [])]
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Live room fan-out: in-memory by default (one live process), Redis when REDIS_URL is set.
 if REDIS_URL:

@@ -36,3 +36,27 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+class TaskLease(models.Model):
+    """Who runs a periodic job now, until when, and when it last finished (the health page).
+
+    A worker takes the row with a conditional UPDATE and renews it while it works; a worker
+    that dies (kill -9, out of memory, host reset) simply stops renewing, so its claim lapses
+    at ``expires_at`` instead of blocking every later run. See xietong/core/leases.py.
+    """
+
+    name = models.CharField(_("job"), max_length=64, primary_key=True)
+    holder = models.CharField(max_length=128, blank=True, default="")
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    last_completed_at = models.DateTimeField(_("last completed"), null=True, blank=True)
+    # When the admins were last told that this job stopped completing (one warning per outage).
+    warned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("task lease")
+        verbose_name_plural = _("task leases")
+
+    def __str__(self) -> str:
+        return self.name

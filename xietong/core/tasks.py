@@ -4,19 +4,38 @@ from __future__ import annotations
 
 from django.utils import timezone
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, lock_task
+from huey.contrib.djhuey import db_periodic_task
 
 from xietong.obligations.tick import ledger_tick
 
+from .health import health_warn
+from .leases import lease_acquire
+
+LEDGER_LEASE = "obligations-tick"
+
 
 @db_periodic_task(crontab(minute="*"))
-@lock_task("obligations-tick")
-def obligations_tick() -> int:
+def obligations_tick() -> int | None:
     """Every minute: breach overdue duties, escalate repeated misses, send due reminders.
 
-    The scheduler reads the clock here, at the edge, and passes it in. The lock keeps two
-    consumers from overlapping; the tick itself is idempotent even without it (see
-    xietong/obligations/tick.py), so a crash and restart never sends anything twice.
+    The scheduler reads the clock here, at the edge, and passes it in. The lease keeps two
+    consumers from overlapping and lapses if its holder dies (xietong/core/leases.py); the tick
+    itself is idempotent even without it (see xietong/obligations/tick.py), so a crash and
+    restart never sends anything twice. None when another worker holds the lease.
     """
-    result = ledger_tick(now=timezone.now())
+    lease = lease_acquire(name=LEDGER_LEASE, now=timezone.now())
+    if lease is None:
+        return None
+    completed = False
+    try:
+        result = ledger_tick(now=timezone.now())
+        completed = True
+    finally:
+        lease.release(now=timezone.now(), completed=completed)
     return result.breached
+
+
+@db_periodic_task(crontab(minute="*"))
+def health_tick() -> int:
+    """Every minute: e-mail the admins once when a job has stopped completing."""
+    return len(health_warn(now=timezone.now()))

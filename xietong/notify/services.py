@@ -29,6 +29,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection, transaction
 from django.db.models import Q
+from django.db.models.functions import Coalesce, Greatest
 from django.utils.translation import gettext_lazy as _
 
 from xietong.core.errors import DomainError
@@ -252,16 +253,24 @@ def deliver_one(delivery: Delivery, *, token: str, now: datetime) -> str:
     return "sent"
 
 
-def notify_deliver(*, now: datetime, limit: int = DELIVER_BATCH) -> dict[str, int]:
-    """One pass of the sender: claim due deliveries, send each, record outcomes."""
+def notify_deliver(
+    *, now: datetime, limit: int = DELIVER_BATCH, deadline: float | None = None
+) -> dict[str, int]:
+    """One pass of the sender: claim due deliveries, send each, record outcomes.
+
+    ``deadline`` (a ``time.monotonic()`` value) ends the pass between two deliveries, after
+    at least one: the rest of the claim is handed back, so a run stops in time for a
+    graceful worker stop instead of being killed in the middle.
+    """
     token, ids = notify_claim(now=now, limit=limit)
     outcomes: dict[str, int] = defaultdict(int)
     started = time.monotonic()
     rows = Delivery.objects.filter(pk__in=ids).select_related("person", "robot", "message").order_by("id")
-    for delivery in rows:
-        if time.monotonic() - started > settings.NOTIFY_LEASE_SECONDS / 2:
-            # Slow receivers ate half the lease: hand the rest back rather than risk another
-            # worker claiming them after the lease while we are still sending.
+    for done, delivery in enumerate(rows):
+        # Slow receivers ate half the lease: hand the rest back rather than risk another
+        # worker claiming them after the lease while we are still sending.
+        lease_spent = time.monotonic() - started > settings.NOTIFY_LEASE_SECONDS / 2
+        if lease_spent or (deadline is not None and done and time.monotonic() >= deadline):
             Delivery.objects.filter(pk__in=ids, claim_token=token).update(claimed_until=None, claim_token="")
             break
         outcomes[deliver_one(delivery, token=token, now=now)] += 1
@@ -273,6 +282,18 @@ def next_due_at():
         Delivery.objects.filter(state=D.PENDING)
         .order_by("next_attempt_at")
         .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+
+
+def next_claimable_at():
+    """When the next pending delivery can be claimed: its attempt time, or later if another
+    worker's claim on it is still running (a killed worker's rows wait for their lease)."""
+    return (
+        Delivery.objects.filter(state=D.PENDING)
+        .annotate(free_at=Greatest("next_attempt_at", Coalesce("claimed_until", "next_attempt_at")))
+        .order_by("free_at")
+        .values_list("free_at", flat=True)
         .first()
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from xietong.core.auth import login_required
 from xietong.core.errors import DomainError
+from xietong.core.health import job_health
 from xietong.org.models import Department, Role
 from xietong.org.permissions import require, roles_of
 from xietong.policy.calendar import as_shanghai
@@ -150,6 +152,8 @@ def deliveries(request):
     ]
     context = {
         "rows": rows,
+        "jobs": job_health(now=now),
+        "stale_minutes": settings.HEALTH_STALE_MINUTES,
         "state": state,
         "next_link": f"?state={state}&after={page.next_key[1]}" if page.next_key else "",
     }

@@ -10,7 +10,10 @@ consumer runs the periodic jobs (the obligation tick) and queued tasks.
 All run as child processes in their own process group, so a Ctrl-C in the terminal
 reaches only this process, which then stops them in order: gunicorn and uvicorn gracefully
 (SIGTERM: finish the requests in flight, close the sockets), the worker gracefully (SIGINT:
-finish the running task). If any child dies, the others are stopped too and the command exits non-zero. Children
+finish the running task; a notification run is kept well under the stop timeout,
+XIETONG_NOTIFY_RUN_SECONDS), then, after XIETONG_STOP_TIMEOUT seconds, SIGTERM (huey's
+immediate stop) and only a few seconds later SIGKILL. A worker killed anyway blocks nothing:
+the jobs hold leases that lapse (xietong/core/leases.py). If any child dies, the others are stopped too and the command exits non-zero. Children
 also get SIGTERM if this process is killed outright (Linux parent-death signal), so no
 orphan keeps the port.
 """
@@ -30,7 +33,8 @@ from django.core.management.base import BaseCommand, CommandError
 from xietong.settings import env_int
 
 PR_SET_PDEATHSIG = 1
-STOP_TIMEOUT = 15.0
+# After a graceful stop's timeout, the interrupting stop (SIGTERM) gets this long before SIGKILL.
+INTERRUPT_GRACE = 5.0
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
@@ -171,6 +175,9 @@ class Command(BaseCommand):
             "2",
             "--worker-type",
             "thread",
+            # The jobs use leases in the database; this clears queue locks an older version
+            # may have left behind when its worker was killed.
+            "--flush-locks",
         ]
         live_cmd = [
             sys.executable,
@@ -243,15 +250,23 @@ class Command(BaseCommand):
         self.stdout.write("Xietong stopped.")
 
     def _stop(self, children: dict[str, subprocess.Popen]) -> None:
-        # gunicorn, uvicorn: SIGTERM is their graceful stop; huey: SIGINT is its graceful stop.
+        # gunicorn, uvicorn: SIGTERM is their graceful stop; huey: SIGINT is its graceful stop
+        # and SIGTERM its interrupting one.
         graceful = {"web": signal.SIGTERM, "live": signal.SIGTERM, "worker": signal.SIGINT}
         for name, proc in children.items():
             if proc.poll() is None:
                 proc.send_signal(graceful[name])
-        deadline = time.monotonic() + STOP_TIMEOUT
-        for proc in children.values():
+        deadline = time.monotonic() + env_int("XIETONG_STOP_TIMEOUT", 30)
+        for name, proc in children.items():
             try:
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
+                if name == "worker":
+                    proc.terminate()
+                    try:
+                        proc.wait(timeout=INTERRUPT_GRACE)
+                        continue
+                    except subprocess.TimeoutExpired:
+                        pass
                 proc.kill()
                 proc.wait()
