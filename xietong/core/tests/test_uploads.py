@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from xietong.core import uploads
 from xietong.core.errors import DomainError
@@ -91,9 +92,12 @@ def test_content_of_another_kind_is_refused_naming_the_file(name, content):
         uploads.check_content(upload(name, content), name=name)
     assert (err.value.code, err.value.field) == ("file_content", "file")
     ext = name[name.rfind(".") :].lower()
-    assert str(err.value) == (
-        f"The content of “{name}” does not match its extension {ext}; it cannot be uploaded."
-    )
+    with translation.override("en"):
+        assert str(err.value) == (
+            f"The content of “{name}” does not match its extension {ext}; it cannot be uploaded."
+        )
+    with translation.override("zh-hans"):
+        assert str(err.value) == f"“{name}”的内容与其扩展名 {ext} 不符，不能上传。"
 
 
 def test_an_extension_without_its_own_rule_takes_the_signature_of_that_name():
