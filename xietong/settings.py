@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "xietong.core.middleware.ChineseFirstMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Before anything that reads the body (CSRF reads request.POST); after the language is chosen.
+    "xietong.core.middleware.RequestSizeLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -229,6 +231,18 @@ TOPIC_ATTACHMENT_EXTENSIONS = env_list(
     [".pdf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".wps", ".et", ".dps"]
     + [".txt", ".png", ".jpg", ".zip"],
 )
+# Request bodies: a request declaring more than XIETONG_MAX_REQUEST_MB (default: the largest
+# topic file plus 5 MB for the form around it) is answered 413 before its body is read
+# (xietong.core.middleware.RequestSizeLimitMiddleware); gunicorn itself sets no body limit.
+# Django's own caps stay at their defaults: 2.5 MB of form fields besides files
+# (DATA_UPLOAD_MAX_MEMORY_SIZE), files above 2.5 MB spooled to a temporary file
+# (FILE_UPLOAD_MAX_MEMORY_SIZE), at most 1,000 fields and 100 files.
+MAX_REQUEST_BYTES = env_int("XIETONG_MAX_REQUEST_MB", TOPIC_ATTACHMENT_MAX_BYTES // 1048576 + 5) * 1024 * 1024
+if MAX_REQUEST_BYTES < TOPIC_ATTACHMENT_MAX_BYTES:
+    raise ImproperlyConfigured(
+        "XIETONG_MAX_REQUEST_MB must be at least XIETONG_TOPIC_ATTACHMENT_MAX_MB "
+        f"({TOPIC_ATTACHMENT_MAX_BYTES // 1048576}), or no topic file of the largest size could be uploaded"
+    )
 
 # Default: one line per message on the console, never its body (links in notices sign people
 # in); XIETONG_EMAIL_CONSOLE_BODIES=true prints the whole message (local debugging only).

@@ -11,9 +11,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
+from openpyxl import Workbook
 
 from xietong.core.auth import login_required
 from xietong.core.errors import DomainError
+from xietong.core.spreadsheets import append_row
 from xietong.org.models import Role
 from xietong.org.permissions import Roles, require, roles_of
 from xietong.policy.calendar import as_shanghai
@@ -130,8 +132,6 @@ def compliance(request):
 @login_required
 @require_GET
 def compliance_xlsx(request):
-    from openpyxl import Workbook
-
     now = timezone.now()
     _require_leadership(_roles(request, now))
     start, end, errors = _period(request, now)
@@ -149,17 +149,18 @@ def compliance_xlsx(request):
     book = Workbook()
     sheet = book.active
     sheet.title = _("By clause")[:31]
-    sheet.append([_("Period"), f"{start.isoformat()} – {end.isoformat()}"])
-    sheet.append([_("Clause"), *headers])
+    # Clause labels come from policy files and department names from roster files: text only.
+    append_row(sheet, [_("Period"), f"{start.isoformat()} – {end.isoformat()}"])
+    append_row(sheet, [_("Clause"), *headers])
     for row in figures["by_clause"]:
-        sheet.append([row["clause"] or "—", *(row[c] for c in selectors.COMPLIANCE_COLUMNS)])
-    sheet.append([_("Total"), *(figures["total"][c] for c in selectors.COMPLIANCE_COLUMNS)])
+        append_row(sheet, [row["clause"] or "—", *(row[c] for c in selectors.COMPLIANCE_COLUMNS)])
+    append_row(sheet, [_("Total"), *(figures["total"][c] for c in selectors.COMPLIANCE_COLUMNS)])
     depts = book.create_sheet(_("By department")[:31])
-    depts.append([_("Period"), f"{start.isoformat()} – {end.isoformat()}"])
-    depts.append([_("Department"), *headers])
+    append_row(depts, [_("Period"), f"{start.isoformat()} – {end.isoformat()}"])
+    append_row(depts, [_("Department"), *headers])
     for row in figures["by_department"]:
-        depts.append([row["department"] or "—", *(row[c] for c in selectors.COMPLIANCE_COLUMNS)])
-    depts.append([_("Total"), *(figures["total"][c] for c in selectors.COMPLIANCE_COLUMNS)])
+        append_row(depts, [row["department"] or "—", *(row[c] for c in selectors.COMPLIANCE_COLUMNS)])
+    append_row(depts, [_("Total"), *(figures["total"][c] for c in selectors.COMPLIANCE_COLUMNS)])
     out = BytesIO()
     book.save(out)
     response = HttpResponse(

@@ -3,6 +3,9 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from xietong.core import uploads
+from xietong.core.errors import DomainError
+
 from .models import Person
 
 MAX_ROSTER_BYTES = 5 * 1024 * 1024
@@ -25,6 +28,10 @@ class RosterImportForm(forms.Form):
             raise forms.ValidationError(_("Upload an Excel workbook (.xlsx) or a CSV file (.csv)."))
         if upload.size > MAX_ROSTER_BYTES:
             raise forms.ValidationError(_("The file is too large (at most 5 MB)."))
+        try:
+            uploads.check_content(upload, name=upload.name)
+        except DomainError as err:
+            raise forms.ValidationError(str(err), code=err.code) from None
         return upload
 
 

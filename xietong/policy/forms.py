@@ -3,6 +3,9 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from xietong.core import uploads
+from xietong.core.errors import DomainError
+
 MAX_POLICY_BYTES = 256 * 1024
 MAX_POLICY_TEXT = 100_000
 
@@ -36,6 +39,10 @@ class PolicyEditForm(forms.Form):
             raise forms.ValidationError(_("Upload a .toml file."))
         if upload.size > MAX_POLICY_BYTES:
             raise forms.ValidationError(_("The file is too large (at most 256 KB)."))
+        try:
+            uploads.check_content(upload, name=upload.name)
+        except DomainError as err:
+            raise forms.ValidationError(str(err), code=err.code) from None
         try:
             return upload.read().decode("utf-8")
         except UnicodeDecodeError:

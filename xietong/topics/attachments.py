@@ -8,7 +8,9 @@ Who may add or remove them:
   as long as its meeting has not been held.
 
 Limits are engineering configuration, not regulation: ``TOPIC_ATTACHMENT_MAX_BYTES``,
-``TOPIC_ATTACHMENT_MAX_COUNT`` and ``TOPIC_ATTACHMENT_EXTENSIONS`` in the settings.
+``TOPIC_ATTACHMENT_MAX_COUNT`` and ``TOPIC_ATTACHMENT_EXTENSIONS`` in the settings. A file's
+bytes must be of the kind its extension names (``xietong.core.uploads``): an executable renamed
+``.pdf`` or a page renamed ``.txt`` is refused.
 Files are stored under ``MEDIA_ROOT/topics/<year>/<month>/`` with a generated name; the
 original name is kept on the row and given back on download.
 """
@@ -25,6 +27,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from xietong.core import uploads
 from xietong.core.errors import DomainError, Forbidden
 from xietong.core.events import record_event
 from xietong.meetings.models import Meeting
@@ -144,6 +147,8 @@ def _validate(upload) -> tuple[str, str]:
             field="file",
             params={"size": f"{size / 1048576:.1f}", "max": f"{cap / 1048576:g}"},
         )
+    # The extension decides how the file is served and opened: its bytes must agree.
+    uploads.check_content(upload, name=name, field="file")
     return name, ext
 
 
@@ -151,8 +156,9 @@ def topic_attach(*, topic: Topic, upload, actor, now: datetime) -> TopicAttachme
     """Attach a file to ``topic``.
 
     Preconditions: ``actor`` may change the topic's materials (see the module docstring);
-    the file has an allowed extension, is not empty, is within the size cap, and the topic
-    has fewer than the maximum number of files.
+    the file has an allowed extension, content of the kind that extension names
+    (``xietong.core.uploads``), is not empty, is within the size cap, and the topic has fewer
+    than the maximum number of files.
     Side effects: the file is stored under MEDIA_ROOT/topics/<year>/<month>/ with a generated
     name; a TopicAttachment row keeps the original name, size and type.
     Records ``topic.attachment_added`` on the topic.

@@ -351,6 +351,28 @@ def test_import_wrong_file_type_is_a_field_error(login, torg, en):
     assert 'id="report"' not in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("roster.xlsx", b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 56),
+        ("roster.csv", b"<html><body><script>alert(1)</script></body></html>"),
+        ("roster.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"),
+    ],
+)
+def test_import_content_of_another_kind_is_a_field_error(login, torg, en, name, content):
+    before = state()
+    response = login(torg.coordinator).post(
+        reverse("org:import"), {"file": upload(content, name), "mode": "import"}
+    )
+    assert response.status_code == 200
+    ext = name[name.rfind(".") :]
+    assert field_errors(response.content.decode(), "file") == [
+        f"The content of “{name}” does not match its extension {ext}; it cannot be uploaded."
+    ]
+    assert 'id="report"' not in response.content.decode()
+    assert state() == before
+
+
 def test_import_template_download(login, torg):
     response = login(torg.coordinator).get(reverse("org:import_template"))
     assert response.status_code == 200

@@ -176,6 +176,27 @@ def test_edit_with_uploaded_toml(login, torg):
     assert current_version(torg.policy).rules.minutes("meeting_duration_cap") == 80
 
 
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+        b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>",
+        b"[rules.meeting_duration_cap]\nminutes = 80\x00\n",
+    ],
+)
+def test_edit_with_an_upload_that_is_not_toml_text(login, torg, content):
+    before = current_version(torg.policy).number
+    response = login(torg.coordinator).post(
+        reverse("policy:edit", args=[torg.policy.key]),
+        {"text": "", "upload": SimpleUploadedFile("policy.toml", content), "reason": "文件"},
+    )
+    assert response.status_code == 200
+    assert field_errors(page(response), "upload") == [
+        "The content of “policy.toml” does not match its extension .toml; it cannot be uploaded."
+    ]
+    assert current_version(torg.policy).number == before
+
+
 def test_edit_unknown_policy_404(login, torg):
     assert login(torg.coordinator).get("/policy/nope/edit/").status_code == 404
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from xietong.core.errors import DomainError, Forbidden
 from xietong.core.models import Event
+from xietong.core.tests.uploadsamples import EXE, HTML, OLE2, SVG, docx_bytes, xlsx_bytes
 from xietong.records import services as records
 from xietong.records.tests.helpers import DURING, held_meeting, items_of
 from xietong.topics import services
@@ -124,19 +125,40 @@ def test_size_and_count_caps_come_from_the_settings(torg, topic, settings, media
     with pytest.raises(DomainError) as err:
         attach(topic, torg.tech_liaison, content=b"x" * 11)
     assert err.value.code == "file_too_large"
-    settings.TOPIC_ATTACHMENT_MAX_BYTES = 1024
+    settings.TOPIC_ATTACHMENT_MAX_BYTES = 64 * 1024
     settings.TOPIC_ATTACHMENT_MAX_COUNT = 2
     attach(topic, torg.tech_liaison)
-    attach(topic, torg.tech_liaison, name="b.docx")
+    attach(topic, torg.tech_liaison, name="b.docx", content=docx_bytes())
     with pytest.raises(DomainError) as err:
-        attach(topic, torg.tech_liaison, name="c.xlsx")
+        attach(topic, torg.tech_liaison, name="c.xlsx", content=xlsx_bytes())
     assert err.value.code == "too_many_files"
     assert TopicAttachment.objects.count() == 2
     assert len(list((media / "topics").rglob("*.*"))) == 2  # the refused file was not stored
 
 
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("setup.exe.pdf", EXE),
+        ("notepad.pdf", EXE),
+        ("pic.png", SVG),
+        ("readme.txt", HTML),
+        ("evil.html.pdf", HTML),
+        ("方案.docx", PDF),
+    ],
+)
+def test_content_that_does_not_match_the_extension_is_refused(torg, topic, media, name, content):
+    with pytest.raises(DomainError) as err:
+        attach(topic, torg.tech_liaison, name=name, content=content)
+    assert (err.value.code, err.value.field) == ("file_content", "file")
+    assert name in str(err.value)
+    assert not TopicAttachment.objects.exists()
+    assert not Event.objects.filter(name="topic.attachment_added").exists()
+    assert not list(media.rglob("*.*"))
+
+
 def test_extensions_come_from_the_settings_and_ignore_case(torg, topic, settings):
-    assert attach(topic, torg.tech_liaison, name="方案.WPS").name == "方案.WPS"
+    assert attach(topic, torg.tech_liaison, name="方案.WPS", content=OLE2).name == "方案.WPS"
     settings.TOPIC_ATTACHMENT_EXTENSIONS = [".txt"]
     with pytest.raises(DomainError):
         attach(topic, torg.tech_liaison, name="方案.pdf")
@@ -201,6 +223,19 @@ def test_upload_refusals_in_the_view(torg, topic, en):
     assert not TopicAttachment.objects.exists()
 
 
+def test_an_executable_named_pdf_is_a_field_error_naming_the_file(torg, topic, en, media):
+    with time_machine.travel(WED, tick=False):
+        response = en(torg.tech_liaison).post(
+            reverse("topics:attach", args=[topic.pk]), {"file": upload(name="通知.pdf", content=EXE)}
+        )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'data-field="file"' in page
+    assert "The content of “通知.pdf” does not match its extension .pdf; it cannot be uploaded." in page
+    assert not TopicAttachment.objects.exists()
+    assert not list(media.rglob("*.*"))
+
+
 def test_upload_by_a_reader_who_may_not_attach_is_403(torg, topic, en):
     topic = advance(torg, topic, "triaged")
     with time_machine.travel(FRI, tick=False):
@@ -230,6 +265,7 @@ def test_download_streams_with_the_original_chinese_name(torg, topic, en):
     disposition = response["Content-Disposition"]
     assert disposition.startswith("attachment;")
     assert f"filename*=utf-8''{quote('停车场租赁方案.pdf')}" in disposition
+    assert response["X-Content-Type-Options"] == "nosniff"
 
 
 def test_download_follows_the_topic_page_rule(torg, topic, en):

@@ -1,6 +1,12 @@
 """``xietong serve``: the page server (gunicorn, WSGI), the live server (uvicorn, ASGI) and
 the task worker (Huey), together.
 
+gunicorn bounds the request head with its defaults (a request line of at most 4094 bytes, at
+most 100 header fields of at most 8190 bytes each; ``--limit-request-*``) but not the body:
+request bodies are bounded by ``RequestSizeLimitMiddleware`` (XIETONG_MAX_REQUEST_MB), which
+answers 413 from the declared Content-Length before any of the body is read. A reverse proxy
+in front may set its own limit (nginx ``client_max_body_size``) to the same value.
+
 Pages are served by gunicorn's sync workers: Django under ASGI measured 6–7× slower per
 request on the target machines (shared/reference/performance.md). The live meeting room's
 WebSockets are the only traffic of the ASGI app (``xietong.asgi``), run by uvicorn on
