@@ -9,9 +9,10 @@ garbage. Keys come from the environment:
 
 The first key encrypts, every key decrypts: to rotate, put a new key first, keep the old ones
 after it, run ``xietong rotate_data_key``, then drop the old keys. Without any configured key
-(a local trial) the key is derived from SECRET_KEY with HKDF, so it is stable across restarts;
-that derived key also stays the last key for decryption after a key is configured, so a
-trial's data can be re-encrypted under the configured key with ``xietong rotate_data_key``.
+(a local trial) the key is derived from SECRET_KEY with HKDF, so it is stable across restarts
+(keys derived from SECRET_KEY_FALLBACKS decrypt too); the derived keys also stay last for
+decryption after a key is configured, so a trial's data can be re-encrypted under the
+configured key with ``xietong rotate_data_key``.
 Production sets its own key: with the derived key, whoever has SECRET_KEY can read the data.
 """
 
@@ -25,6 +26,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
+from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 
@@ -66,7 +68,7 @@ def _keys_from_file(path: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=8)
-def _fernet(keys: tuple[str, ...], key_file: str, secret_key: str) -> MultiFernet:
+def _fernet(keys: tuple[str, ...], key_file: str, secret_keys: tuple[str, ...]) -> MultiFernet:
     configured = [("XIETONG_DATA_KEY", k) for k in keys]
     if key_file:
         configured += [("XIETONG_DATA_KEY_FILE", k) for k in _keys_from_file(key_file)]
@@ -79,15 +81,25 @@ def _fernet(keys: tuple[str, ...], key_file: str, secret_key: str) -> MultiFerne
                 f"{variable} must hold Fernet keys (32 url-safe base64-encoded bytes each; "
                 "`xietong rotate_data_key --new-key` prints one)"
             ) from exc
-    # Last, so it decrypts what was written before a key was configured, and encrypts only
-    # when no key is configured.
-    fernets.append(Fernet(derived_key(secret_key)))
+    # Last, so they decrypt what was written before a key was configured (or under a secret
+    # key since moved to SECRET_KEY_FALLBACKS), and encrypt only when no key is configured.
+    fernets += [Fernet(derived_key(secret_key)) for secret_key in secret_keys]
     return MultiFernet(fernets)
 
 
 def keyring() -> MultiFernet:
     """The current keys: the first encrypts, all decrypt (read from settings on each call)."""
-    return _fernet(tuple(settings.DATA_KEYS), settings.DATA_KEY_FILE, settings.SECRET_KEY)
+    secret_keys = (settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS)
+    return _fernet(tuple(settings.DATA_KEYS), settings.DATA_KEY_FILE, secret_keys)
+
+
+def check_data_keys(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """System check: a bad key stops ``xietong migrate``/``serve`` at start, not at first use."""
+    try:
+        keyring()
+    except ImproperlyConfigured as exc:
+        return [checks.Error(str(exc), id="xietong.E001")]
+    return []
 
 
 def encrypt(data: bytes) -> bytes:

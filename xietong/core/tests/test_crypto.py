@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
 
 from xietong.core import crypto
 from xietong.core.crypto import InvalidToken
@@ -62,8 +64,13 @@ def test_without_a_key_the_key_is_derived_from_secret_key_and_stable(settings):
     settings.DATA_KEYS = []
     with pytest.raises(InvalidToken):
         crypto.decrypt_str(configured)
-    # Another installation (another SECRET_KEY) cannot read it.
+    # A changed secret key reads it while the old one is among the fallbacks.
+    old_secret_key = settings.SECRET_KEY
     settings.SECRET_KEY = "another installation's key " * 2
+    settings.SECRET_KEY_FALLBACKS = [old_secret_key]
+    assert crypto.decrypt_str(token) == "secret"
+    # Another installation (another SECRET_KEY) cannot read it.
+    settings.SECRET_KEY_FALLBACKS = []
     with pytest.raises(InvalidToken):
         crypto.decrypt_str(token)
 
@@ -88,3 +95,11 @@ def test_a_bad_key_stops_with_the_variable_named(settings, tmp_path, keys, key_f
     settings.DATA_KEY_FILE = str(tmp_path / key_file) if key_file else ""
     with pytest.raises(ImproperlyConfigured, match=variable):
         crypto.encrypt_str("secret")
+
+
+def test_a_bad_key_stops_the_start_up_checks(settings):
+    settings.DATA_KEYS = ["not-a-key"]
+    with pytest.raises(SystemCheckError, match="XIETONG_DATA_KEY"):
+        call_command("check")
+    settings.DATA_KEYS = [NEW_KEY]
+    call_command("check")
