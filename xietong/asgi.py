@@ -10,6 +10,9 @@ import os
 
 import django
 
+from xietong.core.files import restrict_umask
+
+restrict_umask()
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xietong.settings")
 from django.apps import apps  # noqa: E402
 

@@ -9,8 +9,12 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from xietong.core.files import private_dir, write_private
+
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("XIETONG_VAR_DIR", BASE_DIR.parent / "var"))
+# The database, the task queue, keys and uploads live here: the service's user alone reads it.
+private_dir(VAR_DIR)
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -55,7 +59,7 @@ if not SECRET_KEY:
 
         VAR_DIR.mkdir(parents=True, exist_ok=True)
         SECRET_KEY = secrets.token_urlsafe(50)
-        key_file.write_text(SECRET_KEY)
+        write_private(key_file, SECRET_KEY)
 
 ALLOWED_HOSTS = env_list("XIETONG_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("XIETONG_CSRF_TRUSTED_ORIGINS", [])
@@ -223,6 +227,13 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = VAR_DIR / "media"
+# Uploaded files and their directories are private to the service's user.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+# Encryption of data at rest (robot addresses and secrets; xietong/core/crypto.py): Fernet keys,
+# the first encrypts, all decrypt. Unset: a key derived from SECRET_KEY (local trials only).
+DATA_KEYS = env_list("XIETONG_DATA_KEY", [])
+DATA_KEY_FILE = os.environ.get("XIETONG_DATA_KEY_FILE", "")
 # Topic materials (议题资料): engineering limits, not regulation.
 TOPIC_ATTACHMENT_MAX_BYTES = env_int("XIETONG_TOPIC_ATTACHMENT_MAX_MB", 20) * 1024 * 1024
 TOPIC_ATTACHMENT_MAX_COUNT = env_int("XIETONG_TOPIC_ATTACHMENT_MAX_COUNT", 20)

@@ -2,6 +2,8 @@ from django.apps import AppConfig
 from django.core import checks
 from django.utils.translation import gettext_lazy as _
 
+from xietong.core.crypto import check_data_keys
+
 from . import mail
 
 
@@ -13,3 +15,4 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         # Shown by ``xietong check`` and at the start of ``xietong serve``.
         checks.register(mail.console_mail_in_production, checks.Tags.security)
+        checks.register(check_data_keys)

@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from xietong.core.crypto import EncryptedTextField
+
 
 class Channel(models.TextChoices):
     EMAIL = "email", _("E-mail")
@@ -54,8 +56,10 @@ class DepartmentRobot(models.Model):
         "org.Department", on_delete=models.CASCADE, related_name="robots", verbose_name=_("department")
     )
     kind = models.CharField(_("robot"), max_length=10, choices=[(c.value, c.label) for c in ROBOT_CHANNELS])
-    webhook_url = models.CharField(_("webhook address"), max_length=500)
-    secret = models.CharField(_("signing secret"), max_length=200, blank=True)
+    # Both are credentials (the WeCom key and the DingTalk access token are in the address):
+    # stored encrypted, shown only as masked_url / "set".
+    webhook_url = EncryptedTextField(_("webhook address"))
+    secret = EncryptedTextField(_("signing secret"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     # The earliest time the next message may go to this robot: sends are spaced so the
     # vendor's per-minute limit is never exceeded; a throttle answer pushes it further.
