@@ -3,6 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from xietong.core.params import IdModelChoiceField
+
 from .models import Person
 
 MAX_ROSTER_BYTES = 5 * 1024 * 1024
@@ -28,7 +30,7 @@ class RosterImportForm(forms.Form):
         return upload
 
 
-class _PersonChoice(forms.ModelChoiceField):
+class _PersonChoice(IdModelChoiceField):
     def label_from_instance(self, obj: Person) -> str:
         where = f" · {obj.department.name}" if obj.department_id else ""
         return f"{obj.full_name or obj.username}{where}"
