@@ -7,6 +7,7 @@ from datetime import date
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from xietong.core.params import IdField, IdModelChoiceField, parse_id
 from xietong.org.models import Department
 
 from .models import ActionItem, ProgressReport
@@ -19,7 +20,7 @@ class _DateInput(forms.DateInput):
 class ActionFilterForm(forms.Form):
     """The coordinator's filters (GET)."""
 
-    department = forms.ModelChoiceField(
+    department = IdModelChoiceField(
         label=_("Department"), queryset=Department.objects.order_by("name"), required=False
     )
     status = forms.ChoiceField(
@@ -30,9 +31,9 @@ class ActionFilterForm(forms.Form):
         choices=[("", "—"), ("yes", _("Overdue only")), ("no", _("Not overdue"))],
         required=False,
     )
-    meeting = forms.IntegerField(label=_("Meeting number"), required=False, min_value=1)
+    meeting = IdField(label=_("Meeting number"), required=False)
     # Set by the "more" link under an agenda's follow-up: the items of one meeting series.
-    series = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    series = IdField(required=False, widget=forms.HiddenInput)
     due_from = forms.DateField(label=_("Due from"), required=False, widget=_DateInput)
     due_to = forms.DateField(label=_("Due until"), required=False, widget=_DateInput)
 
@@ -47,8 +48,9 @@ class ActionFilterForm(forms.Form):
 def parse_key(raw: str) -> tuple[date, int] | None:
     """``"2026-03-20_17"`` → (date(2026, 3, 20), 17); anything else → None."""
     day, _sep, pk = raw.partition("_")
+    number = parse_id(pk)
     try:
-        return date.fromisoformat(day), int(pk)
+        return (date.fromisoformat(day), number) if number is not None else None
     except ValueError:
         return None
 

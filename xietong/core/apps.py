@@ -1,8 +1,10 @@
 from django.apps import AppConfig
 from django.core import checks
+from django.urls import register_converter
 from django.utils.translation import gettext_lazy as _
 
 from xietong.core.crypto import check_data_keys
+from xietong.core.params import IdConverter
 
 from . import mail
 
@@ -13,6 +15,8 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
+        # Before any URLconf is read: every app's routes take their ids through <id:…>.
+        register_converter(IdConverter, "id")
         # Shown by ``xietong check`` and at the start of ``xietong serve``.
         checks.register(mail.console_mail_in_production, checks.Tags.security)
         checks.register(check_data_keys)

@@ -16,6 +16,6 @@ class NoSuchRoom(AsyncWebsocketConsumer):
 
 
 websocket_urlpatterns = [
-    path("ws/live/<int:meeting_id>/", LiveRoomConsumer.as_asgi()),
+    path("ws/live/<id:meeting_id>/", LiveRoomConsumer.as_asgi()),
     re_path(r"", NoSuchRoom.as_asgi()),
 ]

@@ -5,6 +5,7 @@ from datetime import datetime
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from xietong.core.params import IdModelChoiceField
 from xietong.org.models import Person
 from xietong.policy.calendar import SHANGHAI
 
@@ -34,7 +35,7 @@ class ShanghaiDateTimeField(forms.DateTimeField):
         return super().to_python(value)
 
 
-class PersonChoice(forms.ModelChoiceField):
+class PersonChoice(IdModelChoiceField):
     def label_from_instance(self, obj: Person) -> str:
         where = f" · {obj.department.name}" if obj.department_id else ""
         return f"{obj.full_name or obj.username}{where}"
@@ -71,7 +72,7 @@ class RsvpForm(forms.Form):
 
 
 class EmergencyMeetingForm(forms.Form):
-    series = forms.ModelChoiceField(
+    series = IdModelChoiceField(
         label=_("Rules and participants of"),
         queryset=MeetingSeries.objects.none(),
         help_text=_("The emergency meeting follows this series' regulation, host and recorder."),

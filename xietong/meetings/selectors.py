@@ -12,6 +12,7 @@ from typing import NamedTuple
 from django.db import connections, router
 from django.db.models import DEFERRED, Exists, OuterRef, Q, QuerySet
 
+from xietong.core.params import parse_id, parse_int
 from xietong.core.rawsql import set_prefetched
 from xietong.obligations.models import Obligation, ObligationKind
 from xietong.obligations.selectors import obligations_for
@@ -101,10 +102,12 @@ def decode_cursor(raw: str | None) -> tuple[datetime, int] | None:
     """A (starts_at, id) key from the query string; None for a missing or mangled one."""
     if not raw:
         return None
+    micros, _sep, pk = raw.partition("_")
+    micros, pk = parse_int(micros), parse_id(pk)
+    if micros is None or pk is None:
+        return None
     try:
-        micros, pk = raw.split("_", 1)
-        when = datetime.fromtimestamp(int(micros) / 1_000_000, tz=UTC)
-        return when, int(pk)
+        return datetime.fromtimestamp(micros / 1_000_000, tz=UTC), pk
     except (ValueError, OverflowError, OSError):
         return None
 

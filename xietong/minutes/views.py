@@ -24,6 +24,7 @@ from markupsafe import Markup, escape
 
 from xietong.core.auth import login_required
 from xietong.core.errors import DomainError
+from xietong.core.links import one_id_url
 from xietong.meetings.models import Meeting, Rsvp
 from xietong.org.models import Role
 from xietong.org.permissions import require, roles_of
@@ -320,7 +321,7 @@ def _archive_labels() -> _ArchiveLabels:
         links = (
             reverse("minutes:archive"),
             *(
-                reverse(name, args=[0])[:-2]
+                one_id_url(name, 0)[:-2]  # ".../0/" → ".../" (0 is no id: not reversed)
                 for name in ("meetings:detail", "minutes:version", "topics:attachment")
             ),
         )

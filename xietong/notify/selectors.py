@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from django.db.models import Case, IntegerField, Q, Value, When
 
+from xietong.core.params import parse_id, parse_int
+
 from .models import Delivery, DepartmentRobot, Message, Preference
 
 PAGE_SIZE = 30
@@ -37,12 +39,9 @@ def inbox_page(person, *, after: tuple[int, int] | None = None, limit: int | Non
 
 
 def parse_key(raw: str) -> tuple[int, int] | None:
-    try:
-        read, pk = raw.split("-", 1)
-        key = (int(read), int(pk))
-    except ValueError:
-        return None
-    return key if key[0] in (0, 1) else None
+    read, _sep, pk = raw.partition("-")
+    key = (parse_int(read, maximum=1), parse_id(pk))
+    return None if None in key else key
 
 
 def format_key(key: tuple[int, int]) -> str:

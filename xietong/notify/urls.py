@@ -6,12 +6,12 @@ app_name = "notify"
 urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("badge/", views.badge, name="badge"),
-    path("<int:pk>/read/", views.mark_read, name="read"),
+    path("<id:pk>/read/", views.mark_read, name="read"),
     path("read-all/", views.mark_all_read, name="read_all"),
     path("preferences/", views.preferences, name="preferences"),
     path("robots/", views.robots, name="robots"),
-    path("robots/<int:department_pk>/", views.robots, name="department_robots"),
-    path("robots/remove/<int:pk>/", views.robot_remove, name="robot_remove"),
+    path("robots/<id:department_pk>/", views.robots, name="department_robots"),
+    path("robots/remove/<id:pk>/", views.robot_remove, name="robot_remove"),
     path("deliveries/", views.deliveries, name="deliveries"),
     path("deliveries/retry/", views.retry, name="retry"),
 ]

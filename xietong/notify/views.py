@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from xietong.core.auth import login_required
 from xietong.core.errors import DomainError
 from xietong.core.health import job_health
+from xietong.core.params import parse_id
 from xietong.org.models import Department, Role
 from xietong.org.permissions import require, roles_of
 from xietong.policy.calendar import as_shanghai
@@ -145,8 +146,7 @@ def deliveries(request):
     now = timezone.now()
     require(_roles(request, now).is_coordinator, _("Only the coordinator sees the delivery list."))
     state = "failing" if request.GET.get("state") == "failing" else Delivery.State.DEAD
-    after = request.GET.get("after", "")
-    page = selectors.deliveries_for_coordinator(state=state, after=int(after) if after.isdigit() else None)
+    page = selectors.deliveries_for_coordinator(state=state, after=parse_id(request.GET.get("after")))
     rows = [
         (d, render_topic(d.message.topic, d.message.params) if d.message_id else None) for d in page.items
     ]
@@ -165,7 +165,9 @@ def deliveries(request):
 def retry(request):
     now = timezone.now()
     ids = (
-        None if request.POST.get("all") else [int(x) for x in request.POST.getlist("delivery") if x.isdigit()]
+        None
+        if request.POST.get("all")
+        else [n for n in map(parse_id, request.POST.getlist("delivery")) if n is not None]
     )
     count = services.notify_retry(actor=request.user, now=now, delivery_ids=ids)
     messages.success(request, _("%(n)s deliveries will be sent again.") % {"n": count})

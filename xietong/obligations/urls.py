@@ -10,5 +10,5 @@ urlpatterns = [
     path("leadership/", views.leadership, name="leadership"),
     path("compliance/", views.compliance, name="compliance"),
     path("compliance.xlsx", views.compliance_xlsx, name="compliance_xlsx"),
-    path("<int:pk>/waive/", views.waive, name="waive"),
+    path("<id:pk>/waive/", views.waive, name="waive"),
 ]

@@ -21,6 +21,7 @@ from xietong.org.permissions import Roles, require, roles_of
 from xietong.policy.calendar import as_shanghai
 
 from . import selectors, services
+from .forms import WaiveForm
 from .models import Obligation
 
 
@@ -182,16 +183,20 @@ def waive(request, pk: int):
     errors: dict[str, str] = {}
     reason = ""
     if request.method == "POST":
-        reason = request.POST.get("reason", "")
-        try:
-            services.obligation_waive_by_coordinator(
-                obligation=ob, reason=reason, actor=request.user, now=now
-            )
-        except DomainError as error:
-            errors[error.field or "__all__"] = str(error)
+        form = WaiveForm(request.POST)
+        reason = form["reason"].value() or ""
+        if not form.is_valid():
+            errors = {name: " ".join(texts) for name, texts in form.errors.items()}
         else:
-            messages.success(request, _("The duty is waived."))
-            return redirect("obligations:board")
+            try:
+                services.obligation_waive_by_coordinator(
+                    obligation=ob, reason=form.cleaned_data["reason"], actor=request.user, now=now
+                )
+            except DomainError as error:
+                errors[error.field or "__all__"] = str(error)
+            else:
+                messages.success(request, _("The duty is waived."))
+                return redirect("obligations:board")
     return render(
         request,
         "obligations/waive.html",

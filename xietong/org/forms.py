@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xietong.core import uploads
 from xietong.core.errors import DomainError
+from xietong.core.params import IdModelChoiceField
 
 from .models import Person
 
@@ -35,7 +36,7 @@ class RosterImportForm(forms.Form):
         return upload
 
 
-class _PersonChoice(forms.ModelChoiceField):
+class _PersonChoice(IdModelChoiceField):
     def label_from_instance(self, obj: Person) -> str:
         where = f" · {obj.department.name}" if obj.department_id else ""
         return f"{obj.full_name or obj.username}{where}"

@@ -10,6 +10,8 @@ from datetime import date
 
 from django.db.models import Prefetch, Q, QuerySet
 
+from xietong.core.params import MAX_ID
+
 from .models import DEPARTMENT_ROLES, Delegation, Department, Person, Role, RoleAssignment
 
 PEOPLE_PAGE_SIZE = 50
@@ -83,7 +85,7 @@ def decode_cursor(token: str | None) -> tuple[str, int] | None:
         name, pk = json.loads(raw)
     except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
         return None
-    if not isinstance(name, str) or not isinstance(pk, int) or isinstance(pk, bool):
+    if not isinstance(name, str) or not isinstance(pk, int) or isinstance(pk, bool) or not 0 < pk <= MAX_ID:
         return None
     return name, pk
 

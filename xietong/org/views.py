@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from xietong.core.auth import login_required
 from xietong.core.errors import DomainError
+from xietong.core.params import parse_id
 
 from . import selectors, services
 from .forms import DelegationForm, RosterImportForm
@@ -32,11 +33,7 @@ def departments(request):
 @login_required
 @require_GET
 def people(request):
-    department_id = request.GET.get("department") or None
-    try:
-        department_id = int(department_id) if department_id else None
-    except ValueError:
-        department_id = None
+    department_id = parse_id(request.GET.get("department"))
     rows, next_cursor = selectors.people_page(department_id=department_id, after=request.GET.get("after"))
     return render(
         request,

@@ -7,6 +7,6 @@ urlpatterns = [
     path("", views.policy_detail, name="detail"),
     path("calendar/", views.business_calendar_view, name="calendar"),
     path("calendar/override/", views.calendar_override, name="calendar_override"),
-    path("<slug:key>/v<int:number>/", views.policy_version, name="version"),
+    path("<slug:key>/v<id:number>/", views.policy_version, name="version"),
     path("<slug:key>/edit/", views.policy_edit, name="edit"),
 ]

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from xietong.core.auth import login_required
 from xietong.core.errors import DomainError
+from xietong.core.params import parse_int
 from xietong.org.permissions import require
 from xietong.org.services import can_manage_org, org_calendar_override_set
 
@@ -182,11 +183,8 @@ class DayCell:
 
 
 def _int_param(request, name: str, default: int, lo: int, hi: int) -> int:
-    try:
-        value = int(request.GET.get(name, default))
-    except (TypeError, ValueError):
-        return default
-    return min(max(value, lo), hi)
+    value = parse_int(request.GET.get(name))
+    return default if value is None else min(max(value, lo), hi)
 
 
 def _calendar_context(request, *, year: int, month: int, form: CalendarOverrideForm | None) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from xietong.core.params import IdModelChoiceField
 from xietong.org.models import Department, Person
 
 from .models import Attendance, Decision, ItemRecord
@@ -14,7 +15,7 @@ class _DateInput(forms.DateInput):
     input_type = "date"
 
 
-class PersonChoice(forms.ModelChoiceField):
+class PersonChoice(IdModelChoiceField):
     def label_from_instance(self, obj: Person) -> str:
         return obj.full_name or obj.username
 
@@ -57,7 +58,7 @@ class ItemRecordForm(forms.Form):
 class DecisionForm(forms.Form):
     text = forms.CharField(label=_("Decision"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
     agenda_item = forms.TypedChoiceField(label=_("Agenda item"), coerce=int, required=False, empty_value=None)
-    department = forms.ModelChoiceField(
+    department = IdModelChoiceField(
         label=_("Responsible department"), queryset=Department.objects.filter(is_active=True).order_by("name")
     )
     responsible = PersonChoice(

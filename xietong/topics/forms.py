@@ -6,6 +6,7 @@ from django import forms
 from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
+from xietong.core.params import IdModelChoiceField, IdModelMultipleChoiceField
 from xietong.org.models import Department
 
 from .models import Topic
@@ -31,14 +32,13 @@ class TopicForm(forms.ModelForm):
     involved must be chosen.
     """
 
-    department = forms.ModelChoiceField(
-        queryset=Department.objects.none(), label=_("Department"), required=True
-    )
-    series = forms.ModelChoiceField(queryset=None, label=_("Meeting series"), required=True)
+    department = IdModelChoiceField(queryset=Department.objects.none(), label=_("Department"), required=True)
+    series = IdModelChoiceField(queryset=None, label=_("Meeting series"), required=True)
 
     class Meta:
         model = Topic
         fields = [*SIX_FIELDS, *W_FIELDS]
+        field_classes = {"departments_involved": IdModelMultipleChoiceField}
         widgets = {
             "background": forms.Textarea(attrs={"rows": 4}),
             "collaboration_need": forms.Textarea(attrs={"rows": 3}),

@@ -16,6 +16,7 @@ from xietong.core.auth import login_required
 from xietong.core.errors import DomainError, Forbidden
 from xietong.core.events import events_for
 from xietong.core.jinja import localtime
+from xietong.core.params import parse_id
 from xietong.obligations.models import Obligation
 from xietong.obligations.selectors import obligations_for
 from xietong.org.models import Department, Role
@@ -105,10 +106,7 @@ def topic_list(request):
     departments = list(Department.objects.filter(is_active=True))
     meetings = list(Meeting.objects.order_by("-starts_at")[:30])
     form = FilterForm(request.GET or None, departments=departments, meetings=meetings)
-    try:
-        before = int(request.GET.get("before", "")) or None
-    except ValueError:
-        before = None
+    before = parse_id(request.GET.get("before"))
     rows, next_before = selectors.topic_list(
         request.user,
         status=form.value("status"),
@@ -477,10 +475,7 @@ def topic_similar(request):
     """Earlier topics like the title + background being typed (a read; POST only carries long text)."""
     data = request.POST if request.method == "POST" else request.GET
     text = f"{data.get('title', '')[:200]}\n{data.get('background', '')[:4000]}"
-    try:
-        exclude = int(data.get("exclude", "")) or None
-    except ValueError:
-        exclude = None
+    exclude = parse_id(data.get("exclude"))
     topics = selectors.similar_topics(text, exclude_id=exclude, viewer=request.user) if text.strip() else []
     return render(request, "topics/_similar.html", {"similar": topics, "searched": bool(text.strip())})
 

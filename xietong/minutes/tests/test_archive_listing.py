@@ -69,9 +69,9 @@ def _template_sections(entries) -> str:
 
     context = {
         "years": years,
-        "meeting_prefix": reverse("meetings:detail", args=[0])[:-2],
-        "minutes_prefix": reverse("minutes:version", args=[0])[:-2],
-        "material_prefix": reverse("topics:attachment", args=[0])[:-2],
+        "meeting_prefix": reverse("meetings:detail", args=[1])[:-2],
+        "minutes_prefix": reverse("minutes:version", args=[1])[:-2],
+        "material_prefix": reverse("topics:attachment", args=[1])[:-2],
     }
     engine = next(e for e in engines.all() if hasattr(e, "env"))
     return engine.from_string(TEMPLATE).render(context)
