@@ -3,7 +3,7 @@
 One corpus of bad values (integers past 64 bits, non-canonical integers, NUL, broken
 percent-encoding, very long text) goes to every route: in each path parameter, in every query
 parameter the view reads (and the usual filter and cursor names), and in every field of the
-route's form, as a plain employee, a liaison and the coordinator.
+route's form, as a plain employee, a liaison and the coordinator (each where it reaches most).
 
 Which parameters a view reads is observed, not listed by hand: a middleware records the keys the
 view takes from ``request.GET`` / ``request.POST`` (a Django form reads all its fields, valid or
@@ -59,6 +59,8 @@ CORPUS = tuple(
         "长" * 3000,
     )
 )
+# In a path the id converter is one pattern: one value of each kind it must refuse is enough.
+PATH_CORPUS = tuple(quote(v, safe="") for v in (str(2**63), "9" * 5000, "0", "-1", "1_000", "a\x00b"))
 # The values posted into an otherwise valid form, one field at a time.
 SHARP = tuple(quote(v, safe="") for v in (str(2**63), "9" * 40, "1_" + "9" * 20, "a\x00b"))
 # Filter and cursor names of the list pages, tried on every page whether the view reads them or not.
@@ -257,21 +259,23 @@ class Probe:
         self.person = person
         self.failures: list[str] = []
         self.sent = 0
+        self.counts = _row_counts()
         client.raise_request_exception = False
         client.force_login(person)
 
     def send(self, method: str, url: str, body: str | None = None, *, what: str = ""):
         """One request; returns (status, keys the view read, response)."""
-        before = _row_counts()
+        before = self.counts
         self.sent += 1
         if method == "GET":
             response = self.client.get(url)
         else:
             response = self.client.post(url, body or "", content_type="application/x-www-form-urlencoded")
         reads = set(_reads)
+        self.counts = _row_counts()  # also the "before" of the next request
         if response.status_code >= 500:
             self.failures.append(f"{response.status_code} {method} {url[:90]} {what[:60]}")
-        elif response.status_code >= 400 and _row_counts() != before:
+        elif response.status_code >= 400 and self.counts != before:
             self.failures.append(f"{response.status_code} with a DB change: {method} {url[:90]} {what[:60]}")
         if not url.startswith("/logout/") and "_auth_user_id" not in self.client.session:
             self.client.force_login(self.person)
@@ -304,9 +308,7 @@ def test_bad_path_parameters_never_get_a_5xx(probe):
     for namespace, name, route, converters in routes:
         valid = _valid_kwargs(namespace, name, route, converters, ids)
         for param in converters:
-            for value in CORPUS:
-                if value == "":
-                    continue
+            for value in PATH_CORPUS:
                 url = _url(route, {**valid, param: value})
                 probe.send("GET", url, what=f"{param}={value[:30]}")
                 if value.isdigit():  # anything else stops at the resolver, whatever the method
@@ -314,7 +316,7 @@ def test_bad_path_parameters_never_get_a_5xx(probe):
     assert not probe.failures, f"{len(probe.failures)} of {probe.sent}:\n" + "\n".join(probe.failures)
 
 
-@pytest.mark.parametrize("probe", PERSONAS, indirect=True)
+@pytest.mark.parametrize("probe", ("outsider", "coordinator"), indirect=True)
 def test_bad_query_parameters_never_get_a_5xx(probe):
     probe, ids = probe
     for namespace, name, route, converters in _product_routes():
@@ -358,7 +360,7 @@ def _forms_on(response, page_url: str) -> dict[str, dict[str, str]]:
     return forms
 
 
-@pytest.mark.parametrize("probe", PERSONAS, indirect=True)
+@pytest.mark.parametrize("probe", ("tech_liaison", "coordinator"), indirect=True)
 def test_bad_form_values_never_get_a_5xx(probe):
     probe, ids = probe
     routes = []
