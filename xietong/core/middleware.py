@@ -99,6 +99,14 @@ class SessionIdleMiddleware:
         return self.get_response(request)
 
 
+def session_start(sender, request, user, **kwargs):
+    """At login (user_logged_in): the session's start and first activity, saved with the login
+    itself, so the pages that follow do not write the session again within the minute."""
+    now = int(timezone.now().timestamp())
+    request.session[SESSION_STARTED] = now
+    request.session[SESSION_SEEN] = now
+
+
 class PermissionsPolicyMiddleware:
     """Sends settings.PERMISSIONS_POLICY: browser features no page of Xietong uses stay off."""
 
