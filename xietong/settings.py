@@ -279,7 +279,6 @@ PERMISSIONS_POLICY = {
         "serial",
         "bluetooth",
         "display-capture",
-        "interest-cohort",
     )
 }
 
