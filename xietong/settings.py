@@ -277,7 +277,6 @@ PERMISSIONS_POLICY = {
         "payment",
         "usb",
         "serial",
-        "bluetooth",
         "display-capture",
     )
 }
