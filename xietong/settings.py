@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -74,6 +76,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "axes",
+    "csp",
     "huey.contrib.djhuey",
     "channels",
     "xietong.core",
@@ -106,6 +109,9 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "xietong.core.middleware.DomainErrorMiddleware",
     "axes.middleware.AxesMiddleware",
+    "xietong.core.middleware.SessionIdleMiddleware",
+    "xietong.core.middleware.ContentSecurityPolicyMiddleware",
+    "xietong.core.middleware.PermissionsPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "xietong.urls"
@@ -191,24 +197,96 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login throttling: after AXES_FAILURE_LIMIT failures for one username from one address,
-# further attempts are refused for AXES_COOLOFF_TIME hours.
-AXES_FAILURE_LIMIT = env_int("XIETONG_LOGIN_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = 0.25
+# Login throttling (xietong/core/throttle.py; engineering limits, not regulation): free failures
+# per account and client address, per address over any user names, and per account over all
+# addresses; past each, the next attempt waits LOGIN_DELAY_SECONDS doubling per failure, capped.
+LOGIN_FAILURE_LIMIT = env_int("XIETONG_LOGIN_FAILURE_LIMIT", 5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("XIETONG_LOGIN_ADDRESS_FAILURE_LIMIT", 10)
+LOGIN_ACCOUNT_FAILURE_LIMIT = env_int("XIETONG_LOGIN_ACCOUNT_FAILURE_LIMIT", 50)
+LOGIN_DELAY_SECONDS = env_int("XIETONG_LOGIN_DELAY_SECONDS", 5)
+LOGIN_DELAY_CAP_SECONDS = env_int("XIETONG_LOGIN_DELAY_CAP_SECONDS", 900)
+LOGIN_ACCOUNT_DELAY_CAP_SECONDS = env_int("XIETONG_LOGIN_ACCOUNT_DELAY_CAP_SECONDS", 60)
+# The client address behind a reverse proxy: the header the proxy sets, and either the number of
+# proxies in front of Xietong or their addresses/networks. Unset: REMOTE_ADDR.
+TRUSTED_PROXY_HEADER = os.environ.get("XIETONG_TRUSTED_PROXY_HEADER", "").strip()
+TRUSTED_PROXIES = os.environ.get("XIETONG_TRUSTED_PROXIES", "").strip()
+if TRUSTED_PROXIES and not TRUSTED_PROXIES.isdigit():
+    for _proxy in TRUSTED_PROXIES.split(","):
+        try:
+            ipaddress.ip_network(_proxy.strip(), strict=False)
+        except ValueError as exc:
+            raise ValueError(
+                f"XIETONG_TRUSTED_PROXIES must be a number or addresses, got {TRUSTED_PROXIES!r}"
+            ) from exc
+AXES_HANDLER = "xietong.core.throttle.ThrottlingHandler"
+AXES_CLIENT_IP_CALLABLE = "xietong.core.throttle.client_address"
+AXES_LOCKOUT_CALLABLE = "xietong.core.throttle.lockout_response"
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_LOCK_OUT_AT_FAILURE = False  # the handler decides (delays, not axes' single limit)
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # refused tries neither count nor extend
+AXES_COOLOFF_TIME = timedelta(seconds=2 * max(LOGIN_DELAY_CAP_SECONDS, LOGIN_ACCOUNT_DELAY_CAP_SECONDS))
+# What a successful login clears: that account's failures from that address only.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "core/locked_out.html"
 AXES_VERBOSE = False
 
 # Database sessions as Django's own, read with one plain query (xietong/core/sessions.py).
 SESSION_ENGINE = "xietong.core.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# 12 h from the first request at most, and logged out after XIETONG_SESSION_IDLE_MINUTES without
+# one (xietong/core/middleware.py SessionIdleMiddleware); the cookie ends with the browser (shared
+# office PCs). The last activity is written at most once per SESSION_ACTIVITY_WRITE_SECONDS.
 SESSION_COOKIE_AGE = 60 * 60 * 12
+SESSION_IDLE_SECONDS = env_int("XIETONG_SESSION_IDLE_MINUTES", 30) * 60
+SESSION_ACTIVITY_WRITE_SECONDS = 60
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_SECURE = env_bool("XIETONG_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# HTTPS (production: see the block at the end of .env.example). Behind a TLS-terminating proxy,
+# XIETONG_PROXY_SSL_HEADER names the header it sets to "https" (e.g. X-Forwarded-Proto), so
+# request.is_secure() and build_absolute_uri (QR sign-in, projector links) say https.
+SECURE_HSTS_SECONDS = env_int("XIETONG_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("XIETONG_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("XIETONG_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = env_bool("XIETONG_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the service manager's probe on the plain local port
+_proxy_ssl_header = os.environ.get("XIETONG_PROXY_SSL_HEADER", "").strip()
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https") if _proxy_ssl_header else None
+)
+# Content-Security-Policy (django-csp): scripts, styles and connections from this site only, no
+# inline script or style; the live room's WebSocket origin is added per page
+# (xietong/core/middleware.py ContentSecurityPolicyMiddleware); QR codes may be data: images.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Browser features no page uses (the QR sign-in is scanned by the phone's own camera app).
+PERMISSIONS_POLICY = {
+    feature: "()"
+    for feature in (
+        "camera",
+        "microphone",
+        "geolocation",
+        "payment",
+        "usb",
+        "serial",
+        "display-capture",
+    )
+}
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
@@ -342,9 +420,17 @@ LIVE_WS_URL = os.environ.get("XIETONG_LIVE_WS_URL", "").rstrip("/")
 LIVE_MALFORMED_LIMIT = env_int("XIETONG_LIVE_MALFORMED_LIMIT", 20)
 LIVE_MALFORMED_WINDOW_SECONDS = env_int("XIETONG_LIVE_MALFORMED_WINDOW", 10)
 
+# The level applies to the handler too: records of loggers with their own level (Django's
+# "django" logger is at INFO) reach the root's handler without passing the root's level.
+_LOG_LEVEL = os.environ.get("XIETONG_LOG_LEVEL", "WARNING").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("XIETONG_LOG_LEVEL", "WARNING")},
+    "filters": {"no_traceback_below_error": {"()": "xietong.core.logs.NoTracebackBelowError"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "level": _LOG_LEVEL}},
+    "root": {"handlers": ["console"], "level": _LOG_LEVEL},
+    "loggers": {
+        # A refused request (403, 404, 405) is routine: one line, no traceback; 5xx keep theirs.
+        "django.request": {"filters": ["no_traceback_below_error"]},
+    },
 }

@@ -1,11 +1,24 @@
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+from csp.middleware import CSPMiddleware
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import SESSION_KEY, logout
+from django.core.exceptions import DisallowedHost
 from django.http import HttpResponse, HttpResponseRedirect
+from django.http.request import split_domain_port
+from django.shortcuts import resolve_url
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from .errors import DomainError
+
+# Session keys of SessionIdleMiddleware: when the session began and when it was last used (epoch s).
+SESSION_STARTED = "xietong_started"
+SESSION_SEEN = "xietong_seen"
 
 
 class DomainErrorMiddleware:
@@ -24,9 +37,21 @@ class DomainErrorMiddleware:
     def process_exception(self, request, exception):
         if isinstance(exception, DomainError) and request.method == "POST":
             messages.error(request, str(exception))
-            back = request.headers.get("referer") or request.path
-            return HttpResponseRedirect(back)
+            return HttpResponseRedirect(safe_referer(request))
         return None
+
+
+def safe_referer(request) -> str:
+    """The page the request came from when it is on this site, else the home page: a Referer
+    is the client's to write, and a redirect to another site would be an open redirect."""
+    back = request.headers.get("referer", "")
+    if back and url_has_allowed_host_and_scheme(
+        back,
+        allowed_hosts=set(settings.ALLOWED_HOSTS) | {request.get_host()},
+        require_https=request.is_secure(),
+    ):
+        return back
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
 class ChineseFirstMiddleware:
@@ -69,3 +94,88 @@ class RequestSizeLimitMiddleware:
             }
             return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
+
+
+class SessionIdleMiddleware:
+    """Logs a session out after SESSION_IDLE_SECONDS without a request, and after
+    SESSION_COOKIE_AGE from its first request whatever the activity (shared office PCs).
+
+    The last activity is written at most once per SESSION_ACTIVITY_WRITE_SECONDS, so a burst
+    of page loads costs one session write, not one per request. Saving the session moves its
+    stored expiry on, hence the start time kept beside it for the absolute limit.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.session.get(SESSION_KEY):
+            now = int(timezone.now().timestamp())
+            started = request.session.get(SESSION_STARTED, now)
+            seen = request.session.get(SESSION_SEEN, now)
+            if now - seen > settings.SESSION_IDLE_SECONDS or now - started > settings.SESSION_COOKIE_AGE:
+                logout(request)
+            else:
+                if SESSION_STARTED not in request.session:
+                    request.session[SESSION_STARTED] = started
+                if (
+                    now - seen >= settings.SESSION_ACTIVITY_WRITE_SECONDS
+                    or SESSION_SEEN not in request.session
+                ):
+                    request.session[SESSION_SEEN] = now
+        return self.get_response(request)
+
+
+def session_start(sender, request, user, **kwargs):
+    """At login (user_logged_in): the session's start and first activity, saved with the login
+    itself, so the pages that follow do not write the session again within the minute."""
+    now = int(timezone.now().timestamp())
+    request.session[SESSION_STARTED] = now
+    request.session[SESSION_SEEN] = now
+
+
+class PermissionsPolicyMiddleware:
+    """Sends settings.PERMISSIONS_POLICY: browser features no page of Xietong uses stay off."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.header = ", ".join(
+            f"{feature}={allow}" for feature, allow in settings.PERMISSIONS_POLICY.items()
+        )
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if self.header:
+            response.headers.setdefault("Permissions-Policy", self.header)
+        return response
+
+
+def live_ws_origins(request) -> list[str]:
+    """Where the live room's pages open their WebSocket (see live/screens.py ws_config): the
+    origin of LIVE_WS_URL, or the page's own host on the port of LIVE_BIND."""
+    if settings.LIVE_WS_URL:
+        parts = urlsplit(settings.LIVE_WS_URL)
+        return [f"{parts.scheme}://{parts.netloc}"]
+    try:
+        domain, _port = split_domain_port(request.get_host())
+    except DisallowedHost:
+        return []
+    _bind, _sep, port = settings.LIVE_BIND.rpartition(":")
+    if not domain or not port.isdigit():
+        return []
+    host = f"[{domain}]" if ":" in domain else domain
+    return [f"ws://{host}:{port}", f"wss://{host}:{port}"]
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware with the live room's WebSocket origin in connect-src: it is on
+    another port than the page (and so not 'self') unless LIVE_WS_URL puts it elsewhere."""
+
+    def get_policy_parts(self, request, response, report_only=False):
+        parts = super().get_policy_parts(request, response, report_only)
+        origins = live_ws_origins(request)
+        if origins and not report_only:
+            update = dict(parts.update or {})
+            update["connect-src"] = [*update.get("connect-src", []), *origins]
+            parts.update = update
+        return parts

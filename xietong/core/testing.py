@@ -136,6 +136,20 @@ def chromium():
             browser.close()
 
 
+def record_csp_violations(page, into: list[str] | None = None) -> list[str]:
+    """The console messages in which Chromium reports what the page's Content-Security-Policy
+    blocked (an inline script or style, a connection to another origin) or what it could not read
+    in its Permissions-Policy, collected as they come in ``into`` (or a new list); there must be none."""
+    found: list[str] = [] if into is None else into
+
+    def seen(message) -> None:
+        if "Content Security Policy" in message.text or "Permissions-Policy" in message.text:
+            found.append(message.text)
+
+    page.on("console", seen)
+    return found
+
+
 def subprocess_database_url() -> str:
     """DATABASE_URL pointed at the running test database, for processes a test starts itself
     (PostgreSQL only; those tests are transactional, so their rows are committed)."""

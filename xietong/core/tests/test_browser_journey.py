@@ -12,7 +12,7 @@ from datetime import datetime
 import pytest
 import time_machine
 
-from xietong.core.testing import PASSWORD, chromium
+from xietong.core.testing import PASSWORD, chromium, record_csp_violations
 from xietong.policy.calendar import SHANGHAI
 
 pytestmark = pytest.mark.browser
@@ -31,8 +31,10 @@ def browser_page(settings):
         context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
         page = context.new_page()
         page.set_default_timeout(30_000)
+        violations = record_csp_violations(page)
         yield page
         context.close()
+        assert violations == []
 
 
 def _login(page, base: str, username: str) -> None:

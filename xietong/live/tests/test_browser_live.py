@@ -19,7 +19,7 @@ import time_machine
 from django.conf import settings as django_settings
 from django.test import Client
 
-from xietong.core.testing import chromium
+from xietong.core.testing import chromium, record_csp_violations
 from xietong.live import tokens
 from xietong.live.models import Ballot, Speech, Vote
 
@@ -33,6 +33,7 @@ VOTE_RULES = {
     "min_agree_votes": {"clause": "四、(一)", "count": 2},
     "speaking_limit": {"clause": "三、(一)1", "minutes": 3},
 }
+CSP_VIOLATIONS: list[str] = []
 VOTERS = ("tech_head", "market_head", "finance_head")
 
 
@@ -84,8 +85,10 @@ def live_ws(settings):
 @pytest.fixture
 def browser(settings):
     settings.SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+    CSP_VIOLATIONS.clear()
     with chromium() as browser:
         yield browser
+    assert CSP_VIOLATIONS == []  # the live room's WebSocket and scripts pass the page's policy
 
 
 def open_screen(browser, base: str, path: str, person=None, *, width=390):
@@ -98,6 +101,7 @@ def open_screen(browser, base: str, path: str, person=None, *, width=390):
         cookies.append({"name": name, "value": client.cookies[name].value, "url": base})
     context.add_cookies(cookies)
     page = context.new_page()
+    record_csp_violations(page, into=CSP_VIOLATIONS)
     page.set_default_timeout(15_000)
     page.on("dialog", lambda dialog: dialog.accept())
     page.goto(base + path)

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 from io import BytesIO
+from pathlib import Path
 
 import docx
 import pytest
 import time_machine
+from django.contrib.staticfiles import finders
 from docx.oxml.ns import qn
 from docx.shared import Mm
 
@@ -205,7 +207,9 @@ def test_print_view_is_a4_and_escapes(torg, meeting, login):
     )
     with time_machine.travel(AFTER, tick=False):
         page = login(torg.recorder).get(f"/minutes/{minutes.pk}/print/").content.decode()
-    assert "size: A4" in page
+    # The A4 page layout is the print style sheet's (no inline style under the CSP).
+    assert "xietong/print.css" in page
+    assert "size: A4" in Path(finders.find("xietong/print.css")).read_text()
     assert "<script>x</script>" not in page and "&lt;script&gt;" in page
 
 
