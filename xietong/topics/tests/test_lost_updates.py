@@ -104,7 +104,6 @@ def test_two_processes_editing_one_draft_lose_no_update(torg, tmp_path):
     outputs = [p.communicate(timeout=120) for p in procs]
     assert all(p.returncode == 0 for p in procs), outputs
     counts = [tuple(map(int, out.split())) for out, _err in outputs]
-    print("COUNTS", counts, time.time() - start)
     assert [acked for acked, _stale in counts] == [EDITS, EDITS]
     if on_sqlite:
         db = sqlite3.connect(path)  # the editors wrote to the file copy
