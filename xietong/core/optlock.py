@@ -116,6 +116,8 @@ class VersionedForm(forms.Form):
                 or name not in saved.fields
             ):
                 continue
+            if saved[name].value() is None:
+                continue  # not part of the saved object (an upload, a per-save reason)
             mine, theirs = _display(field, self[name].value()), _display(field, saved[name].value())
             if mine != theirs:
                 rows.append((str(field.label or name), theirs))
