@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from xietong.core.optlock import Versioned
+
 
 class Channel(models.TextChoices):
     EMAIL = "email", _("E-mail")
@@ -47,7 +49,7 @@ class Preference(models.Model):
         return str(self.person)
 
 
-class DepartmentRobot(models.Model):
+class DepartmentRobot(Versioned):
     """A department's group-chat robot (one per vendor), with its send pacing."""
 
     department = models.ForeignKey(
