@@ -3,8 +3,10 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from xietong.core.optlock import VersionedForm
 
-class BudgetForm(forms.Form):
+
+class BudgetForm(VersionedForm):
     budget_minutes = forms.IntegerField(label=_("Minutes"), min_value=1, max_value=600)
 
 

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from xietong.core.labels import ChoiceLabels
+from xietong.core.optlock import Versioned
 
 
 class Agenda(ChoiceLabels, models.Model):
@@ -30,7 +31,7 @@ class Agenda(ChoiceLabels, models.Model):
         return f"{self.meeting} · {self.get_status_display()}"
 
 
-class AgendaItem(ChoiceLabels, models.Model):
+class AgendaItem(ChoiceLabels, Versioned):
     class Kind(models.TextChoices):
         TOPIC = "topic", _("Topic")
         FOLLOW_UP = "follow_up", _("Follow-up of earlier decisions")

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xietong.core.errors import DomainError
 from xietong.core.events import record_event
+from xietong.core.optlock import check_and_bump
 from xietong.meetings.models import Meeting
 from xietong.meetings.services import deferral_target, require_coordinator
 from xietong.obligations.models import Obligation, ObligationKind
@@ -264,11 +265,15 @@ def agenda_item_move(*, item: AgendaItem, direction: str, actor, now: datetime) 
     return item
 
 
-def agenda_item_set_budget(*, item: AgendaItem, minutes: int, actor, now: datetime) -> AgendaItem:
+def agenda_item_set_budget(
+    *, item: AgendaItem, minutes: int, actor, now: datetime, expected_version: int | None = None
+) -> AgendaItem:
     """Change the time budget of ``item``.
 
     Preconditions: coordinator; agenda DRAFT; at least one minute; the agenda total
-    stays within the policy's duration cap (field error naming the cap and its clause).
+    stays within the policy's duration cap (field error naming the cap and its clause);
+    ``expected_version`` (from the budget form) is the item's ``edit_version`` — if someone
+    changed the budget in between, ``StaleEdit`` (code "stale") is raised and nothing changes.
     Records ``agenda.item_budget_set``.
     """
     require_coordinator(actor, now=now)
@@ -276,7 +281,8 @@ def agenda_item_set_budget(*, item: AgendaItem, minutes: int, actor, now: dateti
         raise DomainError(_("Give at least one minute."), code="budget_too_small", field="budget_minutes")
     with transaction.atomic():
         agenda = _locked_draft(item.agenda, now=now)
-        item = AgendaItem.objects.get(pk=item.pk, agenda=agenda)
+        item = AgendaItem.objects.get(pk=item.pk, agenda=agenda)  # the agenda's lock serialises its items
+        bumped = check_and_bump(item, expected_version, field="budget_minutes")
         meeting = agenda.meeting
         cap = _rules(meeting).minutes("meeting_duration_cap")
         others = agenda_total(agenda) - item.budget_minutes
@@ -289,7 +295,7 @@ def agenda_item_set_budget(*, item: AgendaItem, minutes: int, actor, now: dateti
             )
         old = item.budget_minutes
         item.budget_minutes = minutes
-        item.save(update_fields=["budget_minutes"])
+        item.save(update_fields=["budget_minutes", *bumped])
         agenda.updated_at = now
         agenda.save(update_fields=["updated_at"])
         record_event(

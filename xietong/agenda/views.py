@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from xietong.core.auth import login_required
 from xietong.core.errors import DomainError
+from xietong.core.optlock import StaleEdit
 from xietong.meetings import selectors as meeting_selectors
 from xietong.meetings import services as meeting_services
 from xietong.meetings.forms import PublishForm
@@ -145,11 +146,20 @@ def item_budget(request, pk: int):
     meeting = _meeting(item.agenda.meeting_id)
     form = BudgetForm(request.POST)
     error = None
+    status = 400
     if form.is_valid():
         try:
             services.agenda_item_set_budget(
-                item=item, minutes=form.cleaned_data["budget_minutes"], actor=request.user, now=now
+                item=item,
+                minutes=form.cleaned_data["budget_minutes"],
+                expected_version=form.expected_version,
+                actor=request.user,
+                now=now,
             )
+        except StaleEdit as err:
+            # The row shows the saved budget again; the message keeps the one this editor typed.
+            mine = _("You entered %(minutes)s minutes.") % {"minutes": form.cleaned_data["budget_minutes"]}
+            error, status = f"{err} {mine}", 409
         except DomainError as err:
             error = str(err)
     else:
@@ -166,7 +176,7 @@ def item_budget(request, pk: int):
             request,
             "agenda/builder.html",
             _builder_context(request, meeting, now, budget_errors={item.pk: error}),
-            status=400,
+            status=status,
         )
     return redirect("agenda:builder", meeting.pk)
 

@@ -9,7 +9,7 @@ class MinutesAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     list_select_related = ["meeting"]
     raw_id_fields = ["meeting", "drafted_by", "approved_by"]
-    readonly_fields = ["version_lock"]
+    readonly_fields = ["edit_version"]
 
 
 @admin.register(MinutesReceipt)

@@ -5,20 +5,21 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from xietong.core.optlock import VersionedForm
+
 from .models import MAX_BODY, Minutes
 
 MAX_COMMENT = Minutes._meta.get_field("return_comment").max_length
 MAX_REASON = Minutes._meta.get_field("correction_reason").max_length
 
 
-class SaveForm(forms.Form):
+class SaveForm(VersionedForm):
     body = forms.CharField(
         label=_("Text of the minutes"),
         max_length=MAX_BODY,
         widget=forms.Textarea(attrs={"rows": 24}),
         strip=False,
     )
-    lock = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
 
 class ReturnForm(forms.Form):

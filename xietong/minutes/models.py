@@ -12,11 +12,12 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from xietong.core.labels import ChoiceLabels
+from xietong.core.optlock import Versioned
 
 MAX_BODY = 50000
 
 
-class Minutes(ChoiceLabels, models.Model):
+class Minutes(ChoiceLabels, Versioned):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         IN_REVIEW = "in_review", _("Awaiting the host's approval")
@@ -29,8 +30,6 @@ class Minutes(ChoiceLabels, models.Model):
     number = models.PositiveSmallIntegerField(_("version"))
     body = models.TextField(_("text"), max_length=MAX_BODY)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
-    # Optimistic locking: every save raises it; a save based on an older value is refused.
-    version_lock = models.PositiveIntegerField(default=1, editable=False)
     drafted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

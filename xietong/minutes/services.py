@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from xietong.actions.models import ActionItem
 from xietong.core.errors import DomainError, Forbidden
 from xietong.core.events import record_event
+from xietong.core.optlock import check_and_bump
 from xietong.meetings.models import Meeting, Rsvp
 from xietong.obligations.models import ObligationKind
 from xietong.obligations.services import obligation_close, obligation_open
@@ -239,29 +240,28 @@ def minutes_draft(*, meeting: Meeting, actor, now: datetime) -> Minutes:
     return minutes
 
 
-def minutes_save(*, minutes: Minutes, body: str, expected_lock: int, actor, now: datetime) -> Minutes:
+def minutes_save(*, minutes: Minutes, body: str, expected_version: int, actor, now: datetime) -> Minutes:
     """Save the recorder's edit of a draft or returned version.
 
     Preconditions: ``actor`` is the recorder; the version is a draft or returned;
-    ``expected_lock`` is the ``version_lock`` the editor started from — if someone saved in
-    between, the save is refused with code "stale" and nothing changes.
-    Side effects: body replaced, ``version_lock`` raised. Records ``minutes.saved``.
+    ``expected_version`` is the ``edit_version`` the editor started from — if someone saved in
+    between, ``StaleEdit`` (code "stale") is raised and nothing changes.
+    Side effects: body replaced, ``edit_version`` raised. Records ``minutes.saved``.
     """
     _require_recorder(minutes.meeting, actor)
     body = _text(body, field="body", max_length=MAX_BODY, required=True)
     with transaction.atomic():
         locked = _lock(minutes, (Minutes.Status.DRAFT, Minutes.Status.RETURNED))
-        if locked.version_lock != expected_lock:
-            raise DomainError(
-                _("Someone else saved these minutes while you were editing. Your text was not saved."),
-                code="stale",
-                field="body",
-            )
+        bumped = check_and_bump(
+            locked,
+            expected_version,
+            message=_("Someone else saved these minutes while you were editing. Your text was not saved."),
+            field="body",
+        )
         locked.body = body
-        locked.version_lock += 1
         locked.updated_at = now
-        locked.save(update_fields=["body", "version_lock", "updated_at"])
-        record_event(name="minutes.saved", actor=actor, subject=locked, now=now, lock=locked.version_lock)
+        locked.save(update_fields=["body", *bumped, "updated_at"])
+        record_event(name="minutes.saved", actor=actor, subject=locked, now=now, lock=locked.edit_version)
     return _refresh(minutes, locked)
 
 

@@ -25,6 +25,7 @@ from markupsafe import Markup, escape
 from xietong.core.auth import login_required
 from xietong.core.errors import DomainError
 from xietong.core.links import one_id_url
+from xietong.core.optlock import VERSION_FIELD, StaleEdit
 from xietong.meetings.models import Meeting, Rsvp
 from xietong.org.models import Role
 from xietong.org.permissions import require, roles_of
@@ -96,7 +97,7 @@ def _page(
         and latest.status in (Minutes.Status.DRAFT, Minutes.Status.RETURNED)
     )
     if editable and is_recorder and save_form is None:
-        save_form = SaveForm(initial={"body": latest.body, "lock": latest.version_lock})
+        save_form = SaveForm(initial={"body": latest.body}, version=latest.edit_version)
     rule = meeting.policy_version.rules.get(services.MINUTES_RULE)
     obligation = minutes_obligation(meeting)
     context = {
@@ -148,21 +149,20 @@ def save(request, pk: int):
             services.minutes_save(
                 minutes=minutes,
                 body=form.cleaned_data["body"],
-                expected_lock=form.cleaned_data["lock"],
+                expected_version=form.expected_version,
                 actor=request.user,
                 now=now,
             )
+        except StaleEdit as err:
+            # Keep the user's text; the page shows the saved text next to it. The version
+            # moves on so that saving again (after merging by hand) is accepted.
+            data = request.POST.copy()
+            data[VERSION_FIELD] = str(err.current)
+            form = SaveForm(data)
+            form.is_valid()
+            form.add_error("body", str(err))
+            return _page(request, meeting, now, status=409, save_form=form, stale=True)
         except DomainError as err:
-            if err.code == "stale":
-                # Keep the user's text; the page shows the saved text next to it. The lock
-                # moves on so that saving again (after merging by hand) is accepted.
-                current = Minutes.objects.get(pk=minutes.pk)
-                data = request.POST.copy()
-                data["lock"] = str(current.version_lock)
-                form = SaveForm(data)
-                form.is_valid()
-                form.add_error("body", str(err))
-                return _page(request, meeting, now, status=409, save_form=form, stale=True)
             form.add_error(err.field if err.field in form.fields else None, str(err))
         else:
             messages.success(request, _("The minutes were saved."))

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from xietong.core.optlock import VersionedForm
+
 from .models import ROBOT_CHANNELS
 
 
@@ -16,7 +18,9 @@ class PreferenceForm(forms.Form):
     )
 
 
-class RobotForm(forms.Form):
+class RobotForm(VersionedForm):
+    """Add a robot (edit version 0) or change the one of ``kind`` (its edit version)."""
+
     kind = forms.ChoiceField(label=_("Chat app"), choices=[(c.value, c.label) for c in ROBOT_CHANNELS])
     webhook_url = forms.CharField(label=_("Webhook address"), max_length=500)
     secret = forms.CharField(

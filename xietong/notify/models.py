@@ -14,6 +14,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from xietong.core.crypto import EncryptedTextField
+from xietong.core.optlock import Versioned
 
 
 class Channel(models.TextChoices):
@@ -49,7 +50,7 @@ class Preference(models.Model):
         return str(self.person)
 
 
-class DepartmentRobot(models.Model):
+class DepartmentRobot(Versioned):
     """A department's group-chat robot (one per vendor), with its send pacing."""
 
     department = models.ForeignKey(

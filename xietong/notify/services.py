@@ -35,6 +35,7 @@ from django.utils.translation import gettext_lazy as _
 from xietong.core.errors import DomainError
 from xietong.core.events import record_event
 from xietong.core.models import Event
+from xietong.core.optlock import require_current
 from xietong.org.models import Department, Person, Role
 from xietong.org.permissions import require, roles_of
 from xietong.policy.calendar import as_shanghai
@@ -410,11 +411,14 @@ def robot_set(
     webhook_url: str,
     secret: str,
     is_active: bool = True,
+    expected_version: int | None = None,
 ) -> DepartmentRobot:
     """Add or change one of the department's group robots (the head or the coordinator).
 
     An empty ``secret`` keeps the stored one. Bad input raises DomainError on the field and
-    nothing is saved.
+    nothing is saved. ``expected_version`` (from the robot form) is the ``edit_version`` of
+    the department's robot of ``kind`` the editor started from, 0 for none: if it changed in
+    between, ``StaleEdit`` (code "stale") is raised and nothing is saved.
     """
     require(can_manage_robots(actor, department, now))
     existing = DepartmentRobot.objects.filter(department=department, kind=kind).first()
@@ -425,6 +429,12 @@ def robot_set(
     except robots.InvalidRobot as exc:
         raise DomainError(ROBOT_ERRORS[exc.code], code=exc.code, field=exc.field) from None
     with transaction.atomic():
+        # The department row serialises its robots' saves, a first one (no robot row to lock yet)
+        # included.
+        Department.objects.select_for_update().filter(pk=department.pk).exists()
+        current = DepartmentRobot.objects.filter(department=department, kind=kind).first()
+        version = current.edit_version if current is not None else 0
+        require_current(version, expected_version)
         robot, _created = DepartmentRobot.objects.update_or_create(
             department=department,
             kind=kind,
@@ -433,6 +443,7 @@ def robot_set(
                 "secret": secret.strip(),
                 "is_active": is_active,
                 "updated_at": now,
+                "edit_version": version + 1,
             },
         )
         # The address and secret are credentials: the audit trail names the robot only.

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from xietong.core.auth import login_required
 from xietong.core.errors import DomainError
 from xietong.core.health import job_health
+from xietong.core.optlock import StaleEdit
 from xietong.core.params import parse_id
 from xietong.org.models import Department, Role
 from xietong.org.permissions import require, roles_of
@@ -107,19 +108,39 @@ def robots(request, department_pk: int | None = None):
     if department_pk is not None:
         department = next((d for d in departments if d.pk == department_pk), None)
         require(department is not None, _("Only a department head or the coordinator manages group robots."))
-    form = RobotForm(request.POST or None)
+    existing = selectors.robots_of(department)
+    chosen = existing.get(request.GET.get("kind", ""))
+    if chosen is not None:
+        initial = {"kind": chosen.kind, "is_active": chosen.is_active}
+        form = RobotForm(request.POST or None, initial=initial, version=chosen.edit_version)
+    else:
+        form = RobotForm(request.POST or None, version=0)
     status = 200
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
             try:
-                services.robot_set(actor=request.user, now=now, department=department, **data)
+                services.robot_set(
+                    actor=request.user,
+                    now=now,
+                    department=department,
+                    kind=data["kind"],
+                    webhook_url=data["webhook_url"],
+                    secret=data["secret"],
+                    is_active=data["is_active"],
+                    expected_version=form.expected_version,
+                )
+            except StaleEdit as err:
+                existing = selectors.robots_of(department)
+                saved = existing.get(data["kind"])
+                form.mark_stale(err, saved=RobotForm(initial=_robot_initial(saved) if saved else {}))
+                status = 409
             except DomainError as err:
                 form.add_error(err.field if err.field in form.fields else None, str(err))
             else:
                 messages.success(request, _("The group robot is saved."))
                 return redirect("notify:department_robots", department.pk)
-        status = 400
+        status = status if status == 409 else 400
     existing = selectors.robots_of(department)
     context = {
         "departments": departments,
@@ -128,6 +149,11 @@ def robots(request, department_pk: int | None = None):
         "form": form,
     }
     return render(request, "notify/robots.html", context, status=status)
+
+
+def _robot_initial(robot: DepartmentRobot) -> dict:
+    """A saved robot as the stale panel shows it: the address without its credential, no secret."""
+    return {"kind": robot.kind, "webhook_url": robot.masked_url, "is_active": robot.is_active}
 
 
 @login_required

@@ -5,13 +5,17 @@ from django.utils.translation import gettext_lazy as _
 
 from xietong.core import uploads
 from xietong.core.errors import DomainError
+from xietong.core.optlock import VersionedForm
 
 MAX_POLICY_BYTES = 256 * 1024
 MAX_POLICY_TEXT = 100_000
 
 
-class PolicyEditForm(forms.Form):
-    """A new version of a policy: the TOML text (or an uploaded .toml file, which wins) and why."""
+class PolicyEditForm(VersionedForm):
+    """A new version of a policy: the TOML text (or an uploaded .toml file, which wins) and why.
+
+    Its edit version is the number of the version the coordinator started from.
+    """
 
     text = forms.CharField(
         label=_("Rules (TOML)"),

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xietong.core.errors import DomainError
 from xietong.core.events import record_event
+from xietong.core.optlock import require_current
 from xietong.org.permissions import require, roles_of
 
 from .models import Policy, PolicyVersion
@@ -46,12 +47,15 @@ def policy_version_create(
     reason: str,
     text: str | None = None,
     rules: PolicyRules | None = None,
+    expected_version: int | None = None,
 ) -> PolicyVersion:
     """Record a new version of ``policy`` from TOML ``text`` (or parsed ``rules``).
 
     Only the coordinator may change a policy. An invalid file raises PolicyFileError
     naming each rule and its problem; nothing is saved. A reason is required. The
-    policy key inside the file must match the policy being edited.
+    policy key inside the file must match the policy being edited. ``expected_version`` (from
+    the edit form) is the number of the version the editor started from: if a newer version
+    was recorded in between, ``StaleEdit`` (code "stale") is raised and nothing is saved.
     """
     require(roles_of(actor).is_coordinator or actor.is_superuser)
     if not reason or not reason.strip():
@@ -68,6 +72,7 @@ def policy_version_create(
     with transaction.atomic():
         locked = Policy.objects.select_for_update(of=("self",)).get(pk=policy.pk)
         last = locked.versions.order_by("-number").first()
+        require_current(last.number if last else 0, expected_version)
         data = to_data(rules)
         if last is not None and last.data == data:
             raise DomainError(

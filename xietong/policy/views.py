@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from xietong.core.auth import login_required
 from xietong.core.errors import DomainError
+from xietong.core.optlock import StaleEdit
 from xietong.core.params import parse_int
 from xietong.org.permissions import require
 from xietong.org.services import can_manage_org, org_calendar_override_set
@@ -138,6 +139,7 @@ def policy_edit(request, key: str):
     if current is None:
         raise Http404
     problems: list[tuple[str, str]] = []
+    status = 200
     if request.method == "POST":
         form = PolicyEditForm(request.POST, request.FILES)
         if form.is_valid():
@@ -148,7 +150,12 @@ def policy_edit(request, key: str):
                     now=timezone.now(),
                     reason=form.cleaned_data["reason"],
                     text=form.cleaned_data["text"],
+                    expected_version=form.expected_version,
                 )
+            except StaleEdit as err:
+                latest = policy.versions.order_by("-number").first()
+                form.mark_stale(err, saved=PolicyEditForm(initial={"text": _policy_text(latest)}))
+                current, status = latest, 409
             except PolicyFileError as err:
                 problems = [(_where_label(where), message) for where, message in err.problems]
             except DomainError as err:
@@ -157,16 +164,20 @@ def policy_edit(request, key: str):
                 messages.success(request, _("Version %(number)s saved.") % {"number": version.number})
                 return HttpResponseRedirect(reverse("policy:detail") + "?" + urlencode({"key": policy.key}))
     else:
-        try:
-            text = dump_policy(current.rules)
-        except PolicyFileError:
-            text = ""
-        form = PolicyEditForm(initial={"text": text})
+        form = PolicyEditForm(initial={"text": _policy_text(current)}, version=current.number)
     return render(
         request,
         "policy/edit.html",
         {"policy": policy, "version": current, "form": form, "problems": problems},
+        status=status,
     )
+
+
+def _policy_text(version: PolicyVersion) -> str:
+    try:
+        return dump_policy(version.rules)
+    except PolicyFileError:
+        return ""
 
 
 # ---- the business calendar -------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from xietong.core.optlock import VersionedForm
 from xietong.core.params import IdModelChoiceField
 from xietong.org.models import Department, Person
 
@@ -39,7 +40,9 @@ class AttendanceForm(forms.Form):
         self.fields["on_behalf_of"].choices = [("", "—"), *people]
 
 
-class ItemRecordForm(forms.Form):
+class ItemRecordForm(VersionedForm):
+    """The recorder's notes and outcome of one item; ``version`` 0 while it has no record."""
+
     notes = forms.CharField(
         label=_("Discussion notes"),
         max_length=10000,

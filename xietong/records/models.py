@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from xietong.core.labels import ChoiceLabels
+from xietong.core.optlock import Versioned
 
 
 class Attendance(ChoiceLabels, models.Model):
@@ -55,7 +56,7 @@ class Attendance(ChoiceLabels, models.Model):
         return f"{self.meeting} · {self.person} · {self.get_status_display()}"
 
 
-class ItemRecord(ChoiceLabels, models.Model):
+class ItemRecord(ChoiceLabels, Versioned):
     """The recorder's notes on one agenda item and what came of it."""
 
     class Outcome(models.TextChoices):

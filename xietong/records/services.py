@@ -18,6 +18,7 @@ from xietong.actions.services import action_create_from_decision
 from xietong.agenda.models import AgendaItem
 from xietong.core.errors import DomainError, Forbidden
 from xietong.core.events import record_event
+from xietong.core.optlock import require_current
 from xietong.meetings.models import Meeting
 from xietong.obligations.models import Obligation, ObligationKind
 from xietong.obligations.services import obligation_close, obligation_open
@@ -242,13 +243,22 @@ def _meeting_coordinator(now: datetime) -> Person:
 
 
 def item_record(
-    *, item: AgendaItem, outcome: str, actor, now: datetime, notes: str = "", reason: str = ""
+    *,
+    item: AgendaItem,
+    outcome: str,
+    actor,
+    now: datetime,
+    notes: str = "",
+    reason: str = "",
+    expected_version: int | None = None,
 ) -> ItemRecord:
     """Record the discussion of one agenda item and its outcome: decided, deferred or closed.
 
     Preconditions: ``actor`` is the meeting's recorder; the meeting has started and is not
     cancelled; its record is not closed (code "record_closed"); an item already deferred
-    cannot be changed (its topic has moved on).
+    cannot be changed (its topic has moved on); ``expected_version`` (from the record form) is
+    the record's ``edit_version`` the recorder started from, 0 for none yet — if someone saved
+    in between, ``StaleEdit`` (code "stale") is raised and nothing changes.
     "decided" or "closed" moves the item's topic to DONE (topics.services.topic_mark_done);
     changing it later to "deferred" reopens the topic first.
     "deferred" needs a reason and an item with a topic: the topic goes back to the pool for
@@ -283,6 +293,8 @@ def item_record(
                 _("This item was deferred to a later meeting; it can no longer be changed."),
                 code="already_deferred",
             )
+        version = record.edit_version if record is not None else 0
+        require_current(version, expected_version)
         topic = item.topic
         # The topic follows its item in the same transaction: decided/closed → DONE, deferred →
         # back to the pool (a DONE topic is first put back on this agenda).
@@ -306,6 +318,7 @@ def item_record(
                 "deferred_to": target,
                 "recorded_by": actor,
                 "updated_at": now,
+                "edit_version": version + 1,
             },
         )
         record_event(

@@ -16,6 +16,7 @@ from xietong.actions.selectors import ack_duties_for_meeting
 from xietong.agenda.models import AgendaItem
 from xietong.core.auth import login_required
 from xietong.core.errors import DomainError
+from xietong.core.optlock import StaleEdit
 from xietong.meetings.models import Meeting, Rsvp
 from xietong.obligations.models import Obligation, ObligationKind
 from xietong.org.models import Person, Role
@@ -110,7 +111,9 @@ def _page(
                     if record
                     else {}
                 )
-                form = ItemRecordForm(initial=initial, prefix=f"i{item.pk}")
+                form = ItemRecordForm(
+                    initial=initial, prefix=f"i{item.pk}", version=record.edit_version if record else 0
+                )
         item_rows.append({"item": item, "record": record, "form": form})
     decisions = list(meeting.decisions.all())
     awaiting = [d.pk for d in decisions if d.status == Decision.Status.AWAITING_LEADERSHIP]
@@ -215,9 +218,19 @@ def item(request, pk: int):
                 outcome=data["outcome"],
                 notes=data["notes"],
                 reason=data["reason"],
+                expected_version=form.expected_version,
                 actor=request.user,
                 now=now,
             )
+        except StaleEdit as err:
+            record = ItemRecord.objects.filter(agenda_item=agenda_item).first()
+            saved = (
+                {"notes": record.notes, "outcome": record.outcome, "reason": record.deferral_reason}
+                if record
+                else {}
+            )
+            form.mark_stale(err, saved=ItemRecordForm(initial=saved, prefix=f"i{pk}"))
+            return _page(request, _meeting(meeting.pk), now, status=409, item_form=(pk, form))
         except DomainError as err:
             form.add_error(err.field if err.field in form.fields else None, str(err))
         else:

@@ -6,6 +6,7 @@ from django import forms
 from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
+from xietong.core.optlock import VersionedForm
 from xietong.core.params import IdModelChoiceField, IdModelMultipleChoiceField
 from xietong.org.models import Department
 
@@ -23,7 +24,7 @@ SIX_FIELDS = (
 W_FIELDS = OPTIONAL_TEXT
 
 
-class TopicForm(forms.ModelForm):
+class TopicForm(VersionedForm, forms.ModelForm):
     """The 第六条 fields (required) and the optional 5W1H analysis.
 
     ``departments`` are the departments the author may draft for (their liaison roles): the

@@ -7,9 +7,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from xietong.core.labels import ChoiceLabels
+from xietong.core.optlock import Versioned
 
 
-class Topic(ChoiceLabels, models.Model):
+class Topic(ChoiceLabels, Versioned):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         IN_REVIEW = "in_review", _("Awaiting head review")

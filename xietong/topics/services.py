@@ -48,6 +48,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xietong.core.errors import DomainError, Forbidden
 from xietong.core.events import record_event
+from xietong.core.optlock import check_and_bump
 from xietong.meetings.models import Meeting
 from xietong.obligations.models import Obligation, ObligationKind
 from xietong.obligations.services import obligation_close, obligation_open, obligation_waive
@@ -384,13 +385,16 @@ def topic_update(
     actor,
     now: datetime,
     departments_involved: Iterable[Department] | None = None,
+    expected_version: int | None = None,
     **values: str,
 ) -> Topic:
     """Change a draft's text (and the departments involved).
 
     Preconditions: the topic is a draft (new or returned); ``actor`` is a liaison of its
-    department. Only the fields given change; the similarity tokens are recomputed.
-    Records ``topic.updated`` with the names of the fields that changed.
+    department; ``expected_version`` (from the edit form) is the topic's ``edit_version`` —
+    if someone saved since the editor opened the form, ``StaleEdit`` (code "stale") is raised
+    and nothing changes. Only the fields given change; the similarity tokens are recomputed;
+    the edit version rises. Records ``topic.updated`` with the names of the fields that changed.
     """
     unknown = set(values) - set(TEXT_FIELDS)
     if unknown:
@@ -398,6 +402,7 @@ def topic_update(
     with transaction.atomic():
         locked = _lock(topic)
         _check("edit", locked, actor, now)
+        bumped = check_and_bump(locked, expected_version)
         current = {name: getattr(locked, name) for name in TEXT_FIELDS}
         fields = _clean_fields({**current, **values})
         changed = [name for name in TEXT_FIELDS if fields[name] != current[name]]
@@ -410,7 +415,7 @@ def topic_update(
             if before != {d.pk for d in involved}:
                 locked.departments_involved.set(involved)
                 changed.append("departments_involved")
-        _save(locked, topic, now, [*[c for c in changed if c != "departments_involved"], "tokens"])
+        _save(locked, topic, now, [*[c for c in changed if c != "departments_involved"], "tokens", *bumped])
         record_event(name="topic.updated", actor=actor, subject=locked, now=now, fields=changed)
     locked.closed_duty = None
     return locked

@@ -16,6 +16,7 @@ from xietong.core.auth import login_required
 from xietong.core.errors import DomainError, Forbidden
 from xietong.core.events import events_for
 from xietong.core.jinja import localtime
+from xietong.core.optlock import StaleEdit
 from xietong.core.params import parse_id
 from xietong.obligations.models import Obligation
 from xietong.obligations.selectors import obligations_for
@@ -223,6 +224,7 @@ def topic_edit(request, pk: int):
         messages.error(request, _("Only a draft can be edited."))
         return HttpResponseRedirect(reverse("topics:detail", args=[topic.pk]))
     form = TopicForm(request.POST or None, instance=topic)
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             services.topic_update(
@@ -230,14 +232,19 @@ def topic_edit(request, pk: int):
                 actor=request.user,
                 now=now,
                 departments_involved=form.cleaned_data["departments_involved"],
+                expected_version=form.expected_version,
                 **form.text_values(),
             )
+        except StaleEdit as err:
+            # The form keeps what this editor typed; the saved values are listed with it.
+            form.mark_stale(err, saved=TopicForm(instance=Topic.objects.get(pk=topic.pk)))
+            status = 409
         except DomainError as err:
             form.add_error(err.field if err.field in form.fields else None, str(err))
         else:
             messages.success(request, _("Changes saved."))
             return HttpResponseRedirect(reverse("topics:detail", args=[topic.pk]))
-    return render(request, "topics/form.html", _form_context(form, topic))
+    return render(request, "topics/form.html", _form_context(form, topic), status=status)
 
 
 # ---- detail and actions -----------------------------------------------------------------------

@@ -172,16 +172,44 @@ def test_builder_refuses_budget_over_cap_with_a_field_error(torg, login):
     with time_machine.travel(THU_1600, tick=False):
         client.post(f"/agenda/meeting/{meeting.pk}/build/")
         item = AgendaItem.objects.get(agenda__meeting=meeting, kind="topic")
-        response = client.post(f"/agenda/item/{item.pk}/budget/", {"budget_minutes": 81})
+        response = client.post(f"/agenda/item/{item.pk}/budget/", {"budget_minutes": 81, "edit_version": 1})
         assert response.status_code == 400
         assert "capped at 90 minutes (第五条(二)2)" in response.content.decode()
         htmx = client.post(
-            f"/agenda/item/{item.pk}/budget/", {"budget_minutes": 40}, headers={"HX-Request": "true"}
+            f"/agenda/item/{item.pk}/budget/",
+            {"budget_minutes": 40, "edit_version": 1},
+            headers={"HX-Request": "true"},
         )
     assert htmx.status_code == 200
     assert 'id="agenda-items"' in htmx.content.decode() and "<html" not in htmx.content.decode()
     item.refresh_from_db()
     assert item.budget_minutes == 40
+
+
+def test_a_stale_budget_is_refused_with_409_and_keeps_both_values(torg, login):
+    meeting = next_meeting(torg)
+    make_topic(torg, meeting, budget=30)
+    first, second = _english(login(torg.coordinator)), _english(login(torg.coordinator))
+    with time_machine.travel(THU_1600, tick=False):
+        first.post(f"/agenda/meeting/{meeting.pk}/build/")
+        item = AgendaItem.objects.get(agenda__meeting=meeting, kind="topic")
+        url = f"/agenda/item/{item.pk}/budget/"
+        assert (
+            'name="edit_version" value="1"' in second.get(f"/agenda/meeting/{meeting.pk}/").content.decode()
+        )
+        assert first.post(url, {"budget_minutes": 25, "edit_version": 1}).status_code == 302
+        before = _snapshot(meeting)
+        response = second.post(url, {"budget_minutes": 45, "edit_version": 1})
+        htmx = second.post(url, {"budget_minutes": 45, "edit_version": 1}, headers={"HX-Request": "true"})
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "Someone else saved this since you opened it, so nothing was saved." in page
+    assert "You entered 45 minutes." in page and 'name="budget_minutes" value="25"' in page
+    assert 'name="edit_version" value="2"' in page
+    assert "You entered 45 minutes." in htmx.content.decode()  # the fragment swaps in (htmx ignores 4xx)
+    assert _snapshot(meeting) == before
+    item.refresh_from_db()
+    assert (item.budget_minutes, item.edit_version) == (25, 2)
 
 
 def test_publish_page_refuses_after_the_deadline_then_allows_emergency(torg, login):
@@ -304,7 +332,13 @@ CASES = {
     "cancel": (_planned, lambda m, t: (f"/meetings/{m.pk}/cancel/", {"reason": "取消"})),
     "build": (_planned, lambda m, t: (f"/agenda/meeting/{m.pk}/build/", {})),
     "move": (_planned, lambda m, t: (f"/agenda/item/{_second_item(m).pk}/move/", {"direction": "up"})),
-    "budget": (_planned, lambda m, t: (f"/agenda/item/{_second_item(m).pk}/budget/", {"budget_minutes": 20})),
+    "budget": (
+        _planned,
+        lambda m, t: (
+            f"/agenda/item/{_second_item(m).pk}/budget/",
+            {"budget_minutes": 20, "edit_version": 1},
+        ),
+    ),
     "remove": (_planned, lambda m, t: (f"/agenda/item/{_second_item(m).pk}/remove/", {"reason": "下周再议"})),
     "confirm": (_planned, lambda m, t: (f"/agenda/meeting/{m.pk}/confirm/", {})),
     "reopen": (_confirmed, lambda m, t: (f"/agenda/meeting/{m.pk}/reopen/", {})),

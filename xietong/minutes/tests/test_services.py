@@ -88,7 +88,7 @@ def test_draft_builds_the_standard_structure_from_the_record(torg, recorded):
     with translation.override("en"):
         minutes = draft(torg, recorded)
     body = minutes.body
-    assert (minutes.number, minutes.status, minutes.version_lock) == (1, Minutes.Status.DRAFT, 1)
+    assert (minutes.number, minutes.status, minutes.edit_version) == (1, Minutes.Status.DRAFT, 1)
     for text in [
         f"Minutes of {recorded.title}",
         "Time: 2026-03-09 09:00–10:30",
@@ -170,24 +170,24 @@ def test_draft_refused_before_the_meeting_twice_or_when_cancelled(torg, meeting)
 def test_save_raises_the_lock(torg, meeting):
     minutes = draft(torg, meeting)
     saved = services.minutes_save(
-        minutes=minutes, body="新正文", expected_lock=1, actor=torg.recorder, now=AFTER
+        minutes=minutes, body="新正文", expected_version=1, actor=torg.recorder, now=AFTER
     )
-    assert saved.body == "新正文" and saved.version_lock == 2
-    assert Minutes.objects.get(pk=minutes.pk).version_lock == 2
+    assert saved.body == "新正文" and saved.edit_version == 2
+    assert Minutes.objects.get(pk=minutes.pk).edit_version == 2
 
 
 def test_concurrent_save_the_second_is_refused_and_nothing_is_lost(torg, meeting):
     minutes = draft(torg, meeting)
     first = Minutes.objects.get(pk=minutes.pk)
     second = Minutes.objects.get(pk=minutes.pk)
-    services.minutes_save(minutes=first, body="甲的正文", expected_lock=1, actor=torg.recorder, now=AFTER)
+    services.minutes_save(minutes=first, body="甲的正文", expected_version=1, actor=torg.recorder, now=AFTER)
     with pytest.raises(DomainError) as err:
         services.minutes_save(
-            minutes=second, body="乙的正文", expected_lock=1, actor=torg.recorder, now=AFTER
+            minutes=second, body="乙的正文", expected_version=1, actor=torg.recorder, now=AFTER
         )
     assert err.value.code == "stale" and err.value.field == "body"
     row = Minutes.objects.get(pk=minutes.pk)
-    assert row.body == "甲的正文" and row.version_lock == 2
+    assert row.body == "甲的正文" and row.edit_version == 2
     assert Event.objects.filter(name="minutes.saved").count() == 1
 
 
@@ -195,27 +195,29 @@ def test_concurrent_save_the_second_is_refused_and_nothing_is_lost(torg, meeting
 def test_save_bad_body(torg, meeting, body, code):
     minutes = draft(torg, meeting)
     with pytest.raises(DomainError) as err:
-        services.minutes_save(minutes=minutes, body=body, expected_lock=1, actor=torg.recorder, now=AFTER)
+        services.minutes_save(minutes=minutes, body=body, expected_version=1, actor=torg.recorder, now=AFTER)
     assert err.value.code == code
-    assert Minutes.objects.get(pk=minutes.pk).version_lock == 1
+    assert Minutes.objects.get(pk=minutes.pk).edit_version == 1
 
 
 @pytest.mark.parametrize("who", NOT_RECORDERS)
 def test_save_refused_to_others(torg, meeting, who):
     minutes = draft(torg, meeting)
     with pytest.raises(Forbidden):
-        services.minutes_save(minutes=minutes, body="x", expected_lock=1, actor=getattr(torg, who), now=AFTER)
-    assert Minutes.objects.get(pk=minutes.pk).version_lock == 1
+        services.minutes_save(
+            minutes=minutes, body="x", expected_version=1, actor=getattr(torg, who), now=AFTER
+        )
+    assert Minutes.objects.get(pk=minutes.pk).edit_version == 1
 
 
 def test_save_refused_in_review_and_after_approval(torg, meeting):
     minutes = in_review(torg, meeting)
     with pytest.raises(DomainError) as err:
-        services.minutes_save(minutes=minutes, body="x", expected_lock=1, actor=torg.recorder, now=AFTER)
+        services.minutes_save(minutes=minutes, body="x", expected_version=1, actor=torg.recorder, now=AFTER)
     assert err.value.code == "wrong_state"
     services.minutes_approve(minutes=minutes, actor=torg.host, now=AFTER)
     with pytest.raises(DomainError) as err:
-        services.minutes_save(minutes=minutes, body="x", expected_lock=1, actor=torg.recorder, now=AFTER)
+        services.minutes_save(minutes=minutes, body="x", expected_version=1, actor=torg.recorder, now=AFTER)
     assert err.value.code == "immutable"
 
 
@@ -246,7 +248,7 @@ def test_return_with_comment_then_edit_and_resubmit(torg, meeting):
     assert minutes.status == Minutes.Status.RETURNED and minutes.return_comment == "补充缺席原因"
     assert minutes_obligation(meeting).state == Obligation.State.PENDING
     minutes = services.minutes_save(
-        minutes=minutes, body="改后", expected_lock=1, actor=torg.recorder, now=AFTER
+        minutes=minutes, body="改后", expected_version=1, actor=torg.recorder, now=AFTER
     )
     minutes = services.minutes_submit(minutes=minutes, actor=torg.recorder, now=AFTER)
     assert minutes.status == Minutes.Status.IN_REVIEW
@@ -317,7 +319,7 @@ def test_correction_is_a_new_version_and_both_stay_readable(torg, meeting):
         "决议截止日期记错",
     )
     assert second.body == first.body
-    services.minutes_save(minutes=second, body="更正后", expected_lock=1, actor=torg.recorder, now=LATE)
+    services.minutes_save(minutes=second, body="更正后", expected_version=1, actor=torg.recorder, now=LATE)
     services.minutes_submit(minutes=second, actor=torg.recorder, now=LATE)
     services.minutes_approve(minutes=second, actor=torg.host, now=LATE)
     versions = list(minutes_versions(meeting))

@@ -49,7 +49,7 @@ def _approved(torg, meeting, now=AFTER):
 
 
 def _state():
-    return list(Minutes.objects.order_by("id").values_list("id", "status", "body", "version_lock"))
+    return list(Minutes.objects.order_by("id").values_list("id", "status", "body", "edit_version"))
 
 
 # ---- the meeting's minutes page -----------------------------------------------------------
@@ -68,7 +68,7 @@ def test_recorder_drafts_and_sees_deadline_with_clause(torg, meeting, login):
     assert minutes.status == "draft"
     with time_machine.travel(AFTER, tick=False):
         page = client.get(f"/minutes/meeting/{meeting.pk}/").content.decode()
-    assert 'name="body"' in page and f'name="lock" value="{minutes.version_lock}"' in page
+    assert 'name="body"' in page and f'name="edit_version" value="{minutes.edit_version}"' in page
     assert 'data-late="1"' not in page
 
 
@@ -93,10 +93,12 @@ def test_save_then_stale_save_keeps_the_users_text(torg, meeting, login):
     minutes = _draft(torg, meeting)
     client = _en(login(torg.recorder))
     with time_machine.travel(AFTER, tick=False):
-        ok = client.post(f"/minutes/{minutes.pk}/save/", {"body": "第一次保存", "lock": minutes.version_lock})
+        ok = client.post(
+            f"/minutes/{minutes.pk}/save/", {"body": "第一次保存", "edit_version": minutes.edit_version}
+        )
         assert ok.status_code == 302
         stale = client.post(
-            f"/minutes/{minutes.pk}/save/", {"body": "我的<b>修改</b>", "lock": minutes.version_lock}
+            f"/minutes/{minutes.pk}/save/", {"body": "我的<b>修改</b>", "edit_version": minutes.edit_version}
         )
     assert stale.status_code == 409
     page = stale.content.decode()
@@ -104,20 +106,24 @@ def test_save_then_stale_save_keeps_the_users_text(torg, meeting, login):
     assert "我的&lt;b&gt;修改&lt;/b&gt;" in page  # the user's text, escaped, kept in the form
     assert 'id="saved-text"' in page and "第一次保存" in page
     minutes.refresh_from_db()
-    assert minutes.body == "第一次保存" and minutes.version_lock == 2
-    assert f'name="lock" value="{minutes.version_lock}"' in page
+    assert minutes.body == "第一次保存" and minutes.edit_version == 2
+    assert f'name="edit_version" value="{minutes.edit_version}"' in page
 
 
 def test_save_bad_input_and_wrong_role(torg, meeting, login):
     minutes = _draft(torg, meeting)
     before = _state()
     with time_machine.travel(AFTER, tick=False):
-        bad = _en(login(torg.recorder)).post(f"/minutes/{minutes.pk}/save/", {"body": "", "lock": 1})
+        bad = _en(login(torg.recorder)).post(f"/minutes/{minutes.pk}/save/", {"body": "", "edit_version": 1})
         assert bad.status_code == 400 and 'data-field="body"' in bad.content.decode()
-        long = login(torg.recorder).post(f"/minutes/{minutes.pk}/save/", {"body": "x" * 50001, "lock": 1})
+        long = login(torg.recorder).post(
+            f"/minutes/{minutes.pk}/save/", {"body": "x" * 50001, "edit_version": 1}
+        )
         assert long.status_code == 400
         for person in ("host", "coordinator", "outsider"):
-            r = login(getattr(torg, person)).post(f"/minutes/{minutes.pk}/save/", {"body": "改", "lock": 1})
+            r = login(getattr(torg, person)).post(
+                f"/minutes/{minutes.pk}/save/", {"body": "改", "edit_version": 1}
+            )
             assert r.status_code == 403
         assert login(torg.recorder).get(f"/minutes/{minutes.pk}/save/").status_code == 405
     assert _state() == before
@@ -157,7 +163,9 @@ def test_approved_is_read_only_and_correction_makes_a_new_version(torg, meeting,
     with time_machine.travel(AFTER, tick=False):
         page = client.get(f"/minutes/meeting/{meeting.pk}/").content.decode()
         assert 'name="body"' not in page and f"/minutes/{minutes.pk}/correct/" in page
-        saved = client.post(f"/minutes/{minutes.pk}/save/", {"body": "改", "lock": minutes.version_lock})
+        saved = client.post(
+            f"/minutes/{minutes.pk}/save/", {"body": "改", "edit_version": minutes.edit_version}
+        )
         assert saved.status_code == 400
         assert Minutes.objects.get(pk=minutes.pk).body == minutes.body
         empty = client.post(f"/minutes/{minutes.pk}/correct/", {"reason": ""})
@@ -203,7 +211,7 @@ def test_visibility_of_drafts_and_approved(torg, meeting, login):
 def test_print_view_is_a4_and_escapes(torg, meeting, login):
     minutes = _draft(torg, meeting)
     services.minutes_save(
-        minutes=minutes, body="标题\n<script>x</script>", expected_lock=1, actor=torg.recorder, now=AFTER
+        minutes=minutes, body="标题\n<script>x</script>", expected_version=1, actor=torg.recorder, now=AFTER
     )
     with time_machine.travel(AFTER, tick=False):
         page = login(torg.recorder).get(f"/minutes/{minutes.pk}/print/").content.decode()

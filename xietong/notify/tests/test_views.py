@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from xietong.core.events import record_event
+from xietong.core.models import Event
 from xietong.meetings.tests.factories import THU_1800, published_meeting
 from xietong.notify.models import Delivery, DepartmentRobot, Message, Preference
 from xietong.notify.services import notify_dispatch
@@ -149,7 +150,8 @@ def test_robot_settings_permission_matrix(torg, login, who, department, status):
     dept = torg.departments[department]
     assert client.get(f"/notify/robots/{dept.pk}/").status_code == status
     response = client.post(
-        f"/notify/robots/{dept.pk}/", {"kind": "dingtalk", "webhook_url": DING, "is_active": "on"}
+        f"/notify/robots/{dept.pk}/",
+        {"kind": "dingtalk", "webhook_url": DING, "is_active": "on", "edit_version": 0},
     )
     assert response.status_code == (302 if status == 200 else 403)
     assert DepartmentRobot.objects.filter(department=dept).exists() == (status == 200)
@@ -174,7 +176,7 @@ def test_robot_settings_permission_matrix(torg, login, who, department, status):
 )
 def test_invalid_robot_input_gives_field_errors_and_saves_nothing(torg, login, data, field):
     client = _english(login(torg.tech_head))
-    response = client.post(f"/notify/robots/{torg.departments['tech'].pk}/", data)
+    response = client.post(f"/notify/robots/{torg.departments['tech'].pk}/", {**data, "edit_version": 0})
     assert response.status_code == 400
     assert f'data-field="{field}"' in response.content.decode()
     assert not DepartmentRobot.objects.exists()
@@ -184,12 +186,41 @@ def test_robot_secret_is_kept_when_left_empty_and_never_shown(torg, login):
     client = login(torg.tech_head)
     url = f"/notify/robots/{torg.departments['tech'].pk}/"
     secret = "SEC" + "0a" * 32
-    client.post(url, {"kind": "dingtalk", "webhook_url": DING, "secret": secret, "is_active": "on"})
-    client.post(url, {"kind": "dingtalk", "webhook_url": DING + "x", "is_active": "on"})
+    client.post(
+        url, {"kind": "dingtalk", "webhook_url": DING, "secret": secret, "is_active": "on", "edit_version": 0}
+    )
+    client.post(url, {"kind": "dingtalk", "webhook_url": DING + "x", "is_active": "on", "edit_version": 1})
     robot = DepartmentRobot.objects.get()
     assert robot.secret == secret and robot.webhook_url.endswith("x")
     page = client.get(url).content.decode()
     assert secret not in page and "tok12345" not in page
+
+
+def test_a_stale_robot_change_is_refused_with_409_and_shows_both(torg, login):
+    """The head and the coordinator change the department's DingTalk robot from the same page."""
+    url = f"/notify/robots/{torg.departments['tech'].pk}/"
+    head, coordinator = _english(login(torg.tech_head)), _english(login(torg.coordinator))
+    data = {"kind": "dingtalk", "webhook_url": DING, "is_active": "on", "edit_version": 0}
+    assert head.post(url, data).status_code == 302
+    page = head.get(url + "?kind=dingtalk").content.decode()
+    assert 'name="edit_version" value="1"' in page
+    assert coordinator.post(url, {**data, "webhook_url": DING + "c", "edit_version": 1}).status_code == 302
+    before = list(DepartmentRobot.objects.values_list("webhook_url", "is_active", "edit_version"))
+    events = Event.objects.filter(name="notify.robot_set").count()
+    response = head.post(url, {"kind": "dingtalk", "webhook_url": DING + "h", "edit_version": 1})
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "Someone else saved this since you opened it, so nothing was saved." in page
+    assert f'value="{DING}h"' in page  # the head's address stays in the form
+    panel = page.split('data-stale="1"', 1)[1].split("</dl>", 1)[0]
+    assert "Active" in panel and "yes" in panel and "tok12345" not in panel
+    assert 'name="edit_version" value="2"' in page
+    assert list(DepartmentRobot.objects.values_list("webhook_url", "is_active", "edit_version")) == before
+    assert before == [(DING + "c", True, 2)]
+    assert Event.objects.filter(name="notify.robot_set").count() == events
+    # A second robot of a kind someone added meanwhile is a stale save too.
+    response = coordinator.post(url, data)
+    assert response.status_code == 409
 
 
 def test_only_the_coordinator_sees_deliveries_and_retries(notified, login):
@@ -216,7 +247,12 @@ def test_feishu_hook_id_is_masked_on_the_page(torg, login):
     client = login(torg.coordinator)
     url = f"/notify/robots/{torg.departments['market'].pk}/"
     hook = "https://open.feishu.cn/open-apis/bot/v2/hook/0123abcd-secret-hook-9876"
-    assert client.post(url, {"kind": "feishu", "webhook_url": hook, "is_active": "on"}).status_code == 302
+    assert (
+        client.post(
+            url, {"kind": "feishu", "webhook_url": hook, "is_active": "on", "edit_version": 0}
+        ).status_code
+        == 302
+    )
     page = client.get(url).content.decode()
     assert "secret-hook" not in page and "…9876" in page
     from xietong.core.models import Event

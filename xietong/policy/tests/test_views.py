@@ -124,7 +124,7 @@ def test_edit_matrix(login, torg, persona):
     url = reverse("policy:edit", args=[torg.policy.key])
     before = (versions(), Event.objects.count())
     get = client.get(url)
-    response = client.post(url, {"text": edited_text(torg.policy), "reason": "缩短会议"})
+    response = client.post(url, {"text": edited_text(torg.policy), "reason": "缩短会议", "edit_version": 1})
     if persona == "coordinator":
         assert get.status_code == 200
         assert "[rules.meeting_duration_cap]" in get.content.decode()
@@ -143,7 +143,7 @@ def test_edit_shows_every_problem_and_saves_nothing(login, torg):
     before = versions()
     html = page(
         login(torg.coordinator).post(
-            reverse("policy:edit", args=[torg.policy.key]), {"text": text, "reason": "x"}
+            reverse("policy:edit", args=[torg.policy.key]), {"text": text, "reason": "x", "edit_version": 1}
         )
     )
     problems = section(html, "problems")
@@ -155,13 +155,42 @@ def test_edit_shows_every_problem_and_saves_nothing(login, torg):
 def test_edit_domain_errors_land_on_their_field(login, torg):
     client = login(torg.coordinator)
     url = reverse("policy:edit", args=[torg.policy.key])
-    html = page(client.post(url, {"text": dump_policy(current_version(torg.policy).rules), "reason": "same"}))
+    html = page(
+        client.post(
+            url,
+            {"text": dump_policy(current_version(torg.policy).rules), "reason": "same", "edit_version": 1},
+        )
+    )
     assert field_errors(html, "text") == ["Nothing changed: this is the current version."]
-    html = page(client.post(url, {"text": edited_text(torg.policy), "reason": ""}))
+    html = page(client.post(url, {"text": edited_text(torg.policy), "reason": "", "edit_version": 1}))
     assert field_errors(html, "reason")
-    html = page(client.post(url, {"text": "", "reason": "x"}))
+    html = page(client.post(url, {"text": "", "reason": "x", "edit_version": 1}))
     assert field_errors(html, "text") == ["Paste the rules or upload a file."]
     assert current_version(torg.policy).number == 1
+
+
+def test_a_stale_policy_edit_is_refused_with_409_and_keeps_both_texts(login, torg):
+    """Two coordinators' tabs start from version 1; the second save would drop the first's change."""
+    url = reverse("policy:edit", args=[torg.policy.key])
+    first, second = login(torg.coordinator), login(torg.coordinator)
+    assert 'name="edit_version" value="1"' in page(second.get(url))
+    mine = edited_text(torg.policy, "minutes = 90", "minutes = 75")
+    assert (
+        first.post(
+            url, {"text": edited_text(torg.policy), "reason": "缩短会议", "edit_version": 1}
+        ).status_code
+        == 302
+    )
+    before = (versions(), Event.objects.count())
+    response = second.post(url, {"text": mine, "reason": "另一处修改", "edit_version": 1})
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "Someone else saved this since you opened it, so nothing was saved." in html
+    form, saved = html.split('data-stale="1"', 1)[1].split("</dl>", 1)[::-1]
+    assert "minutes = 75" in form and "minutes = 80" not in form
+    assert "minutes = 80" in saved and "minutes = 75" not in saved
+    assert 'name="edit_version" value="2"' in html
+    assert (versions(), Event.objects.count()) == before
 
 
 def test_edit_with_uploaded_toml(login, torg):
@@ -170,7 +199,7 @@ def test_edit_with_uploaded_toml(login, torg):
     )
     response = login(torg.coordinator).post(
         reverse("policy:edit", args=[torg.policy.key]),
-        {"text": "ignored", "upload": upload, "reason": "文件"},
+        {"text": "ignored", "upload": upload, "reason": "文件", "edit_version": 1},
     )
     assert response.status_code == 302
     assert current_version(torg.policy).rules.minutes("meeting_duration_cap") == 80

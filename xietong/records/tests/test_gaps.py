@@ -377,7 +377,7 @@ def test_html_and_control_characters_reach_the_minutes_and_docx_safely(torg, mee
     minutes_services.minutes_save(
         minutes=minutes,
         body=minutes.body + "\n补充\x07说明",
-        expected_lock=minutes.version_lock,
+        expected_version=minutes.edit_version,
         actor=torg.recorder,
         now=AFTER,
     )

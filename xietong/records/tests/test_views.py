@@ -201,7 +201,8 @@ def test_item_record_permission_matrix(torg, meeting, login, person):
     before = _state()
     with time_machine.travel(DURING, tick=False):
         response = login(getattr(torg, person)).post(
-            f"/records/item/{item.pk}/", {f"i{item.pk}-outcome": "decided", f"i{item.pk}-notes": "讨论"}
+            f"/records/item/{item.pk}/",
+            {f"i{item.pk}-outcome": "decided", f"i{item.pk}-notes": "讨论", f"i{item.pk}-edit_version": 0},
         )
     if person == "recorder":
         assert response.status_code == 302
@@ -215,13 +216,19 @@ def test_item_deferred_needs_a_reason_then_returns_the_topic(torg, meeting, logi
     item = items_of(meeting)[0]
     client = _english(login(torg.recorder))
     with time_machine.travel(DURING, tick=False):
-        response = client.post(f"/records/item/{item.pk}/", {f"i{item.pk}-outcome": "deferred"})
+        response = client.post(
+            f"/records/item/{item.pk}/", {f"i{item.pk}-outcome": "deferred", f"i{item.pk}-edit_version": 0}
+        )
         assert response.status_code == 400
         assert 'data-field="reason"' in response.content.decode()
         assert not ItemRecord.objects.exists()
         response = client.post(
             f"/records/item/{item.pk}/",
-            {f"i{item.pk}-outcome": "deferred", f"i{item.pk}-reason": "技术部提供新方案后再次讨论"},
+            {
+                f"i{item.pk}-outcome": "deferred",
+                f"i{item.pk}-reason": "技术部提供新方案后再次讨论",
+                f"i{item.pk}-edit_version": 0,
+            },
         )
     assert response.status_code == 302
     record = ItemRecord.objects.get(agenda_item=item)
@@ -230,6 +237,36 @@ def test_item_deferred_needs_a_reason_then_returns_the_topic(torg, meeting, logi
         page = client.get(f"/records/meeting/{meeting.pk}/").content.decode()
     assert f"/records/item/{item.pk}/" not in page  # deferred items are final
     assert "技术部提供新方案后再次讨论" in page
+
+
+def test_a_stale_item_record_is_refused_with_409_and_keeps_both_texts(torg, meeting, login):
+    item = items_of(meeting)[0]
+    first, second = _english(login(torg.recorder)), _english(login(torg.recorder))
+    url = f"/records/item/{item.pk}/"
+    with time_machine.travel(DURING, tick=False):
+        opened = second.get(f"/records/meeting/{meeting.pk}/").content.decode()
+        assert f'name="i{item.pk}-edit_version" value="0"' in opened
+        saved = first.post(
+            url,
+            {
+                f"i{item.pk}-outcome": "decided",
+                f"i{item.pk}-notes": "甲的记录",
+                f"i{item.pk}-edit_version": 0,
+            },
+        )
+        assert saved.status_code == 302
+        before = _state()
+        response = second.post(
+            url,
+            {f"i{item.pk}-outcome": "closed", f"i{item.pk}-notes": "乙的记录", f"i{item.pk}-edit_version": 0},
+        )
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "Someone else saved this since you opened it, so nothing was saved." in html
+    assert "乙的记录</textarea>" in html and 'data-stale="1"' in html and "甲的记录" in html
+    assert _state() == before
+    record = ItemRecord.objects.get(agenda_item=item)
+    assert (record.notes, record.outcome, record.edit_version) == ("甲的记录", "decided", 1)
 
 
 # ---- decisions ----------------------------------------------------------------------------

@@ -1,11 +1,14 @@
 """The topic pages: list, draft, edit, detail, the action buttons, the similar-topics fragment."""
 
+import re
+
 import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from xietong.core.models import Event
 from xietong.obligations.models import Obligation
 from xietong.topics import services
 from xietong.topics.models import Topic
@@ -193,10 +196,14 @@ def test_edit_a_draft(torg, en, topic):
     client = en(torg.tech_liaison)
     with time_machine.travel(WED, tick=False):
         assert client.get(reverse("topics:edit", args=[topic.pk])).status_code == 200
-        response = client.post(reverse("topics:edit", args=[topic.pk]), form_data(torg, title="改过的标题"))
+        response = client.post(
+            reverse("topics:edit", args=[topic.pk]),
+            form_data(torg, title="改过的标题", edit_version=topic.edit_version),
+        )
     assert response.status_code == 302
     topic.refresh_from_db()
     assert topic.title == "改过的标题"
+    assert topic.edit_version == 2
 
 
 def test_edit_refused(torg, en, topic):
@@ -214,6 +221,59 @@ def test_edit_refused(torg, en, topic):
     assert response.status_code == 302
     topic.refresh_from_db()
     assert topic.title != "x"
+
+
+def _hidden_version(html: str) -> int:
+    return int(re.search(r'name="edit_version" value="(\d+)"', html).group(1))
+
+
+def test_a_stale_edit_is_refused_with_409_and_keeps_both_texts(torg, en, topic):
+    """Two tabs open the draft; the first saves; the second's save is refused, nothing written."""
+    url = reverse("topics:edit", args=[topic.pk])
+    first, second = en(torg.tech_liaison), en(torg.tech_liaison)
+    with time_machine.travel(WED, tick=False):
+        opened = _hidden_version(second.get(url).content.decode())
+        assert opened == topic.edit_version == 1
+        saved = first.post(url, form_data(torg, title="第一位编辑的标题", edit_version=1))
+        assert saved.status_code == 302
+        response = second.post(url, form_data(torg, background="第二位编辑的背景。", edit_version=opened))
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "Someone else saved this since you opened it, so nothing was saved." in html
+    # Both texts: this editor's own in the form, the title saved in the meantime beside it.
+    assert "第二位编辑的背景。</textarea>" in html
+    assert 'value="新办公楼停车位不足"' in html
+    assert 'data-stale="1"' in html and "第一位编辑的标题" in html
+    topic.refresh_from_db()
+    assert (topic.title, topic.background, topic.edit_version) == (
+        "第一位编辑的标题",
+        "员工停车位严重不足。",
+        2,
+    )
+    assert Event.objects.filter(name="topic.updated", subject_id=topic.pk).count() == 1
+    # The page carries the current version: saving the merged text again is accepted.
+    assert _hidden_version(html) == 2
+    with time_machine.travel(WED, tick=False):
+        merged = second.post(
+            url, form_data(torg, title="第一位编辑的标题", background="第二位编辑的背景。", edit_version=2)
+        )
+    assert merged.status_code == 302
+    topic.refresh_from_db()
+    assert (topic.title, topic.background, topic.edit_version) == (
+        "第一位编辑的标题",
+        "第二位编辑的背景。",
+        3,
+    )
+
+
+def test_an_edit_without_its_version_is_not_saved(torg, en, topic):
+    with time_machine.travel(WED, tick=False):
+        response = en(torg.tech_liaison).post(
+            reverse("topics:edit", args=[topic.pk]), form_data(torg, title="x")
+        )
+    assert response.status_code == 200  # the form again, as for any invalid form
+    topic.refresh_from_db()
+    assert (topic.title, topic.edit_version) == ("新办公楼停车位不足，需行政与保卫协调", 1)
 
 
 # ---- detail ------------------------------------------------------------------------------------
