@@ -4,7 +4,7 @@ from django.core import checks
 from django.urls import register_converter
 from django.utils.translation import gettext_lazy as _
 
-from xietong.core.crypto import check_data_keys
+from xietong.core.crypto import check_data_key_configured, check_data_keys
 from xietong.core.params import IdConverter
 
 from . import mail
@@ -23,3 +23,4 @@ class CoreConfig(AppConfig):
         # Shown by ``xietong check`` and at the start of ``xietong serve``.
         checks.register(mail.console_mail_in_production, checks.Tags.security)
         checks.register(check_data_keys)
+        checks.register(check_data_key_configured, checks.Tags.security, deploy=True)

@@ -102,6 +102,19 @@ def check_data_keys(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     return []
 
 
+def check_data_key_configured(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """Deployment check: production keeps its data key apart from the secret key."""
+    if settings.DEBUG or settings.DATA_KEYS or settings.DATA_KEY_FILE:
+        return []
+    return [
+        checks.Warning(
+            "No data key is set: stored secrets are encrypted with a key derived from the secret key.",
+            hint="Set XIETONG_DATA_KEY or XIETONG_DATA_KEY_FILE (xietong rotate_data_key --new-key prints one).",
+            id="xietong.W002",
+        )
+    ]
+
+
 def encrypt(data: bytes) -> bytes:
     return keyring().encrypt(data)
 

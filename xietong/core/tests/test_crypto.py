@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
 from xietong.core import crypto
-from xietong.core.crypto import InvalidToken
+from xietong.core.crypto import InvalidToken, check_data_key_configured
 
 OLD_KEY = crypto.generate_key()
 NEW_KEY = crypto.generate_key()
@@ -103,3 +104,10 @@ def test_a_bad_key_stops_the_start_up_checks(settings):
         call_command("check")
     settings.DATA_KEYS = [NEW_KEY]
     call_command("check")
+
+
+def test_deployment_check_warns_when_production_has_no_data_key(settings):
+    settings.DEBUG, settings.DATA_KEYS, settings.DATA_KEY_FILE = False, [], ""
+    assert [m.id for m in check_data_key_configured()] == ["xietong.W002"]
+    settings.DATA_KEYS = [Fernet.generate_key().decode()]
+    assert check_data_key_configured() == []

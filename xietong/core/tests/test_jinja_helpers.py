@@ -35,7 +35,7 @@ def test_default_local_time_format_matches_django_formatting():
 
 def test_url_with_one_id_is_the_reversed_one_for_every_id_and_url_configuration():
     for name in ("meetings:detail", "actions:detail", "topics:detail", "minutes:version"):
-        for pk in (0, 1, 9, 42, 918273645, 10**12):
+        for pk in (1, 9, 42, 918273645, 10**12):
             assert url(name, pk) == reverse(name, args=[pk])
     # Not a one-number pattern, or not a number: the ordinary reversal (and its error).
     assert url("actions:acknowledge", 3, 4) == reverse("actions:acknowledge", args=[3, 4])

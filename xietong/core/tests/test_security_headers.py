@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import time_machine
+from cryptography.fernet import Fernet
 from django.conf import settings as django_settings
 from django.db import connection
 from django.test import Client, RequestFactory
@@ -45,6 +46,7 @@ def test_check_deploy_passes_with_the_documented_production_settings(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("XIETONG_") and k not in skip}
     env.update(production_env())
     env["XIETONG_SECRET_KEY"] = "production-key-" + "q8Zr2vK9wLx4TfM7nB3pY6hJ1sD5gC0e" * 2
+    env["XIETONG_DATA_KEY"] = Fernet.generate_key().decode()
     env["XIETONG_VAR_DIR"] = str(tmp_path)
     result = subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), "check", "--deploy", "--fail-level", "WARNING"],
