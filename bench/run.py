@@ -303,7 +303,8 @@ def report(single, loaded, sizes, scales, levels) -> None:
             for clients in levels:
                 runs = loaded[(name, scale, clients)]
                 line += f"{statistics.median(r['p95_ms'] for r in runs):>9.1f}"
-                line += f"{statistics.median(r['rps'] for r in runs):>9.0f}"
+                rps = statistics.median(r["rps"] for r in runs)
+                line += f"{rps:>9.0f}" if rps >= 10 else f"{rps:>9.1f}"
             print(line + f"{'/'.join(str(q) for q in sorted(queries(single, name, scale))):>9}")
     small, large = scales[0], scales[-1]
     most = max(levels) if levels else None
