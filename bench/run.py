@@ -88,27 +88,23 @@ def recreate_pg(database_url: str) -> None:
 
 
 def generate(db_dir: Path, database_url: str | None, args, scale: int) -> None:
-    """Build the scale's database unless a complete one is there (`--keep DIR` reuses it)."""
-    if (db_dir / MARKER).exists():
+    """Build the scale's database unless a complete one made the same way is there (`--keep
+    DIR` reuses it; other sizes or another database are built again)."""
+    cmd = [XIETONG, "generate", "--departments", str(args.departments), "--people", str(args.people)]
+    cmd += ["--years", str(args.years), "--scale", str(scale)]
+    cmd += ["--items-per-meeting", str(args.items_per_meeting)]
+    made = f"{database_url or 'sqlite'} {' '.join(cmd[1:])}\n"
+    if (db_dir / MARKER).exists() and (db_dir / MARKER).read_text() == made:
         return
     if db_dir.exists():
-        shutil.rmtree(db_dir)  # an interrupted generation: start again
+        shutil.rmtree(db_dir)  # interrupted or made otherwise: start again
     db_dir.mkdir(parents=True)
     if database_url:
         recreate_pg(database_url)
     env = env_for(db_dir, database_url)
     subprocess.run([XIETONG, "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    cmd = [XIETONG, "generate", "--departments", str(args.departments), "--people", str(args.people)]
-    cmd += [
-        "--years",
-        str(args.years),
-        "--scale",
-        str(scale),
-        "--items-per-meeting",
-        str(args.items_per_meeting),
-    ]
     subprocess.run(cmd, cwd=ROOT, env=env, check=True)
-    (db_dir / MARKER).write_text(f"{date.today().isoformat()} {' '.join(cmd[1:])}\n")
+    (db_dir / MARKER).write_text(made)
 
 
 def prepare(env: dict) -> dict:
