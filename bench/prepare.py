@@ -1,6 +1,6 @@
 """Bench helper, run by bench/run.py inside one generated database's environment:
 
-    DJANGO_SETTINGS_MODULE=bench.settings .venv/bin/python -m bench.prepare
+    DJANGO_SETTINGS_MODULE=bench.settings .venv/bin/python -m bench.prepare [LIAISON_USERNAME]
 
 Picks the personas who see the most on each hot page, logs them in (sessions in the database,
 as a browser's log-in leaves them) and prints one line ``JSON{...}`` with the pages, the
@@ -10,6 +10,7 @@ personas' cookies and the size of the data. Not a test.
 from __future__ import annotations
 
 import json
+import sys
 
 import django
 
@@ -27,11 +28,15 @@ from xietong.org.models import Person, Role  # noqa: E402
 from xietong.topics.models import Topic  # noqa: E402
 
 
-def personas() -> dict[str, Person]:
+def personas(liaison_username: str | None) -> dict[str, Person]:
     """The coordinator sees every department's items, topics and duties; 我的待办 is shown to
     the liaison with the most open duties (liaisons also get the topic queues, their progress
-    reports, notices and meetings: the fullest 我的待办 in the generated data)."""
+    reports, notices and meetings: the fullest 我的待办 in the generated data). bench/run.py
+    picks them in the smallest scale and names the same liaison at the larger ones (the
+    generator makes the same people at every scale), so both sizes show one person's page."""
     coordinator = Person.objects.get(roles__role=Role.COORDINATOR)
+    if liaison_username:
+        return {"coord": coordinator, "liaison": Person.objects.get(username=liaison_username)}
     busiest = (
         Obligation.objects.filter(
             closed_at__isnull=True,
@@ -85,13 +90,14 @@ def cookies(people: dict[str, Person]) -> dict[str, str]:
 
 
 def main() -> None:
-    people = personas()
+    people = personas(sys.argv[1] if len(sys.argv) > 1 else None)
     print(
         "JSON"
         + json.dumps(
             {
                 "pages": pages(),
                 "cookies": cookies(people),
+                "liaison": people["liaison"].username,
                 "items": ActionItem.objects.count(),
                 "topics": Topic.objects.count(),
                 "duties": Obligation.objects.count(),

@@ -107,10 +107,9 @@ def generate(db_dir: Path, database_url: str | None, args, scale: int) -> None:
     (db_dir / MARKER).write_text(made)
 
 
-def prepare(env: dict) -> dict:
-    out = subprocess.run(
-        [PY, "-m", "bench.prepare"], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-    )
+def prepare(env: dict, liaison: str | None) -> dict:
+    cmd = [PY, "-m", "bench.prepare", *([liaison] if liaison else [])]
+    out = subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True, text=True)
     line = next(x for x in out.stdout.splitlines() if x.startswith("JSON"))
     return json.loads(line[4:])
 
@@ -238,7 +237,7 @@ def main() -> None:
     base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="xietong-bench-"))
     pg_base = os.environ.get("DATABASE_URL") or DEFAULT_PG
     engine = f"PostgreSQL ({urlsplit(pg_base).hostname})" if args.postgres else "SQLite"
-    sizes, procs = {}, []
+    sizes, procs, liaison = {}, [], None
     single: dict[tuple, list] = {}
     loaded: dict[tuple, list] = {}
     try:
@@ -248,7 +247,8 @@ def main() -> None:
             print(f"[{scale}x] database in {db_dir} ...", flush=True)
             generate(db_dir, database_url, args, scale)
             env = env_for(db_dir, database_url)
-            info = prepare(env)
+            info = prepare(env, liaison)
+            liaison = info["liaison"]  # the same person's 我的待办 at every scale
             proc, port = serve(env, args.workers)
             procs.append(proc)
             sizes[scale] = (info, port)
