@@ -22,6 +22,3 @@ urlpatterns = [
     path("notify/", include("xietong.notify.urls")),
     path("admin/", admin.site.urls),
 ]
-
-if __import__("os").environ.get("XIETONG_BENCH"):  # benchmark-only bare pages (bench/README.md)
-    urlpatterns.insert(0, path("__bench__/", include("bench.bare_views")))
