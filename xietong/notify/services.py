@@ -32,6 +32,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce, Greatest
 from django.utils.translation import gettext_lazy as _
 
+from xietong.core.crypto import InvalidToken
 from xietong.core.errors import DomainError
 from xietong.core.events import record_event
 from xietong.core.models import Event
@@ -114,9 +115,10 @@ def _write_messages(plans, *, now: datetime) -> None:
     )
     messages = Message.objects.filter(event_id__in={e.pk for e, _p in plans}, recipient_id__in=people)
     robots_by_department = defaultdict(list)
+    # Only what routing needs: the encrypted address is read when each delivery is sent.
     for robot in DepartmentRobot.objects.filter(
         is_active=True, department_id__in={p.department_id for p in people.values() if p.department_id}
-    ):
+    ).only("pk", "department_id", "kind"):
         robots_by_department[robot.department_id].append(robot)
     deliveries = []
     for message in messages:
@@ -223,7 +225,11 @@ def deliver_one(delivery: Delivery, *, token: str, now: datetime) -> str:
         # A digest: exactly the e-mails bundled now are in it and are marked sent with it.
         delivery.bundled_ids = list(delivery.bundled.filter(state=D.BUNDLED).values_list("id", flat=True))
     try:
-        channels.send(delivery, language=recipient_language(delivery.person), now=now)
+        try:
+            channels.send(delivery, language=recipient_language(delivery.person), now=now)
+        except InvalidToken:
+            # Stored with a data key this installation no longer has (see rotate_data_key).
+            raise channels.SendFailed("the robot's address cannot be decrypted with the data keys") from None
     except channels.SendFailed as failure:
         if failure.throttled and delivery.robot_id:
             pause = now + timedelta(seconds=robots.THROTTLE_PAUSE[delivery.channel])
@@ -266,7 +272,14 @@ def notify_deliver(
     token, ids = notify_claim(now=now, limit=limit)
     outcomes: dict[str, int] = defaultdict(int)
     started = time.monotonic()
-    rows = Delivery.objects.filter(pk__in=ids).select_related("person", "robot", "message").order_by("id")
+    # The robots' encrypted columns are read per delivery (deliver_one), so one unreadable
+    # robot fails its own deliveries, not the whole pass.
+    rows = (
+        Delivery.objects.filter(pk__in=ids)
+        .select_related("person", "robot", "message")
+        .defer("robot__webhook_url", "robot__secret")
+        .order_by("id")
+    )
     for done, delivery in enumerate(rows):
         # Slow receivers ate half the lease: hand the rest back rather than risk another
         # worker claiming them after the lease while we are still sending.

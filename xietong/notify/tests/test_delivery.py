@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection
 
 from xietong.meetings import services as meeting_services
 from xietong.meetings.tests.factories import FRI_1000, THU_1800, published_meeting, sh
@@ -504,3 +505,22 @@ def test_notice_email_carries_a_personal_sign_in_link_that_works_once(torg, smtp
     assert attendance.status == "present"
     with pytest.raises(DomainError):
         signin_with_link(token=links[0], now=meeting.starts_at)
+
+
+def test_a_robot_whose_address_cannot_be_decrypted_fails_alone(torg, receiver):
+    _robot(torg, receiver, "wecom")
+    broken = _robot(torg, receiver, "dingtalk", dept="market")
+    # Stored under a data key this installation no longer has.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE notify_departmentrobot SET webhook_url = %s WHERE id = %s", ["gAAAAAB-x", broken.pk]
+        )
+    _robots_only(torg)
+    with time_machine.travel(THU_1800, tick=False):
+        published_meeting(torg)
+        notify_dispatch(now=THU_1800)
+        _drain(THU_1800)
+    assert Delivery.objects.filter(channel=Channel.WECOM, state=D.SENT).count() == len(receiver.received) > 0
+    failed = Delivery.objects.filter(robot=broken)
+    assert failed.exists() and not failed.filter(state=D.SENT).exists()
+    assert {d.last_error for d in failed} == {"the robot's address cannot be decrypted with the data keys"}
