@@ -15,6 +15,11 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from xietong.meetings.models import Meeting
+from xietong.meetings.selectors import meetings_visible_to
+
+from . import services
+
 
 class Malformed(Exception):
     """The message is not a well-formed command: refused before any service runs."""
@@ -119,17 +124,11 @@ def _check(arg: Arg, value: Any) -> Any:
 
 def may_follow(person, meeting_id: int) -> bool:
     """May ``person`` open this meeting's live room (the same rule as its page)?"""
-    from xietong.meetings.selectors import meetings_visible_to
-
     return meetings_visible_to(person).filter(pk=meeting_id).exists()
 
 
 def run(command: Command, *, meeting_id: int, actor) -> dict:
     """Call the service; returns extra fields for the sender's acknowledgement."""
-    from xietong.meetings.models import Meeting
-
-    from . import services
-
     meeting = Meeting.objects.select_related("policy_version").get(pk=meeting_id)
     service = getattr(services, command.name)
     service(

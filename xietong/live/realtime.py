@@ -29,6 +29,11 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
+from xietong.meetings.models import Meeting
+
+from . import selectors
+from .models import Room
+
 logger = logging.getLogger(__name__)
 
 # The consumer's handler for the group message: LiveRoomConsumer.room_state
@@ -50,10 +55,6 @@ def encode(payload: dict) -> str:
 
 
 def _snapshot(meeting_id: int, now=None) -> tuple[str, int] | None:
-    from xietong.meetings.models import Meeting
-
-    from . import selectors
-
     try:
         # room_state reads the meeting itself (with what it needs preloaded), voter ids included.
         state = selectors.room_state(Meeting(pk=meeting_id), now or timezone.now())
@@ -105,8 +106,6 @@ def _needs_watch() -> bool:
 
 
 def _room_version(meeting_id: int) -> int | None:
-    from .models import Room
-
     return Room.objects.filter(meeting_id=meeting_id).values_list("version", flat=True).first()
 
 

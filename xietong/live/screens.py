@@ -24,6 +24,7 @@ from xietong.meetings.selectors import meetings_visible_to
 from xietong.policy.calendar import as_shanghai
 
 from . import roompass, tokens
+from .views import seat_choices
 
 
 def live_port() -> int:
@@ -174,8 +175,6 @@ def phone(request, pk: int):
             return redirect_to_login(request.get_full_path())
         person = room_pass.person
     meeting = _visible(request, pk, now, person)
-    from .views import seat_choices
-
     # A delegate replacing several invitees chooses on the phone whom they sit for (as on
     # the QR sign-in page); with one seat the button signs in without asking.
     seats = seat_choices(meeting, person)
