@@ -4,8 +4,6 @@ leadership group's answer to decisions that allocate resources."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.contenttypes.models import ContentType
-from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -13,37 +11,21 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from xietong.actions.selectors import ack_duties_for_meeting
-from xietong.agenda.models import AgendaItem
 from xietong.core.auth import login_required
 from xietong.core.errors import DomainError
 from xietong.core.optlock import StaleEdit
-from xietong.meetings.models import Meeting, Rsvp
-from xietong.obligations.models import Obligation, ObligationKind
-from xietong.org.models import Person, Role
+from xietong.meetings.models import Meeting
+from xietong.org.models import Role
 from xietong.org.permissions import require, roles_of
 from xietong.policy.calendar import as_shanghai
 
-from . import services
+from . import selectors, services
 from .forms import ApproveForm, AttendanceForm, DecisionForm, ItemRecordForm, RejectForm
 from .models import Decision, ItemRecord
 
 
 def _meeting(pk: int) -> Meeting:
-    return get_object_or_404(
-        Meeting.objects.select_related("host", "recorder").prefetch_related(
-            Prefetch(
-                "rsvps", queryset=Rsvp.objects.select_related("invitee").order_by("invitee__full_name", "id")
-            ),
-            Prefetch("attendances"),
-            Prefetch(
-                "decisions",
-                queryset=Decision.objects.select_related("department", "responsible", "agenda_item").order_by(
-                    "id"
-                ),
-            ),
-        ),
-        pk=pk,
-    )
+    return get_object_or_404(selectors.record_meetings(), pk=pk)
 
 
 def _edits(meeting: Meeting, user) -> bool:
@@ -73,10 +55,8 @@ def _page(
         raise Http404
     # The recorder and host see the page after closing, but no longer the forms.
     edits = edits and meeting.status != Meeting.Status.HELD
-    records_by_item = {}
-    items = list(AgendaItem.objects.filter(agenda__meeting=meeting).order_by("position", "id"))
-    if items:
-        records_by_item = {r.agenda_item_id: r for r in ItemRecord.objects.filter(agenda_item__in=items)}
+    items = selectors.record_items(meeting)
+    records_by_item = selectors.item_records_by_item(items)
     attendance_by_person = {a.person_id: a for a in meeting.attendances.all()}
     rsvps = list(meeting.rsvps.all())
     people = [(r.invitee_id, r.invitee.full_name or r.invitee.username) for r in rsvps]
@@ -117,17 +97,7 @@ def _page(
         item_rows.append({"item": item, "record": record, "form": form})
     decisions = list(meeting.decisions.all())
     awaiting = [d.pk for d in decisions if d.status == Decision.Status.AWAITING_LEADERSHIP]
-    approval_duties = {}
-    if awaiting:
-        approval_duties = {
-            o.subject_id: o
-            for o in Obligation.objects.filter(
-                kind=ObligationKind.LEADERSHIP_APPROVAL,
-                subject_type=ContentType.objects.get_for_model(Decision),
-                subject_id__in=awaiting,
-                state=Obligation.State.PENDING,
-            )
-        }
+    approval_duties = selectors.pending_approval_duties(awaiting)
     item_choices = [(i.pk, i.title) for i in items]
     context = {
         "now": now,
@@ -167,7 +137,7 @@ def attendance(request, pk: int):
     form = AttendanceForm(request.POST, people=people, prefix=prefix)
     if form.is_valid():
         data = form.cleaned_data
-        persons = Person.objects.in_bulk([x for x in (data["person"], data["on_behalf_of"]) if x])
+        persons = selectors.people_by_id(x for x in (data["person"], data["on_behalf_of"]) if x)
         try:
             services.attendance_record(
                 meeting=meeting,
@@ -203,7 +173,7 @@ def record_close(request, pk: int):
 @require_POST
 def item(request, pk: int):
     now = timezone.now()
-    agenda_item = get_object_or_404(AgendaItem.objects.select_related("agenda__meeting"), pk=pk)
+    agenda_item = get_object_or_404(selectors.items_with_meeting(), pk=pk)
     meeting = agenda_item.agenda.meeting
     require(
         request.user.pk == meeting.recorder_id, _("Only the meeting's recorder may record the discussion.")
@@ -223,7 +193,7 @@ def item(request, pk: int):
                 now=now,
             )
         except StaleEdit as err:
-            record = ItemRecord.objects.filter(agenda_item=agenda_item).first()
+            record = selectors.item_record_of(agenda_item)
             saved = (
                 {"notes": record.notes, "outcome": record.outcome, "reason": record.deferral_reason}
                 if record
@@ -246,7 +216,7 @@ def decision_add(request, pk: int):
     meeting = _meeting(pk)
     require(_edits(meeting, request.user), _("Only the meeting's recorder or host may record decisions."))
     _require_open_record(meeting)
-    items = {i.pk: i for i in AgendaItem.objects.filter(agenda__meeting=meeting)}
+    items = selectors.record_items_by_id(meeting)
     form = DecisionForm(request.POST, items=[(i.pk, i.title) for i in items.values()])
     if form.is_valid():
         data = form.cleaned_data

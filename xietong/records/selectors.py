@@ -1,0 +1,80 @@
+"""Reading the meeting record: the meeting with its invitees, attendance and decisions, its
+agenda items and what was recorded for each, and the leadership group's pending answers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Prefetch, QuerySet
+
+from xietong.agenda.models import AgendaItem
+from xietong.meetings.models import Meeting, Rsvp
+from xietong.obligations.models import Obligation, ObligationKind
+from xietong.org.models import Person
+
+from .models import Decision, ItemRecord
+
+
+def record_meetings() -> QuerySet[Meeting]:
+    """Meetings as the record page shows them: host and recorder, the invitees by name, the
+    attendances and the decisions in the order they were taken, all preloaded."""
+    return Meeting.objects.select_related("host", "recorder").prefetch_related(
+        Prefetch(
+            "rsvps", queryset=Rsvp.objects.select_related("invitee").order_by("invitee__full_name", "id")
+        ),
+        Prefetch("attendances"),
+        Prefetch(
+            "decisions",
+            queryset=Decision.objects.select_related("department", "responsible", "agenda_item").order_by(
+                "id"
+            ),
+        ),
+    )
+
+
+def record_items(meeting: Meeting) -> list[AgendaItem]:
+    """The meeting's agenda items in agenda order."""
+    return list(AgendaItem.objects.filter(agenda__meeting=meeting).order_by("position", "id"))
+
+
+def record_items_by_id(meeting: Meeting) -> dict[int, AgendaItem]:
+    """The meeting's agenda items by id (a decision may name one)."""
+    return {i.pk: i for i in AgendaItem.objects.filter(agenda__meeting=meeting)}
+
+
+def items_with_meeting() -> QuerySet[AgendaItem]:
+    """Agenda items with their agenda and meeting preloaded."""
+    return AgendaItem.objects.select_related("agenda__meeting")
+
+
+def item_records_by_item(items: list[AgendaItem]) -> dict[int, ItemRecord]:
+    """Agenda item id -> what was recorded for it (no query without items)."""
+    if not items:
+        return {}
+    return {r.agenda_item_id: r for r in ItemRecord.objects.filter(agenda_item__in=items)}
+
+
+def item_record_of(item: AgendaItem) -> ItemRecord | None:
+    """What was recorded for ``item`` so far, if anything."""
+    return ItemRecord.objects.filter(agenda_item=item).first()
+
+
+def pending_approval_duties(decision_ids: list[int]) -> dict[int, Obligation]:
+    """Decision id -> the leadership group's pending approval duty (no query without ids)."""
+    if not decision_ids:
+        return {}
+    return {
+        o.subject_id: o
+        for o in Obligation.objects.filter(
+            kind=ObligationKind.LEADERSHIP_APPROVAL,
+            subject_type=ContentType.objects.get_for_model(Decision),
+            subject_id__in=decision_ids,
+            state=Obligation.State.PENDING,
+        )
+    }
+
+
+def people_by_id(ids: Iterable[int]) -> dict[int, Person]:
+    """The people with these ids, by id (one query)."""
+    return Person.objects.in_bulk(list(ids))
