@@ -48,6 +48,8 @@ ORIGIN = "http://127.0.0.1:8000"
 
 PREPARE = r"""
 import json, django
+from xietong.core.files import prepare_data_dir
+prepare_data_dir()  # the data directory and its secret key, as the xietong command makes them
 django.setup()
 from django.core.management import call_command
 call_command("migrate", verbosity=0)

@@ -5,14 +5,17 @@ from __future__ import annotations
 import os
 import sys
 
-from xietong.core.files import restrict_umask
+from django.core.management import execute_from_command_line
+
+from xietong.core.files import prepare_data_dir, restrict_umask
 
 
 def main() -> None:
     restrict_umask()
+    # The settings create nothing: the data directory and the generated secret key are made
+    # here, before Django reads them, for every command (serve, migrate, collectstatic …).
+    prepare_data_dir()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xietong.settings")
-    from django.core.management import execute_from_command_line
-
     execute_from_command_line(["xietong", *sys.argv[1:]])
 
 

@@ -1,4 +1,10 @@
-"""Xietong settings, read from environment variables (see .env.example)."""
+"""Xietong settings, read from environment variables (see .env.example).
+
+Importing them does no I/O beyond reading: no directory is made and no file written. The data
+directory and the generated secret key are prepared by the entry points (xietong/cli.py,
+xietong/core/files.py prepare_data_dir). A bad value raises ImproperlyConfigured naming its
+variable.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +17,11 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from xietong.core.files import private_dir, write_private
+from xietong.core import files
 
 BASE_DIR = Path(__file__).resolve().parent
-VAR_DIR = Path(os.environ.get("XIETONG_VAR_DIR", BASE_DIR.parent / "var"))
 # The database, the task queue, keys and uploads live here: the service's user alone reads it.
-private_dir(VAR_DIR)
+VAR_DIR = files.var_dir()
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -28,7 +33,7 @@ def env_bool(name: str, default: bool) -> bool:
         return True
     if value in {"0", "false", "no", "off"}:
         return False
-    raise ValueError(f"{name} must be a boolean (true/false), got {raw!r}")
+    raise ImproperlyConfigured(f"{name} must be a boolean (true/false), got {raw!r}")
 
 
 def env_int(name: str, default: int) -> int:
@@ -38,7 +43,7 @@ def env_int(name: str, default: int) -> int:
     try:
         return int(raw)
     except ValueError as exc:
-        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+        raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from exc
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -48,20 +53,29 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-DEBUG = env_bool("XIETONG_DEBUG", False)
-SECRET_KEY = os.environ.get("XIETONG_SECRET_KEY", "")
-if not SECRET_KEY:
-    # A local installation without a configured key gets a stable per-checkout key,
-    # so sessions survive restarts; production sets XIETONG_SECRET_KEY.
-    key_file = VAR_DIR / "secret_key"
-    if key_file.exists():
-        SECRET_KEY = key_file.read_text().strip()
-    else:
-        import secrets
+def env_secret(name: str) -> str:
+    """A secret from ``name`` or, for container secrets, from the file ``name``_FILE names
+    (stripped); both set is refused, as either may be the stale one."""
+    value = os.environ.get(name, "")
+    path = os.environ.get(f"{name}_FILE", "")
+    if value and path:
+        raise ImproperlyConfigured(f"Set {name} or {name}_FILE, not both")
+    if not path:
+        return value
+    try:
+        value = Path(path).read_text().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ImproperlyConfigured(f"{name}_FILE cannot be read: {exc}") from exc
+    if not value:
+        raise ImproperlyConfigured(f"{name}_FILE names an empty file ({path})")
+    return value
 
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
-        SECRET_KEY = secrets.token_urlsafe(50)
-        write_private(key_file, SECRET_KEY)
+
+DEBUG = env_bool("XIETONG_DEBUG", False)
+# Production sets XIETONG_SECRET_KEY (or _FILE). A local installation without one gets a stable
+# per-installation key, so sessions survive restarts: $XIETONG_VAR_DIR/secret_key, made by the
+# entry point before the settings are read. Neither there: empty, which Django refuses on use.
+SECRET_KEY = env_secret("XIETONG_SECRET_KEY") or files.local_secret_key()
 
 ALLOWED_HOSTS = env_list("XIETONG_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("XIETONG_CSRF_TRUSTED_ORIGINS", [])
@@ -149,13 +163,15 @@ TEMPLATES = [
 ]
 FORM_RENDERER = "django.forms.renderers.DjangoTemplates"
 
-DATABASE_URL = os.environ.get("DATABASE_URL", "")
+DATABASE_URL = env_secret("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {
-        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("XIETONG_CONN_MAX_AGE", 60))
-    }
+    try:
+        DATABASES = {
+            "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("XIETONG_CONN_MAX_AGE", 60))
+        }
+    except ValueError as exc:  # the message names the scheme, never the password
+        raise ImproperlyConfigured(f"DATABASE_URL cannot be read: {exc}") from exc
 else:
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
@@ -215,7 +231,7 @@ if TRUSTED_PROXIES and not TRUSTED_PROXIES.isdigit():
         try:
             ipaddress.ip_network(_proxy.strip(), strict=False)
         except ValueError as exc:
-            raise ValueError(
+            raise ImproperlyConfigured(
                 f"XIETONG_TRUSTED_PROXIES must be a number or addresses, got {TRUSTED_PROXIES!r}"
             ) from exc
 AXES_HANDLER = "xietong.core.throttle.ThrottlingHandler"
@@ -297,8 +313,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = Path(os.environ.get("XIETONG_STATIC_ROOT", VAR_DIR / "static"))
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STATIC_ROOT = files.static_root()
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -311,7 +326,10 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 # Encryption of data at rest (robot addresses and secrets; xietong/core/crypto.py): Fernet keys,
 # the first encrypts, all decrypt. Unset: a key derived from SECRET_KEY (local trials only).
 DATA_KEYS = env_list("XIETONG_DATA_KEY", [])
+# XIETONG_DATA_KEY_FILE is read when a key is first needed (xietong/core/crypto.py).
 DATA_KEY_FILE = os.environ.get("XIETONG_DATA_KEY_FILE", "")
+if DATA_KEYS and DATA_KEY_FILE:
+    raise ImproperlyConfigured("Set XIETONG_DATA_KEY or XIETONG_DATA_KEY_FILE, not both")
 # Topic materials (议题资料): engineering limits, not regulation.
 TOPIC_ATTACHMENT_MAX_BYTES = env_int("XIETONG_TOPIC_ATTACHMENT_MAX_MB", 20) * 1024 * 1024
 TOPIC_ATTACHMENT_MAX_COUNT = env_int("XIETONG_TOPIC_ATTACHMENT_MAX_COUNT", 20)
@@ -342,7 +360,7 @@ DEFAULT_FROM_EMAIL = os.environ.get("XIETONG_FROM_EMAIL", "xietong@localhost")
 EMAIL_HOST = os.environ.get("XIETONG_SMTP_HOST", "localhost")
 EMAIL_PORT = env_int("XIETONG_SMTP_PORT", 25)
 EMAIL_HOST_USER = os.environ.get("XIETONG_SMTP_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("XIETONG_SMTP_PASSWORD", "")
+EMAIL_HOST_PASSWORD = env_secret("XIETONG_SMTP_PASSWORD")
 EMAIL_USE_TLS = env_bool("XIETONG_SMTP_TLS", False)
 EMAIL_TIMEOUT = env_int("XIETONG_SMTP_TIMEOUT", 20)
 
@@ -423,6 +441,10 @@ LIVE_MALFORMED_WINDOW_SECONDS = env_int("XIETONG_LIVE_MALFORMED_WINDOW", 10)
 # The level applies to the handler too: records of loggers with their own level (Django's
 # "django" logger is at INFO) reach the root's handler without passing the root's level.
 _LOG_LEVEL = os.environ.get("XIETONG_LOG_LEVEL", "WARNING").upper()
+if _LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    raise ImproperlyConfigured(
+        f"XIETONG_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {_LOG_LEVEL!r}"
+    )
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

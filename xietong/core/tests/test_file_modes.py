@@ -13,6 +13,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
 
 from xietong import settings as xsettings
+from xietong.core.files import prepare_data_dir
 
 REPO = Path(__file__).resolve().parents[3]
 XIETONG = Path(sys.executable).with_name("xietong")
@@ -48,15 +49,17 @@ def test_an_existing_loose_data_directory_is_closed_and_the_key_file_is_private(
     var = tmp_path / "var"
     var.mkdir(mode=0o755)
     var.chmod(0o755)
-    monkeypatch.delenv("XIETONG_SECRET_KEY", raising=False)
+    for name in ("XIETONG_SECRET_KEY", "XIETONG_SECRET_KEY_FILE", "XIETONG_STATIC_ROOT"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XIETONG_VAR_DIR", str(var))
-    spec = importlib.util.spec_from_file_location("xietong_settings_probe", xsettings.__file__)
-    probe = importlib.util.module_from_spec(spec)
     old_umask = os.umask(0o022)
     try:
-        spec.loader.exec_module(probe)
+        prepare_data_dir()  # what the ``xietong`` command does before Django reads the settings
     finally:
         os.umask(old_umask)
+    spec = importlib.util.spec_from_file_location("xietong_settings_probe", xsettings.__file__)
+    probe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(probe)
     assert oct(stat.S_IMODE(var.stat().st_mode)) == "0o700"
     assert oct(stat.S_IMODE((var / "secret_key").stat().st_mode)) == "0o600"
     assert (var / "secret_key").read_text() == probe.SECRET_KEY
