@@ -86,6 +86,96 @@ def minutes_deadline(meeting: Meeting) -> CalendarResult:
     return CalendarResult(as_shanghai(meeting.ends_at) + timedelta(minutes=minutes))
 
 
+def _heading_lines(meeting: Meeting, attendances: list[Attendance]) -> list:
+    """Title, time, place, host, recorder, attendees and absentees."""
+    lines = [_("Minutes of %(title)s") % {"title": meeting.title}, ""]
+    end = as_shanghai(meeting.ends_at).strftime("%H:%M")
+    lines.append(_("Time: %(when)s–%(end)s") % {"when": _when(meeting.starts_at), "end": end})
+    place = meeting.location or meeting.online_url or "—"
+    lines.append(_("Place: %(place)s") % {"place": place})
+    lines.append(_("Host: %(name)s") % {"name": meeting.host.get_full_name() if meeting.host else "—"})
+    lines.append(
+        _("Recorder: %(name)s") % {"name": meeting.recorder.get_full_name() if meeting.recorder else "—"}
+    )
+    present = [_present_name(a) for a in attendances if a.status != Attendance.Status.ABSENT]
+    absent = [
+        _("%(name)s (%(reason)s)") % {"name": a.person.get_full_name(), "reason": a.reason}
+        for a in attendances
+        if a.status == Attendance.Status.ABSENT
+    ]
+    lines.append(_("Attendees: %(names)s") % {"names": "、".join(present) or "—"})
+    lines.append(_("Absent: %(names)s") % {"names": "、".join(absent) or "—"})
+    return lines
+
+
+def _present_name(attendance: Attendance) -> str:
+    """An attendee as the minutes name them: whom they stood in for, and whether they came late."""
+    name = attendance.person.get_full_name()
+    if attendance.on_behalf_of_id:
+        name = _("%(name)s (for %(principal)s)") % {
+            "name": name,
+            "principal": attendance.on_behalf_of.get_full_name(),
+        }
+    if attendance.status == Attendance.Status.LATE:
+        name = _("%(name)s (late)") % {"name": name}
+    return name
+
+
+def _record_lines(record: ItemRecord | None) -> list:
+    """An agenda item's discussion and outcome, as recorded in the meeting."""
+    if record is None:
+        return []
+    lines = []
+    if record.notes:
+        lines.append(_("Discussion: %(notes)s") % {"notes": record.notes})
+    outcome = record.get_outcome_display()
+    if record.outcome == ItemRecord.Outcome.DEFERRED and record.deferral_reason:
+        outcome = f"{outcome}({record.deferral_reason})"
+    lines.append(_("Outcome: %(outcome)s") % {"outcome": outcome})
+    return lines
+
+
+def _decision_lines(decisions: list[Decision], actions_by_decision: dict[int, list[ActionItem]]) -> list:
+    """An agenda item's decisions, then the action items they created."""
+    if not decisions:
+        return []
+    lines = [_("Decisions:")]
+    for k, d in enumerate(decisions, start=1):
+        lines.append(
+            _("%(n)s. %(text)s (responsible: %(department)s, %(person)s; deadline %(due)s)")
+            % {
+                "n": k,
+                "text": d.text,
+                "department": d.department.name,
+                "person": d.responsible.get_full_name(),
+                "due": d.due_on.isoformat(),
+            }
+        )
+    item_actions = [a for d in decisions for a in actions_by_decision.get(d.pk, [])]
+    if item_actions:
+        lines.append(_("Action items:"))
+        lines += [action_line(a.title, a.owner.get_full_name(), a.due_on) for a in item_actions]
+    return lines
+
+
+def _next_meeting_line(meeting: Meeting) -> str:
+    """When and where the series meets next, or that it is not yet announced."""
+    following = None
+    if meeting.series_id:
+        following = (
+            Meeting.objects.filter(series_id=meeting.series_id, starts_at__gt=meeting.starts_at)
+            .exclude(status=Meeting.Status.CANCELLED)
+            .order_by("starts_at")
+            .first()
+        )
+    if following is None:
+        return _("Next meeting: to be announced")
+    return _("Next meeting: %(when)s, %(place)s") % {
+        "when": _when(following.starts_at),
+        "place": following.location or following.online_url or "—",
+    }
+
+
 def minutes_body_from_record(meeting: Meeting) -> str:
     """The standard structure, built from the meeting record, in the active language.
 
@@ -106,35 +196,7 @@ def minutes_body_from_record(meeting: Meeting) -> str:
         .order_by("id")
     )
     actions = list(ActionItem.objects.filter(meeting=meeting).select_related("owner").order_by("id"))
-    lines = [_("Minutes of %(title)s") % {"title": meeting.title}, ""]
-    end = as_shanghai(meeting.ends_at).strftime("%H:%M")
-    lines.append(_("Time: %(when)s–%(end)s") % {"when": _when(meeting.starts_at), "end": end})
-    place = meeting.location or meeting.online_url or "—"
-    lines.append(_("Place: %(place)s") % {"place": place})
-    lines.append(_("Host: %(name)s") % {"name": meeting.host.get_full_name() if meeting.host else "—"})
-    lines.append(
-        _("Recorder: %(name)s") % {"name": meeting.recorder.get_full_name() if meeting.recorder else "—"}
-    )
-    present = []
-    for a in attendances:
-        if a.status == Attendance.Status.ABSENT:
-            continue
-        name = a.person.get_full_name()
-        if a.on_behalf_of_id:
-            name = _("%(name)s (for %(principal)s)") % {
-                "name": name,
-                "principal": a.on_behalf_of.get_full_name(),
-            }
-        if a.status == Attendance.Status.LATE:
-            name = _("%(name)s (late)") % {"name": name}
-        present.append(name)
-    absent = [
-        _("%(name)s (%(reason)s)") % {"name": a.person.get_full_name(), "reason": a.reason}
-        for a in attendances
-        if a.status == Attendance.Status.ABSENT
-    ]
-    lines.append(_("Attendees: %(names)s") % {"names": "、".join(present) or "—"})
-    lines.append(_("Absent: %(names)s") % {"names": "、".join(absent) or "—"})
+    lines = _heading_lines(meeting, attendances)
     # Speeches, votes and guests from the live room (xietong.live): nothing typed twice.
     from xietong.live.selectors import minutes_lines
 
@@ -155,48 +217,11 @@ def minutes_body_from_record(meeting: Meeting) -> str:
     for n, (title, record, item_decisions, live_lines) in enumerate(sections, start=1):
         lines += ["", f"{chinese_numeral(n)}、{title}"]
         lines += live_lines
-        if record is not None:
-            if record.notes:
-                lines.append(_("Discussion: %(notes)s") % {"notes": record.notes})
-            outcome = record.get_outcome_display()
-            if record.outcome == ItemRecord.Outcome.DEFERRED and record.deferral_reason:
-                outcome = f"{outcome}({record.deferral_reason})"
-            lines.append(_("Outcome: %(outcome)s") % {"outcome": outcome})
-        if item_decisions:
-            lines.append(_("Decisions:"))
-            for k, d in enumerate(item_decisions, start=1):
-                lines.append(
-                    _("%(n)s. %(text)s (responsible: %(department)s, %(person)s; deadline %(due)s)")
-                    % {
-                        "n": k,
-                        "text": d.text,
-                        "department": d.department.name,
-                        "person": d.responsible.get_full_name(),
-                        "due": d.due_on.isoformat(),
-                    }
-                )
-            item_actions = [a for d in item_decisions for a in actions_by_decision.get(d.pk, [])]
-            if item_actions:
-                lines.append(_("Action items:"))
-                lines += [action_line(a.title, a.owner.get_full_name(), a.due_on) for a in item_actions]
+        lines += _record_lines(record)
+        lines += _decision_lines(item_decisions, actions_by_decision)
     if live["speaking"]:
         lines += ["", *live["speaking"]]
-    following = None
-    if meeting.series_id:
-        following = (
-            Meeting.objects.filter(series_id=meeting.series_id, starts_at__gt=meeting.starts_at)
-            .exclude(status=Meeting.Status.CANCELLED)
-            .order_by("starts_at")
-            .first()
-        )
-    lines.append("")
-    if following is not None:
-        lines.append(
-            _("Next meeting: %(when)s, %(place)s")
-            % {"when": _when(following.starts_at), "place": following.location or following.online_url or "—"}
-        )
-    else:
-        lines.append(_("Next meeting: to be announced"))
+    lines += ["", _next_meeting_line(meeting)]
     return "\n".join(str(line) for line in lines)
 
 
