@@ -336,6 +336,46 @@ def item_record(
 # ---- decisions ------------------------------------------------------------------------------
 
 
+def _responsible_in(department, responsible) -> Person:
+    """The active responsible person, checked to belong to the active responsible department."""
+    if department is None or not isinstance(department, Department):
+        raise DomainError(_("Name the responsible department."), code="required", field="department")
+    if not Department.objects.filter(pk=department.pk, is_active=True).exists():
+        raise DomainError(
+            _("This department is unknown or inactive."), code="unknown_department", field="department"
+        )
+    responsible = _active_person(responsible, field="responsible")
+    if not _belongs_to(responsible, department):
+        raise DomainError(
+            _("The responsible person must belong to the responsible department."),
+            code="responsible_not_in_department",
+            field="responsible",
+        )
+    return responsible
+
+
+def _require_due_after_meeting(due_on, meeting: Meeting) -> None:
+    if due_on is None:
+        raise DomainError(_("Give a deadline."), code="required", field="due_on")
+    if isinstance(due_on, datetime) or due_on <= as_shanghai(meeting.starts_at).date():
+        raise DomainError(
+            _("The deadline must be after the meeting's date."), code="due_not_after_meeting", field="due_on"
+        )
+
+
+def _allocated_amount(amount) -> Decimal:
+    """The amount a decision allocates, as a positive number of at most two decimals."""
+    if amount in (None, ""):
+        raise DomainError(_("Give the amount allocated."), code="required", field="amount")
+    try:
+        amount = Decimal(str(amount))
+    except InvalidOperation:
+        raise DomainError(_("Enter a number."), code="invalid_amount", field="amount") from None
+    if not amount.is_finite() or amount <= 0 or amount >= Decimal("1e12"):
+        raise DomainError(_("Enter a positive amount."), code="invalid_amount", field="amount")
+    return amount.quantize(Decimal("0.01"))
+
+
 def decision_create(
     *,
     meeting: Meeting,
@@ -376,37 +416,12 @@ def decision_create(
             _("This item is not on the meeting's agenda."), code="item_not_on_agenda", field="agenda_item"
         )
     text = _text(text, field="text", max_length=MAX_TEXT, required=True)
-    if department is None or not isinstance(department, Department):
-        raise DomainError(_("Name the responsible department."), code="required", field="department")
-    if not Department.objects.filter(pk=department.pk, is_active=True).exists():
-        raise DomainError(
-            _("This department is unknown or inactive."), code="unknown_department", field="department"
-        )
-    responsible = _active_person(responsible, field="responsible")
-    if not _belongs_to(responsible, department):
-        raise DomainError(
-            _("The responsible person must belong to the responsible department."),
-            code="responsible_not_in_department",
-            field="responsible",
-        )
-    if due_on is None:
-        raise DomainError(_("Give a deadline."), code="required", field="due_on")
-    if isinstance(due_on, datetime) or due_on <= as_shanghai(meeting.starts_at).date():
-        raise DomainError(
-            _("The deadline must be after the meeting's date."), code="due_not_after_meeting", field="due_on"
-        )
+    responsible = _responsible_in(department, responsible)
+    _require_due_after_meeting(due_on, meeting)
     if allocates_resources:
         if resource_kind not in Decision.ResourceKind.values:
             raise DomainError(_("Choose the kind of resource."), code="required", field="resource_kind")
-        if amount in (None, ""):
-            raise DomainError(_("Give the amount allocated."), code="required", field="amount")
-        try:
-            amount = Decimal(str(amount))
-        except InvalidOperation:
-            raise DomainError(_("Enter a number."), code="invalid_amount", field="amount") from None
-        if not amount.is_finite() or amount <= 0 or amount >= Decimal("1e12"):
-            raise DomainError(_("Enter a positive amount."), code="invalid_amount", field="amount")
-        amount = amount.quantize(Decimal("0.01"))
+        amount = _allocated_amount(amount)
         status = Decision.Status.AWAITING_LEADERSHIP
     else:
         resource_kind, amount = "", None
