@@ -70,7 +70,7 @@ _ENV = Environment(extensions=[i18n])  # noqa: S701 - used only to parse templat
 
 def extract_template(path: Path, root: Path) -> Iterator[Message]:
     source = path.read_text(encoding="utf-8")
-    for lineno, func, message in _ENV.extract_translations(
+    for lineno, func, message in _ENV.extract_translations(  # type: ignore[attr-defined]  # added by the i18n extension
         source, gettext_functions=tuple(SIMPLE | PLURAL | CONTEXT)
     ):
         loc = f"{path.relative_to(root)}:{lineno}"
@@ -235,7 +235,10 @@ def write_po(path: Path, messages: dict, *, lang: str, plural_forms: str) -> tup
     """
     _, old = read_po(path)
     old_by_key = {e.key: e for e in old}
-    n_plural = int(re.search(r"nplurals=(\d+)", plural_forms).group(1))
+    nplurals = re.search(r"nplurals=(\d+)", plural_forms)
+    if nplurals is None:
+        raise ValueError(f"plural forms without nplurals: {plural_forms!r}")
+    n_plural = int(nplurals.group(1))
     header_lines = HEADER.format(lang=lang, plural=plural_forms).splitlines()
     out = ['msgid ""\nmsgstr ""\n' + "\n".join(f'"{line}\\n"' for line in header_lines), ""]
     new = 0

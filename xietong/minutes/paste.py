@@ -163,7 +163,7 @@ def parse_pasted_minutes(
         owner_name = re.sub(r"\s+", "", found.get("owner", ""))
         owner = _owner(owner_name, find_people, reasons)
         due_on = _due(found.get("due"), meeting_date, reasons)
-        if reasons:
+        if reasons or due_on is None:  # a line without a deadline always has its reason
             result.problems.append(LineProblem(number, original, tuple(reasons)))
         else:
             result.actions.append(ProposedAction(number, task, owner_name, owner, due_on))

@@ -11,11 +11,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from xietong.actions.models import ActionItem
 from xietong.core.errors import DomainError, Forbidden
 from xietong.core.events import record_event
+from xietong.core.limits import max_length
 from xietong.core.optlock import check_and_bump
 from xietong.meetings.models import Meeting, Rsvp
 from xietong.obligations.models import ObligationKind
@@ -29,8 +31,8 @@ from .models import MAX_BODY, Minutes, MinutesReceipt
 from .paste import PasteResult, parse_pasted_minutes
 
 MINUTES_RULE = "minutes_deadline"
-MAX_COMMENT = Minutes._meta.get_field("return_comment").max_length
-MAX_REASON = Minutes._meta.get_field("correction_reason").max_length
+MAX_COMMENT = max_length(Minutes, "return_comment")
+MAX_REASON = max_length(Minutes, "correction_reason")
 ERR_TOO_LONG = _("Keep this under %(max)s characters (it has %(length)s).")
 
 
@@ -86,9 +88,9 @@ def minutes_deadline(meeting: Meeting) -> CalendarResult:
     return CalendarResult(as_shanghai(meeting.ends_at) + timedelta(minutes=minutes))
 
 
-def _heading_lines(meeting: Meeting, attendances: list[Attendance]) -> list:
+def _heading_lines(meeting: Meeting, attendances: list[Attendance]) -> list[str | Promise]:
     """Title, time, place, host, recorder, attendees and absentees."""
-    lines = [_("Minutes of %(title)s") % {"title": meeting.title}, ""]
+    lines: list[str | Promise] = [_("Minutes of %(title)s") % {"title": meeting.title}, ""]
     end = as_shanghai(meeting.ends_at).strftime("%H:%M")
     lines.append(_("Time: %(when)s–%(end)s") % {"when": _when(meeting.starts_at), "end": end})
     place = meeting.location or meeting.online_url or "—"
@@ -111,7 +113,7 @@ def _heading_lines(meeting: Meeting, attendances: list[Attendance]) -> list:
 def _present_name(attendance: Attendance) -> str:
     """An attendee as the minutes name them: whom they stood in for, and whether they came late."""
     name = attendance.person.get_full_name()
-    if attendance.on_behalf_of_id:
+    if attendance.on_behalf_of is not None:  # joined: no query
         name = _("%(name)s (for %(principal)s)") % {
             "name": name,
             "principal": attendance.on_behalf_of.get_full_name(),
@@ -121,11 +123,11 @@ def _present_name(attendance: Attendance) -> str:
     return name
 
 
-def _record_lines(record: ItemRecord | None) -> list:
+def _record_lines(record: ItemRecord | None) -> list[str | Promise]:
     """An agenda item's discussion and outcome, as recorded in the meeting."""
     if record is None:
         return []
-    lines = []
+    lines: list[str | Promise] = []
     if record.notes:
         lines.append(_("Discussion: %(notes)s") % {"notes": record.notes})
     outcome = record.get_outcome_display()
@@ -135,11 +137,13 @@ def _record_lines(record: ItemRecord | None) -> list:
     return lines
 
 
-def _decision_lines(decisions: list[Decision], actions_by_decision: dict[int, list[ActionItem]]) -> list:
+def _decision_lines(
+    decisions: list[Decision], actions_by_decision: dict[int, list[ActionItem]]
+) -> list[str | Promise]:
     """An agenda item's decisions, then the action items they created."""
     if not decisions:
         return []
-    lines = [_("Decisions:")]
+    lines: list[str | Promise] = [_("Decisions:")]
     for k, d in enumerate(decisions, start=1):
         lines.append(
             _("%(n)s. %(text)s (responsible: %(department)s, %(person)s; deadline %(due)s)")
@@ -158,7 +162,7 @@ def _decision_lines(decisions: list[Decision], actions_by_decision: dict[int, li
     return lines
 
 
-def _next_meeting_line(meeting: Meeting) -> str:
+def _next_meeting_line(meeting: Meeting) -> str | Promise:
     """When and where the series meets next, or that it is not yet announced."""
     following = None
     if meeting.series_id:
@@ -208,7 +212,7 @@ def minutes_body_from_record(meeting: Meeting) -> str:
     actions_by_decision: dict[int, list[ActionItem]] = {}
     for a in actions:
         actions_by_decision.setdefault(a.decision_id, []).append(a)
-    sections = [
+    sections: list[tuple[str | Promise, ItemRecord | None, list[Decision], list[str]]] = [
         (item.title, getattr(item, "record", None), by_item.get(item.pk, []), live["items"].get(item.pk, []))
         for item in items
     ]

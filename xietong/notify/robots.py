@@ -20,6 +20,7 @@ import json
 import re
 import urllib.parse
 from dataclasses import dataclass
+from typing import Any
 
 WECOM, DINGTALK, FEISHU = "wecom", "dingtalk", "feishu"
 
@@ -266,7 +267,7 @@ def classify(kind: str, status: int, body: bytes) -> tuple[str, str]:
         return FAILED, "invalid JSON answer"
     if not isinstance(data, dict):
         return FAILED, "invalid JSON answer"
-    code = data.get("errcode", data.get("code", data.get("StatusCode", 0)))
+    code: Any = data.get("errcode", data.get("code", data.get("StatusCode", 0)))
     message = str(data.get("errmsg", data.get("msg", data.get("StatusMessage", ""))))[:200]
     try:
         code = int(code)

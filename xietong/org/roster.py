@@ -314,7 +314,8 @@ def _check_row(number: int, values: dict[str, str], problems: list[Problem]) -> 
         problems.append(Problem(number, HEADER_OF[name], _msg(message, **params)))
 
     _check_lengths(values, add)
-    row = RosterRow(row=number, **{k: v for k, v in values.items() if k != "roles" and k != "mobile"})
+    columns: dict[str, Any] = {k: v for k, v in values.items() if k != "roles" and k != "mobile"}
+    row = RosterRow(row=number, **columns)
     if not row.name:
         add("name", _("The name is missing."))
     _check_mobile(row, values.get("mobile", ""), add)

@@ -462,7 +462,7 @@ def _check_rule(check: _Checker, key: str, table: Any) -> Rule | None:
     before = len(check.problems)
     clause = check.text(key, table, "clause", required=True)
     note = check.text(key, table, "note", required=False)
-    kind = table.get("kind")
+    kind: Any = table.get("kind")  # as written in the file: checked below
     fields: dict[str, Any] | None
 
     if key in DEADLINE_KEYS:

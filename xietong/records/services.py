@@ -18,6 +18,7 @@ from xietong.actions.services import action_create_from_decision
 from xietong.agenda.models import AgendaItem
 from xietong.core.errors import DomainError, Forbidden
 from xietong.core.events import record_event
+from xietong.core.limits import max_length
 from xietong.core.optlock import require_current
 from xietong.meetings.models import Meeting
 from xietong.obligations.models import Obligation, ObligationKind
@@ -30,9 +31,9 @@ from xietong.policy.selectors import business_calendar
 from .models import Attendance, Decision, ItemRecord
 
 MAX_REASON = 300
-MAX_NOTES = ItemRecord._meta.get_field("notes").max_length
-MAX_TEXT = Decision._meta.get_field("text").max_length
-MAX_COMMENT = Decision._meta.get_field("leadership_comment").max_length
+MAX_NOTES = max_length(ItemRecord, "notes")
+MAX_TEXT = max_length(Decision, "text")
+MAX_COMMENT = max_length(Decision, "leadership_comment")
 
 ERR_TOO_LONG = _("Keep this under %(max)s characters (it has %(length)s).")
 
@@ -304,10 +305,10 @@ def item_record(
             elif deferring and topic.status == Topic.Status.DONE:
                 topic_reopen(topic=topic, actor=actor, now=now)
         target = None
-        if deferring:
-            target = deferral_target(meeting=meeting, topic=item.topic, now=now, actor=actor)
+        if deferring and topic is not None:  # refused above when the item has no topic
+            target = deferral_target(meeting=meeting, topic=topic, now=now, actor=actor)
             topic_defer(
-                topic=item.topic, to_meeting=target, reason=reason, actor=_meeting_coordinator(now), now=now
+                topic=topic, to_meeting=target, reason=reason, actor=_meeting_coordinator(now), now=now
             )
         record, _created = ItemRecord.objects.update_or_create(
             agenda_item=item,
@@ -460,7 +461,7 @@ def decision_create(
 
 
 LEADERSHIP_RULE = "leadership_approval_days"
-RANK_ORDER = {LeadershipRank.CHAIR: 0, LeadershipRank.VICE_CHAIR: 1, LeadershipRank.MEMBER: 2}
+RANK_ORDER: dict[str, int] = {LeadershipRank.CHAIR: 0, LeadershipRank.VICE_CHAIR: 1, LeadershipRank.MEMBER: 2}
 
 
 def _leadership_head() -> Person | None:
