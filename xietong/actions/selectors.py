@@ -324,6 +324,10 @@ class ReportRow:
     model instance per row."""
 
     __slots__ = tuple(f.attname for f in ProgressReport._meta.concrete_fields)
+    # The columns read by the pages (every column is set from the row).
+    id: int
+    status: str
+    reported_at: datetime
 
     def __init__(self, values) -> None:
         for name, value in zip(self.__slots__, values, strict=True):

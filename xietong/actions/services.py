@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xietong.core.errors import DomainError, Forbidden
 from xietong.core.events import record_event
+from xietong.core.limits import max_length
 from xietong.obligations.models import Obligation, ObligationKind
 from xietong.obligations.services import obligation_close, obligation_open, obligation_waive
 from xietong.org.models import Role
@@ -21,10 +22,10 @@ from .models import ActionItem, ProgressReport
 
 S = ActionItem.Status
 OPEN_STATES = frozenset({S.OPEN, S.IN_PROGRESS})
-MAX_TITLE = ActionItem._meta.get_field("title").max_length
-MAX_EVIDENCE = ActionItem._meta.get_field("evidence").max_length
+MAX_TITLE = max_length(ActionItem, "title")
+MAX_EVIDENCE = max_length(ActionItem, "evidence")
 MAX_REASON = 300
-MAX_NOTE = ProgressReport._meta.get_field("note").max_length
+MAX_NOTE = max_length(ProgressReport, "note")
 
 ERR_STATE = _("This step is not possible while the action item is “%(status)s”.")
 ERR_TOO_LONG = _("Keep this under %(max)s characters (it has %(length)s).")
@@ -297,6 +298,10 @@ def tasks_acknowledge(*, meeting, department, actor, now: datetime) -> Obligatio
             responsible=duty.responsible,
             department=department,
         )
+        if closed is None:
+            raise DomainError(
+                _("There is nothing to acknowledge for this department."), code="nothing_to_acknowledge"
+            )
         late = closed.state == Obligation.State.BREACHED
         record_event(
             name="action.tasks_acknowledged",

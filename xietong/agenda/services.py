@@ -148,7 +148,7 @@ def agenda_build(*, meeting: Meeting, actor, now: datetime) -> Agenda:
         )
         agenda = _locked_draft(agenda, now=now)
         for item in agenda.items.filter(topic__isnull=False).select_related("topic"):
-            if item.topic.status == Topic.Status.SCHEDULED:
+            if item.topic is not None and item.topic.status == Topic.Status.SCHEDULED:
                 topics_api.topic_unschedule(topic=item.topic, actor=actor, now=now)
         agenda.items.all().delete()
 

@@ -70,7 +70,7 @@ _ENV = Environment(extensions=[i18n])  # noqa: S701 - used only to parse templat
 
 def extract_template(path: Path, root: Path) -> Iterator[Message]:
     source = path.read_text(encoding="utf-8")
-    for lineno, func, message in _ENV.extract_translations(
+    for lineno, func, message in _ENV.extract_translations(  # type: ignore[attr-defined]  # added by the i18n extension
         source, gettext_functions=tuple(SIMPLE | PLURAL | CONTEXT)
     ):
         loc = f"{path.relative_to(root)}:{lineno}"
@@ -151,60 +151,70 @@ def _quote(text: str) -> str:
     return '"' + escaped.replace("\n", "\\n") + '"'
 
 
+_PO_LINE = re.compile(r"^(msgctxt|msgid_plural|msgid|msgstr(?:\[\d+\])?)\s+(\".*\")$")
+
+
+class _PoReader:
+    """Reads a .po file line by line into its header and entries."""
+
+    def __init__(self) -> None:
+        self.entries: list[Entry] = []
+        self.header = ""
+        self.current: dict = {}
+        self.last_key: str | None = None
+
+    def flush(self) -> None:
+        current, self.current = self.current, {}
+        if "msgid" not in current:
+            return
+        if current["msgid"] == "" and current.get("msgctxt") is None:
+            self.header = current.get("msgstr", "")
+            return
+        plural_strs = [current[k] for k in sorted(k for k in current if k.startswith("msgstr["))]
+        self.entries.append(
+            Entry(
+                msgid=current["msgid"],
+                msgstr=current.get("msgstr", ""),
+                context=current.get("msgctxt"),
+                plural=current.get("msgid_plural"),
+                plural_strs=plural_strs,
+                fuzzy=current.get("fuzzy", False),
+            )
+        )
+
+    def comment(self, line: str) -> None:
+        if "msgid" in self.current:
+            self.flush()
+        if line.startswith("#,") and "fuzzy" in line:
+            self.current["fuzzy"] = True
+
+    def keyword(self, key: str, value: str) -> None:
+        if key in ("msgctxt", "msgid") and "msgid" in self.current:
+            self.flush()
+        self.current[key] = value
+        self.last_key = key
+
+    def feed(self, line: str) -> None:
+        if not line:
+            self.flush()
+            self.last_key = None
+        elif line.startswith("#"):
+            self.comment(line)
+        elif m := _PO_LINE.match(line):
+            self.keyword(m.group(1), _unquote(m.group(2)))
+        elif line.startswith('"') and self.last_key:
+            self.current[self.last_key] += _unquote(line)
+
+
 def read_po(path: Path) -> tuple[str, list[Entry]]:
     """Returns (header msgstr, entries)."""
     if not path.exists():
         return "", []
-    entries: list[Entry] = []
-    header = ""
-    current: dict = {}
-    last_key: str | None = None
-
-    def flush():
-        nonlocal current, header
-        if "msgid" in current:
-            if current["msgid"] == "" and current.get("msgctxt") is None:
-                header = current.get("msgstr", "")
-            else:
-                plural_strs = [current[k] for k in sorted(k for k in current if k.startswith("msgstr["))]
-                entries.append(
-                    Entry(
-                        msgid=current["msgid"],
-                        msgstr=current.get("msgstr", ""),
-                        context=current.get("msgctxt"),
-                        plural=current.get("msgid_plural"),
-                        plural_strs=plural_strs,
-                        fuzzy=current.get("fuzzy", False),
-                    )
-                )
-        current = {}
-
+    reader = _PoReader()
     for raw in path.read_text(encoding="utf-8").splitlines():
-        line = raw.strip()
-        if not line:
-            flush()
-            last_key = None
-            continue
-        if line.startswith("#,") and "fuzzy" in line:
-            if "msgid" in current:
-                flush()
-            current["fuzzy"] = True
-            continue
-        if line.startswith("#"):
-            if "msgid" in current:
-                flush()
-            continue
-        m = re.match(r"^(msgctxt|msgid_plural|msgid|msgstr(?:\[\d+\])?)\s+(\".*\")$", line)
-        if m:
-            key, value = m.group(1), _unquote(m.group(2))
-            if key in ("msgctxt", "msgid") and "msgid" in current:
-                flush()
-            current[key] = value
-            last_key = key
-        elif line.startswith('"') and last_key:
-            current[last_key] += _unquote(line)
-    flush()
-    return header, entries
+        reader.feed(raw.strip())
+    reader.flush()
+    return reader.header, reader.entries
 
 
 HEADER = (
@@ -225,7 +235,10 @@ def write_po(path: Path, messages: dict, *, lang: str, plural_forms: str) -> tup
     """
     _, old = read_po(path)
     old_by_key = {e.key: e for e in old}
-    n_plural = int(re.search(r"nplurals=(\d+)", plural_forms).group(1))
+    nplurals = re.search(r"nplurals=(\d+)", plural_forms)
+    if nplurals is None:
+        raise ValueError(f"plural forms without nplurals: {plural_forms!r}")
+    n_plural = int(nplurals.group(1))
     header_lines = HEADER.format(lang=lang, plural=plural_forms).splitlines()
     out = ['msgid ""\nmsgstr ""\n' + "\n".join(f'"{line}\\n"' for line in header_lines), ""]
     new = 0

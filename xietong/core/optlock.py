@@ -103,7 +103,7 @@ class VersionedForm(forms.Form):
         after merging by hand is accepted.
         """
         version = err.current if version is None else version
-        data = self.data.copy()
+        data = self.data.copy()  # type: ignore[attr-defined]  # a QueryDict or a dict: both copy
         if version is not None:
             data[self.add_prefix(VERSION_FIELD)] = str(version)
         self.data = data

@@ -9,8 +9,10 @@ limit fields with their own clock offset.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Count, Exists, F, OuterRef, Subquery
 from django.utils.translation import gettext as _
@@ -117,14 +119,14 @@ def _vote_dict(vote: Vote, *, voted: list[str], ballots: list[dict] | None) -> d
     return out
 
 
-def _person_name(row: dict, prefix: str) -> str:
+def _person_name(row: Mapping[str, Any], prefix: str) -> str:
     """Person.get_full_name() from a ``values()`` row: the name, else the username."""
     return row[f"{prefix}__full_name"] or row[f"{prefix}__username"] or ""
 
 
-def _voted_by_vote(votes: list[Vote]) -> dict[int, list[dict]]:
+def _voted_by_vote(votes: list[Vote]) -> dict[int, list[Mapping[str, Any]]]:
     """Who has voted in each of ``votes`` (one query), by name: seat name, voter id."""
-    found: dict[int, list[dict]] = defaultdict(list)
+    found: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
     if votes:
         rows = (
             VoteParticipation.objects.filter(vote_id__in=[v.pk for v in votes])
@@ -216,7 +218,8 @@ def room_state(meeting: Meeting, now: datetime) -> dict:
         )
     )
     item_rows = []
-    runs: dict[int, dict] = {}
+    runs: dict[int, Mapping[str, Any]] = {}
+    run: Mapping[str, Any] | None
     for item in items:
         run = item if room.pk is not None and item["live_run__room_id"] == room.pk else None
         if run is not None:
@@ -230,7 +233,9 @@ def room_state(meeting: Meeting, now: datetime) -> dict:
                 "department": item["topic__department__name"] or "",
                 "budget_minutes": item["budget_minutes"],
                 "status": status,
-                "started_at": _iso(run["live_run__started_at"]) if status == ItemRun.Status.CURRENT else None,
+                "started_at": _iso(run["live_run__started_at"])
+                if run and status == ItemRun.Status.CURRENT
+                else None,
                 "elapsed_seconds": run["live_run__elapsed_seconds"] if run else 0,
                 "deferral_reason": run["live_run__deferral_reason"] if run else "",
             }

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from functools import cache, lru_cache
 from typing import NamedTuple
 
-from django.db import connections, router
+from django.db import DEFAULT_DB_ALIAS, connections, router
 from django.db.models import DEFERRED, Exists, OuterRef, Q, QuerySet
 
 from xietong.core.params import parse_id, parse_int
@@ -102,8 +102,8 @@ def decode_cursor(raw: str | None) -> tuple[datetime, int] | None:
     """A (starts_at, id) key from the query string; None for a missing or mangled one."""
     if not raw:
         return None
-    micros, _sep, pk = raw.partition("_")
-    micros, pk = parse_int(micros), parse_id(pk)
+    micros_text, _sep, pk_text = raw.partition("_")
+    micros, pk = parse_int(micros_text), parse_id(pk_text)
     if micros is None or pk is None:
         return None
     try:
@@ -309,7 +309,7 @@ def meeting_for_detail(meeting_id: int) -> Meeting:
     from xietong.topics.models import Topic
 
     meeting = meeting_with_relations(meeting_id)
-    db = meeting._state.db
+    db = meeting._state.db or DEFAULT_DB_ALIAS  # set: the meeting was just read
     set_prefetched(meeting, "rsvps", meeting_rsvps(meeting))
     agenda = preloaded_agenda(meeting)
     if agenda is not None:
@@ -736,7 +736,7 @@ def meeting_invitee_plan(meeting: Meeting) -> list[Invitation]:
         topic_departments.update(d.pk for d in topic.departments_involved.all())
     if topic_departments:
         role_filter |= Q(role=Role.LIAISON, department_id__in=topic_departments)
-    by_role = {
+    by_role: dict[str, str] = {
         Role.HEAD: Rsvp.InvitedAs.HEAD,
         Role.LIAISON: Rsvp.InvitedAs.LIAISON,
         Role.COORDINATOR: Rsvp.InvitedAs.COORDINATOR,

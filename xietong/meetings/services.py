@@ -97,7 +97,7 @@ def meeting_schedule(
     The meeting keeps the policy version current at scheduling; its length never
     exceeds the policy's duration cap. Records ``meeting.scheduled``.
     """
-    policy = policy or series.policy
+    policy = policy or series.policy  # type: ignore[union-attr]  # a standalone meeting is given its policy
     version = current_version(policy)
     cap = version.rules.minutes("meeting_duration_cap")
     minutes = min(duration_minutes or (series.duration_minutes if series else cap), cap)
@@ -158,6 +158,7 @@ def series_meeting_after(*, meeting: Meeting, now: datetime, actor=None) -> Meet
     )
     if nxt is not None:
         return nxt
+    assert meeting.series is not None, "only a series meeting has a following one"
     start = next_free_occurrence(meeting.series, after=meeting.starts_at)
     return meeting_schedule(series=meeting.series, starts_at=start, now=now, actor=actor)
 
@@ -466,7 +467,8 @@ def meeting_publish(
                 code="emergency_reason_required",
                 field="emergency_reason",
             )
-        if late and not emergency:
+        if deadline is not None and late and not emergency:
+            notice_rule = meeting.policy_version.rules.get("notice_lead")  # there since it set the deadline
             raise DomainError(
                 _(
                     "Too late for the notice: under %(clause)s it had to go out by %(deadline)s. "
@@ -474,7 +476,7 @@ def meeting_publish(
                 ),
                 code="notice_too_late",
                 params={
-                    "clause": meeting.policy_version.rules.get("notice_lead").clause,
+                    "clause": notice_rule.clause if notice_rule else "",
                     "deadline": _fmt(deadline.value),
                 },
             )

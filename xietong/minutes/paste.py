@@ -102,6 +102,34 @@ def _fields(text: str) -> tuple[dict[str, str], list[str]]:
     return found, reasons
 
 
+def _owner(name: str, find_people: Callable[[str], Sequence[Any]], reasons: list[str]) -> Any:
+    """The one person named ``name``, or None with the reason added to ``reasons``."""
+    if not name:
+        reasons.append(str(ERR_NO_OWNER))
+        return None
+    people = list(find_people(name))
+    if not people:
+        reasons.append(_reason(ERR_UNKNOWN_PERSON, name=name))
+    elif len(people) > 1:
+        reasons.append(_reason(ERR_AMBIGUOUS, name=name))
+    else:
+        return people[0]
+    return None
+
+
+def _due(value: str | None, meeting_date: date, reasons: list[str]) -> date | None:
+    """The deadline written ``value``; a missing, malformed or too early one adds its reason."""
+    if not value:
+        reasons.append(str(ERR_NO_DUE))
+        return None
+    due_on, problem = parse_date(value)
+    if problem:
+        reasons.append(problem)
+    elif due_on is not None and due_on < meeting_date:
+        reasons.append(_reason(ERR_DATE_BEFORE, value=due_on.isoformat(), meeting=meeting_date.isoformat()))
+    return due_on
+
+
 def parse_pasted_minutes(
     text: str,
     *,
@@ -133,29 +161,9 @@ def parse_pasted_minutes(
         found, field_reasons = _fields(m["fields"])
         reasons.extend(field_reasons)
         owner_name = re.sub(r"\s+", "", found.get("owner", ""))
-        owner = None
-        if not owner_name:
-            reasons.append(str(ERR_NO_OWNER))
-        else:
-            people = list(find_people(owner_name))
-            if not people:
-                reasons.append(_reason(ERR_UNKNOWN_PERSON, name=owner_name))
-            elif len(people) > 1:
-                reasons.append(_reason(ERR_AMBIGUOUS, name=owner_name))
-            else:
-                owner = people[0]
-        due_on = None
-        if not found.get("due"):
-            reasons.append(str(ERR_NO_DUE))
-        else:
-            due_on, problem = parse_date(found["due"])
-            if problem:
-                reasons.append(problem)
-            elif due_on < meeting_date:
-                reasons.append(
-                    _reason(ERR_DATE_BEFORE, value=due_on.isoformat(), meeting=meeting_date.isoformat())
-                )
-        if reasons:
+        owner = _owner(owner_name, find_people, reasons)
+        due_on = _due(found.get("due"), meeting_date, reasons)
+        if reasons or due_on is None:  # a line without a deadline always has its reason
             result.problems.append(LineProblem(number, original, tuple(reasons)))
         else:
             result.actions.append(ProposedAction(number, task, owner_name, owner, due_on))

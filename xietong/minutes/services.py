@@ -11,11 +11,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from xietong.actions.models import ActionItem
 from xietong.core.errors import DomainError, Forbidden
 from xietong.core.events import record_event
+from xietong.core.limits import max_length
 from xietong.core.optlock import check_and_bump
 from xietong.meetings.models import Meeting, Rsvp
 from xietong.obligations.models import ObligationKind
@@ -29,8 +31,8 @@ from .models import MAX_BODY, Minutes, MinutesReceipt
 from .paste import PasteResult, parse_pasted_minutes
 
 MINUTES_RULE = "minutes_deadline"
-MAX_COMMENT = Minutes._meta.get_field("return_comment").max_length
-MAX_REASON = Minutes._meta.get_field("correction_reason").max_length
+MAX_COMMENT = max_length(Minutes, "return_comment")
+MAX_REASON = max_length(Minutes, "correction_reason")
 ERR_TOO_LONG = _("Keep this under %(max)s characters (it has %(length)s).")
 
 
@@ -86,6 +88,98 @@ def minutes_deadline(meeting: Meeting) -> CalendarResult:
     return CalendarResult(as_shanghai(meeting.ends_at) + timedelta(minutes=minutes))
 
 
+def _heading_lines(meeting: Meeting, attendances: list[Attendance]) -> list[str | Promise]:
+    """Title, time, place, host, recorder, attendees and absentees."""
+    lines: list[str | Promise] = [_("Minutes of %(title)s") % {"title": meeting.title}, ""]
+    end = as_shanghai(meeting.ends_at).strftime("%H:%M")
+    lines.append(_("Time: %(when)s–%(end)s") % {"when": _when(meeting.starts_at), "end": end})
+    place = meeting.location or meeting.online_url or "—"
+    lines.append(_("Place: %(place)s") % {"place": place})
+    lines.append(_("Host: %(name)s") % {"name": meeting.host.get_full_name() if meeting.host else "—"})
+    lines.append(
+        _("Recorder: %(name)s") % {"name": meeting.recorder.get_full_name() if meeting.recorder else "—"}
+    )
+    present = [_present_name(a) for a in attendances if a.status != Attendance.Status.ABSENT]
+    absent = [
+        _("%(name)s (%(reason)s)") % {"name": a.person.get_full_name(), "reason": a.reason}
+        for a in attendances
+        if a.status == Attendance.Status.ABSENT
+    ]
+    lines.append(_("Attendees: %(names)s") % {"names": "、".join(present) or "—"})
+    lines.append(_("Absent: %(names)s") % {"names": "、".join(absent) or "—"})
+    return lines
+
+
+def _present_name(attendance: Attendance) -> str:
+    """An attendee as the minutes name them: whom they stood in for, and whether they came late."""
+    name = attendance.person.get_full_name()
+    if attendance.on_behalf_of is not None:  # joined: no query
+        name = _("%(name)s (for %(principal)s)") % {
+            "name": name,
+            "principal": attendance.on_behalf_of.get_full_name(),
+        }
+    if attendance.status == Attendance.Status.LATE:
+        name = _("%(name)s (late)") % {"name": name}
+    return name
+
+
+def _record_lines(record: ItemRecord | None) -> list[str | Promise]:
+    """An agenda item's discussion and outcome, as recorded in the meeting."""
+    if record is None:
+        return []
+    lines: list[str | Promise] = []
+    if record.notes:
+        lines.append(_("Discussion: %(notes)s") % {"notes": record.notes})
+    outcome = record.get_outcome_display()
+    if record.outcome == ItemRecord.Outcome.DEFERRED and record.deferral_reason:
+        outcome = f"{outcome}({record.deferral_reason})"
+    lines.append(_("Outcome: %(outcome)s") % {"outcome": outcome})
+    return lines
+
+
+def _decision_lines(
+    decisions: list[Decision], actions_by_decision: dict[int, list[ActionItem]]
+) -> list[str | Promise]:
+    """An agenda item's decisions, then the action items they created."""
+    if not decisions:
+        return []
+    lines: list[str | Promise] = [_("Decisions:")]
+    for k, d in enumerate(decisions, start=1):
+        lines.append(
+            _("%(n)s. %(text)s (responsible: %(department)s, %(person)s; deadline %(due)s)")
+            % {
+                "n": k,
+                "text": d.text,
+                "department": d.department.name,
+                "person": d.responsible.get_full_name(),
+                "due": d.due_on.isoformat(),
+            }
+        )
+    item_actions = [a for d in decisions for a in actions_by_decision.get(d.pk, [])]
+    if item_actions:
+        lines.append(_("Action items:"))
+        lines += [action_line(a.title, a.owner.get_full_name(), a.due_on) for a in item_actions]
+    return lines
+
+
+def _next_meeting_line(meeting: Meeting) -> str | Promise:
+    """When and where the series meets next, or that it is not yet announced."""
+    following = None
+    if meeting.series_id:
+        following = (
+            Meeting.objects.filter(series_id=meeting.series_id, starts_at__gt=meeting.starts_at)
+            .exclude(status=Meeting.Status.CANCELLED)
+            .order_by("starts_at")
+            .first()
+        )
+    if following is None:
+        return _("Next meeting: to be announced")
+    return _("Next meeting: %(when)s, %(place)s") % {
+        "when": _when(following.starts_at),
+        "place": following.location or following.online_url or "—",
+    }
+
+
 def minutes_body_from_record(meeting: Meeting) -> str:
     """The standard structure, built from the meeting record, in the active language.
 
@@ -106,35 +200,7 @@ def minutes_body_from_record(meeting: Meeting) -> str:
         .order_by("id")
     )
     actions = list(ActionItem.objects.filter(meeting=meeting).select_related("owner").order_by("id"))
-    lines = [_("Minutes of %(title)s") % {"title": meeting.title}, ""]
-    end = as_shanghai(meeting.ends_at).strftime("%H:%M")
-    lines.append(_("Time: %(when)s–%(end)s") % {"when": _when(meeting.starts_at), "end": end})
-    place = meeting.location or meeting.online_url or "—"
-    lines.append(_("Place: %(place)s") % {"place": place})
-    lines.append(_("Host: %(name)s") % {"name": meeting.host.get_full_name() if meeting.host else "—"})
-    lines.append(
-        _("Recorder: %(name)s") % {"name": meeting.recorder.get_full_name() if meeting.recorder else "—"}
-    )
-    present = []
-    for a in attendances:
-        if a.status == Attendance.Status.ABSENT:
-            continue
-        name = a.person.get_full_name()
-        if a.on_behalf_of_id:
-            name = _("%(name)s (for %(principal)s)") % {
-                "name": name,
-                "principal": a.on_behalf_of.get_full_name(),
-            }
-        if a.status == Attendance.Status.LATE:
-            name = _("%(name)s (late)") % {"name": name}
-        present.append(name)
-    absent = [
-        _("%(name)s (%(reason)s)") % {"name": a.person.get_full_name(), "reason": a.reason}
-        for a in attendances
-        if a.status == Attendance.Status.ABSENT
-    ]
-    lines.append(_("Attendees: %(names)s") % {"names": "、".join(present) or "—"})
-    lines.append(_("Absent: %(names)s") % {"names": "、".join(absent) or "—"})
+    lines = _heading_lines(meeting, attendances)
     # Speeches, votes and guests from the live room (xietong.live): nothing typed twice.
     from xietong.live.selectors import minutes_lines
 
@@ -146,7 +212,7 @@ def minutes_body_from_record(meeting: Meeting) -> str:
     actions_by_decision: dict[int, list[ActionItem]] = {}
     for a in actions:
         actions_by_decision.setdefault(a.decision_id, []).append(a)
-    sections = [
+    sections: list[tuple[str | Promise, ItemRecord | None, list[Decision], list[str]]] = [
         (item.title, getattr(item, "record", None), by_item.get(item.pk, []), live["items"].get(item.pk, []))
         for item in items
     ]
@@ -155,48 +221,11 @@ def minutes_body_from_record(meeting: Meeting) -> str:
     for n, (title, record, item_decisions, live_lines) in enumerate(sections, start=1):
         lines += ["", f"{chinese_numeral(n)}、{title}"]
         lines += live_lines
-        if record is not None:
-            if record.notes:
-                lines.append(_("Discussion: %(notes)s") % {"notes": record.notes})
-            outcome = record.get_outcome_display()
-            if record.outcome == ItemRecord.Outcome.DEFERRED and record.deferral_reason:
-                outcome = f"{outcome}({record.deferral_reason})"
-            lines.append(_("Outcome: %(outcome)s") % {"outcome": outcome})
-        if item_decisions:
-            lines.append(_("Decisions:"))
-            for k, d in enumerate(item_decisions, start=1):
-                lines.append(
-                    _("%(n)s. %(text)s (responsible: %(department)s, %(person)s; deadline %(due)s)")
-                    % {
-                        "n": k,
-                        "text": d.text,
-                        "department": d.department.name,
-                        "person": d.responsible.get_full_name(),
-                        "due": d.due_on.isoformat(),
-                    }
-                )
-            item_actions = [a for d in item_decisions for a in actions_by_decision.get(d.pk, [])]
-            if item_actions:
-                lines.append(_("Action items:"))
-                lines += [action_line(a.title, a.owner.get_full_name(), a.due_on) for a in item_actions]
+        lines += _record_lines(record)
+        lines += _decision_lines(item_decisions, actions_by_decision)
     if live["speaking"]:
         lines += ["", *live["speaking"]]
-    following = None
-    if meeting.series_id:
-        following = (
-            Meeting.objects.filter(series_id=meeting.series_id, starts_at__gt=meeting.starts_at)
-            .exclude(status=Meeting.Status.CANCELLED)
-            .order_by("starts_at")
-            .first()
-        )
-    lines.append("")
-    if following is not None:
-        lines.append(
-            _("Next meeting: %(when)s, %(place)s")
-            % {"when": _when(following.starts_at), "place": following.location or following.online_url or "—"}
-        )
-    else:
-        lines.append(_("Next meeting: to be announced"))
+    lines += ["", _next_meeting_line(meeting)]
     return "\n".join(str(line) for line in lines)
 
 

@@ -157,6 +157,8 @@ class Delivery(models.Model):
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"))
+    # Not a column: the e-mails a digest bundles, fixed by the send that carries them.
+    bundled_ids: list[int]
 
     class Meta:
         verbose_name = _("delivery")

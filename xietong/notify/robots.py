@@ -20,6 +20,7 @@ import json
 import re
 import urllib.parse
 from dataclasses import dataclass
+from typing import Any
 
 WECOM, DINGTALK, FEISHU = "wecom", "dingtalk", "feishu"
 
@@ -155,6 +156,79 @@ def _fit(build, text: str, limit: int, more: str) -> bytes:
     return build(truncate_bytes(text, keep) + more)
 
 
+def _wecom(url: str, title: str, text: str, mention: Mention | None) -> Outgoing:
+    if mention is not None and mention.wecom_userid:
+        content = f"**{title}**\n{text}\n<@{mention.wecom_userid}>"
+        content = truncate_bytes(content, WECOM_MARKDOWN_MAX)
+        return Outgoing(url, dumps({"msgtype": "markdown", "markdown": {"content": content}}))
+    payload_text: dict = {"content": truncate_bytes(f"{title}\n{text}", WECOM_TEXT_MAX)}
+    if mention is not None and mention.mobile:
+        payload_text["mentioned_mobile_list"] = [mention.mobile]
+    elif mention is not None:
+        payload_text["content"] = truncate_bytes(f"{title}\n{text}\n@{mention.name}", WECOM_TEXT_MAX)
+    return Outgoing(url, dumps({"msgtype": "text", "text": payload_text}))
+
+
+def _dingtalk_mention(mention: Mention | None) -> tuple[dict, str]:
+    """The ``at`` block of a DingTalk message and the mention written at its end."""
+    at: dict = {"isAtAll": False}
+    if mention is None:
+        return at, ""
+    if mention.dingtalk_userid:
+        at["atUserIds"] = [mention.dingtalk_userid]
+        return at, f"@{mention.dingtalk_userid}"
+    if mention.mobile:
+        at["atMobiles"] = [mention.mobile]
+        return at, f"@{mention.mobile}"
+    return at, f"@{mention.name}"
+
+
+def _dingtalk(
+    url: str, secret: str, title: str, text: str, mention: Mention | None, now_ms: int, more: str
+) -> Outgoing:
+    at, tail = _dingtalk_mention(mention)
+    if secret:
+        sep = "&" if "?" in url else "?"
+        url = f"{url}{sep}timestamp={now_ms}&sign={dingtalk_sign(secret, now_ms)}"
+
+    def body_for(t: str) -> bytes:
+        return dumps(
+            {
+                "msgtype": "markdown",
+                "markdown": {"title": title[:64], "text": f"#### {title}\n\n{t}\n\n{tail}"},
+                "at": at,
+            }
+        )
+
+    return Outgoing(url, _fit(body_for, text, BODY_MAX[DINGTALK], more))
+
+
+def _feishu(
+    url: str, secret: str, title: str, text: str, mention: Mention | None, now_ms: int, more: str
+) -> Outgoing:
+    # A message card: its lark_md block renders markdown (plain "text" messages do not);
+    # inside lark_md a mention is <at id=…></at>.
+    if mention is not None and mention.feishu_userid:
+        tail = f"<at id={mention.feishu_userid}></at>"
+    elif mention is not None:
+        tail = f"@{mention.name}"
+    else:
+        tail = ""
+    signed: dict = {}
+    if secret:
+        ts = now_ms // 1000
+        signed = {"timestamp": str(ts), "sign": feishu_sign(secret, ts)}
+
+    def body_for(t: str) -> bytes:
+        card = {
+            "header": {"title": {"tag": "plain_text", "content": title}},
+            "elements": [{"tag": "div", "text": {"tag": "lark_md", "content": f"{t}\n{tail}".rstrip()}}],
+        }
+        return dumps({**signed, "msg_type": "interactive", "card": card})
+
+    return Outgoing(url, _fit(body_for, text, BODY_MAX[FEISHU], more))
+
+
 def build(
     kind: str,
     *,
@@ -168,66 +242,11 @@ def build(
 ) -> Outgoing:
     """The request for one notification; ``more`` (e.g. a link) ends a shortened text."""
     if kind == WECOM:
-        if mention is not None and mention.wecom_userid:
-            content = f"**{title}**\n{text}\n<@{mention.wecom_userid}>"
-            content = truncate_bytes(content, WECOM_MARKDOWN_MAX)
-            return Outgoing(url, dumps({"msgtype": "markdown", "markdown": {"content": content}}))
-        payload_text: dict = {"content": truncate_bytes(f"{title}\n{text}", WECOM_TEXT_MAX)}
-        if mention is not None and mention.mobile:
-            payload_text["mentioned_mobile_list"] = [mention.mobile]
-        elif mention is not None:
-            payload_text["content"] = truncate_bytes(f"{title}\n{text}\n@{mention.name}", WECOM_TEXT_MAX)
-        return Outgoing(url, dumps({"msgtype": "text", "text": payload_text}))
-
+        return _wecom(url, title, text, mention)
     if kind == DINGTALK:
-        at: dict = {"isAtAll": False}
-        tail = ""
-        if mention is not None:
-            if mention.dingtalk_userid:
-                at["atUserIds"] = [mention.dingtalk_userid]
-                tail = f"@{mention.dingtalk_userid}"
-            elif mention.mobile:
-                at["atMobiles"] = [mention.mobile]
-                tail = f"@{mention.mobile}"
-            else:
-                tail = f"@{mention.name}"
-        if secret:
-            sep = "&" if "?" in url else "?"
-            url = f"{url}{sep}timestamp={now_ms}&sign={dingtalk_sign(secret, now_ms)}"
-
-        def body_for(t: str) -> bytes:
-            return dumps(
-                {
-                    "msgtype": "markdown",
-                    "markdown": {"title": title[:64], "text": f"#### {title}\n\n{t}\n\n{tail}"},
-                    "at": at,
-                }
-            )
-
-        return Outgoing(url, _fit(body_for, text, BODY_MAX[DINGTALK], more))
-
+        return _dingtalk(url, secret, title, text, mention, now_ms, more)
     if kind == FEISHU:
-        # A message card: its lark_md block renders markdown (plain "text" messages do not);
-        # inside lark_md a mention is <at id=…></at>.
-        if mention is not None and mention.feishu_userid:
-            tail = f"<at id={mention.feishu_userid}></at>"
-        elif mention is not None:
-            tail = f"@{mention.name}"
-        else:
-            tail = ""
-        signed: dict = {}
-        if secret:
-            ts = now_ms // 1000
-            signed = {"timestamp": str(ts), "sign": feishu_sign(secret, ts)}
-
-        def body_for(t: str) -> bytes:
-            card = {
-                "header": {"title": {"tag": "plain_text", "content": title}},
-                "elements": [{"tag": "div", "text": {"tag": "lark_md", "content": f"{t}\n{tail}".rstrip()}}],
-            }
-            return dumps({**signed, "msg_type": "interactive", "card": card})
-
-        return Outgoing(url, _fit(body_for, text, BODY_MAX[FEISHU], more))
+        return _feishu(url, secret, title, text, mention, now_ms, more)
     raise ValueError(kind)
 
 
@@ -248,7 +267,7 @@ def classify(kind: str, status: int, body: bytes) -> tuple[str, str]:
         return FAILED, "invalid JSON answer"
     if not isinstance(data, dict):
         return FAILED, "invalid JSON answer"
-    code = data.get("errcode", data.get("code", data.get("StatusCode", 0)))
+    code: Any = data.get("errcode", data.get("code", data.get("StatusCode", 0)))
     message = str(data.get("errmsg", data.get("msg", data.get("StatusMessage", ""))))[:200]
     try:
         code = int(code)

@@ -39,9 +39,11 @@ def inbox_page(person, *, after: tuple[int, int] | None = None, limit: int | Non
 
 
 def parse_key(raw: str) -> tuple[int, int] | None:
-    read, _sep, pk = raw.partition("-")
-    key = (parse_int(read, maximum=1), parse_id(pk))
-    return None if None in key else key
+    read_text, _sep, pk_text = raw.partition("-")
+    read, pk = parse_int(read_text, maximum=1), parse_id(pk_text)
+    if read is None or pk is None:
+        return None
+    return read, pk
 
 
 def format_key(key: tuple[int, int]) -> str:

@@ -58,6 +58,8 @@ DELIVER_BATCH = 50
 
 def _subject(event: Event):
     model = ContentType.objects.get_for_id(event.subject_type_id).model_class()
+    if model is None:
+        raise LookupError(f"event {event.pk}: its subject's model is no longer installed")
     return model._default_manager.get(pk=event.subject_id)
 
 
@@ -114,7 +116,7 @@ def _write_messages(plans, *, now: datetime) -> None:
         ignore_conflicts=True,
     )
     messages = Message.objects.filter(event_id__in={e.pk for e, _p in plans}, recipient_id__in=people)
-    robots_by_department = defaultdict(list)
+    robots_by_department: defaultdict[int | None, list] = defaultdict(list)
     # Only what routing needs: the encrypted address is read when each delivery is sent.
     for robot in DepartmentRobot.objects.filter(
         is_active=True, department_id__in={p.department_id for p in people.values() if p.department_id}
@@ -215,7 +217,7 @@ def deliver_one(delivery: Delivery, *, token: str, now: datetime) -> str:
             last_error="the department's robot was removed or switched off",
         )
         return "dead"
-    if delivery.channel in ROBOT_CHANNELS:
+    if delivery.channel in ROBOT_CHANNELS and delivery.robot_id is not None:
         slot = _reserve_robot_slot(delivery.robot_id, delivery.channel, now)
         if slot is not None:
             # The vendor's per-minute limit: queue behind it, never drop.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -9,6 +11,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from xietong.core.labels import ChoiceLabels
+
+if TYPE_CHECKING:
+    from xietong.meetings.models import Meeting
 
 
 class ObligationKind(models.TextChoices):
@@ -92,6 +97,8 @@ class Obligation(ChoiceLabels, models.Model):
     waived_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Not a column: pages that list meeting duties attach the meeting (the subject) here.
+    meeting: Meeting | None
 
     class Meta:
         verbose_name = _("obligation")

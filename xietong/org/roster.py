@@ -16,6 +16,7 @@ import io
 import re
 import warnings
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -305,10 +306,30 @@ def parse_roster(
     return parsed
 
 
+_Add = Callable[..., None]
+
+
 def _check_row(number: int, values: dict[str, str], problems: list[Problem]) -> RosterRow:
     def add(name: str, message: Any, **params: Any) -> None:
         problems.append(Problem(number, HEADER_OF[name], _msg(message, **params)))
 
+    _check_lengths(values, add)
+    columns: dict[str, Any] = {k: v for k, v in values.items() if k != "roles" and k != "mobile"}
+    row = RosterRow(row=number, **columns)
+    if not row.name:
+        add("name", _("The name is missing."))
+    _check_mobile(row, values.get("mobile", ""), add)
+    _check_email(row, add)
+    _check_login(row, "login" in values, add)
+    if row.parent and not row.department:
+        add("department", _("A parent department is given but the department is missing."))
+    if "roles" in values:
+        row.roles = _row_roles(row, values["roles"], add)
+    return row
+
+
+def _check_lengths(values: dict[str, str], add: _Add) -> None:
+    """Reports, and cuts to their limit, the values that are too long."""
     for name, limit in MAX_LENGTHS.items():
         value = values.get(name, "")
         if len(value) > limit:
@@ -320,11 +341,8 @@ def _check_row(number: int, values: dict[str, str], problems: list[Problem]) -> 
             )
             values[name] = value[:limit]
 
-    row = RosterRow(row=number, **{k: v for k, v in values.items() if k != "roles" and k != "mobile"})
-    if not row.name:
-        add("name", _("The name is missing."))
 
-    raw_mobile = values.get("mobile", "")
+def _check_mobile(row: RosterRow, raw_mobile: str, add: _Add) -> None:
     row.mobile = normalise_mobile(raw_mobile)
     if not row.mobile:
         add("mobile", _("The mobile number is missing."))
@@ -335,54 +353,57 @@ def _check_row(number: int, values: dict[str, str], problems: list[Problem]) -> 
             value=raw_mobile,
         )
 
-    if row.email:
-        try:
-            _email_validator(row.email)
-        except ValidationError:
-            add("email", _("“%(value)s” is not an e-mail address."), value=row.email)
 
-    if "login" in values and row.login:
-        try:
-            _username_validator(row.login)
-        except ValidationError:
-            add(
-                "login",
-                _("“%(value)s” is not a valid account name (letters, digits and @ . + - _ only)."),
-                value=row.login,
-            )
-    else:
+def _check_email(row: RosterRow, add: _Add) -> None:
+    if not row.email:
+        return
+    try:
+        _email_validator(row.email)
+    except ValidationError:
+        add("email", _("“%(value)s” is not an e-mail address."), value=row.email)
+
+
+def _check_login(row: RosterRow, has_login_column: bool, add: _Add) -> None:
+    """Checks the given account name; without one the login is the mobile number."""
+    if not (has_login_column and row.login):
         row.login = row.mobile
+        return
+    try:
+        _username_validator(row.login)
+    except ValidationError:
+        add(
+            "login",
+            _("“%(value)s” is not a valid account name (letters, digits and @ . + - _ only)."),
+            value=row.login,
+        )
 
-    if row.parent and not row.department:
-        add("department", _("A parent department is given but the department is missing."))
 
-    if "roles" in values:
-        found, unknown = parse_roles(values["roles"])
-        for word in unknown:
+def _row_roles(row: RosterRow, text: str, add: _Add) -> frozenset[tuple[str, str, str]]:
+    """The (role, department, rank) triples written in the row's roles cell."""
+    found, unknown = parse_roles(text)
+    for word in unknown:
+        add(
+            "roles",
+            _("Unknown role “%(value)s”. Known roles: %(known)s."),
+            value=word,
+            known="、".join(ROLE_NAMES),
+        )
+    ranks = [rank for role, rank in found if role == Role.LEADERSHIP]
+    if len(ranks) > 1:
+        add("roles", _("A person holds only one place in the leadership group."))
+    roles = set()
+    for role, rank in found:
+        if role not in DEPARTMENT_ROLES:
+            roles.add((str(role), "", str(rank)))
+        elif row.department:
+            roles.add((str(role), row.department, ""))
+        else:
             add(
                 "roles",
-                _("Unknown role “%(value)s”. Known roles: %(known)s."),
-                value=word,
-                known="、".join(ROLE_NAMES),
+                _("The role “%(role)s” needs the person's department."),
+                role=_role_word(role, rank),
             )
-        ranks = [rank for role, rank in found if role == Role.LEADERSHIP]
-        if len(ranks) > 1:
-            add("roles", _("A person holds only one place in the leadership group."))
-        roles = set()
-        for role, rank in found:
-            if role in DEPARTMENT_ROLES:
-                if not row.department:
-                    add(
-                        "roles",
-                        _("The role “%(role)s” needs the person's department."),
-                        role=_role_word(role, rank),
-                    )
-                    continue
-                roles.add((str(role), row.department, ""))
-            else:
-                roles.add((str(role), "", str(rank)))
-        row.roles = frozenset(roles)
-    return row
+    return frozenset(roles)
 
 
 def _role_word(role: str, rank: str) -> str:

@@ -33,7 +33,7 @@ def department_tree() -> list[DepartmentNode]:
     Two queries whatever the size: the departments, and the holders of department roles.
     """
     departments = list(Department.objects.order_by("sort_order", "name", "id"))
-    nodes = {d.pk: DepartmentNode(d) for d in departments}
+    nodes: dict[int | None, DepartmentNode] = {d.pk: DepartmentNode(d) for d in departments}
     assignments = (
         RoleAssignment.objects.filter(
             role__in=DEPARTMENT_ROLES, department__isnull=False, person__is_active=True
@@ -41,7 +41,7 @@ def department_tree() -> list[DepartmentNode]:
         .select_related("person")
         .order_by("person__full_name", "person_id")
     )
-    slot = {Role.HEAD: "heads", Role.DEPUTY: "deputies", Role.LIAISON: "liaisons"}
+    slot: dict[str, str] = {Role.HEAD: "heads", Role.DEPUTY: "deputies", Role.LIAISON: "liaisons"}
     for assignment in assignments:
         node = nodes.get(assignment.department_id)
         if node is not None:

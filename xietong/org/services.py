@@ -96,7 +96,7 @@ def roster_import(
     parsed = roster.parse_roster(
         file_bytes,
         filename,
-        known_parents={name: (d.parent.name if d.parent_id else None) for name, d in known.items()},
+        known_parents={name: (d.parent.name if d.parent is not None else None) for name, d in known.items()},
     )
     report.problems = list(parsed.problems)
     if parsed.problems and not parsed.rows:
@@ -194,14 +194,14 @@ def _apply_departments(
     for name, parent_name in parents.items():
         dept = departments[name]
         if name in known:
-            current = dept.parent.name if dept.parent_id else None
+            current = dept.parent.name if dept.parent is not None else None
             if parent_name == current or parent_name is None:
                 continue
             report.departments_updated += 1
         elif parent_name is None:
             continue
         if not dry_run:
-            old = dept.parent.name if dept.parent_id else None
+            old = dept.parent.name if dept.parent is not None else None
             dept.parent = departments[parent_name]
             dept.save(update_fields=["parent"])
             if name in known:
@@ -267,7 +267,8 @@ def _apply_person(
     if dept_changed:
         columns.append("部门")
     have = {
-        (ra.role, ra.department.name if ra.department_id else "", ra.rank): ra for ra in person.roles.all()
+        (ra.role, ra.department.name if ra.department is not None else "", ra.rank): ra
+        for ra in person.roles.all()
     }
     to_add = sorted(roles - have.keys()) if roles is not None else []
     to_remove = [have[key] for key in sorted(have.keys() - roles)] if roles is not None else []
@@ -299,7 +300,9 @@ def _apply_person(
         row=row.row,
         columns=columns,
         roles_added=[list(r) for r in to_add],
-        roles_removed=[[a.role, a.department.name if a.department_id else "", a.rank] for a in to_remove],
+        roles_removed=[
+            [a.role, a.department.name if a.department is not None else "", a.rank] for a in to_remove
+        ],
     )
 
 

@@ -452,6 +452,9 @@ class _Checker:
                 self.add(where, _("Unknown field “%(field)s” in this rule."), field=field)
 
 
+_COMMON_FIELDS = {"clause", "note", "kind"}
+
+
 def _check_rule(check: _Checker, key: str, table: Any) -> Rule | None:
     if not isinstance(table, dict):
         check.add(key, _("This rule must be a table ([rules.%(key)s])."), key=key)
@@ -459,104 +462,187 @@ def _check_rule(check: _Checker, key: str, table: Any) -> Rule | None:
     before = len(check.problems)
     clause = check.text(key, table, "clause", required=True)
     note = check.text(key, table, "note", required=False)
-    common = {"clause", "note", "kind"}
-    kind = table.get("kind")
-    fields: dict[str, Any] = {}
+    kind: Any = table.get("kind")  # as written in the file: checked below
+    fields: dict[str, Any] | None
 
     if key in DEADLINE_KEYS:
+        fields = _deadline_fields(check, key, table, kind)
+        if fields is None:
+            return None
+    elif key in DURATION_KEYS:
+        fields, kind = _duration_fields(check, key, table, kind), DURATION
+    elif key in CHOICE_KEYS:
+        fields, kind = _choice_fields(check, key, table, kind), CHOICE
+    else:
+        fields, kind = _count_fields(check, key, table, kind), COUNT
+
+    if len(check.problems) > before:
+        return None
+    return Rule(key=key, clause=clause, note=note, kind=kind, **fields)
+
+
+def _deadline_fields(check: _Checker, key: str, table: dict, kind: Any) -> dict[str, Any] | None:
+    """The fields of a deadline rule of ``kind``; None when the kind itself is missing or wrong."""
+    if kind is None or kind not in DEADLINE_KINDS:
         if kind is None:
             check.add(
                 key, _("“kind” is required; use one of: %(choices)s."), choices=", ".join(DEADLINE_KINDS)
             )
-            check.unknown_fields(key, table, common | {"weekday", "time", "if_closed", "hours", "days"})
-            return None
-        if kind not in DEADLINE_KINDS:
+        else:
             check.add(
                 key,
                 _("Kind “%(value)s” is not valid for this rule; use one of: %(choices)s."),
                 value=kind,
                 choices=", ".join(DEADLINE_KINDS),
             )
-            check.unknown_fields(key, table, common | {"weekday", "time", "if_closed", "hours", "days"})
-            return None
-        if kind == "weekday_before":
-            check.unknown_fields(key, table, common | {"weekday", "time", "if_closed"})
-            weekday = table.get("weekday")
-            if weekday is None:
-                check.add(key, _("“%(field)s” is required for this rule."), field="weekday")
-            elif not isinstance(weekday, str) or weekday.strip().lower() not in WEEKDAYS:
-                check.add(
-                    key,
-                    _("Weekday “%(value)s” is not valid; use mon, tue, wed, thu, fri, sat or sun."),
-                    value=weekday,
-                )
-            else:
-                fields["weekday"] = WEEKDAYS.index(weekday.strip().lower())
-            fields["at"] = check.clock(key, table, "time", required=True)
-            if_closed = table.get("if_closed")
-            if if_closed is None:
-                check.add(key, _("“%(field)s” is required for this rule."), field="if_closed")
-            elif if_closed not in IF_CLOSED:
-                check.add(
-                    key, _("“if_closed” must be “earlier” or “later”, not “%(value)s”."), value=if_closed
-                )
-            else:
-                fields["if_closed"] = if_closed
-        elif kind == "hours_before":
-            check.unknown_fields(key, table, common | {"hours"})
-            fields["hours"] = check.integer(key, table, "hours", minimum=1, maximum=MAX_HOURS)
-        else:
-            check.unknown_fields(key, table, common | {"days", "time"})
-            fields["days"] = check.integer(key, table, "days", minimum=1, maximum=MAX_DAYS)
-            fields["at"] = check.clock(key, table, "time", required=False)
-    elif key in DURATION_KEYS:
-        if kind is not None and kind != DURATION:
-            check.add(
-                key,
-                _("Kind “%(value)s” is not valid for this rule; use “duration” or leave it out."),
-                value=kind,
-            )
-        check.unknown_fields(key, table, common | {"minutes"})
-        minimum = 0 if key in _ZERO_ALLOWED else 1
-        fields["minutes"] = check.integer(key, table, "minutes", minimum=minimum, maximum=MAX_MINUTES)
-        kind = DURATION
-    elif key in CHOICE_KEYS:
-        if kind is not None and kind != CHOICE:
-            check.add(
-                key,
-                _("Kind “%(value)s” is not valid for this rule; use “choice” or leave it out."),
-                value=kind,
-            )
-        check.unknown_fields(key, table, common | {"value"})
-        value = table.get("value")
-        choices = CHOICE_VALUES[key]
-        if value is None:
-            check.add(key, _("“%(field)s” is required for this rule."), field="value")
-        elif value not in choices:
-            check.add(
-                key,
-                _("“%(value)s” is not valid for this rule; use one of: %(choices)s."),
-                value=value,
-                choices=", ".join(choices),
-            )
-        else:
-            fields["value"] = value
-        kind = CHOICE
-    else:
-        if kind is not None and kind != COUNT:
-            check.add(
-                key,
-                _("Kind “%(value)s” is not valid for this rule; use “count” or leave it out."),
-                value=kind,
-            )
-        check.unknown_fields(key, table, common | {"count"})
-        maximum = 100 if key in _PERCENT_KEYS else MAX_COUNT
-        fields["count"] = check.integer(key, table, "count", minimum=1, maximum=maximum)
-        kind = COUNT
-
-    if len(check.problems) > before:
+        check.unknown_fields(key, table, _COMMON_FIELDS | {"weekday", "time", "if_closed", "hours", "days"})
         return None
-    return Rule(key=key, clause=clause, note=note, kind=kind, **fields)
+    if kind == "weekday_before":
+        return _weekday_fields(check, key, table)
+    if kind == "hours_before":
+        check.unknown_fields(key, table, _COMMON_FIELDS | {"hours"})
+        return {"hours": check.integer(key, table, "hours", minimum=1, maximum=MAX_HOURS)}
+    check.unknown_fields(key, table, _COMMON_FIELDS | {"days", "time"})
+    return {
+        "days": check.integer(key, table, "days", minimum=1, maximum=MAX_DAYS),
+        "at": check.clock(key, table, "time", required=False),
+    }
+
+
+def _weekday_fields(check: _Checker, key: str, table: dict) -> dict[str, Any]:
+    check.unknown_fields(key, table, _COMMON_FIELDS | {"weekday", "time", "if_closed"})
+    fields: dict[str, Any] = {}
+    weekday = table.get("weekday")
+    if weekday is None:
+        check.add(key, _("“%(field)s” is required for this rule."), field="weekday")
+    elif not isinstance(weekday, str) or weekday.strip().lower() not in WEEKDAYS:
+        check.add(
+            key,
+            _("Weekday “%(value)s” is not valid; use mon, tue, wed, thu, fri, sat or sun."),
+            value=weekday,
+        )
+    else:
+        fields["weekday"] = WEEKDAYS.index(weekday.strip().lower())
+    fields["at"] = check.clock(key, table, "time", required=True)
+    if_closed = table.get("if_closed")
+    if if_closed is None:
+        check.add(key, _("“%(field)s” is required for this rule."), field="if_closed")
+    elif if_closed not in IF_CLOSED:
+        check.add(key, _("“if_closed” must be “earlier” or “later”, not “%(value)s”."), value=if_closed)
+    else:
+        fields["if_closed"] = if_closed
+    return fields
+
+
+def _duration_fields(check: _Checker, key: str, table: dict, kind: Any) -> dict[str, Any]:
+    if kind is not None and kind != DURATION:
+        check.add(
+            key,
+            _("Kind “%(value)s” is not valid for this rule; use “duration” or leave it out."),
+            value=kind,
+        )
+    check.unknown_fields(key, table, _COMMON_FIELDS | {"minutes"})
+    minimum = 0 if key in _ZERO_ALLOWED else 1
+    return {"minutes": check.integer(key, table, "minutes", minimum=minimum, maximum=MAX_MINUTES)}
+
+
+def _choice_fields(check: _Checker, key: str, table: dict, kind: Any) -> dict[str, Any]:
+    if kind is not None and kind != CHOICE:
+        check.add(
+            key,
+            _("Kind “%(value)s” is not valid for this rule; use “choice” or leave it out."),
+            value=kind,
+        )
+    check.unknown_fields(key, table, _COMMON_FIELDS | {"value"})
+    value = table.get("value")
+    choices = CHOICE_VALUES[key]
+    if value is None:
+        check.add(key, _("“%(field)s” is required for this rule."), field="value")
+    elif value not in choices:
+        check.add(
+            key,
+            _("“%(value)s” is not valid for this rule; use one of: %(choices)s."),
+            value=value,
+            choices=", ".join(choices),
+        )
+    else:
+        return {"value": value}
+    return {}
+
+
+def _count_fields(check: _Checker, key: str, table: dict, kind: Any) -> dict[str, Any]:
+    if kind is not None and kind != COUNT:
+        check.add(
+            key,
+            _("Kind “%(value)s” is not valid for this rule; use “count” or leave it out."),
+            value=kind,
+        )
+    check.unknown_fields(key, table, _COMMON_FIELDS | {"count"})
+    maximum = 100 if key in _PERCENT_KEYS else MAX_COUNT
+    return {"count": check.integer(key, table, "count", minimum=1, maximum=maximum)}
+
+
+def _check_head(check: _Checker, head: Any) -> tuple[str, str, str]:
+    """The [policy] section's key, name and source."""
+    if not isinstance(head, dict):
+        check.add("policy", _("The [policy] section is missing."))
+        return "", "", ""
+    key = check.text("policy", head, "key", required=True, max_length=MAX_POLICY_KEY)
+    if key and not _SLUG.match(key):
+        check.add(
+            "policy",
+            _("Key “%(value)s” is not valid; use only letters, digits, hyphens and underscores."),
+            value=key,
+        )
+    name = check.text("policy", head, "name", required=True, max_length=MAX_POLICY_NAME)
+    source = check.text("policy", head, "source", required=False, max_length=MAX_POLICY_SOURCE)
+    for field in head:
+        if field not in ("key", "name", "source"):
+            check.add("policy", _("Unknown field “%(field)s” in [policy]."), field=field)
+    return key, name, source
+
+
+def _check_tables(check: _Checker, tables: Any) -> dict[str, Rule]:
+    """The valid rules of the [rules] section; every required rule must be there."""
+    rules: dict[str, Rule] = {}
+    if not isinstance(tables, dict):
+        # One problem for the whole section, not one per required rule.
+        check.add("file", _("The [rules] section is missing."))
+        return rules
+    for rule_key, table in tables.items():
+        if rule_key not in RULE_ORDER:
+            check.add(rule_key, _("Unknown rule “%(key)s”."), key=rule_key)
+            continue
+        rule = _check_rule(check, rule_key, table)
+        if rule is not None:
+            rules[rule_key] = rule
+    for rule_key in RULE_ORDER:
+        if rule_key in REQUIRED_KEYS and rule_key not in tables:
+            check.add(rule_key, _("The rule “%(key)s” is required but missing."), key=rule_key)
+    return rules
+
+
+def _check_times(check: _Checker, rules: dict[str, Rule]) -> None:
+    """The open-discussion slot and the default item time fit in the meeting."""
+    cap = rules.get("meeting_duration_cap")
+    if cap is None or cap.minutes is None:
+        return
+    slot = rules.get("open_discussion_slot")
+    if slot is not None and slot.minutes is not None and slot.minutes >= cap.minutes:
+        check.add(
+            "open_discussion_slot",
+            _("The open-discussion slot (%(slot)s min) must be shorter than the meeting (%(cap)s min)."),
+            slot=slot.minutes,
+            cap=cap.minutes,
+        )
+    budget = rules.get("default_item_budget")
+    if budget is not None and budget.minutes is not None and budget.minutes > cap.minutes:
+        check.add(
+            "default_item_budget",
+            _("The default item time (%(budget)s min) is longer than the meeting (%(cap)s min)."),
+            budget=budget.minutes,
+            cap=cap.minutes,
+        )
 
 
 def load_rules(data: dict) -> PolicyRules:
@@ -570,62 +656,9 @@ def load_rules(data: dict) -> PolicyRules:
             check.add(
                 "file", _("Unknown section “%(name)s”; only [policy] and [rules] are allowed."), name=section
             )
-
-    head = data.get("policy")
-    key = name = source = ""
-    if not isinstance(head, dict):
-        check.add("policy", _("The [policy] section is missing."))
-    else:
-        key = check.text("policy", head, "key", required=True, max_length=MAX_POLICY_KEY)
-        if key and not _SLUG.match(key):
-            check.add(
-                "policy",
-                _("Key “%(value)s” is not valid; use only letters, digits, hyphens and underscores."),
-                value=key,
-            )
-        name = check.text("policy", head, "name", required=True, max_length=MAX_POLICY_NAME)
-        source = check.text("policy", head, "source", required=False, max_length=MAX_POLICY_SOURCE)
-        for field in head:
-            if field not in ("key", "name", "source"):
-                check.add("policy", _("Unknown field “%(field)s” in [policy]."), field=field)
-
-    tables = data.get("rules")
-    rules: dict[str, Rule] = {}
-    has_rules = isinstance(tables, dict)
-    if not isinstance(tables, dict):
-        # One problem for the whole section, not one per required rule.
-        check.add("file", _("The [rules] section is missing."))
-        tables = {}
-    for rule_key, table in tables.items():
-        if rule_key not in RULE_ORDER:
-            check.add(rule_key, _("Unknown rule “%(key)s”."), key=rule_key)
-            continue
-        rule = _check_rule(check, rule_key, table)
-        if rule is not None:
-            rules[rule_key] = rule
-    for rule_key in RULE_ORDER:
-        if has_rules and rule_key in REQUIRED_KEYS and rule_key not in tables:
-            check.add(rule_key, _("The rule “%(key)s” is required but missing."), key=rule_key)
-
-    cap = rules.get("meeting_duration_cap")
-    if cap is not None and cap.minutes is not None:
-        slot = rules.get("open_discussion_slot")
-        if slot is not None and slot.minutes is not None and slot.minutes >= cap.minutes:
-            check.add(
-                "open_discussion_slot",
-                _("The open-discussion slot (%(slot)s min) must be shorter than the meeting (%(cap)s min)."),
-                slot=slot.minutes,
-                cap=cap.minutes,
-            )
-        budget = rules.get("default_item_budget")
-        if budget is not None and budget.minutes is not None and budget.minutes > cap.minutes:
-            check.add(
-                "default_item_budget",
-                _("The default item time (%(budget)s min) is longer than the meeting (%(cap)s min)."),
-                budget=budget.minutes,
-                cap=cap.minutes,
-            )
-
+    key, name, source = _check_head(check, data.get("policy"))
+    rules = _check_tables(check, data.get("rules"))
+    _check_times(check, rules)
     if check.problems:
         raise PolicyFileError(check.problems)
     ordered = {k: rules[k] for k in RULE_ORDER if k in rules}

@@ -18,6 +18,7 @@ from xietong.actions.services import action_create_from_decision
 from xietong.agenda.models import AgendaItem
 from xietong.core.errors import DomainError, Forbidden
 from xietong.core.events import record_event
+from xietong.core.limits import max_length
 from xietong.core.optlock import require_current
 from xietong.meetings.models import Meeting
 from xietong.obligations.models import Obligation, ObligationKind
@@ -30,9 +31,9 @@ from xietong.policy.selectors import business_calendar
 from .models import Attendance, Decision, ItemRecord
 
 MAX_REASON = 300
-MAX_NOTES = ItemRecord._meta.get_field("notes").max_length
-MAX_TEXT = Decision._meta.get_field("text").max_length
-MAX_COMMENT = Decision._meta.get_field("leadership_comment").max_length
+MAX_NOTES = max_length(ItemRecord, "notes")
+MAX_TEXT = max_length(Decision, "text")
+MAX_COMMENT = max_length(Decision, "leadership_comment")
 
 ERR_TOO_LONG = _("Keep this under %(max)s characters (it has %(length)s).")
 
@@ -304,10 +305,10 @@ def item_record(
             elif deferring and topic.status == Topic.Status.DONE:
                 topic_reopen(topic=topic, actor=actor, now=now)
         target = None
-        if deferring:
-            target = deferral_target(meeting=meeting, topic=item.topic, now=now, actor=actor)
+        if deferring and topic is not None:  # refused above when the item has no topic
+            target = deferral_target(meeting=meeting, topic=topic, now=now, actor=actor)
             topic_defer(
-                topic=item.topic, to_meeting=target, reason=reason, actor=_meeting_coordinator(now), now=now
+                topic=topic, to_meeting=target, reason=reason, actor=_meeting_coordinator(now), now=now
             )
         record, _created = ItemRecord.objects.update_or_create(
             agenda_item=item,
@@ -334,6 +335,46 @@ def item_record(
 
 
 # ---- decisions ------------------------------------------------------------------------------
+
+
+def _responsible_in(department, responsible) -> Person:
+    """The active responsible person, checked to belong to the active responsible department."""
+    if department is None or not isinstance(department, Department):
+        raise DomainError(_("Name the responsible department."), code="required", field="department")
+    if not Department.objects.filter(pk=department.pk, is_active=True).exists():
+        raise DomainError(
+            _("This department is unknown or inactive."), code="unknown_department", field="department"
+        )
+    responsible = _active_person(responsible, field="responsible")
+    if not _belongs_to(responsible, department):
+        raise DomainError(
+            _("The responsible person must belong to the responsible department."),
+            code="responsible_not_in_department",
+            field="responsible",
+        )
+    return responsible
+
+
+def _require_due_after_meeting(due_on, meeting: Meeting) -> None:
+    if due_on is None:
+        raise DomainError(_("Give a deadline."), code="required", field="due_on")
+    if isinstance(due_on, datetime) or due_on <= as_shanghai(meeting.starts_at).date():
+        raise DomainError(
+            _("The deadline must be after the meeting's date."), code="due_not_after_meeting", field="due_on"
+        )
+
+
+def _allocated_amount(amount) -> Decimal:
+    """The amount a decision allocates, as a positive number of at most two decimals."""
+    if amount in (None, ""):
+        raise DomainError(_("Give the amount allocated."), code="required", field="amount")
+    try:
+        amount = Decimal(str(amount))
+    except InvalidOperation:
+        raise DomainError(_("Enter a number."), code="invalid_amount", field="amount") from None
+    if not amount.is_finite() or amount <= 0 or amount >= Decimal("1e12"):
+        raise DomainError(_("Enter a positive amount."), code="invalid_amount", field="amount")
+    return amount.quantize(Decimal("0.01"))
 
 
 def decision_create(
@@ -376,37 +417,12 @@ def decision_create(
             _("This item is not on the meeting's agenda."), code="item_not_on_agenda", field="agenda_item"
         )
     text = _text(text, field="text", max_length=MAX_TEXT, required=True)
-    if department is None or not isinstance(department, Department):
-        raise DomainError(_("Name the responsible department."), code="required", field="department")
-    if not Department.objects.filter(pk=department.pk, is_active=True).exists():
-        raise DomainError(
-            _("This department is unknown or inactive."), code="unknown_department", field="department"
-        )
-    responsible = _active_person(responsible, field="responsible")
-    if not _belongs_to(responsible, department):
-        raise DomainError(
-            _("The responsible person must belong to the responsible department."),
-            code="responsible_not_in_department",
-            field="responsible",
-        )
-    if due_on is None:
-        raise DomainError(_("Give a deadline."), code="required", field="due_on")
-    if isinstance(due_on, datetime) or due_on <= as_shanghai(meeting.starts_at).date():
-        raise DomainError(
-            _("The deadline must be after the meeting's date."), code="due_not_after_meeting", field="due_on"
-        )
+    responsible = _responsible_in(department, responsible)
+    _require_due_after_meeting(due_on, meeting)
     if allocates_resources:
         if resource_kind not in Decision.ResourceKind.values:
             raise DomainError(_("Choose the kind of resource."), code="required", field="resource_kind")
-        if amount in (None, ""):
-            raise DomainError(_("Give the amount allocated."), code="required", field="amount")
-        try:
-            amount = Decimal(str(amount))
-        except InvalidOperation:
-            raise DomainError(_("Enter a number."), code="invalid_amount", field="amount") from None
-        if not amount.is_finite() or amount <= 0 or amount >= Decimal("1e12"):
-            raise DomainError(_("Enter a positive amount."), code="invalid_amount", field="amount")
-        amount = amount.quantize(Decimal("0.01"))
+        amount = _allocated_amount(amount)
         status = Decision.Status.AWAITING_LEADERSHIP
     else:
         resource_kind, amount = "", None
@@ -445,7 +461,7 @@ def decision_create(
 
 
 LEADERSHIP_RULE = "leadership_approval_days"
-RANK_ORDER = {LeadershipRank.CHAIR: 0, LeadershipRank.VICE_CHAIR: 1, LeadershipRank.MEMBER: 2}
+RANK_ORDER: dict[str, int] = {LeadershipRank.CHAIR: 0, LeadershipRank.VICE_CHAIR: 1, LeadershipRank.MEMBER: 2}
 
 
 def _leadership_head() -> Person | None:

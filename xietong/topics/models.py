@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from xietong.core.labels import ChoiceLabels
 from xietong.core.optlock import Versioned
+
+if TYPE_CHECKING:
+    from xietong.obligations.models import Obligation
 
 
 class Topic(ChoiceLabels, Versioned):
@@ -90,6 +95,11 @@ class Topic(ChoiceLabels, Versioned):
     created_at = models.DateTimeField(_("created"))
     updated_at = models.DateTimeField(_("updated"))
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    # Not a column: the topic services set it on the topic they return to the duty their
+    # transition closed (None when none), for the caller's message.
+    closed_duty: Obligation | None
+    # Not a column either: similar-topic search sets it to the topic's score (0…1).
+    similarity: float
 
     class Meta:
         verbose_name = _("topic")

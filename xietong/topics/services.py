@@ -48,6 +48,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xietong.core.errors import DomainError, Forbidden
 from xietong.core.events import record_event
+from xietong.core.limits import max_length
 from xietong.core.optlock import check_and_bump
 from xietong.meetings.models import Meeting
 from xietong.obligations.models import Obligation, ObligationKind
@@ -182,11 +183,11 @@ def _clean_fields(values: dict[str, str]) -> dict[str, str]:
     cleaned = {}
     for name in TEXT_FIELDS:
         raw = (values.get(name) or "").strip()
-        max_length = Topic._meta.get_field(name).max_length
+        limit = max_length(Topic, name)
         if name in REQUIRED_TEXT:
-            cleaned[name] = _required_text(name, raw, max_length=max_length)
+            cleaned[name] = _required_text(name, raw, max_length=limit)
         else:
-            cleaned[name] = _optional_text(raw, field=name, max_length=max_length)
+            cleaned[name] = _optional_text(raw, field=name, max_length=limit)
     return cleaned
 
 
@@ -463,9 +464,7 @@ def topic_approve(*, topic: Topic, actor, now: datetime, comment: str = "") -> T
     Side effects: APPROVED; the optional comment is kept; HEAD_REVIEW closed (met or breached).
     Records ``topic.approved`` (with late/clause when a duty was closed).
     """
-    comment = _optional_text(
-        comment, field="comment", max_length=Topic._meta.get_field("head_comment").max_length
-    )
+    comment = _optional_text(comment, field="comment", max_length=max_length(Topic, "head_comment"))
     with transaction.atomic():
         locked = _lock(topic)
         _check("approve", locked, actor, now)
@@ -487,7 +486,7 @@ def topic_return(*, topic: Topic, actor, now: datetime, comment: str) -> Topic:
     Side effects: DRAFT with ``head_comment``; HEAD_REVIEW closed (the head did review);
     the SUBMISSION duty stays open. Records ``topic.returned``.
     """
-    comment = _reason(comment, field="comment", max_length=Topic._meta.get_field("head_comment").max_length)
+    comment = _reason(comment, field="comment", max_length=max_length(Topic, "head_comment"))
     with transaction.atomic():
         locked = _lock(topic)
         _check("return", locked, actor, now)
@@ -563,7 +562,7 @@ def topic_withdraw(*, topic: Topic, actor, now: datetime, reason: str = "") -> T
 
 
 def _policy_rules(topic: Topic):
-    if topic.meeting_id:
+    if topic.meeting is not None:  # no query when the topic has no meeting
         return topic.meeting.policy_version.rules
     return current_version(topic.series.policy).rules
 
@@ -574,7 +573,7 @@ def topic_triage(
     actor,
     now: datetime,
     category: str,
-    priority: int,
+    priority: int | str,
     budget_minutes: int | None = None,
 ) -> Topic:
     """The coordinator classifies the topic and gives it a time budget (第六条1).
@@ -587,10 +586,10 @@ def topic_triage(
     if category not in Topic.Category.values:
         raise DomainError(_("Choose a category."), code="category_invalid", field="category")
     try:
-        priority = int(priority)
+        level: int | None = int(priority)
     except (TypeError, ValueError):
-        priority = None
-    if priority not in Topic.Priority.values:
+        level = None
+    if level not in Topic.Priority.values:
         raise DomainError(_("Choose a priority."), code="priority_invalid", field="priority")
     with transaction.atomic():
         locked = _lock(topic)
@@ -609,7 +608,7 @@ def topic_triage(
             )
         locked.status = S.TRIAGED
         locked.category = category
-        locked.priority = priority
+        locked.priority = level
         locked.budget_minutes = budget_minutes
         locked.coordinator_reason = ""
         _save(locked, topic, now, ["status", "category", "priority", "budget_minutes", "coordinator_reason"])
@@ -619,7 +618,7 @@ def topic_triage(
             subject=locked,
             now=now,
             category=category,
-            priority=priority,
+            priority=level,
             budget_minutes=budget_minutes,
         )
     locked.closed_duty = None
@@ -633,9 +632,7 @@ def topic_coordinator_return(*, topic: Topic, actor, now: datetime, reason: str)
     Side effects: DRAFT with ``coordinator_reason``; the department reviews and submits it again
     (the cut-offs of its target meeting apply). Records ``topic.returned_by_coordinator``.
     """
-    reason = _reason(
-        reason, field="reason", max_length=Topic._meta.get_field("coordinator_reason").max_length
-    )
+    reason = _reason(reason, field="reason", max_length=max_length(Topic, "coordinator_reason"))
     with transaction.atomic():
         locked = _lock(topic)
         _check("coordinator_return", locked, actor, now)
@@ -661,9 +658,7 @@ def topic_reject(*, topic: Topic, actor, now: datetime, reason: str) -> Topic:
     Preconditions: SUBMITTED or TRIAGED; ``actor`` is the coordinator; a reason.
     Side effects: REJECTED with ``coordinator_reason``; open duties waived. Records ``topic.rejected``.
     """
-    reason = _reason(
-        reason, field="reason", max_length=Topic._meta.get_field("coordinator_reason").max_length
-    )
+    reason = _reason(reason, field="reason", max_length=max_length(Topic, "coordinator_reason"))
     with transaction.atomic():
         locked = _lock(topic)
         _check("reject", locked, actor, now)
@@ -723,7 +718,7 @@ def topic_defer(*, topic: Topic, to_meeting, reason: str, actor, now: datetime) 
     Side effects: TRIAGED, ``meeting = to_meeting``, ``rollover_count`` + 1, ``deferral_reason``.
     Records ``topic.rolled_over`` (from, to, reason).
     """
-    reason = _reason(reason, field="reason", max_length=Topic._meta.get_field("deferral_reason").max_length)
+    reason = _reason(reason, field="reason", max_length=max_length(Topic, "deferral_reason"))
     with transaction.atomic():
         locked = _lock(topic)
         _check("defer", locked, actor, now)

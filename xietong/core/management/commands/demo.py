@@ -23,10 +23,17 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from xietong.meetings.models import MeetingSeries
-from xietong.org.models import Department, Organization, Person
+from xietong.agenda.services import agenda_build, agenda_confirm
+from xietong.meetings.models import Meeting, MeetingSeries, Rsvp
+from xietong.meetings.services import meeting_publish, rsvp_answer, series_occurrences
+from xietong.obligations.services import obligations_mark_breached
+from xietong.org.models import Department, Organization, Person, Role
+from xietong.org.permissions import holders
 from xietong.policy.calendar import as_shanghai
+from xietong.policy.selectors import business_calendar
 from xietong.policy.services import policy_install_preset
+from xietong.topics import services as topics
+from xietong.topics.models import Topic
 
 DEMO_PASSWORD = "xietong-demo-2026"
 ORG_NAME = "华信精密制造有限公司"
@@ -511,6 +518,129 @@ class _Clock:
         return self.last
 
 
+@dataclass
+class _History:
+    """What every step of the demo history needs: the series, its people and its cut-offs."""
+
+    series: MeetingSeries
+    people: dict
+    coordinator: Person
+    starts: dict
+    rules: object
+    calendar: object
+    departments: dict
+
+    def cutoff(self, rule: str, start):
+        return self.rules.deadline(rule, start, self.calendar).value
+
+
+def _create_topics(history: _History, specs, clock: _Clock, head_cut) -> dict[str, Topic]:
+    made: dict[str, Topic] = {}
+    for spec in specs:
+        liaison = history.people[spec.liaison]
+        made[spec.key] = topics.topic_create(
+            actor=liaison,
+            now=clock.at(head_cut - timedelta(days=2)),
+            department=liaison.department,
+            series=history.series,
+            title=spec.title,
+            background=spec.background,
+            collaboration_need=spec.need,
+            expected_outcome=spec.outcome,
+            initial_solution=spec.solution,
+            departments_involved=[history.departments[name] for name in spec.involved],
+        )
+    return made
+
+
+def _review_topics(specs, made: dict[str, Topic], clock: _Clock, head_cut) -> None:
+    """Send for review all but the drafts, then let the heads return or approve them."""
+    for spec in specs:
+        if spec.fate != "draft":
+            topic = made[spec.key]
+            topics.topic_send_for_review(
+                topic=topic, actor=topic.author, now=clock.at(head_cut - timedelta(hours=20))
+            )
+    for spec in specs:
+        if spec.fate in {"draft", "review"}:
+            continue
+        topic = made[spec.key]
+        head = holders(Role.HEAD, topic.department_id)[0]
+        at = clock.at(head_cut - timedelta(hours=2))
+        if spec.fate == "returned":
+            topics.topic_return(topic=topic, actor=head, now=at, comment=spec.note)
+        else:
+            topics.topic_approve(topic=topic, actor=head, now=at)
+
+
+def _submit_and_triage(history: _History, specs, made: dict[str, Topic], clock: _Clock, sub_cut) -> None:
+    ready = [s for s in specs if s.fate not in {"draft", "review", "returned", "approved"}]
+    for spec in sorted(ready, key=lambda s: s.late):
+        topic = made[spec.key]
+        at = sub_cut + timedelta(minutes=20) if spec.late else sub_cut - timedelta(hours=1)
+        topics.topic_submit(topic=topic, actor=topic.author, now=clock.at(at))
+    for spec in ready:
+        topic = made[spec.key]
+        at = clock.at(sub_cut + timedelta(minutes=30))
+        if spec.fate == "reject":
+            topics.topic_reject(topic=topic, actor=history.coordinator, now=at, reason=spec.note)
+        elif spec.fate in {"agenda", "triaged"}:
+            topics.topic_triage(
+                topic=topic,
+                actor=history.coordinator,
+                now=at,
+                category=spec.category,
+                priority=spec.priority,
+                budget_minutes=spec.budget,
+            )
+
+
+def _run_week(history: _History, key: str, clock: _Clock) -> dict[str, Topic]:
+    """Draft, review, submit and triage the week's topics as far as their story goes."""
+    start = history.starts[key]
+    head_cut = history.cutoff("head_review_cutoff", start)
+    sub_cut = history.cutoff("submission_cutoff", start)
+    specs = TOPICS[key]
+    made = _create_topics(history, specs, clock, head_cut)
+    _review_topics(specs, made, clock, head_cut)
+    _submit_and_triage(history, specs, made, clock, sub_cut)
+    return made
+
+
+def _hold_meeting(history: _History, key: str, clock: _Clock) -> None:
+    """Build, confirm and publish a past week's agenda, then let the invitees answer."""
+    start = history.starts[key]
+    coordinator = history.coordinator
+    meeting = Meeting.objects.get(series=history.series, starts_at=start)
+    agenda_cut, notice_cut = history.cutoff("agenda_cutoff", start), history.cutoff("notice_lead", start)
+    agenda = agenda_build(
+        meeting=meeting, actor=coordinator, now=clock.at(agenda_cut - timedelta(minutes=40))
+    )
+    agenda_confirm(agenda=agenda, actor=coordinator, now=clock.at(agenda_cut - timedelta(minutes=20)))
+    at = clock.at(min(agenda_cut + timedelta(minutes=10), notice_cut - timedelta(minutes=5)))
+    late = at > notice_cut  # only when holidays squeeze the cut-offs together
+    meeting_publish(
+        meeting=meeting,
+        actor=coordinator,
+        now=at,
+        emergency=late,
+        emergency_reason="节假日调整，通知补发" if late else "",
+    )
+    for rsvp in Rsvp.objects.filter(meeting=meeting).select_related("invitee").order_by("id"):
+        login = rsvp.invitee.username
+        if login in NO_REPLY[key]:
+            continue
+        answer, detail = REPLIES[key].get(login, ("attend", ""))
+        rsvp_answer(
+            rsvp=rsvp,
+            response=answer,
+            delegate=history.people[detail] if answer == "delegate" else None,
+            reason=detail if answer == "absent" else "",
+            actor=rsvp.invitee,
+            now=clock.at(at + timedelta(minutes=15)),
+        )
+
+
 def load_history(*, series, people, coordinator, now) -> None:
     """Three past weekly meetings through the real services, then the coming week so far.
 
@@ -520,118 +650,25 @@ def load_history(*, series, people, coordinator, now) -> None:
     is spread over the time between the last meeting and ``now``: whatever it reached after
     a cut-off is late, as the ledger says.
     """
-    from xietong.agenda.services import agenda_build, agenda_confirm
-    from xietong.meetings.models import Meeting, Rsvp
-    from xietong.meetings.services import meeting_publish, rsvp_answer, series_occurrences
-    from xietong.obligations.services import obligations_mark_breached
-    from xietong.org.models import Role
-    from xietong.org.permissions import holders
-    from xietong.policy.selectors import business_calendar
-    from xietong.topics import services as topics
-    from xietong.topics.models import Topic
-
-    calendar = business_calendar()
-    rules = series.policy.current_version().rules
-    departments = {d.name: d for d in Department.objects.all()}
     (coming,) = series_occurrences(series, after=now, count=1)
     week = timedelta(days=7)
-    starts = {"p3": coming - 3 * week, "p2": coming - 2 * week, "p1": coming - week, "next": coming}
+    history = _History(
+        series=series,
+        people=people,
+        coordinator=coordinator,
+        starts={"p3": coming - 3 * week, "p2": coming - 2 * week, "p1": coming - week, "next": coming},
+        rules=series.policy.current_version().rules,
+        calendar=business_calendar(),
+        departments={d.name: d for d in Department.objects.all()},
+    )
 
-    def cutoff(rule, start):
-        return rules.deadline(rule, start, calendar).value
-
-    def run_week(key: str, clock: _Clock) -> dict[str, Topic]:
-        """Draft, review, submit and triage the week's topics as far as their story goes."""
-        start = starts[key]
-        head_cut, sub_cut = cutoff("head_review_cutoff", start), cutoff("submission_cutoff", start)
-        specs = TOPICS[key]
-        made: dict[str, Topic] = {}
-        for spec in specs:
-            liaison = people[spec.liaison]
-            made[spec.key] = topics.topic_create(
-                actor=liaison,
-                now=clock.at(head_cut - timedelta(days=2)),
-                department=liaison.department,
-                series=series,
-                title=spec.title,
-                background=spec.background,
-                collaboration_need=spec.need,
-                expected_outcome=spec.outcome,
-                initial_solution=spec.solution,
-                departments_involved=[departments[name] for name in spec.involved],
-            )
-        for spec in specs:
-            if spec.fate != "draft":
-                topic = made[spec.key]
-                topics.topic_send_for_review(
-                    topic=topic, actor=topic.author, now=clock.at(head_cut - timedelta(hours=20))
-                )
-        for spec in specs:
-            if spec.fate in {"draft", "review"}:
-                continue
-            topic = made[spec.key]
-            head = holders(Role.HEAD, topic.department_id)[0]
-            at = clock.at(head_cut - timedelta(hours=2))
-            if spec.fate == "returned":
-                topics.topic_return(topic=topic, actor=head, now=at, comment=spec.note)
-            else:
-                topics.topic_approve(topic=topic, actor=head, now=at)
-        ready = [s for s in specs if s.fate not in {"draft", "review", "returned", "approved"}]
-        for spec in sorted(ready, key=lambda s: s.late):
-            topic = made[spec.key]
-            at = sub_cut + timedelta(minutes=20) if spec.late else sub_cut - timedelta(hours=1)
-            topics.topic_submit(topic=topic, actor=topic.author, now=clock.at(at))
-        for spec in ready:
-            topic = made[spec.key]
-            at = clock.at(sub_cut + timedelta(minutes=30))
-            if spec.fate == "reject":
-                topics.topic_reject(topic=topic, actor=coordinator, now=at, reason=spec.note)
-            elif spec.fate in {"agenda", "triaged"}:
-                topics.topic_triage(
-                    topic=topic,
-                    actor=coordinator,
-                    now=at,
-                    category=spec.category,
-                    priority=spec.priority,
-                    budget_minutes=spec.budget,
-                )
-        return made
-
-    clock = _Clock(starts["p3"] - week)
+    clock = _Clock(history.starts["p3"] - week)
     for key in ("p3", "p2", "p1"):
-        start = starts[key]
-        run_week(key, clock)
-        meeting = Meeting.objects.get(series=series, starts_at=start)
-        agenda_cut, notice_cut = cutoff("agenda_cutoff", start), cutoff("notice_lead", start)
-        agenda = agenda_build(
-            meeting=meeting, actor=coordinator, now=clock.at(agenda_cut - timedelta(minutes=40))
-        )
-        agenda_confirm(agenda=agenda, actor=coordinator, now=clock.at(agenda_cut - timedelta(minutes=20)))
-        at = clock.at(min(agenda_cut + timedelta(minutes=10), notice_cut - timedelta(minutes=5)))
-        late = at > notice_cut  # only when holidays squeeze the cut-offs together
-        meeting_publish(
-            meeting=meeting,
-            actor=coordinator,
-            now=at,
-            emergency=late,
-            emergency_reason="节假日调整，通知补发" if late else "",
-        )
-        for rsvp in Rsvp.objects.filter(meeting=meeting).select_related("invitee").order_by("id"):
-            login = rsvp.invitee.username
-            if login in NO_REPLY[key]:
-                continue
-            answer, detail = REPLIES[key].get(login, ("attend", ""))
-            rsvp_answer(
-                rsvp=rsvp,
-                response=answer,
-                delegate=people[detail] if answer == "delegate" else None,
-                reason=detail if answer == "absent" else "",
-                actor=rsvp.invitee,
-                now=clock.at(at + timedelta(minutes=15)),
-            )
-        clock = _Clock(max(clock.last, start))  # the meeting is held; the next week begins
+        _run_week(history, key, clock)
+        _hold_meeting(history, key, clock)
+        clock = _Clock(max(clock.last, history.starts[key]))  # the meeting is held; the next week begins
 
     specs = TOPICS["next"]
     steps = 5 * len(specs)  # more than the steps taken: create, send, decide, submit, triage
-    run_week("next", _Clock(clock.last, until=now, steps=steps))
+    _run_week(history, "next", _Clock(clock.last, until=now, steps=steps))
     obligations_mark_breached(now=now)

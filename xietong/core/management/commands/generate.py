@@ -94,6 +94,70 @@ THINGS = [
 ]
 
 
+def _action_status(r: float, *, overdue: bool) -> str:
+    """An action item's state from a random draw: older work mostly finished, a few left overdue."""
+    if overdue:
+        return "done" if r < 0.9 else ("cancelled" if r < 0.95 else ("open" if r < 0.98 else "in_progress"))
+    return "open" if r < 0.5 else ("in_progress" if r < 0.8 else "done")
+
+
+def _agenda_items(agendas, topics) -> list[AgendaItem]:
+    """Each agenda's follow-up item, then one item per topic of its meeting."""
+    items = []
+    for a_i, agenda in enumerate(agendas):
+        items.append(
+            AgendaItem(
+                agenda=agenda,
+                kind=AgendaItem.Kind.FOLLOW_UP,
+                position=1,
+                title="上次会议决议跟踪",
+                budget_minutes=10,
+            )
+        )
+        for k in range(TOPICS_PER_MEETING):
+            t = topics[a_i * TOPICS_PER_MEETING + k]
+            items.append(
+                AgendaItem(
+                    agenda=agenda,
+                    kind=AgendaItem.Kind.TOPIC,
+                    topic=t,
+                    position=k + 2,
+                    title=t.title,
+                    budget_minutes=15,
+                )
+            )
+    return items
+
+
+def _invitees(*, coordinator, host, recorder, heads, liaisons, topics) -> dict:
+    """Who a meeting invites, once each: person id → (person, invited as, department)."""
+    invited = {coordinator.pk: (coordinator, Rsvp.InvitedAs.COORDINATOR, coordinator.department)}
+    invited.setdefault(host.pk, (host, Rsvp.InvitedAs.HOST, host.department))
+    invited.setdefault(recorder.pk, (recorder, Rsvp.InvitedAs.RECORDER, recorder.department))
+    for dept, head in heads.items():
+        invited.setdefault(head.pk, (head, Rsvp.InvitedAs.HEAD, dept))
+    for topic in topics:
+        liaison = liaisons[topic.department]
+        invited.setdefault(liaison.pk, (liaison, Rsvp.InvitedAs.LIAISON, topic.department))
+    return invited
+
+
+def _held_reply(rnd, m, *, due, head: bool, colleagues):
+    """An invitee's reply to a held meeting: (response, delegate, reason, answered at, late)."""
+    r = rnd.random()
+    late = r > 0.97
+    answered = (
+        (due.value + timedelta(hours=2)) if late else m.published_at + timedelta(minutes=rnd.randint(5, 600))
+    )
+    answered = min(answered, m.starts_at)
+    if r < 0.06 and head:
+        delegate = rnd.choice(colleagues) if colleagues else None
+        return Rsvp.Response.DELEGATE, delegate, "出差，由本科室同事代为参会。", answered, late
+    if r < 0.1:
+        return Rsvp.Response.ABSENT, None, "外出培训，无法参会。", answered, late
+    return Rsvp.Response.ATTEND, None, "", answered, late
+
+
 class Command(BaseCommand):
     help = "Generate a large organisation for benchmarks (bulk inserts, not the services)."
 
@@ -279,30 +343,7 @@ class Command(BaseCommand):
                     )
                 )
         topics = Topic.objects.bulk_create(topics)
-        items = []
-        for a_i, agenda in enumerate(agendas):
-            items.append(
-                AgendaItem(
-                    agenda=agenda,
-                    kind=AgendaItem.Kind.FOLLOW_UP,
-                    position=1,
-                    title="上次会议决议跟踪",
-                    budget_minutes=10,
-                )
-            )
-            for k in range(TOPICS_PER_MEETING):
-                t = topics[a_i * TOPICS_PER_MEETING + k]
-                items.append(
-                    AgendaItem(
-                        agenda=agenda,
-                        kind=AgendaItem.Kind.TOPIC,
-                        topic=t,
-                        position=k + 2,
-                        title=t.title,
-                        budget_minutes=15,
-                    )
-                )
-        items = AgendaItem.objects.bulk_create(items)
+        items = AgendaItem.objects.bulk_create(_agenda_items(agendas, topics))
         by_agenda: dict[int, list[AgendaItem]] = {}
         for it in items:
             if it.kind == AgendaItem.Kind.TOPIC:
@@ -328,46 +369,9 @@ class Command(BaseCommand):
         by_meeting: dict[int, list[Decision]] = {}
         for d in decisions:
             by_meeting.setdefault(d.meeting_id, []).append(d)
-        actions = []
-        for m, _agenda in held:
-            mdec = by_meeting[m.pk]
-            day = as_shanghai(m.starts_at).date()
-            age = (today - day).days
-            for _k in range(per_meeting):
-                d = rnd.choice(mdec)
-                owner = rnd.choice(people)
-                due = day + timedelta(days=rnd.randint(3, 90))
-                r = rnd.random()
-                if due < today:  # older work: mostly finished, a few left overdue
-                    status = (
-                        "done"
-                        if r < 0.9
-                        else ("cancelled" if r < 0.95 else ("open" if r < 0.98 else "in_progress"))
-                    )
-                else:
-                    status = "open" if r < 0.5 else ("in_progress" if r < 0.8 else "done")
-                created = m.starts_at + timedelta(hours=2)
-                done_at = (
-                    created + timedelta(days=rnd.randint(1, max(1, min(age, 60))))
-                    if status == "done"
-                    else None
-                )
-                actions.append(
-                    ActionItem(
-                        decision=d,
-                        meeting=m,
-                        title=f"{rnd.choice(VERBS)}{rnd.choice(THINGS)}",
-                        department=owner.department,
-                        owner=owner,
-                        due_on=due,
-                        status=status,
-                        evidence="已完成，见附件。" if status == "done" else "",
-                        done_at=done_at if done_at is None or done_at < now else now,
-                        cancel_reason="需求取消" if status == "cancelled" else "",
-                        created_at=created,
-                        updated_at=created,
-                    )
-                )
+        actions = self._actions(
+            rnd, held, by_meeting, today=today, now=now, people=people, per_meeting=per_meeting
+        )
         ActionItem.objects.bulk_create(actions, batch_size=2000)
         self._ledger(actions, now=now, version=version)
         self._progress_reports(rnd, actions, liaisons=liaisons, now=now)
@@ -403,6 +407,42 @@ class Command(BaseCommand):
             people=people,
         )
         return len(actions)
+
+    def _actions(self, rnd, held, by_meeting, *, today, now, people, per_meeting) -> list[ActionItem]:
+        """The held meetings' action items, in every state, with their owners and due dates."""
+        actions = []
+        for m, _agenda in held:
+            mdec = by_meeting[m.pk]
+            day = as_shanghai(m.starts_at).date()
+            age = (today - day).days
+            for _k in range(per_meeting):
+                d = rnd.choice(mdec)
+                owner = rnd.choice(people)
+                due = day + timedelta(days=rnd.randint(3, 90))
+                status = _action_status(rnd.random(), overdue=due < today)
+                created = m.starts_at + timedelta(hours=2)
+                done_at = (
+                    created + timedelta(days=rnd.randint(1, max(1, min(age, 60))))
+                    if status == "done"
+                    else None
+                )
+                actions.append(
+                    ActionItem(
+                        decision=d,
+                        meeting=m,
+                        title=f"{rnd.choice(VERBS)}{rnd.choice(THINGS)}",
+                        department=owner.department,
+                        owner=owner,
+                        due_on=due,
+                        status=status,
+                        evidence="已完成，见附件。" if status == "done" else "",
+                        done_at=done_at if done_at is None or done_at < now else now,
+                        cancel_reason="需求取消" if status == "cancelled" else "",
+                        created_at=created,
+                        updated_at=created,
+                    )
+                )
+        return actions
 
     def _notices_and_replies(
         self,
@@ -483,37 +523,22 @@ class Command(BaseCommand):
                 if due is not None:
                     done = min(published, due.value) if published <= now else None
                     duty(m, kind, rule, due, coordinator, done_at=done)
-            invited = {coordinator.pk: (coordinator, Rsvp.InvitedAs.COORDINATOR, coordinator.department)}
-            invited.setdefault(host.pk, (host, Rsvp.InvitedAs.HOST, host.department))
-            invited.setdefault(recorder.pk, (recorder, Rsvp.InvitedAs.RECORDER, recorder.department))
-            for dept, head in heads.items():
-                invited.setdefault(head.pk, (head, Rsvp.InvitedAs.HEAD, dept))
-            for topic in topics[i * TOPICS_PER_MEETING : (i + 1) * TOPICS_PER_MEETING]:
-                liaison = liaisons[topic.department]
-                invited.setdefault(liaison.pk, (liaison, Rsvp.InvitedAs.LIAISON, topic.department))
+            invited = _invitees(
+                coordinator=coordinator,
+                host=host,
+                recorder=recorder,
+                heads=heads,
+                liaisons=liaisons,
+                topics=topics[i * TOPICS_PER_MEETING : (i + 1) * TOPICS_PER_MEETING],
+            )
             rule, due = rsvp_due(m, now=published, calendar=calendar)
             for person, invited_as, dept in invited.values():
                 response, delegate, reason, answered, late = Rsvp.Response.PENDING, None, "", None, False
                 if held:
-                    r = rnd.random()
-                    late = r > 0.97
-                    answered = (
-                        (due.value + timedelta(hours=2))
-                        if late
-                        else published + timedelta(minutes=rnd.randint(5, 600))
+                    colleagues = [p for p in by_dept.get(dept.pk, []) if p.pk != person.pk]
+                    response, delegate, reason, answered, late = _held_reply(
+                        rnd, m, due=due, head=invited_as == Rsvp.InvitedAs.HEAD, colleagues=colleagues
                     )
-                    answered = min(answered, m.starts_at)
-                    if r < 0.06 and invited_as == Rsvp.InvitedAs.HEAD:
-                        colleagues = [p for p in by_dept.get(dept.pk, []) if p.pk != person.pk]
-                        response, delegate = (
-                            Rsvp.Response.DELEGATE,
-                            rnd.choice(colleagues) if colleagues else None,
-                        )
-                        reason = "出差，由本科室同事代为参会。"
-                    elif r < 0.1:
-                        response, reason = Rsvp.Response.ABSENT, "外出培训，无法参会。"
-                    else:
-                        response = Rsvp.Response.ATTEND
                 rsvps.append(
                     Rsvp(
                         meeting=m,

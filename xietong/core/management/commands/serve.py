@@ -112,6 +112,86 @@ def _wait_listening(bind: str, proc: subprocess.Popen, timeout: float) -> bool:
     return False
 
 
+def _live_address(live_bind: str) -> tuple[str, int]:
+    """The live server's (host, port), checked to be well-formed and free."""
+    live_address = _host_port(live_bind)
+    if live_address is None:
+        raise CommandError("XIETONG_LIVE_BIND must be host:port")
+    _check_free(live_bind, "XIETONG_LIVE_BIND")
+    return live_address
+
+
+def _gunicorn_cmd(bind: str, workers: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "xietong.wsgi:application",
+        "--bind",
+        bind,
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "sync",
+        "--timeout",
+        str(env_int("XIETONG_REQUEST_TIMEOUT", 60)),
+        "--graceful-timeout",
+        "10",
+        "--log-level",
+        os.environ.get("XIETONG_SERVER_LOG_LEVEL", "warning"),
+    ]
+
+
+def _worker_cmd() -> list[str]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "xietong",
+        "run_huey",
+        # Two threads: the ledger tick never waits behind a notification run that is
+        # pacing robot messages (xietong/notify/tasks.py).
+        "--workers",
+        "2",
+        "--worker-type",
+        "thread",
+        # The jobs use leases in the database; this clears queue locks an older version
+        # may have left behind when its worker was killed.
+        "--flush-locks",
+    ]
+    if os.environ.get("XIETONG_SERVER_LOG_LEVEL", "warning").lower() not in {"info", "debug"}:
+        cmd.append("--quiet")  # otherwise it logs every run of the minute tick
+    return cmd
+
+
+def _live_cmd(live_address: tuple[str, int] | None) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "xietong.asgi:application",
+        "--host",
+        live_address[0] if live_address else "127.0.0.1",
+        "--port",
+        str(live_address[1] if live_address else 8001),
+        "--lifespan",
+        "off",
+        # websockets' own sans-I/O protocol: its legacy server (uvicorn's "auto") is deprecated.
+        "--ws",
+        "websockets-sansio",
+        "--no-access-log",
+        "--log-level",
+        os.environ.get("XIETONG_SERVER_LOG_LEVEL", "warning"),
+    ]
+
+
+def _first_stopped(children: dict[str, subprocess.Popen]) -> str | None:
+    """The name of the first child that has exited, if any."""
+    for name, proc in children.items():
+        if proc.poll() is not None:
+            return name
+    return None
+
+
 class Command(BaseCommand):
     help = (
         "Serve Xietong: gunicorn (WSGI) on XIETONG_BIND, uvicorn (live room WebSockets) on "
@@ -143,68 +223,14 @@ class Command(BaseCommand):
         if workers < 1:
             raise CommandError("XIETONG_WORKERS must be at least 1")
         _check_free(bind)
-        live_address = None if no_live else _host_port(live_bind)
-        if not no_live:
-            if live_address is None:
-                raise CommandError("XIETONG_LIVE_BIND must be host:port")
-            _check_free(live_bind, "XIETONG_LIVE_BIND")
+        live_address = None if no_live else _live_address(live_bind)
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "xietong.settings"),
         }
-        gunicorn_cmd = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "xietong.wsgi:application",
-            "--bind",
-            bind,
-            "--workers",
-            str(workers),
-            "--worker-class",
-            "sync",
-            "--timeout",
-            str(env_int("XIETONG_REQUEST_TIMEOUT", 60)),
-            "--graceful-timeout",
-            "10",
-            "--log-level",
-            os.environ.get("XIETONG_SERVER_LOG_LEVEL", "warning"),
-        ]
-        worker_cmd = [
-            sys.executable,
-            "-m",
-            "xietong",
-            "run_huey",
-            # Two threads: the ledger tick never waits behind a notification run that is
-            # pacing robot messages (xietong/notify/tasks.py).
-            "--workers",
-            "2",
-            "--worker-type",
-            "thread",
-            # The jobs use leases in the database; this clears queue locks an older version
-            # may have left behind when its worker was killed.
-            "--flush-locks",
-        ]
-        live_cmd = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "xietong.asgi:application",
-            "--host",
-            live_address[0] if live_address else "127.0.0.1",
-            "--port",
-            str(live_address[1] if live_address else 8001),
-            "--lifespan",
-            "off",
-            # websockets' own sans-I/O protocol: its legacy server (uvicorn's "auto") is deprecated.
-            "--ws",
-            "websockets-sansio",
-            "--no-access-log",
-            "--log-level",
-            os.environ.get("XIETONG_SERVER_LOG_LEVEL", "warning"),
-        ]
-        if os.environ.get("XIETONG_SERVER_LOG_LEVEL", "warning").lower() not in {"info", "debug"}:
-            worker_cmd.append("--quiet")  # otherwise it logs every run of the minute tick
+        gunicorn_cmd = _gunicorn_cmd(bind, workers)
+        worker_cmd = _worker_cmd()
+        live_cmd = _live_cmd(live_address)
 
         def spawn(cmd: list[str]) -> subprocess.Popen:
             # process_group=0: the terminal's Ctrl-C goes to us only; we decide the order.
@@ -228,23 +254,12 @@ class Command(BaseCommand):
             web_up = _wait_listening(bind, children["web"], timeout=30)
             live_up = no_live or _wait_listening(live_bind, children["live"], timeout=30)
             if web_up and live_up:
-                extras = (
-                    "" if no_live else f" + live room on {display_url(live_bind).replace('http', 'ws', 1)}"
-                )
-                extras += "" if no_worker else " + task worker"
-                self.stdout.write(
-                    f"Xietong is running at {display_url(bind)} "
-                    f"({workers} web workers{extras}). Press Ctrl-C to stop."
-                )
-                self.stdout.flush()
+                self._announce(bind, None if no_live else live_bind, workers=workers, worker=not no_worker)
             elif not stopping:
                 failed = "web" if not web_up else "live"
             while not stopping and failed is None:
-                for name, proc in children.items():
-                    if proc.poll() is not None:
-                        failed = name
-                        break
-                else:
+                failed = _first_stopped(children)
+                if failed is None:
                     time.sleep(0.2)
         finally:
             self._stop(children)
@@ -254,6 +269,16 @@ class Command(BaseCommand):
             code = children[failed].returncode
             raise CommandError(f"the {failed} process stopped unexpectedly (exit status {code})")
         self.stdout.write("Xietong stopped.")
+
+    def _announce(self, bind: str, live_bind: str | None, *, workers: int, worker: bool) -> None:
+        extras = (
+            "" if live_bind is None else f" + live room on {display_url(live_bind).replace('http', 'ws', 1)}"
+        )
+        extras += " + task worker" if worker else ""
+        self.stdout.write(
+            f"Xietong is running at {display_url(bind)} ({workers} web workers{extras}). Press Ctrl-C to stop."
+        )
+        self.stdout.flush()
 
     def _stop(self, children: dict[str, subprocess.Popen]) -> None:
         # gunicorn, uvicorn: SIGTERM is their graceful stop; huey: SIGINT is its graceful stop
