@@ -6,6 +6,7 @@ app_name = "obligations"
 urlpatterns = [
     path("", views.index, name="index"),
     path("board/", views.coordinator_board, name="board"),
+    path("board/department/<int:department>/", views.board_department, name="board_department"),
     path("department/", views.department_board, name="department"),
     path("leadership/", views.leadership, name="leadership"),
     path("compliance/", views.compliance, name="compliance"),

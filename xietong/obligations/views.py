@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from io import BytesIO
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpResponse
@@ -16,7 +17,7 @@ from openpyxl import Workbook
 from xietong.core.auth import login_required
 from xietong.core.errors import DomainError
 from xietong.core.spreadsheets import append_row
-from xietong.org.models import Role
+from xietong.org.models import Department, Role
 from xietong.org.permissions import Roles, require, roles_of
 from xietong.policy.calendar import as_shanghai
 
@@ -50,18 +51,24 @@ def index(request):
     require(False, _("Only the coordinator, the leadership group and department heads follow the ledger."))
 
 
+# Duties listed per department on a board; the rest are on the department's own list.
+BOARD_ROWS = 10
+# Duties per page of a department's list.
+LIST_ROWS = 50
+
+
 @login_required
 @require_GET
 def coordinator_board(request):
     """This week's yellow and red duties of every department (coordinator)."""
     now = timezone.now()
     require(_roles(request, now).is_coordinator, _("Only the coordinator may see this page."))
-    groups = selectors.warning_board(now)
+    groups = selectors.warning_board(now, limit=BOARD_ROWS)
     return _board(request, now, groups, "all")
 
 
 def _board(request, now, groups, scope):
-    legend = selectors.colour_legend([ob for _department, duties in groups for ob in duties])
+    legend = selectors.colour_legend([ob for group in groups for ob in group.duties])
     return render(
         request, "obligations/board.html", {"now": now, "groups": groups, "scope": scope, "legend": legend}
     )
@@ -75,8 +82,56 @@ def department_board(request):
     roles = _roles(request, now)
     departments = roles.departments(Role.HEAD) | roles.departments(Role.DEPUTY)
     require(bool(departments), _("Only a department head may see this page."))
-    groups = selectors.warning_board(now, department_ids=departments)
+    groups = selectors.warning_board(now, limit=BOARD_ROWS, department_ids=departments)
     return _board(request, now, groups, "department")
+
+
+def _parse_after(raw: str) -> tuple[datetime, int] | None:
+    """``after=`` of a department's list: "<due, ISO 8601>_<id>" of the last duty shown."""
+    due, _sep, pk = raw.rpartition("_")
+    try:
+        due_at = datetime.fromisoformat(due)
+        return (due_at, int(pk)) if due_at.tzinfo is not None and int(pk) > 0 else None
+    except ValueError:
+        return None
+
+
+@login_required
+@require_GET
+def board_department(request, department: int):
+    """All of one department's yellow and red duties of the board, a page at a time. The
+    coordinator sees every department (0: the duties of no department); a head or deputy their own."""
+    now = timezone.now()
+    roles = _roles(request, now)
+    if department:
+        dept = get_object_or_404(Department, pk=department)
+        allowed = roles.is_coordinator or department in (
+            roles.departments(Role.HEAD) | roles.departments(Role.DEPUTY)
+        )
+    else:
+        dept, allowed = None, roles.is_coordinator
+    require(allowed, _("Only the coordinator and the department's head may see this page."))
+    after = _parse_after(request.GET.get("after", ""))
+    rows = selectors.board_duties_of(
+        now, department_id=dept.pk if dept else None, limit=LIST_ROWS + 1, after=after
+    )
+    next_link = ""
+    if len(rows) > LIST_ROWS:
+        rows = rows[:LIST_ROWS]
+        last = rows[-1]
+        next_link = "?" + urlencode({"after": f"{last.due_at.isoformat()}_{last.pk}"})
+    return render(
+        request,
+        "obligations/board_department.html",
+        {
+            "now": now,
+            "department": dept,
+            "duties": rows,
+            "scope": "all" if roles.is_coordinator else "department",
+            "legend": selectors.colour_legend(rows),
+            "next_link": next_link,
+        },
+    )
 
 
 @login_required
