@@ -266,9 +266,10 @@ def warning_board(now: datetime, *, limit: int, department_ids=None) -> list[Boa
     number of red and yellow ones, counted in the database, and its first ``limit`` duties in
     due order. ``department_ids`` limits it to those departments (a head's board).
 
-    Two queries plus one per kind of subject shown, all reading the index
-    obligation_open_by_dept: the grouped count (the index alone, no table row), and the rows,
-    which walk each department's open duties in due order only as far as ``limit``."""
+    Two queries plus one per kind of subject shown, both led by the index
+    obligation_open_by_dept: the grouped count (one pass over the open duties' index entries,
+    which carry the columns of the colour), and the rows, whose subqueries walk each
+    department's open duties in due order only as far as ``limit``."""
     board = _on_board(now)
     if department_ids is not None:
         board = board.filter(department_id__in=list(department_ids))

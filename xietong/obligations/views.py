@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from io import BytesIO
 from urllib.parse import urlencode
 
@@ -22,7 +22,7 @@ from xietong.org.permissions import Roles, require, roles_of
 from xietong.policy.calendar import as_shanghai
 
 from . import selectors, services
-from .forms import WaiveForm
+from .forms import WaiveForm, format_key, parse_key
 from .models import Obligation
 
 
@@ -86,40 +86,27 @@ def department_board(request):
     return _board(request, now, groups, "department")
 
 
-def _parse_after(raw: str) -> tuple[datetime, int] | None:
-    """``after=`` of a department's list: "<due, ISO 8601>_<id>" of the last duty shown."""
-    due, _sep, pk = raw.rpartition("_")
-    try:
-        due_at = datetime.fromisoformat(due)
-        return (due_at, int(pk)) if due_at.tzinfo is not None and int(pk) > 0 else None
-    except ValueError:
-        return None
-
-
 @login_required
 @require_GET
-def board_department(request, department: int):
+def board_department(request, department: int | None = None):
     """All of one department's yellow and red duties of the board, a page at a time. The
-    coordinator sees every department (0: the duties of no department); a head or deputy their own."""
+    coordinator sees every department (and the duties of no department); a head or deputy their
+    own."""
     now = timezone.now()
     roles = _roles(request, now)
-    if department:
-        dept = get_object_or_404(Department, pk=department)
-        allowed = roles.is_coordinator or department in (
-            roles.departments(Role.HEAD) | roles.departments(Role.DEPUTY)
-        )
-    else:
-        dept, allowed = None, roles.is_coordinator
-    require(allowed, _("Only the coordinator and the department's head may see this page."))
-    after = _parse_after(request.GET.get("after", ""))
+    dept = None if department is None else get_object_or_404(Department, pk=department)
+    heads = roles.departments(Role.HEAD) | roles.departments(Role.DEPUTY)
+    require(
+        roles.is_coordinator or (department is not None and department in heads),
+        _("Only the coordinator and the department's head may see this page."),
+    )
     rows = selectors.board_duties_of(
-        now, department_id=dept.pk if dept else None, limit=LIST_ROWS + 1, after=after
+        now, department_id=department, limit=LIST_ROWS + 1, after=parse_key(request.GET.get("after", ""))
     )
     next_link = ""
     if len(rows) > LIST_ROWS:
         rows = rows[:LIST_ROWS]
-        last = rows[-1]
-        next_link = "?" + urlencode({"after": f"{last.due_at.isoformat()}_{last.pk}"})
+        next_link = "?" + urlencode({"after": format_key((rows[-1].due_at, rows[-1].pk))})
     return render(
         request,
         "obligations/board_department.html",

@@ -139,6 +139,9 @@ def test_a_departments_full_list_pages_with_more(porg, login, monkeypatch):
         )
         pages += 1
     assert seen == expected and pages == 3  # 4 + 4 + 1
+    for junk in ("garbage", "2026-03-03T09:00:00_0", "2026-03-03T09:00:00_7", "_" * 3):
+        again = get(client, f"/obligations/board/department/{tech.pk}/?after={junk}").content.decode()
+        assert re.findall(r'data-obligation="(\d+)"', again) == [str(pk) for pk in expected[:4]]
     assert 'data-colour="red"' in html and "技术部" in html
 
 
@@ -171,11 +174,14 @@ def test_people_without_a_board_are_refused_the_board_and_the_lists(porg, login,
     client = login(getattr(porg, who))
     assert get(client, "/obligations/board/").status_code == 403
     assert get(client, f"/obligations/board/department/{tech.pk}/").status_code == 403
-    assert get(client, "/obligations/board/department/0/").status_code == 403
+    assert get(client, "/obligations/board/department/none/").status_code == 403
 
 
 def test_a_missing_department_is_not_found(porg, login):
-    assert get(login(porg.coordinator), "/obligations/board/department/999999/").status_code == 404
+    client = login(porg.coordinator)
+    assert get(client, "/obligations/board/department/999999/").status_code == 404
+    assert get(client, "/obligations/board/department/0/").status_code == 404
+    assert get(client, "/obligations/board/department/none/").status_code == 200
 
 
 def test_a_department_head_sees_only_their_departments(porg, login):
