@@ -51,8 +51,9 @@ def index(request):
     require(False, _("Only the coordinator, the leadership group and department heads follow the ledger."))
 
 
-# Duties listed per department on a board; the rest are on the department's own list.
-BOARD_ROWS = 10
+# Duties listed per department on a board (the most overdue first); the rest are on the
+# department's own list, linked with their number.
+BOARD_ROWS = 5
 # Duties per page of a department's list.
 LIST_ROWS = 50
 

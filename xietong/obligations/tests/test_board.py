@@ -197,3 +197,20 @@ def test_a_department_head_sees_only_their_departments(porg, login):
     assert mine.status_code == 200 and f'data-obligation="{ours.pk}"' in mine.content.decode()
     assert "/waive/" not in mine.content.decode()
     assert get(client, f"/obligations/board/department/{tech.pk}/").status_code == 403
+
+
+def test_duties_of_no_department_have_their_own_card_and_list(porg, login):
+    tech = porg.departments["tech"]
+    ours = duty(porg, sh(2026, 3, 16, 9, 0), subject=porg.org, person=porg.tech_head, dept="tech")
+    loose = duty(porg, sh(2026, 3, 17, 9, 0), subject=porg.series, person=porg.chair, dept="market")
+    Obligation.objects.filter(pk=loose.pk).update(department=None)
+    copies(Obligation.objects.get(pk=loose.pk), views.BOARD_ROWS, start=sh(2026, 3, 5, 9, 0))
+    client = login(porg.coordinator)
+    html = get(client, "/obligations/board/").content.decode()
+    assert f'data-obligation="{ours.pk}"' in section(html, tech)
+    card = re.search(r'<section class="card" data-department="">(.*?)</section>', html, re.S).group(1)
+    assert "<h2>无科室</h2>" in card
+    assert card.count("data-obligation=") == views.BOARD_ROWS
+    assert f'href="/obligations/board/department/none/" data-all="{views.BOARD_ROWS + 1}"' in card
+    full = get(client, "/obligations/board/department/none/").content.decode()
+    assert full.count("data-obligation=") == views.BOARD_ROWS + 1 and f'data-obligation="{loose.pk}"' in full
