@@ -280,7 +280,7 @@ def _firsts_by_department(board: QuerySet, department_ids: list[int | None], *, 
     for department_id in department_ids:
         if department_id is None:
             none_sql, none_params = (
-                board.filter(department__isnull=True).order_by("due_at", "id").values("pk")[:limit].query
+                _in_department(board, None).order_by("due_at", "id").values("pk")[:limit].query
             ).sql_with_params()
             # The ORM's own statement; every value is a parameter.
             branches.append(f"SELECT * FROM ({none_sql}) AS b{len(branches)}")  # noqa: S608
