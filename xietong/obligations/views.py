@@ -89,20 +89,20 @@ def department_board(request):
 
 @login_required
 @require_GET
-def board_department(request, department: int | None = None):
+def board_department(request, department_pk: int | None = None):
     """All of one department's yellow and red duties of the board, a page at a time. The
     coordinator sees every department (and the duties of no department); a head or deputy their
     own."""
     now = timezone.now()
     roles = _roles(request, now)
-    dept = None if department is None else get_object_or_404(Department, pk=department)
+    dept = None if department_pk is None else get_object_or_404(Department, pk=department_pk)
     heads = roles.departments(Role.HEAD) | roles.departments(Role.DEPUTY)
     require(
-        roles.is_coordinator or (department is not None and department in heads),
+        roles.is_coordinator or (department_pk is not None and department_pk in heads),
         _("Only the coordinator and the department's head may see this page."),
     )
     rows = selectors.board_duties_of(
-        now, department_id=department, limit=LIST_ROWS + 1, after=parse_key(request.GET.get("after", ""))
+        now, department_id=department_pk, limit=LIST_ROWS + 1, after=parse_key(request.GET.get("after", ""))
     )
     next_link = ""
     if len(rows) > LIST_ROWS:
