@@ -112,6 +112,15 @@ class Obligation(ChoiceLabels, models.Model):
                 condition=models.Q(closed_at__isnull=True),
                 name="obligation_open_by_person",
             ),
+            # A department's open duties in due order: the warning boards count them per
+            # department and colour and list each department's first ones from this index alone
+            # (state and warn_at ride along so the count reads no table row). The tick's breach
+            # rewrites only the entries of the duties it breaches.
+            models.Index(
+                fields=["department", "due_at", "state", "warn_at"],
+                condition=models.Q(closed_at__isnull=True),
+                name="obligation_open_by_dept",
+            ),
             models.Index(
                 fields=["due_at"], condition=models.Q(state="pending"), name="obligation_pending_due"
             ),

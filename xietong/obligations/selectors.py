@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Case, CharField, Count, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
 
+from xietong.org.models import Department
 from xietong.policy.calendar import BusinessCalendar, as_shanghai
+from xietong.policy.models import PolicyVersion
 
 from .models import Obligation
 
@@ -224,29 +228,118 @@ def _week_end(now: datetime) -> datetime:
     return datetime.combine(monday + timedelta(days=7), datetime.min.time(), tzinfo=local.tzinfo)
 
 
-def warning_board(now: datetime, *, department_ids=None) -> list[tuple[object, list[Obligation]]]:
-    """This week's yellow and red duties by department: every open duty that is late, or due
-    before the end of this week (Sunday 24:00 Shanghai) and past its yellow moment.
-    ``department_ids`` limits it to those departments (a head's board). Two queries plus one
-    per kind of subject shown.
-    """
-    qs = Obligation.objects.filter(state__in=OPEN_STATES, closed_at__isnull=True).filter(
+def _on_board(now: datetime) -> QuerySet:
+    """The duties the boards are about: every open duty that is late, or due before the end of
+    this week (Sunday 24:00 Shanghai) and past its yellow moment."""
+    return Obligation.objects.filter(state__in=OPEN_STATES, closed_at__isnull=True).filter(
         Q(state=Obligation.State.BREACHED)
         | Q(due_at__lt=now)
         | Q(warn_at__lte=now, due_at__lt=_week_end(now))
     )
+
+
+def _in_department(qs: QuerySet, department_id: int | None) -> QuerySet:
+    if department_id is None:
+        return qs.filter(department__isnull=True)
+    return qs.filter(department_id=department_id)
+
+
+@dataclass(frozen=True)
+class BoardGroup:
+    """One department on a board: how many of its duties are red and yellow now, and the most
+    urgent of them (soonest due first)."""
+
+    department: Department | None
+    red: int
+    yellow: int
+    duties: list[Obligation]
+
+    @property
+    def total(self) -> int:
+        return self.red + self.yellow
+
+
+_BOARD_RELATED = ("department", "responsible")
+
+
+# Stands for the department in the one compiled branch of ``_firsts_by_department`` (no id is
+# negative, and no other parameter of that statement is -1).
+_ANY_DEPARTMENT = -1
+
+
+def _firsts_by_department(board: QuerySet, department_ids: list[int | None], *, limit: int) -> RawSQL:
+    """The ids of each department's first ``limit`` duties of ``board`` in due order: a UNION ALL
+    of one index walk per department (obligation_open_by_dept, stopping at ``limit``).
+
+    The branch is compiled by the ORM once and repeated with each department's id: building and
+    compiling the same statement as 30 querysets (30 departments) cost 70 ms of a 270 ms page at
+    10x data on the benchmark machine (the statement itself runs in under 10 ms)."""
+    branches, params = [], []
+    first = board.filter(department_id=_ANY_DEPARTMENT).order_by("due_at", "id").values("pk")[:limit]
+    sql, first_params = first.query.sql_with_params()
+    for department_id in department_ids:
+        if department_id is None:
+            none_sql, none_params = (
+                _in_department(board, None).order_by("due_at", "id").values("pk")[:limit].query
+            ).sql_with_params()
+            # The ORM's own statement; every value is a parameter.
+            branches.append(f"SELECT * FROM ({none_sql}) AS b{len(branches)}")  # noqa: S608
+            params += none_params
+            continue
+        branches.append(f"SELECT * FROM ({sql}) AS b{len(branches)}")  # noqa: S608 (as above)
+        params += [department_id if p == _ANY_DEPARTMENT else p for p in first_params]
+    return RawSQL(" UNION ALL ".join(branches), params)  # noqa: S611 (the branches above)
+
+
+def warning_board(now: datetime, *, limit: int, department_ids=None) -> list[BoardGroup]:
+    """This week's yellow and red duties by department (see ``_on_board``): per department the
+    number of red and yellow ones, counted in the database, and its first ``limit`` duties in
+    due order. ``department_ids`` limits it to those departments (a head's board).
+
+    Two queries plus one per kind of subject shown, both led by the index
+    obligation_open_by_dept: the grouped count (one pass over the open duties' index entries,
+    which carry the columns of the colour), and the rows, whose subquery walks each
+    department's open duties in due order only as far as ``limit`` (``_firsts_by_department``)."""
+    board = _on_board(now)
     if department_ids is not None:
-        qs = qs.filter(department_id__in=list(department_ids))
-    rows = list(
-        with_colour(qs, now)
-        .select_related("department", "responsible", "policy_version")
+        board = board.filter(department_id__in=list(department_ids))
+    counts = {
+        row["department_id"]: (row["red"], row["yellow"])
+        for row in with_colour(board, now)
+        .values("department_id")
+        .annotate(red=Count("id", filter=Q(colour=RED)), yellow=Count("id", filter=Q(colour=YELLOW)))
+        .order_by()
+    }
+    if not counts:
+        return []
+    ids = _firsts_by_department(board, list(counts), limit=limit)
+    rows = (
+        with_colour(Obligation.objects.filter(pk__in=ids), now)
+        .select_related(*_BOARD_RELATED)
         .prefetch_related("subject")
         .order_by("department__sort_order", "department_id", "due_at", "id")
     )
-    groups: dict[int | None, tuple[object, list[Obligation]]] = {}
+    groups: dict[int | None, BoardGroup] = {}
     for ob in rows:
-        groups.setdefault(ob.department_id, (ob.department, []))[1].append(ob)
+        if ob.department_id not in groups:
+            red, yellow = counts[ob.department_id]
+            groups[ob.department_id] = BoardGroup(ob.department, red, yellow, [])
+        groups[ob.department_id].duties.append(ob)
     return list(groups.values())
+
+
+def board_duties_of(
+    now: datetime, *, department_id: int | None, limit: int, after: tuple[datetime, int] | None = None
+) -> list[Obligation]:
+    """One department's duties of the board (``warning_board``), soonest due first: up to
+    ``limit`` of them after the duty with (due, id) ``after``. Keyset: no count, no offset."""
+    qs = with_colour(_in_department(_on_board(now), department_id), now)
+    if after is not None:
+        due_at, pk = after
+        qs = qs.filter(Q(due_at__gt=due_at) | Q(due_at=due_at, pk__gt=pk))
+    return list(
+        qs.select_related(*_BOARD_RELATED).prefetch_related("subject").order_by("due_at", "id")[:limit]
+    )
 
 
 # ---- escalations (issue #5, point 3) ----------------------------------------------------------
@@ -320,7 +413,6 @@ def compliance(*, start: date, end: date, now: datetime) -> dict:
     """Figures for duties due from ``start`` to ``end`` (both inclusive, Shanghai dates), per clause
     and per department, with totals. Exact: every duty due in the period is in exactly one column
     of its clause's row and of its department's row. Three queries."""
-    from xietong.org.models import Department
     from xietong.policy.calendar import SHANGHAI
 
     lo = datetime.combine(start, datetime.min.time(), tzinfo=SHANGHAI)
@@ -352,11 +444,12 @@ LEGEND_RULES = (
 
 def colour_legend(obligations) -> list[tuple[str, str, str]]:
     """(label, description, clause) of the warning, reminder and escalation rules of the policy
-    versions behind ``obligations`` (loaded with their versions), each rule once."""
+    versions behind ``obligations``, each rule once. One query: the versions themselves."""
     seen: dict[tuple[str, str, str], None] = {}
-    versions = {ob.policy_version_id: ob.policy_version for ob in obligations}
-    for version in versions.values():
-        rules = version.rules
+    version_ids = list(dict.fromkeys(ob.policy_version_id for ob in obligations))
+    versions = PolicyVersion.objects.in_bulk(version_ids) if version_ids else {}
+    for version_id in version_ids:
+        rules = versions[version_id].rules
         for key in LEGEND_RULES:
             rule = rules.get(key)
             if rule is not None:

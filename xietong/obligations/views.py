@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from io import BytesIO
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpResponse
@@ -16,12 +17,12 @@ from openpyxl import Workbook
 from xietong.core.auth import login_required
 from xietong.core.errors import DomainError
 from xietong.core.spreadsheets import append_row
-from xietong.org.models import Role
+from xietong.org.models import Department, Role
 from xietong.org.permissions import Roles, require, roles_of
 from xietong.policy.calendar import as_shanghai
 
 from . import selectors, services
-from .forms import WaiveForm
+from .forms import WaiveForm, format_key, parse_key
 from .models import Obligation
 
 
@@ -50,18 +51,25 @@ def index(request):
     require(False, _("Only the coordinator, the leadership group and department heads follow the ledger."))
 
 
+# Duties listed per department on a board (the most overdue first); the rest are on the
+# department's own list, linked with their number.
+BOARD_ROWS = 5
+# Duties per page of a department's list.
+LIST_ROWS = 50
+
+
 @login_required
 @require_GET
 def coordinator_board(request):
     """This week's yellow and red duties of every department (coordinator)."""
     now = timezone.now()
     require(_roles(request, now).is_coordinator, _("Only the coordinator may see this page."))
-    groups = selectors.warning_board(now)
+    groups = selectors.warning_board(now, limit=BOARD_ROWS)
     return _board(request, now, groups, "all")
 
 
 def _board(request, now, groups, scope):
-    legend = selectors.colour_legend([ob for _department, duties in groups for ob in duties])
+    legend = selectors.colour_legend([ob for group in groups for ob in group.duties])
     return render(
         request, "obligations/board.html", {"now": now, "groups": groups, "scope": scope, "legend": legend}
     )
@@ -75,8 +83,43 @@ def department_board(request):
     roles = _roles(request, now)
     departments = roles.departments(Role.HEAD) | roles.departments(Role.DEPUTY)
     require(bool(departments), _("Only a department head may see this page."))
-    groups = selectors.warning_board(now, department_ids=departments)
+    groups = selectors.warning_board(now, limit=BOARD_ROWS, department_ids=departments)
     return _board(request, now, groups, "department")
+
+
+@login_required
+@require_GET
+def board_department(request, department_pk: int | None = None):
+    """All of one department's yellow and red duties of the board, a page at a time. The
+    coordinator sees every department (and the duties of no department); a head or deputy their
+    own."""
+    now = timezone.now()
+    roles = _roles(request, now)
+    dept = None if department_pk is None else get_object_or_404(Department, pk=department_pk)
+    heads = roles.departments(Role.HEAD) | roles.departments(Role.DEPUTY)
+    require(
+        roles.is_coordinator or (department_pk is not None and department_pk in heads),
+        _("Only the coordinator and the department's head may see this page."),
+    )
+    rows = selectors.board_duties_of(
+        now, department_id=department_pk, limit=LIST_ROWS + 1, after=parse_key(request.GET.get("after", ""))
+    )
+    next_link = ""
+    if len(rows) > LIST_ROWS:
+        rows = rows[:LIST_ROWS]
+        next_link = "?" + urlencode({"after": format_key((rows[-1].due_at, rows[-1].pk))})
+    return render(
+        request,
+        "obligations/board_department.html",
+        {
+            "now": now,
+            "department": dept,
+            "duties": rows,
+            "scope": "all" if roles.is_coordinator else "department",
+            "legend": selectors.colour_legend(rows),
+            "next_link": next_link,
+        },
+    )
 
 
 @login_required

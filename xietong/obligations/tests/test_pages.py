@@ -80,9 +80,9 @@ def test_coordinator_board_shows_this_weeks_yellow_and_red_by_department(
     client = login(torg.coordinator)
     with time_machine.travel(NOW, tick=False):
         client.get("/obligations/board/")  # warm the session/role caches of the first request
-        # session, user, roles, obligations (with departments, people, versions), three subject
-        # types (organisation, series, department)
-        with django_assert_num_queries(7):
+        # session, user, roles, counts per department, obligations (with departments and
+        # people), policy versions (legend), three subject types (organisation, series, department)
+        with django_assert_num_queries(9):
             response = client.get("/obligations/board/")
     assert response.status_code == 200
     html = rows(response)
@@ -111,7 +111,7 @@ def test_board_query_count_does_not_grow_with_rows(torg, login, ledger, django_a
     client = login(torg.coordinator)
     with time_machine.travel(NOW, tick=False):
         client.get("/obligations/board/")
-        with django_assert_num_queries(8):  # + the Person subjects
+        with django_assert_num_queries(10):  # + the Person subjects
             assert client.get("/obligations/board/").status_code == 200
 
 
@@ -344,7 +344,7 @@ def test_department_board_and_leadership_page_query_counts_stay_flat(torg, login
             second = chair.get("/obligations/leadership/")
         head = login(torg.market_head)
         head.get("/obligations/department/")
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(9):
             board = head.get("/obligations/department/")
     assert first.content.decode().count("data-escalation=") == 1
     assert second.content.decode().count("data-escalation=") == 3
