@@ -74,6 +74,8 @@ def po_files(root: Path) -> list[Path]:
 
 class Command(BaseCommand):
     help = "Compile the translation catalogues (.po → .mo) without GNU gettext."
+    # A build step: the deployment's configuration is checked when the product starts, not here.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="Compile even when the .mo is up to date.")
