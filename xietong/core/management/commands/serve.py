@@ -179,6 +179,10 @@ def _live_cmd(live_address: tuple[str, int] | None) -> list[str]:
         "--ws",
         "websockets-sansio",
         "--no-access-log",
+        # Open live-room sockets (and, with the Redis channel layer, its connections) would hold
+        # a graceful stop for good; phones reconnect to the restarted server on their own.
+        "--timeout-graceful-shutdown",
+        "5",
         "--log-level",
         os.environ.get("XIETONG_SERVER_LOG_LEVEL", "warning"),
     ]
