@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from xietong.core.errors import DomainError, Forbidden
 from xietong.core.events import record_event
 from xietong.core.limits import max_length
+from xietong.core.text import clean_field
 from xietong.obligations.models import Obligation, ObligationKind
 from xietong.obligations.services import obligation_close, obligation_open, obligation_waive
 from xietong.org.models import Role
@@ -28,18 +29,6 @@ MAX_REASON = 300
 MAX_NOTE = max_length(ProgressReport, "note")
 
 ERR_STATE = _("This step is not possible while the action item is “%(status)s”.")
-ERR_TOO_LONG = _("Keep this under %(max)s characters (it has %(length)s).")
-
-
-def _text(value: str | None, *, field: str, max_length: int, required: bool) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise DomainError(_("This field is required."), code="required", field=field)
-    if len(value) > max_length:
-        raise DomainError(
-            ERR_TOO_LONG, code="too_long", field=field, params={"max": max_length, "length": len(value)}
-        )
-    return value
 
 
 def _lock(item: ActionItem, states: frozenset[str]) -> ActionItem:
@@ -132,7 +121,7 @@ def action_complete(*, item: ActionItem, evidence: str, actor, now: datetime) ->
     Side effects: DONE, ``done_at = now``. Records ``action.completed``.
     """
     _require_owner(item, actor)
-    evidence = _text(evidence, field="evidence", max_length=MAX_EVIDENCE, required=True)
+    evidence = clean_field(evidence, field="evidence", max_length=MAX_EVIDENCE, required=True)
     with transaction.atomic():
         locked = _lock(item, OPEN_STATES)
         locked.status = S.DONE
@@ -152,7 +141,7 @@ def action_cancel(*, item: ActionItem, reason: str, actor, now: datetime) -> Act
     the reason. Records ``action.cancelled``.
     """
     _require_coordinator(actor, now)
-    reason = _text(reason, field="reason", max_length=MAX_REASON, required=True)
+    reason = clean_field(reason, field="reason", max_length=MAX_REASON, required=True)
     with transaction.atomic():
         locked = _lock(item, OPEN_STATES)
         locked.status = S.CANCELLED
@@ -173,7 +162,7 @@ def action_reopen(*, item: ActionItem, reason: str, actor, now: datetime) -> Act
     cleared (the evidence stays readable until replaced). Records ``action.reopened``.
     """
     _require_coordinator(actor, now)
-    reason = _text(reason, field="reason", max_length=MAX_REASON, required=True)
+    reason = clean_field(reason, field="reason", max_length=MAX_REASON, required=True)
     with transaction.atomic():
         locked = _lock(item, frozenset({S.DONE, S.CANCELLED}))
         previous = locked.status
@@ -206,10 +195,10 @@ def progress_report(
         raise Forbidden(_("Only the liaison of the owner department may report progress."))
     if status not in ProgressReport.Status.values:
         raise DomainError(_("Choose the progress."), code="invalid_status", field="status")
-    reason = _text(
+    reason = clean_field(
         reason, field="reason", max_length=MAX_REASON, required=status == ProgressReport.Status.DELAYED
     )
-    note = _text(note, field="note", max_length=MAX_NOTE, required=False)
+    note = clean_field(note, field="note", max_length=MAX_NOTE, required=False)
     with transaction.atomic():
         locked = _lock(item, OPEN_STATES)
         series = locked.meeting.series

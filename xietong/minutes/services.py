@@ -19,6 +19,7 @@ from xietong.core.errors import DomainError, Forbidden
 from xietong.core.events import record_event
 from xietong.core.limits import max_length
 from xietong.core.optlock import check_and_bump
+from xietong.core.text import clean_field
 from xietong.meetings.models import Meeting, Rsvp
 from xietong.obligations.models import ObligationKind
 from xietong.obligations.services import obligation_close, obligation_open
@@ -33,23 +34,11 @@ from .paste import PasteResult, parse_pasted_minutes
 MINUTES_RULE = "minutes_deadline"
 MAX_COMMENT = max_length(Minutes, "return_comment")
 MAX_REASON = max_length(Minutes, "correction_reason")
-ERR_TOO_LONG = _("Keep this under %(max)s characters (it has %(length)s).")
 
 
 def action_line(task: str, owner: str, due_on) -> str:
     """An action item in the form the paste parser reads back."""
     return f"[{task}](负责人:{owner},截止日期:{due_on:%Y-%m-%d})"
-
-
-def _text(value: str | None, *, field: str, max_length: int, required: bool) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise DomainError(_("This field is required."), code="required", field=field)
-    if len(value) > max_length:
-        raise DomainError(
-            ERR_TOO_LONG, code="too_long", field=field, params={"max": max_length, "length": len(value)}
-        )
-    return value
 
 
 def _require_recorder(meeting: Meeting, actor) -> None:
@@ -278,7 +267,7 @@ def minutes_save(*, minutes: Minutes, body: str, expected_version: int, actor, n
     Side effects: body replaced, ``edit_version`` raised. Records ``minutes.saved``.
     """
     _require_recorder(minutes.meeting, actor)
-    body = _text(body, field="body", max_length=MAX_BODY, required=True)
+    body = clean_field(body, field="body", max_length=MAX_BODY, required=True)
     with transaction.atomic():
         locked = _lock(minutes, (Minutes.Status.DRAFT, Minutes.Status.RETURNED))
         bumped = check_and_bump(
@@ -362,7 +351,7 @@ def minutes_mark_read(*, minutes: Minutes, actor, now: datetime) -> bool:
 def minutes_return(*, minutes: Minutes, comment: str, actor, now: datetime) -> Minutes:
     """The host returns a version in review with comments (required). Records ``minutes.returned``."""
     _require_host(minutes.meeting, actor)
-    comment = _text(comment, field="comment", max_length=MAX_COMMENT, required=True)
+    comment = clean_field(comment, field="comment", max_length=MAX_COMMENT, required=True)
     with transaction.atomic():
         locked = _lock(minutes, (Minutes.Status.IN_REVIEW,))
         locked.status = Minutes.Status.RETURNED
@@ -380,7 +369,7 @@ def minutes_correct(*, minutes: Minutes, reason: str, actor, now: datetime) -> M
     a reason is given. Both versions stay readable. Records ``minutes.corrected``.
     """
     _require_recorder(minutes.meeting, actor)
-    reason = _text(reason, field="reason", max_length=MAX_REASON, required=True)
+    reason = clean_field(reason, field="reason", max_length=MAX_REASON, required=True)
     with transaction.atomic():
         locked = Minutes.objects.select_for_update().get(pk=minutes.pk)
         if locked.status != Minutes.Status.APPROVED:
@@ -434,7 +423,7 @@ def minutes_paste_import(*, meeting: Meeting, text: str, actor, now: datetime) -
     from xietong.records.services import decision_create
 
     _require_recorder(meeting, actor)
-    text = _text(text, field="text", max_length=MAX_PASTE, required=True)
+    text = clean_field(text, field="text", max_length=MAX_PASTE, required=True)
     result = paste_parse(meeting=meeting, text=text)
     if result.problems:
         raise DomainError(

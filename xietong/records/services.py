@@ -20,6 +20,7 @@ from xietong.core.errors import DomainError, Forbidden
 from xietong.core.events import record_event
 from xietong.core.limits import max_length
 from xietong.core.optlock import require_current
+from xietong.core.text import clean_field
 from xietong.meetings.models import Meeting
 from xietong.obligations.models import Obligation, ObligationKind
 from xietong.obligations.services import obligation_close, obligation_open
@@ -34,8 +35,6 @@ MAX_REASON = 300
 MAX_NOTES = max_length(ItemRecord, "notes")
 MAX_TEXT = max_length(Decision, "text")
 MAX_COMMENT = max_length(Decision, "leadership_comment")
-
-ERR_TOO_LONG = _("Keep this under %(max)s characters (it has %(length)s).")
 
 
 # ---- helpers ------------------------------------------------------------------------------
@@ -56,14 +55,8 @@ def clean_text(value: str | None) -> str:
 
 
 def _text(value: str | None, *, field: str, max_length: int, required: bool) -> str:
-    value = clean_text(value)
-    if required and not value:
-        raise DomainError(_("This field is required."), code="required", field=field)
-    if len(value) > max_length:
-        raise DomainError(
-            ERR_TOO_LONG, code="too_long", field=field, params={"max": max_length, "length": len(value)}
-        )
-    return value
+    """``clean_field`` on the text without its control characters (a pasted NUL is dropped)."""
+    return clean_field(clean_text(value), field=field, max_length=max_length, required=required)
 
 
 def _is_recorder(meeting: Meeting, actor) -> bool:

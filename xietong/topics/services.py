@@ -50,6 +50,7 @@ from xietong.core.errors import DomainError, Forbidden
 from xietong.core.events import record_event
 from xietong.core.limits import max_length
 from xietong.core.optlock import check_and_bump
+from xietong.core.text import clean_field
 from xietong.meetings.models import Meeting
 from xietong.obligations.models import Obligation, ObligationKind
 from xietong.obligations.services import obligation_close, obligation_open, obligation_waive
@@ -109,7 +110,6 @@ OPTIONAL_TEXT = ("w_what", "w_who", "w_when", "w_where", "w_why", "w_how")
 TEXT_FIELDS = REQUIRED_TEXT + OPTIONAL_TEXT
 
 ERR_STATE = _("This step is not possible while the topic is “%(status)s”.")
-ERR_TOO_LONG = _("Keep this under %(max)s characters (it has %(length)s).")
 
 
 def _holds(role: str, topic: Topic, person, now: datetime) -> bool:
@@ -168,26 +168,12 @@ def _save(locked: Topic, original: Topic, now: datetime, fields: Iterable[str]) 
     return locked
 
 
-def _required_text(field: str, value: str, *, max_length: int) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise DomainError(_("This field is required."), code="required", field=field)
-    if len(value) > max_length:
-        raise DomainError(
-            ERR_TOO_LONG, code="too_long", field=field, params={"max": max_length, "length": len(value)}
-        )
-    return value
-
-
 def _clean_fields(values: dict[str, str]) -> dict[str, str]:
     cleaned = {}
     for name in TEXT_FIELDS:
         raw = (values.get(name) or "").strip()
         limit = max_length(Topic, name)
-        if name in REQUIRED_TEXT:
-            cleaned[name] = _required_text(name, raw, max_length=limit)
-        else:
-            cleaned[name] = _optional_text(raw, field=name, max_length=limit)
+        cleaned[name] = clean_field(raw, field=name, max_length=limit, required=name in REQUIRED_TEXT)
     return cleaned
 
 
@@ -211,17 +197,8 @@ def _tokens(fields: dict[str, str]) -> str:
     return similarity.token_string(fields["title"], fields["background"], fields["collaboration_need"])
 
 
-def _optional_text(value: str, *, field: str, max_length: int) -> str:
-    value = (value or "").strip()
-    if len(value) > max_length:
-        raise DomainError(
-            ERR_TOO_LONG, code="too_long", field=field, params={"max": max_length, "length": len(value)}
-        )
-    return value
-
-
 def _reason(value: str, *, field: str, max_length: int) -> str:
-    value = _optional_text(value, field=field, max_length=max_length)
+    value = clean_field(value, field=field, max_length=max_length, required=False)
     if not value:
         raise DomainError(_("Give a reason."), code="reason_required", field=field)
     return value
@@ -464,7 +441,9 @@ def topic_approve(*, topic: Topic, actor, now: datetime, comment: str = "") -> T
     Side effects: APPROVED; the optional comment is kept; HEAD_REVIEW closed (met or breached).
     Records ``topic.approved`` (with late/clause when a duty was closed).
     """
-    comment = _optional_text(comment, field="comment", max_length=max_length(Topic, "head_comment"))
+    comment = clean_field(
+        comment, field="comment", required=False, max_length=max_length(Topic, "head_comment")
+    )
     with transaction.atomic():
         locked = _lock(topic)
         _check("approve", locked, actor, now)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from xietong.agenda.models import AgendaItem
 from xietong.core.errors import DomainError
 from xietong.core.events import record_event
+from xietong.core.text import clean_field
 from xietong.meetings.models import Meeting
 from xietong.policy.calendar import as_shanghai
 from xietong.records.models import ItemRecord
@@ -24,7 +25,6 @@ from .rooms import (
     _require_host,
     _require_not_cancelled,
     _require_running,
-    _text,
 )
 from .speakers import _end_speaking
 
@@ -137,7 +137,7 @@ def item_next(
     Records ``live.item_finished`` / ``live.item_deferred`` and ``live.item_started``.
     """
     _require_host(meeting, actor)
-    reason = _text(reason, field="reason", max_length=MAX_REASON, required=False)
+    reason = clean_field(reason, field="reason", max_length=MAX_REASON, required=False)
     with transaction.atomic():
         room = _lock_room(meeting, expected_version)
         _require_running(meeting, room)

@@ -120,25 +120,6 @@ def _require_running(meeting: Meeting, room: Room) -> None:
         raise DomainError(ERR_ENDED, code="ended")
 
 
-def _text(value, *, field: str, max_length: int, required: bool) -> str:
-    value = value.strip() if isinstance(value, str) else ""
-    if "\x00" in value:
-        # PostgreSQL cannot store it in a text column; refused like any other invalid text.
-        raise DomainError(
-            _("This text contains a character that is not allowed."), code="invalid", field=field
-        )
-    if required and not value:
-        raise DomainError(_("This field is required."), code="required", field=field)
-    if len(value) > max_length:
-        raise DomainError(
-            _("Keep this under %(max)s characters (it has %(length)s)."),
-            code="too_long",
-            field=field,
-            params={"max": max_length, "length": len(value)},
-        )
-    return value
-
-
 def _of_meeting(model, obj, meeting: Meeting, message):
     """``obj`` (or its id) re-read from the database, refused unless it belongs to ``meeting``."""
     pk = getattr(obj, "pk", obj)

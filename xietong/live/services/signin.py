@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xietong.core.errors import DomainError, Forbidden
 from xietong.core.events import record_event
+from xietong.core.text import clean_field
 from xietong.meetings.models import Meeting
 from xietong.org.models import Person
 from xietong.policy.calendar import as_shanghai
@@ -30,7 +31,6 @@ from .rooms import (
     _require_host,
     _require_not_cancelled,
     _require_person,
-    _text,
     is_host,
     is_recorder,
 )
@@ -255,8 +255,8 @@ def guest_admit(
                 field="person",
                 params={"name": name},
             )
-    name = _text(name, field="name", max_length=MAX_GUEST_NAME, required=True)
-    note = _text(note, field="note", max_length=MAX_GUEST_NOTE, required=False)
+    name = clean_field(name, field="name", max_length=MAX_GUEST_NAME, required=True)
+    note = clean_field(note, field="note", max_length=MAX_GUEST_NOTE, required=False)
     with transaction.atomic():
         room = _lock_room(meeting, expected_version)
         _require_not_cancelled(meeting)

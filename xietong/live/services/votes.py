@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from xietong.agenda.models import AgendaItem
 from xietong.core.errors import DomainError, Forbidden
 from xietong.core.events import record_event
+from xietong.core.text import clean_field
 from xietong.meetings.models import Meeting, Rsvp
 from xietong.records.models import Attendance
 from xietong.records.services import decision_create
@@ -28,7 +29,6 @@ from .rooms import (
     _require_host,
     _require_person,
     _require_running,
-    _text,
     is_host,
     is_recorder,
 )
@@ -76,7 +76,7 @@ def vote_open(
     the number entitled to vote (the invitees). Records ``live.vote_opened``.
     """
     _require_host(meeting, actor)
-    proposal = _text(proposal, field="proposal", max_length=MAX_PROPOSAL, required=True)
+    proposal = clean_field(proposal, field="proposal", max_length=MAX_PROPOSAL, required=True)
     if not isinstance(secret, bool):
         raise DomainError(_("Choose a named or a secret vote."), code="bad_secret", field="secret")
     with transaction.atomic():
