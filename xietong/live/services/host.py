@@ -72,7 +72,9 @@ def _run(room: Room, item: AgendaItem) -> ItemRun:
 def _stop_current(room: Room, now: datetime, *, status: str, reason: str = "") -> ItemRun | None:
     if room.current_item_id is None:
         return None
-    run = _run(room, room.current_item)
+    item = room.current_item
+    assert item is not None  # current_item_id is set
+    run = _run(room, item)
     if run.started_at is not None:
         run.elapsed_seconds += max(0, int((now - run.started_at).total_seconds()))
     run.status = status
@@ -200,6 +202,7 @@ def meeting_end(*, meeting: Meeting, actor, now: datetime, expected_version=None
         )
         room.ended_at = now
         room.save(update_fields=["ended_at"])
+        assert room.started_at is not None  # _require_running
         record_event(
             name="live.ended",
             actor=actor,

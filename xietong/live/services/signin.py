@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xietong.core.errors import DomainError, Forbidden
 from xietong.core.events import record_event
+from xietong.core.limits import max_length
 from xietong.core.text import clean_field
 from xietong.meetings.models import Meeting
 from xietong.org.models import Person
@@ -37,8 +38,8 @@ from .rooms import (
 from .seats import _choose_seat, seats_for, taken_seats
 
 SIGNIN_SALT = "xietong.live.signin"
-MAX_GUEST_NAME = Guest._meta.get_field("name").max_length
-MAX_GUEST_NOTE = Guest._meta.get_field("note").max_length
+MAX_GUEST_NAME = max_length(Guest, "name")
+MAX_GUEST_NOTE = max_length(Guest, "note")
 
 
 def _sign_in(
@@ -189,7 +190,7 @@ def signin_link_read(token: str, *, now: datetime) -> tuple[Meeting, Person, str
     # in the second the notice went out.
     since_notice = max(0.0, (now - meeting.published_at).total_seconds()) + 1
     try:
-        signing.loads(token, salt=SIGNIN_SALT, max_age=since_notice)
+        signing.loads(token, salt=SIGNIN_SALT, max_age=timedelta(seconds=since_notice))
     except signing.SignatureExpired:
         raise expired from None
     if now > signin_link_expires(meeting):

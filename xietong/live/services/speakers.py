@@ -60,6 +60,7 @@ def _end_speaking(meeting: Meeting, now: datetime) -> Speech | None:
     speech = Speech.objects.select_for_update().filter(meeting=meeting, status=Speech.Status.SPEAKING).first()
     if speech is None:
         return None
+    assert speech.started_at is not None  # a speech has the floor from the moment it started
     speech.status = Speech.Status.DONE
     speech.ended_at = now
     speech.duration_seconds = max(0, int((now - speech.started_at).total_seconds()))
@@ -200,6 +201,7 @@ def speech_end(*, meeting: Meeting, actor, now: datetime, expected_version=None)
         if current.person_id != actor.pk and not is_host(meeting, actor):
             raise Forbidden(ERR_NOT_HOST, code="not_host")
         speech = _end_speaking(meeting, now)
+        assert speech is not None  # the room is locked: the speech found above still has the floor
         record_event(
             name="live.speech_ended",
             actor=actor,

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from xietong.agenda.models import AgendaItem
 from xietong.core.errors import DomainError, Forbidden
 from xietong.core.events import record_event
+from xietong.core.limits import max_length
 from xietong.core.text import clean_field
 from xietong.meetings.models import Meeting, Rsvp
 from xietong.records.models import Attendance
@@ -34,7 +35,7 @@ from .rooms import (
 )
 from .seats import invitee_ids, present_voter_seats
 
-MAX_PROPOSAL = Vote._meta.get_field("proposal").max_length
+MAX_PROPOSAL = max_length(Vote, "proposal")
 CHOICES = tuple(Vote.Choice.values)
 
 
