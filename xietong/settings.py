@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "xietong.minutes",
     "xietong.live",
     "xietong.notify",
+    "xietong.desk",
 ]
 
 MIDDLEWARE = [
