@@ -376,6 +376,16 @@ class _Checker:
     def add(self, where: str, message: Any, **params: Any) -> None:
         self.problems.append((where, _msg(message, **params)))
 
+    def only_kind(self, where: str, kind: Any, expected: str) -> None:
+        """A rule of one kind may name it or leave it out; any other kind is refused."""
+        if kind is not None and kind != expected:
+            self.add(
+                where,
+                _("Kind “%(value)s” is not valid for this rule; use “%(kind)s” or leave it out."),
+                value=kind,
+                kind=expected,
+            )
+
     def text(
         self, where: str, table: dict, field: str, *, required: bool, max_length: int | None = None
     ) -> str:
@@ -535,24 +545,14 @@ def _weekday_fields(check: _Checker, key: str, table: dict) -> dict[str, Any]:
 
 
 def _duration_fields(check: _Checker, key: str, table: dict, kind: Any) -> dict[str, Any]:
-    if kind is not None and kind != DURATION:
-        check.add(
-            key,
-            _("Kind “%(value)s” is not valid for this rule; use “duration” or leave it out."),
-            value=kind,
-        )
+    check.only_kind(key, kind, DURATION)
     check.unknown_fields(key, table, _COMMON_FIELDS | {"minutes"})
     minimum = 0 if key in _ZERO_ALLOWED else 1
     return {"minutes": check.integer(key, table, "minutes", minimum=minimum, maximum=MAX_MINUTES)}
 
 
 def _choice_fields(check: _Checker, key: str, table: dict, kind: Any) -> dict[str, Any]:
-    if kind is not None and kind != CHOICE:
-        check.add(
-            key,
-            _("Kind “%(value)s” is not valid for this rule; use “choice” or leave it out."),
-            value=kind,
-        )
+    check.only_kind(key, kind, CHOICE)
     check.unknown_fields(key, table, _COMMON_FIELDS | {"value"})
     value = table.get("value")
     choices = CHOICE_VALUES[key]
@@ -571,12 +571,7 @@ def _choice_fields(check: _Checker, key: str, table: dict, kind: Any) -> dict[st
 
 
 def _count_fields(check: _Checker, key: str, table: dict, kind: Any) -> dict[str, Any]:
-    if kind is not None and kind != COUNT:
-        check.add(
-            key,
-            _("Kind “%(value)s” is not valid for this rule; use “count” or leave it out."),
-            value=kind,
-        )
+    check.only_kind(key, kind, COUNT)
     check.unknown_fields(key, table, _COMMON_FIELDS | {"count"})
     maximum = 100 if key in _PERCENT_KEYS else MAX_COUNT
     return {"count": check.integer(key, table, "count", minimum=1, maximum=maximum)}

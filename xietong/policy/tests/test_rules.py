@@ -24,6 +24,10 @@ from django.utils import translation  # noqa: E402
 
 from xietong.policy.calendar import SHANGHAI, BusinessCalendar, CalendarResult  # noqa: E402
 from xietong.policy.rules import (  # noqa: E402
+    CHOICE_KEYS,
+    CHOICE_VALUES,
+    COUNT_KEYS,
+    DURATION_KEYS,
     DEADLINE_KINDS,
     PRESETS_DIR,
     RULE_LABELS,
@@ -334,6 +338,28 @@ def test_deadline_kind_on_a_duration_rule():
     data = base()
     data["rules"]["meeting_duration_cap"]["kind"] = "hours_before"
     assert [key for key, _ in problems_of(data)] == ["meeting_duration_cap"]
+
+
+@pytest.mark.parametrize("preset", ["seed01-weekly", "seed02-coordination"])
+@pytest.mark.parametrize(("group", "kind"), [("duration", "duration"), ("count", "count"), ("choice", "choice")])
+def test_a_one_kind_rule_refuses_another_kind_in_both_languages(preset, group, kind):
+    keys = {"duration": DURATION_KEYS, "count": COUNT_KEYS, "choice": CHOICE_KEYS}[group]
+    data = copy.deepcopy(to_data(load_preset(preset)))
+    key = next((k for k in keys if k in data["rules"]), next(iter(keys)))
+    if key not in data["rules"]:  # a rule this preset leaves out: added, citing one of its clauses
+        clause = next(iter(data["rules"].values()))["clause"]
+        field = {"duration": {"minutes": 10}, "count": {"count": 1}}.get(group)
+        data["rules"][key] = {"clause": clause, **(field or {"value": CHOICE_VALUES[key][0]})}
+    data["rules"][key]["kind"] = "weekday_before"
+    assert problems_of(data) == [
+        (key, f"Kind “weekday_before” is not valid for this rule; use “{kind}” or leave it out.")
+    ]
+    with translation.override("zh-hans"):
+        assert problems_of(data) == [
+            (key, f"本规则不支持 kind 值“weekday_before”，请使用“{kind}”或不填写。")
+        ]
+    data["rules"][key]["kind"] = kind  # naming its own kind is accepted
+    load_rules(data)
 
 
 def test_missing_kind():
