@@ -27,8 +27,8 @@ from xietong.policy.rules import (  # noqa: E402
     CHOICE_KEYS,
     CHOICE_VALUES,
     COUNT_KEYS,
-    DURATION_KEYS,
     DEADLINE_KINDS,
+    DURATION_KEYS,
     PRESETS_DIR,
     RULE_LABELS,
     PolicyFileError,
@@ -341,7 +341,9 @@ def test_deadline_kind_on_a_duration_rule():
 
 
 @pytest.mark.parametrize("preset", ["seed01-weekly", "seed02-coordination"])
-@pytest.mark.parametrize(("group", "kind"), [("duration", "duration"), ("count", "count"), ("choice", "choice")])
+@pytest.mark.parametrize(
+    ("group", "kind"), [("duration", "duration"), ("count", "count"), ("choice", "choice")]
+)
 def test_a_one_kind_rule_refuses_another_kind_in_both_languages(preset, group, kind):
     keys = {"duration": DURATION_KEYS, "count": COUNT_KEYS, "choice": CHOICE_KEYS}[group]
     data = copy.deepcopy(to_data(load_preset(preset)))
@@ -355,9 +357,7 @@ def test_a_one_kind_rule_refuses_another_kind_in_both_languages(preset, group, k
         (key, f"Kind “weekday_before” is not valid for this rule; use “{kind}” or leave it out.")
     ]
     with translation.override("zh-hans"):
-        assert problems_of(data) == [
-            (key, f"本规则不支持 kind 值“weekday_before”，请使用“{kind}”或不填写。")
-        ]
+        assert problems_of(data) == [(key, f"本规则不支持 kind 值“weekday_before”，请使用“{kind}”或不填写。")]
     data["rules"][key]["kind"] = kind  # naming its own kind is accepted
     load_rules(data)
 
