@@ -170,10 +170,10 @@ def send_robot(delivery: Delivery, language: str, *, now: datetime) -> None:
         url=robot.webhook_url,
         secret=robot.secret,
         title=rendered.subject,
-        text=f"{rendered.body}\n{link}",
+        text=rendered.body,
+        link=link,
         mention=mention,
         now_ms=int(now.timestamp() * 1000),
-        more=f" {link}",
     )
     try:
         response = httpx.post(

@@ -9,6 +9,13 @@ Plain functions (no database), following /work/shared/reference/integrations.md 
   @ by mobile or user id in ``at`` and repeated in the text. 20/minute, 10-minute throttle.
 - Feishu: timestamp (s) and sign in the body; sign = base64(HMAC-SHA256(key="timestamp\\nsecret",
   msg=b"")), not URL-encoded; body ≤ 20 KB; @ only by open_id/user_id. 100/minute and 5/s.
+
+Text typed by people (a topic title, a decision, a name) reaches three markdown dialects; it is
+made inert for each (``inert``) so that it shows as typed and never becomes a link, a tag, a
+heading or a mention: Feishu's lark_md takes HTML character references; DingTalk's markdown
+takes backslash escapes, and its ``<`` is replaced by a look-alike; WeCom documents no escape at
+all, so its markdown characters are replaced by their full-width look-alikes. Mentions are built
+only from the ids stored on the person, and only when an id has a plain id's shape.
 """
 
 from __future__ import annotations
@@ -156,17 +163,57 @@ def _fit(build, text: str, limit: int, more: str) -> bytes:
     return build(truncate_bytes(text, keep) + more)
 
 
-def _wecom(url: str, title: str, text: str, mention: Mention | None) -> Outgoing:
-    if mention is not None and mention.wecom_userid:
-        content = f"**{title}**\n{text}\n<@{mention.wecom_userid}>"
-        content = truncate_bytes(content, WECOM_MARKDOWN_MAX)
+# ---- text typed by people, made inert per dialect ---------------------------------------
+
+# Ids a vendor gives a person (WeCom/DingTalk user ids, Feishu open_id/user_id): letters, digits
+# and a few separators. "all" mentions everyone in DingTalk and Feishu and is never an id here.
+_PLAIN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
+_MENTION_ALL = {"all", "@all", "everyone", "here"}
+
+# Feishu lark_md: characters that start markup, as numeric character references.
+_FEISHU = str.maketrans({c: f"&#{ord(c)};" for c in "&<>*_~`[]()#!|\\"})
+# DingTalk markdown: backslash escapes for the markdown punctuation; "<" and ">" (its renderer
+# passes some HTML through, e.g. <font>) become full-width look-alikes.
+_DINGTALK = str.maketrans({**{c: f"\\{c}" for c in "\\`*_[]#|~"}, "<": "\uff1c", ">": "\uff1e"})
+# WeCom markdown: no escape is documented, so the characters that start markup become their
+# full-width forms (＜＞［］（）＊＃｀＿～).
+_WECOM = str.maketrans({c: chr(ord(c) + 0xFEE0) for c in "<>[]()*#`_~"})
+_DIALECTS = {FEISHU: _FEISHU, DINGTALK: _DINGTALK, WECOM: _WECOM}
+
+
+def inert(kind: str, text: str) -> str:
+    """``text`` as it must be written into ``kind``'s markdown to show as typed."""
+    return text.translate(_DIALECTS[kind])
+
+
+def plain_id(value: str) -> str:
+    """``value`` when it has a plain id's shape (and is not a mention of everyone), else ""."""
+    value = (value or "").strip()
+    if not _PLAIN_ID.match(value) or value.lower() in _MENTION_ALL:
+        return ""
+    return value
+
+
+def _wecom(url: str, title: str, text: str, mention: Mention | None, link: str) -> Outgoing:
+    end = f"\n{link}" if link else ""
+    userid = plain_id(mention.wecom_userid) if mention is not None else ""
+    if userid:
+        head, end = f"**{inert(WECOM, title)}**\n", f"{end}\n<@{userid}>"
+        room = WECOM_MARKDOWN_MAX - len(head.encode()) - len(end.encode())
+        content = head + truncate_bytes(inert(WECOM, text), room) + end
         return Outgoing(url, dumps({"msgtype": "markdown", "markdown": {"content": content}}))
-    payload_text: dict = {"content": truncate_bytes(f"{title}\n{text}", WECOM_TEXT_MAX)}
-    if mention is not None and mention.mobile:
-        payload_text["mentioned_mobile_list"] = [mention.mobile]
+    # A text message shows its content as typed: nothing to make inert.
+    payload_text: dict = {}
+    if mention is not None and _mobile(mention.mobile):
+        payload_text["mentioned_mobile_list"] = [_mobile(mention.mobile)]
     elif mention is not None:
-        payload_text["content"] = truncate_bytes(f"{title}\n{text}\n@{mention.name}", WECOM_TEXT_MAX)
-    return Outgoing(url, dumps({"msgtype": "text", "text": payload_text}))
+        end = f"{end}\n@{mention.name}"
+    head = f"{title}\n"
+    room = WECOM_TEXT_MAX - len(head.encode()) - len(end.encode())
+    payload_text["content"] = head + truncate_bytes(text, room) + end
+    return Outgoing(
+        url, dumps({"msgtype": "text", "text": {"content": payload_text.pop("content"), **payload_text}})
+    )
 
 
 def _dingtalk_mention(mention: Mention | None) -> tuple[dict, str]:
@@ -174,17 +221,27 @@ def _dingtalk_mention(mention: Mention | None) -> tuple[dict, str]:
     at: dict = {"isAtAll": False}
     if mention is None:
         return at, ""
-    if mention.dingtalk_userid:
-        at["atUserIds"] = [mention.dingtalk_userid]
-        return at, f"@{mention.dingtalk_userid}"
-    if mention.mobile:
-        at["atMobiles"] = [mention.mobile]
-        return at, f"@{mention.mobile}"
-    return at, f"@{mention.name}"
+    userid, mobile = plain_id(mention.dingtalk_userid), _mobile(mention.mobile)
+    if userid:
+        at["atUserIds"] = [userid]
+        return at, f"@{userid}"
+    if mobile:
+        at["atMobiles"] = [mobile]
+        return at, f"@{mobile}"
+    return at, f"@{inert(DINGTALK, mention.name)}"
+
+
+def _line(link: str) -> str:
+    return f"\n{link}" if link else ""
+
+
+def _mobile(value: str) -> str:
+    value = (value or "").strip()
+    return value if re.fullmatch(r"\+?[0-9]{5,20}", value) else ""
 
 
 def _dingtalk(
-    url: str, secret: str, title: str, text: str, mention: Mention | None, now_ms: int, more: str
+    url: str, secret: str, title: str, text: str, mention: Mention | None, now_ms: int, more: str, link: str
 ) -> Outgoing:
     at, tail = _dingtalk_mention(mention)
     if secret:
@@ -195,23 +252,26 @@ def _dingtalk(
         return dumps(
             {
                 "msgtype": "markdown",
-                "markdown": {"title": title[:64], "text": f"#### {title}\n\n{t}\n\n{tail}"},
+                "markdown": {
+                    "title": title[:64],
+                    "text": f"#### {inert(DINGTALK, title)}\n\n{t}{_line(link)}\n\n{tail}",
+                },
                 "at": at,
             }
         )
 
-    return Outgoing(url, _fit(body_for, text, BODY_MAX[DINGTALK], more))
+    return Outgoing(url, _fit(body_for, inert(DINGTALK, text), BODY_MAX[DINGTALK], more))
 
 
 def _feishu(
-    url: str, secret: str, title: str, text: str, mention: Mention | None, now_ms: int, more: str
+    url: str, secret: str, title: str, text: str, mention: Mention | None, now_ms: int, more: str, link: str
 ) -> Outgoing:
     # A message card: its lark_md block renders markdown (plain "text" messages do not);
     # inside lark_md a mention is <at id=…></at>.
-    if mention is not None and mention.feishu_userid:
-        tail = f"<at id={mention.feishu_userid}></at>"
+    if mention is not None and plain_id(mention.feishu_userid):
+        tail = f"<at id={plain_id(mention.feishu_userid)}></at>"
     elif mention is not None:
-        tail = f"@{mention.name}"
+        tail = f"@{inert(FEISHU, mention.name)}"
     else:
         tail = ""
     signed: dict = {}
@@ -222,11 +282,13 @@ def _feishu(
     def body_for(t: str) -> bytes:
         card = {
             "header": {"title": {"tag": "plain_text", "content": title}},
-            "elements": [{"tag": "div", "text": {"tag": "lark_md", "content": f"{t}\n{tail}".rstrip()}}],
+            "elements": [
+                {"tag": "div", "text": {"tag": "lark_md", "content": f"{t}{_line(link)}\n{tail}".rstrip()}}
+            ],
         }
         return dumps({**signed, "msg_type": "interactive", "card": card})
 
-    return Outgoing(url, _fit(body_for, text, BODY_MAX[FEISHU], more))
+    return Outgoing(url, _fit(body_for, inert(FEISHU, text), BODY_MAX[FEISHU], more))
 
 
 def build(
@@ -238,15 +300,18 @@ def build(
     text: str,
     mention: Mention | None,
     now_ms: int,
-    more: str = "",
+    more: str = TRUNCATED,
+    link: str = "",
 ) -> Outgoing:
-    """The request for one notification; ``more`` (e.g. a link) ends a shortened text."""
+    """The request for one notification. ``title`` and ``text`` are shown as typed (made inert
+    for the dialect); ``link``, the product's own address, follows the text as it is; ``more``
+    ends a text shortened to fit."""
     if kind == WECOM:
-        return _wecom(url, title, text, mention)
+        return _wecom(url, title, text, mention, link)
     if kind == DINGTALK:
-        return _dingtalk(url, secret, title, text, mention, now_ms, more)
+        return _dingtalk(url, secret, title, text, mention, now_ms, more, link)
     if kind == FEISHU:
-        return _feishu(url, secret, title, text, mention, now_ms, more)
+        return _feishu(url, secret, title, text, mention, now_ms, more, link)
     raise ValueError(kind)
 
 

@@ -91,13 +91,15 @@ def test_oversized_text_is_cut_with_a_marker_within_the_documented_limit(kind):
         text="很长的纪要" * 3000,
         mention=robots.Mention(name="张三", mobile="13800001111", wecom_userid="zs"),
         now_ms=0,
-        more=" https://x/1",
+        link="https://x/1",
     )
     body = json.loads(out.body)
     limit = {"wecom": 4096, "dingtalk": 20000, "feishu": 20000}[kind]
     if kind == "wecom":
         assert len(body["markdown"]["content"].encode()) <= limit
         assert robots.TRUNCATED in body["markdown"]["content"]
+        # The link and the mention survive the cut.
+        assert body["markdown"]["content"].endswith("…\nhttps://x/1\n<@zs>")
     else:
         assert len(out.body) <= limit
         assert robots.TRUNCATED in out.body.decode()
