@@ -164,13 +164,26 @@ def send_robot(delivery: Delivery, language: str, *, now: datetime) -> None:
         dingtalk_userid=person.dingtalk_userid,
         feishu_userid=person.feishu_userid,
     )
-    link = _absolute(message.link)
+    post_robot(
+        robot,
+        title=rendered.subject,
+        text=rendered.body,
+        link=_absolute(message.link),
+        mention=mention,
+        now=now,
+    )
+
+
+def post_robot(
+    robot, *, title: str, text: str, link: str, mention: robots.Mention | None, now: datetime
+) -> None:
+    """Post one message to ``robot``'s webhook; SendFailed unless the vendor accepted it."""
     outgoing = robots.build(
         robot.kind,
         url=robot.webhook_url,
         secret=robot.secret,
-        title=rendered.subject,
-        text=rendered.body,
+        title=title,
+        text=text,
         link=link,
         mention=mention,
         now_ms=int(now.timestamp() * 1000),

@@ -483,3 +483,46 @@ def robot_remove(*, actor, now: datetime, robot: DepartmentRobot) -> None:
             name="notify.robot_removed", actor=actor, subject=robot.department, now=now, kind=robot.kind
         )
         robot.delete()
+
+
+def robot_test(*, actor, now: datetime, robot: DepartmentRobot) -> None:
+    """Send a test message through ``robot`` now, so whoever set it up sees it arrive in the
+    group; a refusal by the vendor (or no answer) is a DomainError carrying the vendor's reason."""
+    require(can_manage_robots(actor, robot.department, now))
+    try:
+        channels.post_robot(
+            robot,
+            title=str(_("Xietong test message")),
+            text=str(
+                _("This group robot works: notifications for %(department)s will arrive here.")
+                % {"department": robot.department.name}
+            ),
+            link=settings.SITE_URL,
+            mention=None,
+            now=now,
+        )
+    except channels.SendFailed as exc:
+        with transaction.atomic():
+            record_event(
+                name="notify.robot_tested",
+                actor=actor,
+                subject=robot.department,
+                now=now,
+                kind=robot.kind,
+                ok=False,
+                reason=exc.reason,
+            )
+        raise DomainError(
+            _("The test message was not delivered: %(reason)s"),
+            code="robot_test_failed",
+            params={"reason": exc.reason},
+        ) from None
+    with transaction.atomic():
+        record_event(
+            name="notify.robot_tested",
+            actor=actor,
+            subject=robot.department,
+            now=now,
+            kind=robot.kind,
+            ok=True,
+        )

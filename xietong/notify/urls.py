@@ -12,6 +12,7 @@ urlpatterns = [
     path("robots/", views.robots, name="robots"),
     path("robots/<id:department_pk>/", views.robots, name="department_robots"),
     path("robots/remove/<id:pk>/", views.robot_remove, name="robot_remove"),
+    path("robots/test/<id:pk>/", views.robot_test, name="robot_test"),
     path("deliveries/", views.deliveries, name="deliveries"),
     path("deliveries/retry/", views.retry, name="retry"),
 ]

@@ -166,6 +166,21 @@ def robot_remove(request, pk: int):
 
 
 @login_required
+@require_POST
+def robot_test(request, pk: int):
+    robot = get_object_or_404(DepartmentRobot.objects.select_related("department"), pk=pk)
+    try:
+        services.robot_test(actor=request.user, now=timezone.now(), robot=robot)
+    except DomainError as err:
+        if err.code != "robot_test_failed":
+            raise
+        messages.error(request, str(err))
+    else:
+        messages.success(request, _("The test message was sent; check the group chat."))
+    return redirect("notify:department_robots", robot.department_id)
+
+
+@login_required
 @require_GET
 def deliveries(request):
     """The coordinator's dead-letter list (and deliveries still failing), with retry."""

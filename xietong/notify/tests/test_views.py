@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 
 import pytest
@@ -12,6 +13,8 @@ from xietong.core.models import Event
 from xietong.meetings.tests.factories import THU_1800, published_meeting
 from xietong.notify.models import Delivery, DepartmentRobot, Message, Preference
 from xietong.notify.services import notify_dispatch
+
+from .test_delivery import _robot
 
 D = Delivery.State
 DING = "https://oapi.dingtalk.com/robot/send?access_token=tok12345"
@@ -259,3 +262,32 @@ def test_feishu_hook_id_is_masked_on_the_page(torg, login):
 
     event = Event.objects.get(name="notify.robot_set")
     assert "secret-hook" not in str(event.data)
+
+
+@pytest.mark.parametrize("kind", ["wecom", "dingtalk", "feishu"])
+def test_send_a_test_message_reaches_the_group_and_a_refusal_says_why(torg, login, receiver, kind):
+    """The head presses 发送测试消息 on a robot: the message arrives at the (local) webhook, signed
+    as the vendor requires; when the vendor refuses, the page says so with the vendor's reason."""
+    robot = _robot(torg, receiver, kind)
+    client = login(torg.tech_head)  # Chinese by default
+    page = client.get(f"/notify/robots/{robot.department_id}/").content.decode()
+    assert f'action="/notify/robots/test/{robot.pk}/"' in page and "发送测试消息" in page
+    response = client.post(f"/notify/robots/test/{robot.pk}/", follow=True)
+    assert response.status_code == 200
+    assert "测试消息已发送" in response.content.decode()
+    assert receiver.rejected == []
+    [got] = receiver.received
+    assert torg.departments["tech"].name in json.dumps(got["body"], ensure_ascii=False)
+    assert Event.objects.filter(name="notify.robot_tested", data__ok=True).count() == 1
+
+    receiver.mode = "500"
+    page = client.post(f"/notify/robots/test/{robot.pk}/", follow=True).content.decode()
+    assert "测试消息未送达：HTTP 500" in html.unescape(page)
+
+
+def test_only_who_manages_a_robot_may_send_it_a_test_message(torg, login, receiver):
+    robot = _robot(torg, receiver, "dingtalk")  # the tech department's robot
+    for who in ("tech_liaison", "outsider", "market_head"):
+        assert login(getattr(torg, who)).post(f"/notify/robots/test/{robot.pk}/").status_code == 403
+    assert receiver.received == []
+    assert not Event.objects.filter(name="notify.robot_tested").exists()
