@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.urls import reverse
 
+from xietong.meetings.models import Meeting
 from xietong.org.models import Role
 from xietong.org.permissions import holders
 
@@ -68,6 +69,37 @@ def meeting_changed(event, meeting) -> list[Plan]:
                 "ics": True,
             },
             link=reverse("meetings:detail", args=[meeting.pk]),
+        )
+    ]
+
+
+# ---- topics -------------------------------------------------------------------------------
+
+TOPIC_SENT_BACK = {
+    "topic.returned": "topic_returned",
+    "topic.returned_by_coordinator": "topic_returned_by_coordinator",
+    "topic.rejected": "topic_rejected",
+    "topic.rolled_over": "topic_deferred",
+}
+
+
+@handles(*TOPIC_SENT_BACK)
+def topic_sent_back(event, topic) -> list[Plan]:
+    """The topic's author learns it was returned, rejected or deferred, and why."""
+    params = {
+        "title": topic.title,
+        "reason": event.data.get("reason") or event.data.get("comment") or "",
+    }
+    if event.name == "topic.rolled_over":
+        later = Meeting.objects.filter(pk=event.data.get("to_meeting")).only("title", "starts_at").first()
+        params["meeting"] = later.title if later else ""
+        params["starts_at"] = later.starts_at.isoformat() if later else ""
+    return [
+        Plan(
+            recipients=_unique([topic.author_id]) if topic.author_id != event.actor_id else [],
+            topic=TOPIC_SENT_BACK[event.name],
+            params=params,
+            link=reverse("topics:detail", args=[topic.pk]),
         )
     ]
 

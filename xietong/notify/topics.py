@@ -31,6 +31,24 @@ TEXTS = {
         _("Meeting cancelled: %(title)s"),
         _("%(title)s at %(starts_at)s is cancelled. Reason: %(reason)s"),
     ),
+    "topic_returned": (
+        _("Topic returned to you: %(title)s"),
+        _("Your topic “%(title)s” was returned for rework. Reason: %(reason)s"),
+    ),
+    "topic_returned_by_coordinator": (
+        _("Topic returned by the coordinator: %(title)s"),
+        _(
+            "The coordinator returned your topic “%(title)s” to your department for rework. Reason: %(reason)s"
+        ),
+    ),
+    "topic_rejected": (
+        _("Topic rejected: %(title)s"),
+        _("Your topic “%(title)s” was rejected. Reason: %(reason)s"),
+    ),
+    "topic_deferred": (
+        _("Topic deferred: %(title)s"),
+        _("Your topic “%(title)s” was deferred to %(meeting)s at %(starts_at)s. Reason: %(reason)s"),
+    ),
     "minutes_approved": (
         _("Minutes approved: %(title)s"),
         _("Version %(number)s of the minutes of %(title)s was approved."),
