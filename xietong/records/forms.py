@@ -27,7 +27,7 @@ class AttendanceForm(forms.Form):
     person = forms.TypedChoiceField(coerce=int, widget=forms.HiddenInput)
     status = forms.ChoiceField(
         label=_("Attendance"),
-        choices=[(Attendance.Status.PRESENT, _("Present")), (Attendance.Status.ABSENT, _("Absent"))],
+        choices=Attendance.Status.choices,
     )
     reason = forms.CharField(label=_("Reason for absence"), max_length=300, required=False)
     on_behalf_of = forms.TypedChoiceField(

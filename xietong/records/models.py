@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from xietong.core.labels import ChoiceLabels
 from xietong.core.optlock import Versioned
@@ -13,7 +14,7 @@ from xietong.core.optlock import Versioned
 class Attendance(ChoiceLabels, models.Model):
     class Status(models.TextChoices):
         PRESENT = "present", _("Present")
-        LATE = "late", _("Late")
+        LATE = "late", pgettext_lazy("attendance", "Late")
         ABSENT = "absent", _("Absent")
 
     meeting = models.ForeignKey(

@@ -131,9 +131,12 @@ def attendance_record(
     """Record (or correct) one person's attendance at ``meeting``.
 
     Preconditions: ``actor`` is the meeting's recorder or host; the meeting is not cancelled,
-    its day has come and its record is not closed (code "record_closed"). ``status`` is "present" (signed in at ``signed_in_at``, default
-    ``now``; it becomes "late" when that is after the meeting's start) or "absent" (a reason
-    is required). ``on_behalf_of``: the person attends as someone else's delegate.
+    its day has come and its record is not closed (code "record_closed"). ``status`` is the
+    recorder's choice: "present", "late" or "absent" (a reason is required). Lateness comes from
+    a sign-in time — ``signed_in_at`` when the recorder gives one (e.g. from the paper sheet),
+    else the person's live sign-in — or from the recorder choosing "late"; never from the time
+    the record is typed: "present" with no sign-in time after the start stays present.
+    ``on_behalf_of``: the person attends as someone else's delegate.
     Side effects: one Attendance per (meeting, person), updated in place.
     Records ``attendance.recorded``.
     """
@@ -142,8 +145,8 @@ def attendance_record(
     _require_recording(meeting, now=now, from_day=True)
     _require_open_record(meeting)
     person = _active_person(person, field="person")
-    if status not in (Attendance.Status.PRESENT, Attendance.Status.ABSENT):
-        raise DomainError(_("Choose present or absent."), code="invalid_status", field="status")
+    if status not in Attendance.Status.values:
+        raise DomainError(_("Choose present, late or absent."), code="invalid_status", field="status")
     reason = _text(reason, field="reason", max_length=MAX_REASON, required=status == Attendance.Status.ABSENT)
     if on_behalf_of is not None:
         on_behalf_of = _active_person(on_behalf_of, field="on_behalf_of")
@@ -151,14 +154,23 @@ def attendance_record(
             raise DomainError(
                 _("A delegate attends for someone else."), code="delegate_self", field="on_behalf_of"
             )
-    if status == Attendance.Status.PRESENT:
-        signed_in_at = signed_in_at or now
-        if signed_in_at > now:
-            raise DomainError(_("The sign-in time is in the future."), code="in_future", field="signed_in_at")
-        final = Attendance.Status.LATE if signed_in_at > meeting.starts_at else Attendance.Status.PRESENT
+    if status == Attendance.Status.ABSENT:
+        signed_in_at, final = None, Attendance.Status.ABSENT
     else:
-        signed_in_at = None
-        final = Attendance.Status.ABSENT
+        if signed_in_at is not None and signed_in_at > now:
+            raise DomainError(_("The sign-in time is in the future."), code="in_future", field="signed_in_at")
+        if signed_in_at is None:  # the live sign-in, if there was one
+            signed_in_at = (
+                Attendance.objects.filter(meeting=meeting, person=person)
+                .values_list("signed_in_at", flat=True)
+                .first()
+            )
+        signed_late = signed_in_at is not None and signed_in_at > meeting.starts_at
+        final = (
+            Attendance.Status.LATE
+            if status == Attendance.Status.LATE or signed_late
+            else Attendance.Status.PRESENT
+        )
     with transaction.atomic():
         _lock_open_record(meeting)
         attendance, _created = Attendance.objects.update_or_create(

@@ -46,8 +46,9 @@ def recorded(torg, meeting):
         meeting=meeting,
         person=torg.market_head,
         status="present",
+        signed_in_at=sh(2026, 3, 9, 9, 10),
         actor=torg.recorder,
-        now=sh(2026, 3, 9, 9, 10),
+        now=DURING,
     )
     records.attendance_record(
         meeting=meeting,

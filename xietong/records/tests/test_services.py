@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import importlib
 from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.apps import apps as django_apps
 
 from xietong.actions.models import ActionItem
 from xietong.core.errors import DomainError, Forbidden
@@ -38,7 +40,12 @@ def test_attendance_on_time_late_and_absent(torg, meeting):
     )
     assert on_time.status == Attendance.Status.PRESENT
     late = services.attendance_record(
-        meeting=meeting, person=torg.market_head, status="present", actor=torg.host, now=sh(2026, 3, 9, 9, 7)
+        meeting=meeting,
+        person=torg.market_head,
+        status="present",
+        signed_in_at=sh(2026, 3, 9, 9, 7),
+        actor=torg.host,
+        now=sh(2026, 3, 9, 9, 30),
     )
     assert late.status == Attendance.Status.LATE and late.signed_in_at == sh(2026, 3, 9, 9, 7)
     absent = services.attendance_record(
@@ -51,6 +58,63 @@ def test_attendance_on_time_late_and_absent(torg, meeting):
     )
     assert absent.status == Attendance.Status.ABSENT and absent.signed_in_at is None
     assert Event.objects.filter(name="attendance.recorded").count() == 3
+
+
+def test_attendance_typed_in_after_the_start_is_present_not_late(torg, meeting):
+    """From the paper sign-in sheet, after the meeting began: present is present."""
+    row = services.attendance_record(
+        meeting=meeting,
+        person=torg.tech_head,
+        status="present",
+        actor=torg.recorder,
+        now=sh(2026, 3, 9, 11, 0),
+    )
+    assert row.status == Attendance.Status.PRESENT and row.signed_in_at is None
+    row = services.attendance_record(
+        meeting=meeting, person=torg.tech_head, status="late", actor=torg.recorder, now=sh(2026, 3, 9, 11, 5)
+    )
+    assert row.status == Attendance.Status.LATE  # the recorder's explicit choice
+
+
+def test_attendance_typed_in_keeps_the_live_sign_in_time(torg, meeting):
+    """The live sign-in decides: on time stays present, after the start stays late."""
+    services.attendance_signin(
+        meeting=meeting, person=torg.tech_head, actor=torg.tech_head, now=sh(2026, 3, 9, 8, 58)
+    )
+    services.attendance_signin(
+        meeting=meeting, person=torg.market_head, actor=torg.market_head, now=sh(2026, 3, 9, 9, 12)
+    )
+    later = sh(2026, 3, 9, 11, 0)
+    on_time = services.attendance_record(
+        meeting=meeting, person=torg.tech_head, status="present", actor=torg.recorder, now=later
+    )
+    assert (on_time.status, on_time.signed_in_at) == (Attendance.Status.PRESENT, sh(2026, 3, 9, 8, 58))
+    late = services.attendance_record(
+        meeting=meeting, person=torg.market_head, status="present", actor=torg.recorder, now=later
+    )
+    assert (late.status, late.signed_in_at) == (Attendance.Status.LATE, sh(2026, 3, 9, 9, 12))
+
+
+def test_rows_stored_late_from_typing_time_are_corrected_where_the_sign_in_proves_presence(torg, meeting):
+    """The data migration: a live sign-in before the start, overwritten later as "late" from the
+    typing time, becomes present again; a row without such proof is left as it is."""
+    services.attendance_signin(
+        meeting=meeting, person=torg.tech_head, actor=torg.tech_head, now=sh(2026, 3, 9, 8, 58)
+    )
+    services.attendance_signin(
+        meeting=meeting, person=torg.market_head, actor=torg.market_head, now=sh(2026, 3, 9, 9, 12)
+    )
+    services.attendance_record(
+        meeting=meeting, person=torg.finance_head, status="late", actor=torg.recorder, now=DURING
+    )
+    # What the former rule stored for the on-time head typed in at 11:00.
+    Attendance.objects.filter(person=torg.tech_head).update(status="late", signed_in_at=sh(2026, 3, 9, 11, 0))
+    migration = importlib.import_module("xietong.records.migrations.0003_attendance_late_from_signin")
+    migration.present_where_the_signin_proves_it(django_apps, None)
+    rows = {a.person_id: (a.status, a.signed_in_at) for a in Attendance.objects.all()}
+    assert rows[torg.tech_head.pk] == ("present", sh(2026, 3, 9, 8, 58))
+    assert rows[torg.market_head.pk] == ("late", sh(2026, 3, 9, 9, 12))
+    assert rows[torg.finance_head.pk][0] == "late"
 
 
 def test_attendance_delegate_and_correction_keeps_one_row(torg, meeting):
@@ -89,7 +153,7 @@ def test_attendance_refused_to_others(torg, meeting, who):
     [
         ({"status": "absent"}, "required", "reason"),
         ({"status": "absent", "reason": "x" * 301}, "too_long", "reason"),
-        ({"status": "late"}, "invalid_status", "status"),
+        ({"status": "tardy"}, "invalid_status", "status"),
         ({"status": "present", "on_behalf_of": "self"}, "delegate_self", "on_behalf_of"),
         ({"status": "present", "signed_in_at": sh(2026, 3, 9, 10, 0)}, "in_future", "signed_in_at"),
         ({"status": "present", "person": None}, "required", "person"),

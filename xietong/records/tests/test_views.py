@@ -136,10 +136,27 @@ def test_attendance_permission_matrix(torg, meeting, login, person):
         )
     if person in ("recorder", "host"):
         assert response.status_code == 302
-        assert Attendance.objects.get(person=torg.tech_head).status == Attendance.Status.LATE
+        # Typed in during the meeting with no sign-in time: present, not late.
+        assert Attendance.objects.get(person=torg.tech_head).status == Attendance.Status.PRESENT
     else:
         assert response.status_code == 403
         assert _state() == before
+
+
+def test_the_recorder_chooses_late_and_the_page_says_迟到(torg, meeting, login):
+    client = login(torg.recorder)  # Chinese by default
+    with time_machine.travel(DURING, tick=False):
+        client.post(
+            f"/records/meeting/{meeting.pk}/attendance/", _attendance(torg.tech_head, status="present")
+        )
+        client.post(
+            f"/records/meeting/{meeting.pk}/attendance/", _attendance(torg.market_head, status="late")
+        )
+        page = client.get(f"/records/meeting/{meeting.pk}/").content.decode()
+    assert Attendance.objects.get(person=torg.market_head).status == Attendance.Status.LATE
+    assert '<span data-attendance="late">迟到</span>' in page
+    assert '<span data-attendance="present">出席</span>' in page
+    assert "逾期" not in page.split('id="attendance"')[1].split("</section>")[0]
 
 
 def test_attendance_absent_and_delegate(torg, meeting, login):
