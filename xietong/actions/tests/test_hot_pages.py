@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 import time_machine
 
-from xietong.actions import selectors
+from xietong.actions import selectors, services
 from xietong.actions.models import ActionItem
 from xietong.agenda import services as agenda_services
 from xietong.meetings.services import series_meeting_after
@@ -186,3 +186,25 @@ def test_filter_form_written_out_keeps_values_escaped_and_errors(torg, meeting, 
     assert '<option value="done" selected>' in page
     assert 'data-field="meeting"' in page  # not a number: a field error, no rows
     assert "data-item=" not in page
+
+
+@pytest.mark.parametrize(
+    ("language", "delayed", "overdue"), [("en", "Delayed", "Overdue"), ("zh-hans", "延期", "已逾期")]
+)
+def test_followup_row_shows_the_item_its_owner_and_its_latest_report(
+    torg, meeting, login, language, delayed, overdue, django_assert_max_num_queries
+):
+    item = ActionItem.objects.get(decision=decide(torg, meeting))
+    services.progress_report(item=item, status="in_progress", actor=torg.tech_liaison, now=DURING)
+    services.progress_report(
+        item=item, status="delayed", reason="等待<报价>", note="下周", actor=torg.tech_liaison, now=DURING
+    )
+    following = series_meeting_after(meeting=meeting, now=DURING)
+    agenda_services.agenda_build(meeting=following, actor=torg.coordinator, now=BUILD)
+    client = login(torg.coordinator)
+    client.cookies["django_language"] = language
+    _count, page = _queries(client, f"/meetings/{following.pk}/", django_assert_max_num_queries)
+    row = page.split(f'<li data-action="{item.pk}">', 1)[1].split("</li>", 1)[0]
+    assert item.title in row and item.department.name in row and item.owner.full_name in row
+    assert item.due_on.isoformat() in row and f'<span class="badge late" data-overdue>{overdue}</span>' in row
+    assert f'<span class="badge">{delayed}</span>' in row and "等待&lt;报价&gt; · 下周" in row
