@@ -1,23 +1,25 @@
 """Action items (任务) created from decisions, and the liaisons' progress reports.
 
-"Overdue" is never stored: see selectors.action_deadline / with_overdue.
+"Overdue" is never stored: see xietong.obligations.colours.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from xietong.core.labels import ChoiceLabels
 
-
-class ActionItem(ChoiceLabels, models.Model):
+class ActionItem(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
         IN_PROGRESS = "in_progress", _("In progress")
         DONE = "done", _("Done")
         CANCELLED = "cancelled", _("Cancelled")
+
+    # The states in which an item is still to be done (and may be overdue).
+    OPEN_STATES = (Status.OPEN, Status.IN_PROGRESS)
 
     decision = models.ForeignKey(
         "records.Decision", on_delete=models.PROTECT, related_name="action_items", verbose_name=_("decision")
@@ -64,12 +66,10 @@ class ActionItem(ChoiceLabels, models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        from xietong.core.links import one_id_url
-
-        return one_id_url("actions:detail", self.pk)
+        return reverse("actions:detail", args=[self.pk])
 
 
-class ProgressReport(ChoiceLabels, models.Model):
+class ProgressReport(models.Model):
     class Status(models.TextChoices):
         DONE = "done", _("Done")
         IN_PROGRESS = "in_progress", _("In progress")

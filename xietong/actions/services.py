@@ -13,6 +13,7 @@ from xietong.core.errors import DomainError, Forbidden
 from xietong.core.events import record_event
 from xietong.core.limits import max_length
 from xietong.core.text import clean_field
+from xietong.obligations.colours import action_deadline
 from xietong.obligations.models import Obligation, ObligationKind
 from xietong.obligations.services import obligation_close, obligation_open, obligation_waive
 from xietong.org.models import Role
@@ -20,9 +21,10 @@ from xietong.org.permissions import roles_of
 from xietong.policy.calendar import as_shanghai
 
 from .models import ActionItem, ProgressReport
+from .selectors import FollowUps, followup_for_meeting
 
 S = ActionItem.Status
-OPEN_STATES = frozenset({S.OPEN, S.IN_PROGRESS})
+OPEN_STATES = frozenset(ActionItem.OPEN_STATES)
 MAX_TITLE = max_length(ActionItem, "title")
 MAX_EVIDENCE = max_length(ActionItem, "evidence")
 MAX_REASON = 300
@@ -228,21 +230,16 @@ def progress_report(
 # ---- the next meeting's agenda ---------------------------------------------------------------
 
 
-def agenda_followup_items(meeting, *, now: datetime | None = None, calendar=None) -> list[dict]:
+def agenda_followup_items(meeting, *, now: datetime | None = None, calendar=None) -> FollowUps:
     """The "上次会议决议跟进" rows of ``meeting``'s agenda: each open item decided at an earlier
-    meeting of its series with the liaison's latest progress report and whether it is overdue
-    at ``now`` (False when ``now`` is None). Read-only; two queries plus the calendar.
+    meeting of its series with the liaison's latest progress report (``latest_report``) and
+    whether it is overdue at ``now`` (``overdue``; False when ``now`` is None); ``more`` when
+    further ones were left out (selectors.followup_for_meeting). Read-only.
 
     The agenda app calls this lazily (agenda → actions would otherwise point the dependency
     the wrong way: actions depends on records → agenda).
     """
-    from .selectors import FollowUps, followup_for_meeting
-
-    # followup_for_meeting works "overdue" out once for all rows (selectors.overdue_cutoff).
-    rows = followup_for_meeting(meeting, now=now, calendar=calendar)
-    out = FollowUps({"item": row.item, "report": row.report, "overdue": row.item.overdue} for row in rows)
-    out.more = rows.more  # further open items beyond the shown ones (see followup_for_meeting)
-    return out
+    return followup_for_meeting(meeting, now=now, calendar=calendar)
 
 
 # ---- acknowledging the meeting's tasks ---------------------------------------------------------
@@ -315,8 +312,6 @@ def tasks_acknowledge(*, meeting, department, actor, now: datetime) -> Obligatio
 def _ledger_item_opened(item: ActionItem, *, now: datetime) -> None:
     from xietong.policy.calendar import CalendarResult
     from xietong.policy.selectors import business_calendar
-
-    from .selectors import action_deadline
 
     meeting = item.meeting
     calendar = business_calendar()

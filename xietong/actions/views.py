@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 from django.contrib import messages
-from django.db import connection
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
-from markupsafe import Markup, escape
 
 from xietong.core.auth import login_required
 from xietong.core.errors import DomainError
-from xietong.core.html import escape_all, escaped
-from xietong.core.jinja import url
+from xietong.obligations.colours import action_deadline, is_overdue
 from xietong.org.models import Department, Role
 from xietong.org.permissions import Roles, require, roles_of
 from xietong.policy.calendar import as_shanghai
@@ -41,120 +37,25 @@ def _next_link(request, key) -> str:
     return "?" + query.urlencode()
 
 
-def _keyset_page(now, **whose):
-    """The first PAGE_SIZE open items of ``owner=`` or ``department=`` (selectors.open_rows)
-    after ``after=`` as one page."""
-    cutoff = selectors.overdue_cutoff(now=now, calendar=business_calendar())
-    limit = selectors.PAGE_SIZE
-    rows = selectors.open_rows(limit=limit + 1, cutoff=cutoff, **whose)
-    next_key = (rows[limit - 1].due_on, rows[limit - 1].pk) if len(rows) > limit else None
-    return selectors.Page(items=rows[:limit], next_key=next_key)
-
-
 # ---- list ---------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=8)
-def _labels_in(language: str) -> dict:
-    """The list's fixed labels in ``language``, worked out once per process and language
-    (each lazy label costs a catalogue lookup every time it is shown)."""
-    f = ActionFilterForm.base_fields
-
-    def plain(choices):
-        return [(value, str(text)) for value, text in choices]
-
+def _filter_fields(form: ActionFilterForm) -> dict:
+    """The filter form's fields as (name, label, choices / input type) for the template."""
+    f = form.fields
+    departments = [("", "—"), *((d.pk, d.name) for d in f["department"].queryset.only("name"))]
     return {
-        "department": str(f["department"].label),
-        "choices": [
-            ("status", str(f["status"].label), plain(f["status"].choices)),
-            ("overdue", str(f["overdue"].label), plain(f["overdue"].choices)),
+        "filter_choices": [
+            ("department", f["department"].label, departments),
+            ("status", f["status"].label, f["status"].choices),
+            ("overdue", f["overdue"].label, f["overdue"].choices),
         ],
-        "inputs": [
-            ("meeting", str(f["meeting"].label), "number"),
-            ("due_from", str(f["due_from"].label), "date"),
-            ("due_to", str(f["due_to"].label), "date"),
+        "filter_inputs": [
+            ("meeting", f["meeting"].label, "number"),
+            ("due_from", f["due_from"].label, "date"),
+            ("due_to", f["due_to"].label, "date"),
         ],
     }
-
-
-def _status_labels() -> dict[str, str]:
-    return selectors.status_labels()
-
-
-_DEPARTMENT_NAMES_SQL = 'SELECT "id", "name" FROM "org_department" ORDER BY "name"'
-
-
-def _filter_fields() -> dict:
-    """The filter form's fields as plain (name, label, choices / input type) for the template
-    (labels and choices from the form class: no form instance needed to draw it)."""
-    labels = _labels_in(translation.get_language() or "")
-    with connection.cursor() as cursor:  # the department field's choices, as one plain read
-        cursor.execute(_DEPARTMENT_NAMES_SQL)
-        departments = [("", "—"), *cursor.fetchall()]
-    return {
-        "filter_choices": [("department", labels["department"], departments), *labels["choices"]],
-        "filter_inputs": labels["inputs"],
-    }
-
-
-def _options_html(options, chosen: str) -> Markup:
-    """``<option>`` elements of a filter, ``chosen`` (the submitted value) selected."""
-    return _options_markup(tuple(options), chosen)
-
-
-@lru_cache(maxsize=256)
-def _options_markup(options: tuple, chosen: str) -> Markup:
-    # Kept per distinct (options, choice): the departments are read on every page, but the
-    # markup for the same names and choice is the same string.
-    return Markup(  # noqa: S704 - every value and text is escaped
-        "".join(
-            f'<option value="{escape(value)}"{" selected" if chosen == str(value) else ""}>{escape(text)}</option>'
-            for value, text in options
-        )
-    )
-
-
-def rows_html(rows) -> Markup:
-    """The list's table rows as HTML, one per (id, title, owner, department, due date in ISO
-    form, colour, status, meeting) row; empty markup for no rows.
-
-    Written here rather than in actions/list.html: the list shows fifty rows on every visit,
-    and one f-string per row costs a fraction of evaluating the row cell by cell in the
-    template. Texts are escaped as the template escapes them (markupsafe); ids and ISO dates
-    need none. Tested against the template's former row markup (tests/test_rows_html.py)."""
-    prefix = url("actions:detail", 0)[:-2]  # ".../0/" → ".../"
-    labels = escaped(_status_labels())
-    overdue = f' <span class="badge late" data-overdue data-colour="red">{escape(_("Overdue"))}</span>'
-    soon = f' <span class="badge warn" data-colour="yellow">{escape(_("Due soon"))}</span>'
-    badges = {"red": overdue, "yellow": soon}
-    rows = list(rows)
-    texts = iter(escape_all(text for row in rows for text in (row[1], row[2], row[3], row[7])))
-    out = []
-    for pk, _title, _owner, _department, due, colour, status, _meeting in rows:
-        title, owner, department, meeting = next(texts), next(texts), next(texts), next(texts)
-        out.append(
-            f'\n  <tr data-item="{pk}">\n    <td><a href="{prefix}{pk}/">{title}</a></td>'
-            f"\n    <td>{owner}</td>\n    <td>{department}</td>"
-            f"\n    <td>{due}{badges.get(colour, '')}</td>\n    <td>{labels.get(status) or escape(status)}</td>"
-            f"\n    <td>{meeting}</td>\n  </tr>"
-        )
-    return Markup("".join(out))  # noqa: S704 - every text in it is escaped here
-
-
-class _NoFilter:
-    """The unfiltered list: what the template reads of a bound form, with nothing to check."""
-
-    data: dict = {}
-    errors: dict = {}
-    cleaned_data = dict.fromkeys(ActionFilterForm.base_fields)
-
-    @staticmethod
-    def non_field_errors() -> list:
-        return []
-
-    @staticmethod
-    def is_valid() -> bool:
-        return True
 
 
 @login_required
@@ -165,55 +66,38 @@ def action_list(request):
     now = timezone.now()
     roles = _roles(request, now)
     context = {"now": now, "scope": "mine", "form": None, "departments": [], "department": None}
+    after = parse_key(request.GET.get("after", ""))
     if roles.is_coordinator:
-        filtered = any(request.GET.get(name) for name in ActionFilterForm.base_fields)
-        form = ActionFilterForm(request.GET) if filtered else _NoFilter()
-        context.update(form=form, scope="all", **_filter_fields())
+        form = ActionFilterForm(request.GET)
+        context.update(form=form, scope="all", **_filter_fields(form))
         if form.is_valid():
             data = form.cleaned_data
-            overdue = {"yes": True, "no": False}.get(data["overdue"])
             page = selectors.actions_for_coordinator(
                 now=now,
                 department=data["department"],
                 status=data["status"] or None,
-                overdue=overdue,
+                overdue={"yes": True, "no": False}.get(data["overdue"]),
                 meeting=data["meeting"],
                 series=data["series"],
                 due_from=data["due_from"],
                 due_to=data["due_to"],
-                after=parse_key(request.GET.get("after", "")),
+                after=after,
                 limit=selectors.PAGE_SIZE,
             )
         else:
             page = selectors.Page(items=[], next_key=None)
     else:
         dept_ids = sorted(set().union(*(roles.departments(r) for r in DEPARTMENT_VIEW_ROLES)))
-        after = parse_key(request.GET.get("after", ""))
         if dept_ids:
             departments = list(Department.objects.filter(pk__in=dept_ids).order_by("name"))
             chosen = request.GET.get("department", "")
             department = next((d for d in departments if str(d.pk) == chosen), departments[0])
             context.update(scope="department", departments=departments, department=department)
-            page = _keyset_page(now, department=department, after=after)
+            page = selectors.open_page(now=now, department=department, after=after, limit=selectors.PAGE_SIZE)
         else:
-            page = _keyset_page(now, owner=request.user, after=after)
+            page = selectors.open_page(now=now, owner=request.user, after=after, limit=selectors.PAGE_SIZE)
     context["acks"] = selectors.ack_duties_for_liaison(sorted(roles.departments(Role.LIAISON)))
-    selectors.colour_rows(page.items, now=now)
     context["page"] = page
-    context["rows"] = rows_html(
-        (
-            r.pk,
-            r.title,
-            r.owner_name or r.owner_username,
-            r.department_name,
-            r.due_on.isoformat(),
-            r.colour,
-            r.status,
-            r.meeting_title,
-        )
-        for r in page.items
-    )
-    context["options_html"] = _options_html
     context["next_link"] = _next_link(request, page.next_key) if page.next_key else ""
     return render(request, "actions/list.html", context)
 
@@ -264,8 +148,8 @@ def _detail(request, item: ActionItem, now, status: int = 200, **forms):
         "item": item,
         "decision": item.decision,
         "meeting": item.meeting,
-        "overdue": selectors.is_overdue(item, now=now, calendar=calendar),
-        "deadline": selectors.action_deadline(item.due_on, calendar),
+        "overdue": is_overdue(item, now=now, calendar=calendar),
+        "deadline": action_deadline(item.due_on, calendar),
         "reports": list(
             item.reports.select_related("reporter", "for_meeting").order_by("-reported_at", "-id")
         ),

@@ -8,7 +8,8 @@ from xietong.obligations.selectors import open_duty_rows
 
 
 def todo_for(person, *, now: datetime) -> dict:
-    from xietong.actions.selectors import open_rows, overdue_cutoff
+    from xietong.actions.selectors import open_rows
+    from xietong.obligations.colours import overdue_cutoff
     from xietong.policy.selectors import business_calendar
     from xietong.topics.selectors import topic_queues_for
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import NamedTuple
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import connections, router
 
-from xietong.core.rawsql import aware
 from xietong.meetings.models import Meeting
+from xietong.meetings.selectors import meetings_visible_to, sees_all_meetings
 from xietong.obligations.models import Obligation, ObligationKind
 
 from .models import Minutes
@@ -39,27 +39,6 @@ def minutes_obligation(meeting: Meeting) -> Obligation | None:
     )
 
 
-# The archive's read, written out (xietong/core/rawsql.py): the same rows and order as the ORM
-# filters it replaced (tests/test_archive_scale.py compares them). One query: each minutes
-# row comes with the files attached to the topics on its meeting's agenda (one row per agenda
-# item and file, in agenda order), or once with NULL file columns when there are none.
-# (`topic_id > 0`, true of every topic, lets the item's topic be read from the agenda's
-# one-item-per-topic index instead of the item's row.)
-_ARCHIVE_SQL = """
-SELECT n."id", n."meeting_id", n."number", m."title", m."starts_at", f."id", f."name", f."size"
-FROM "minutes_minutes" n INNER JOIN "meetings_meeting" m ON m."id" = n."meeting_id"
-LEFT JOIN "agenda_agenda" g ON g."meeting_id" = n."meeting_id"
-LEFT JOIN "agenda_agendaitem" i ON i."agenda_id" = g."id" AND i."topic_id" > 0
-  AND EXISTS (SELECT 1 FROM "topics_topicattachment" a WHERE a."topic_id" = i."topic_id")
-LEFT JOIN "topics_topicattachment" f ON f."topic_id" = i."topic_id"
-WHERE n."status" = %s AND m."starts_at" >= %s AND m."starts_at" < %s{involved}
-ORDER BY m."starts_at", n."meeting_id", n."number", i."position", f."uploaded_at", f."id"
-"""
-# Invited to, hosted or recorded the meeting.
-_ARCHIVE_INVOLVED = """ AND (m."host_id" = %s OR m."recorder_id" = %s OR EXISTS (
-  SELECT 1 FROM "meetings_rsvp" r WHERE r."meeting_id" = n."meeting_id" AND r."invitee_id" = %s))"""
-
-
 class ArchiveFile(NamedTuple):
     """A file attached to a topic on the meeting's agenda (a TopicAttachment's id, name, size)."""
 
@@ -68,47 +47,47 @@ class ArchiveFile(NamedTuple):
     size: int
 
 
-class ArchiveEntry:
-    """One line of the archive: the newest approved minutes of a meeting (id ``pk``, version
-    ``number``), its meeting's id, ``title`` and start (aware, UTC, as the ORM gives it), and the
-    ``materials`` on that meeting's agenda. A plain row, not a model instance: the archive lists
-    a year of meetings on every visit."""
-
-    __slots__ = ("pk", "number", "meeting_id", "title", "starts_at", "materials")
-
-    def __init__(self, pk, number, meeting_id, title, starts_at, materials):
-        self.pk = pk
-        self.number = number
-        self.meeting_id = meeting_id
-        self.title = title
-        self.starts_at = starts_at
-        self.materials = materials
+_FILE = "meeting__agenda__items__topic__attachments"
 
 
-def archive_minutes(user, *, start, end, sees_all: bool) -> list[ArchiveEntry]:
+def archive_minutes(user, *, start: datetime, end: datetime, on: date) -> list[dict]:
     """The newest approved minutes of each meeting starting in [start, end) that ``user`` may
-    read (all of them when ``sees_all``: the coordinator and the leadership group; otherwise
-    the meetings they were invited to, hosted or recorded), oldest meeting first, with
-    ``materials``: the files attached to the topics on that meeting's agenda. One query
-    whatever the archive's size; the minutes' text is not read.
+    see on day ``on`` (meetings.selectors.meetings_visible_to), oldest meeting first, as
+    ``{pk, number, meeting_id, title, starts_at, materials}``: the minutes' id and version, its
+    meeting's id, title and start, and the files attached to the topics on that meeting's
+    agenda (ArchiveFile), in agenda order. One query whatever the archive's size: one
+    row per version and file (or agenda item without one); the minutes' text is not read.
     """
-    connection = connections[router.db_for_read(Minutes)]
-    ops = connection.ops
-    params: list = [Minutes.Status.APPROVED.value, ops.adapt_datetimefield_value(start)]
-    params.append(ops.adapt_datetimefield_value(end))
-    involved = ""
-    if not sees_all:
-        involved = _ARCHIVE_INVOLVED
-        params += [user.pk] * 3
-    with connection.cursor() as cursor:
-        cursor.execute(_ARCHIVE_SQL.format(involved=involved), params)
-        rows = cursor.fetchall()
-    newest: dict[int, ArchiveEntry] = {}
-    entry = None
-    for pk, meeting_id, number, title, starts_at, file_id, name, size in rows:
-        if entry is None or entry.pk != pk:
+    qs = Minutes.objects.filter(
+        status=Minutes.Status.APPROVED, meeting__starts_at__gte=start, meeting__starts_at__lt=end
+    )
+    if not sees_all_meetings(user, on=on):
+        qs = qs.filter(meeting__in=meetings_visible_to(user, on=on))
+    rows = qs.values_list(
+        "pk",
+        "number",
+        "meeting_id",
+        "meeting__title",
+        "meeting__starts_at",
+        f"{_FILE}__id",
+        f"{_FILE}__name",
+        f"{_FILE}__size",
+    ).order_by(
+        "meeting__starts_at",
+        "meeting_id",
+        "number",
+        "meeting__agenda__items__position",
+        f"{_FILE}__uploaded_at",
+        f"{_FILE}__id",
+    )
+    newest: dict[int, dict] = {}
+    entry: dict = {}
+    for pk, number, meeting_id, title, starts_at, file_id, name, size in rows:
+        if entry.get("pk") != pk:
             # ordered by number: the newest approved version of a meeting's minutes wins
-            entry = newest[meeting_id] = ArchiveEntry(pk, number, meeting_id, title, aware(starts_at), [])
+            entry = {"pk": pk, "number": number, "meeting_id": meeting_id, "title": title}
+            entry.update(starts_at=starts_at, materials=[])
+            newest[meeting_id] = entry
         if file_id is not None:
-            entry.materials.append(ArchiveFile(file_id, name, size))
+            entry["materials"].append(ArchiveFile(file_id, name, size))
     return list(newest.values())

@@ -1,33 +1,28 @@
 """Minutes pages: drafting, editing with optimistic locking, review, corrections, print,
 .docx export and the archive by year → month → ISO week.
 
-Approved minutes are seen by the meeting's invitees, the leadership group, the coordinator,
-the host and the recorder; drafts only by the recorder, the host and the coordinator.
+Approved minutes are seen by whoever may see the meeting (meetings.selectors
+.meetings_visible_to: role holders, and the meeting's invitees, delegates, host and recorder);
+drafts only by the recorder, the host and the coordinator.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime, time
-from typing import NamedTuple
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.core.signals import setting_changed
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import get_script_prefix, get_urlconf, reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
-from markupsafe import Markup, escape
 
 from xietong.core.auth import login_required
 from xietong.core.errors import DomainError
-from xietong.core.links import one_id_url
 from xietong.core.optlock import VERSION_FIELD, StaleEdit
-from xietong.meetings.models import Meeting, Rsvp
-from xietong.org.models import Role
+from xietong.meetings.models import Meeting
+from xietong.meetings.selectors import may_open_meeting
 from xietong.org.permissions import require, roles_of
 from xietong.policy.calendar import SHANGHAI, as_shanghai
 
@@ -54,15 +49,11 @@ def _minutes(pk: int) -> Minutes:
 
 
 def _visibility(meeting: Meeting, user, now: datetime) -> tuple[bool, bool]:
-    """(sees approved minutes, sees drafts) for ``user`` on ``meeting``."""
-    roles = roles_of(user, on=as_shanghai(now).date())
-    drafts = user.pk in (meeting.recorder_id, meeting.host_id) or roles.is_coordinator
-    approved = (
-        drafts
-        or roles.has(Role.LEADERSHIP)
-        or Rsvp.objects.filter(meeting=meeting, invitee_id=user.pk).exists()
-    )
-    return approved, drafts
+    """(sees approved minutes, sees drafts) for ``user`` on ``meeting``: approved minutes are
+    seen by whoever may see the meeting (the archive lists the same)."""
+    today = as_shanghai(now).date()
+    drafts = user.pk in (meeting.recorder_id, meeting.host_id) or roles_of(user, on=today).is_coordinator
+    return drafts or may_open_meeting(user, meeting.pk, on=today), drafts
 
 
 def _readable(minutes: Minutes, user, now: datetime) -> None:
@@ -281,140 +272,17 @@ def docx_view(request, pk: int):
     return response
 
 
-def _archive_period(query, today) -> tuple[int, int | None]:
-    """The (year, month) asked for in the archive's query string; this year, every month,
-    unless both values are valid (ArchiveForm's fields, read without building the form)."""
-    fields = ArchiveForm.base_fields
-    try:
-        year = fields["year"].clean(query.get("year"))
-        month = fields["month"].clean(query.get("month"))
-    except ValidationError:
-        return today.year, None
-    return year or today.year, month
-
-
-class _ArchiveLabels(NamedTuple):
-    """What every line and heading of the archive repeats, escaped."""
-
-    archive_url: str
-    meeting_prefix: str  # links are "<prefix><id>/"
-    minutes_prefix: str
-    material_prefix: str
-    year_fmt: str  # "Year %(y)s", translated (the number put in needs no escaping)
-    month_fmt: str
-    week_fmt: str
-    agenda: str
-    minutes: str
-    materials: str
-
-
-_archive_labels_cache: dict[tuple, _ArchiveLabels] = {}
-
-
-def _archive_labels() -> _ArchiveLabels:
-    """The archive's links and labels: the same on every visit for one language, URL
-    configuration and script prefix, so looked up once per process for each (and forgotten
-    when settings change, as in tests)."""
-    key = (translation.get_language(), get_urlconf(), get_script_prefix())
-    found = _archive_labels_cache.get(key)
-    if found is None:
-        links = (
-            reverse("minutes:archive"),
-            *(
-                one_id_url(name, 0)[:-2]  # ".../0/" → ".../" (0 is no id: not reversed)
-                for name in ("meetings:detail", "minutes:version", "topics:attachment")
-            ),
-        )
-        texts = (
-            _("Year %(y)s"),
-            _("Month %(m)s"),
-            _("Week %(w)s"),
-            _("Agenda"),
-            _("Meeting minutes"),
-            _("Materials"),
-        )
-        found = _archive_labels_cache[key] = _ArchiveLabels(*(str(escape(v)) for v in (*links, *texts)))
-    return found
-
-
-def _forget_archive_labels(**kwargs) -> None:
-    _archive_labels_cache.clear()
-
-
-setting_changed.connect(_forget_archive_labels)
-
-
-def _archive_months(year: int, month: int | None) -> Markup:
-    """The links to the twelve months of ``year`` (the one shown marked as the current page),
-    written out like the lines below them (see _archive_listing)."""
-    labels = _archive_labels()
-    href, fmt = f"{labels.archive_url}?year={year}&amp;month=", labels.month_fmt
-    current = ' aria-current="page"'
-    return Markup(  # noqa: S704 - the URL and the label are escaped in _archive_labels
-        "".join(
-            f'<a href="{href}{m}"{current if m == month else ""}>{fmt % {"m": m}}</a> ' for m in range(1, 13)
-        )
-    )
-
-
-def _archive_listing(entries) -> Markup:
-    """The archive's sections as HTML: year → month → ISO week of the meeting's start in
-    Shanghai, then one line per meeting (its start, the meeting and its agenda, the minutes
-    and the materials), in the entries' order.
-
-    Written here rather than in minutes/archive.html because the page lists a year of meetings
-    on every visit, and one f-string per line costs a fraction of evaluating the line
-    expression by expression in the template. Texts are escaped as the template escapes them
-    (markupsafe); numbers and the formatted start need none. The entries come ordered by start,
-    so each year, month and week is one run of consecutive entries: a heading opens whenever
-    one of them changes.
-    """
-    labels = _archive_labels()
-    meeting_prefix, minutes_prefix, material_prefix = (
-        labels.meeting_prefix,
-        labels.minutes_prefix,
-        labels.material_prefix,
-    )
-    year_fmt, month_fmt, week_fmt = labels.year_fmt, labels.month_fmt, labels.week_fmt
-    agenda, minutes, materials = labels.agenda, labels.minutes, labels.materials
-    out: list[str] = []
-    add = out.append
-    year = month = week = None
-    for m in entries:
-        local = m.starts_at.astimezone(SHANGHAI)
-        iso_year, iso_week, _weekday = local.isocalendar()
-        if local.year != year:
-            if year is not None:
-                add("\n  </ul>\n  \n  \n</section>\n")
-            year, month, week = local.year, None, None
-            add(f'\n<section class="card" data-year="{year}">\n  <h2>{year_fmt % {"y": year}}</h2>\n  ')
-        if local.month != month:
-            if month is not None:
-                add("\n  </ul>\n  \n  ")
-            month, week = local.month, None
-            add(f'\n  <h3 data-month="{month}">{month_fmt % {"m": month}}</h3>\n  ')
-        if (iso_year, iso_week) != week:
-            if week is not None:
-                add("\n  </ul>\n  ")
-            week = (iso_year, iso_week)
-            add(f'\n  <h4 data-week="{iso_week}">{week_fmt % {"w": iso_week}}</h4>\n  <ul>\n    ')
-        # "YYYY-mm-dd HH:MM" (four-digit years: ArchiveForm)
-        when = local.isoformat(" ", "minutes")[:16]
-        add(
-            f'\n    <li data-minutes="{m.pk}">{when} ·'
-            f'\n      <a href="{meeting_prefix}{m.meeting_id}/">{escape(m.title)}</a> ·'
-            f'\n      <a href="{meeting_prefix}{m.meeting_id}/#agenda">{agenda}</a> ·'
-            f'\n      <a href="{minutes_prefix}{m.pk}/">{minutes} v{m.number}</a>\n      '
-        )
-        if m.materials:
-            add(f'<br><small class="materials" data-materials="{m.meeting_id}">{materials}:')
-            for f in m.materials:
-                add(f' <a href="{material_prefix}{f.pk}/" data-material="{f.pk}">{escape(f.name)}</a>')
-            add("</small>")
-        add("</li>\n    ")
-    if year is not None:
-        add("\n  </ul>\n  \n  \n</section>\n")
-    return Markup("".join(out))  # noqa: S704 - every text in it is escaped above
+def _by_year_month_week(entries: list[dict]) -> dict:
+    """``entries`` (ordered by start) grouped by year → month → ISO week of the meeting's start
+    in Shanghai, each given ``local_start``."""
+    years: dict[int, dict[int, dict[tuple[int, int], list[dict]]]] = {}
+    for entry in entries:
+        local = entry["local_start"] = as_shanghai(entry["starts_at"])
+        iso = local.isocalendar()
+        years.setdefault(local.year, {}).setdefault(local.month, {}).setdefault(
+            (iso.year, iso.week), []
+        ).append(entry)
+    return years
 
 
 @login_required
@@ -422,20 +290,15 @@ def _archive_listing(entries) -> Markup:
 def archive(request):
     now = timezone.now()
     today = as_shanghai(now).date()
-    year, month = _archive_period(request.GET, today)
+    form = ArchiveForm(request.GET)
+    year, month = today.year, None
+    if form.is_valid():
+        year, month = form.cleaned_data["year"] or year, form.cleaned_data["month"]
     start = datetime.combine(today.replace(year=year, month=month or 1, day=1), time.min, tzinfo=SHANGHAI)
     if month is None or month == 12:
         end = start.replace(year=year + 1, month=1)
     else:
         end = start.replace(month=month + 1)
-    roles = roles_of(request.user, on=today)
-    entries = archive_minutes(
-        request.user, start=start, end=end, sees_all=roles.is_coordinator or roles.has(Role.LEADERSHIP)
-    )
-    context = {
-        "year": year,
-        "month": month,
-        "months": _archive_months(year, month),
-        "listing": _archive_listing(entries),
-    }
+    entries = archive_minutes(request.user, start=start, end=end, on=today)
+    context = {"year": year, "month": month, "years": _by_year_month_week(entries)}
     return render(request, "minutes/archive.html", context)

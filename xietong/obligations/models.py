@@ -149,13 +149,8 @@ class Obligation(ChoiceLabels, models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.clause} · {self.due_at:%Y-%m-%d %H:%M}"
 
-    def colour_at(self, now) -> str:
-        """ "green" / "yellow" / "red" at ``now`` (see selectors.colour)."""
-        from .selectors import colour
-
-        return colour(self, now)
-
     def is_late(self, now) -> bool:
+        """Breached, or pending past its deadline (the ledger's lateness rule: see colours)."""
         if self.state == self.State.BREACHED:
             return True
         return self.state == self.State.PENDING and now > self.due_at

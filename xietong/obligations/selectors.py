@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import Case, CharField, Count, Q, QuerySet, Value, When
+from django.db.models import Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from xietong.org.models import Department
-from xietong.policy.calendar import BusinessCalendar, as_shanghai
-from xietong.policy.models import PolicyVersion
+from xietong.policy.calendar import as_shanghai
 
+from .colours import GREEN, OPEN_STATES, RED, YELLOW, with_colour
 from .models import Obligation
 
 
@@ -118,105 +118,6 @@ def _load_subjects(wanted: dict[tuple[int, int], models.Model | None], db: str) 
 def late_steps(subject: models.Model) -> list[Obligation]:
     """Duties on ``subject`` that were (or are) late, with their clauses."""
     return [o for o in obligations_for(subject) if o.state == Obligation.State.BREACHED]
-
-
-# ---- colours (issue #5, point 2) ------------------------------------------------------------
-
-GREEN, YELLOW, RED = "green", "yellow", "red"
-OPEN_STATES = (Obligation.State.PENDING, Obligation.State.BREACHED)
-
-
-def colour(obligation: Obligation, now: datetime) -> str:
-    """Red once late (breached, or pending past its deadline), yellow from its ``warn_at``
-    (the policy's warning lead, computed when it was opened), green before. At the deadline
-    itself the duty is still yellow: doing it then counts as on time."""
-    if obligation.state == Obligation.State.BREACHED or (
-        obligation.state == Obligation.State.PENDING and now > obligation.due_at
-    ):
-        return RED
-    if (
-        obligation.state == Obligation.State.PENDING
-        and obligation.warn_at is not None
-        and now >= obligation.warn_at
-    ):
-        return YELLOW
-    return GREEN
-
-
-def with_colour(qs: QuerySet, now: datetime) -> QuerySet:
-    """``qs`` annotated with ``colour`` ("green" / "yellow" / "red") as of ``now``, in SQL."""
-    return qs.annotate(
-        colour=Case(
-            When(
-                Q(state=Obligation.State.BREACHED) | Q(state=Obligation.State.PENDING, due_at__lt=now),
-                then=Value(RED),
-            ),
-            When(state=Obligation.State.PENDING, warn_at__lte=now, then=Value(YELLOW)),
-            default=Value(GREEN),
-            output_field=CharField(),
-        )
-    )
-
-
-def action_warning_start(
-    due_on: date, *, rules, calendar: BusinessCalendar, created_at: datetime | None = None
-):
-    """When an action item due on ``due_on`` turns yellow (same rule as the ledger's duties)."""
-    from xietong.actions.selectors import action_deadline
-
-    from .services import warning_start
-
-    deadline = action_deadline(due_on, calendar)
-    # Without a creation time the item is taken as long-standing (the working-day lead applies).
-    opened = created_at or datetime.min.replace(tzinfo=UTC)
-    return warning_start(due_at=deadline, opened_at=opened, rules=rules, calendar=calendar)
-
-
-def action_colour(item, now: datetime, *, rules, calendar: BusinessCalendar) -> str:
-    """The colour of one action item: red when overdue, yellow from the warning lead, green before;
-    done or cancelled items are green."""
-    from xietong.actions.selectors import OPEN_STATES as ACTION_OPEN
-    from xietong.actions.selectors import action_deadline
-
-    if item.status not in ACTION_OPEN:
-        return GREEN
-    if now > action_deadline(item.due_on, calendar):
-        return RED
-    start = action_warning_start(item.due_on, rules=rules, calendar=calendar, created_at=item.created_at)
-    return YELLOW if start is not None and now >= start else GREEN
-
-
-def _yellow_cutoff(now: datetime, *, rules, calendar: BusinessCalendar) -> date | None:
-    """The latest due date whose (working-day) warning has started at ``now``."""
-    days = rules.count("warning_lead_days")
-    if not days:
-        return None
-    day = as_shanghai(now).date() + timedelta(days=days * 3 + 30)
-    # Walk back from well beyond the lead (holiday breaks stretch it) to the first date whose
-    # warning has started; warning starts only grow with the due date.
-    while day > as_shanghai(now).date() - timedelta(days=1):
-        start = action_warning_start(day, rules=rules, calendar=calendar)
-        if start is not None and start <= now:
-            return day
-        day -= timedelta(days=1)
-    return day
-
-
-def with_action_colour(qs: QuerySet, now: datetime, *, rules, calendar: BusinessCalendar) -> QuerySet:
-    """Action items annotated with ``colour`` as of ``now``: two date cut-offs, no per-row work.
-
-    Items whose whole span is shorter than the working-day lead turn yellow by the short rule
-    only in ``action_colour`` (one item); in lists they follow the working-day lead.
-    """
-    from xietong.actions.selectors import OPEN_STATES as ACTION_OPEN
-    from xietong.actions.selectors import overdue_cutoff
-
-    red = overdue_cutoff(now=now, calendar=calendar)
-    yellow = _yellow_cutoff(now, rules=rules, calendar=calendar)
-    whens = [When(Q(status__in=ACTION_OPEN, due_on__lte=red), then=Value(RED))]
-    if yellow is not None:
-        whens.append(When(Q(status__in=ACTION_OPEN, due_on__lte=yellow), then=Value(YELLOW)))
-    return qs.annotate(colour=Case(*whens, default=Value(GREEN), output_field=CharField()))
 
 
 # ---- boards (issue #5, point 2) ---------------------------------------------------------------
@@ -431,27 +332,3 @@ def compliance(*, start: date, end: date, now: datetime) -> dict:
     by_dept.sort(key=lambda r: (r["department_id"] is None, r["department"]))
     total = {c: sum(r[c] for r in by_clause) for c in COMPLIANCE_COLUMNS}
     return {"start": start, "end": end, "by_clause": by_clause, "by_department": by_dept, "total": total}
-
-
-LEGEND_RULES = (
-    "warning_lead_days",
-    "warning_lead_short",
-    "reminder_first",
-    "reminder_second",
-    "escalation_misses",
-)
-
-
-def colour_legend(obligations) -> list[tuple[str, str, str]]:
-    """(label, description, clause) of the warning, reminder and escalation rules of the policy
-    versions behind ``obligations``, each rule once. One query: the versions themselves."""
-    seen: dict[tuple[str, str, str], None] = {}
-    version_ids = list(dict.fromkeys(ob.policy_version_id for ob in obligations))
-    versions = PolicyVersion.objects.in_bulk(version_ids) if version_ids else {}
-    for version_id in version_ids:
-        rules = versions[version_id].rules
-        for key in LEGEND_RULES:
-            rule = rules.get(key)
-            if rule is not None:
-                seen[(rule.label, rule.describe(), rule.clause)] = None
-    return list(seen)

@@ -21,7 +21,7 @@ from xietong.org.models import Department, Role
 from xietong.org.permissions import Roles, require, roles_of
 from xietong.policy.calendar import as_shanghai
 
-from . import selectors, services
+from . import colours, selectors, services
 from .forms import WaiveForm, format_key, parse_key
 from .models import Obligation
 
@@ -69,7 +69,7 @@ def coordinator_board(request):
 
 
 def _board(request, now, groups, scope):
-    legend = selectors.colour_legend([ob for group in groups for ob in group.duties])
+    legend = colours.colour_legend([ob for group in groups for ob in group.duties])
     return render(
         request, "obligations/board.html", {"now": now, "groups": groups, "scope": scope, "legend": legend}
     )
@@ -116,7 +116,7 @@ def board_department(request, department_pk: int | None = None):
             "department": dept,
             "duties": rows,
             "scope": "all" if roles.is_coordinator else "department",
-            "legend": selectors.colour_legend(rows),
+            "legend": colours.colour_legend(rows),
             "next_link": next_link,
         },
     )
@@ -243,6 +243,6 @@ def waive(request, pk: int):
     return render(
         request,
         "obligations/waive.html",
-        {"now": now, "ob": ob, "errors": errors, "reason": reason, "colour": selectors.colour(ob, now)},
+        {"now": now, "ob": ob, "errors": errors, "reason": reason, "colour": colours.colour(ob, now)},
         status=400 if errors else 200,
     )

@@ -8,6 +8,7 @@ from xietong.actions import selectors, services
 from xietong.actions.models import ActionItem, ProgressReport
 from xietong.meetings.services import series_meeting_after
 from xietong.meetings.tests.factories import sh
+from xietong.obligations.colours import action_deadline, is_overdue, overdue_cutoff, with_overdue
 from xietong.policy.selectors import business_calendar
 from xietong.records.tests.helpers import DURING, decide, held_meeting
 
@@ -26,9 +27,9 @@ def _item(torg, meeting, **overrides):
 
 def test_deadline_is_end_of_the_working_day_and_moves_past_a_holiday(torg):
     calendar = business_calendar()
-    assert selectors.action_deadline(date(2026, 9, 30), calendar) == sh(2026, 9, 30, 17, 30)
+    assert action_deadline(date(2026, 9, 30), calendar) == sh(2026, 9, 30, 17, 30)
     # Due on a National Day holiday: due at the end of the first working day after it.
-    assert selectors.action_deadline(date(2026, 10, 3), calendar) == sh(2026, 10, 8, 17, 30)
+    assert action_deadline(date(2026, 10, 3), calendar) == sh(2026, 10, 8, 17, 30)
 
 
 def test_overdue_derived_across_national_day(torg, meeting):
@@ -37,8 +38,8 @@ def test_overdue_derived_across_national_day(torg, meeting):
     calendar = business_calendar()
 
     def overdue(now):
-        flags = {i.pk: i.overdue for i in selectors.with_overdue(ActionItem.objects.all(), now=now)}
-        pure = {i.pk: selectors.is_overdue(i, now=now, calendar=calendar) for i in ActionItem.objects.all()}
+        flags = {i.pk: i.overdue for i in with_overdue(ActionItem.objects.all(), now=now)}
+        pure = {i.pk: is_overdue(i, now=now, calendar=calendar) for i in ActionItem.objects.all()}
         assert flags == pure
         return flags[before_holiday.pk], flags[in_holiday.pk]
 
@@ -58,10 +59,15 @@ def test_owner_and_department_lists(torg, meeting):
     market = _item(torg, meeting, department=torg.departments["market"], responsible=torg.market_head)
     done = _item(torg, meeting)
     services.action_complete(item=done, evidence="ok", actor=torg.tech_head, now=DURING)
-    assert [i.pk for i in selectors.actions_for_owner(torg.tech_head, now=DURING)] == [mine.pk]
-    assert [i.pk for i in selectors.actions_for_owner(torg.market_head, now=DURING)] == [market.pk]
-    assert [i.pk for i in selectors.actions_for_department(torg.departments["tech"], now=DURING)] == [mine.pk]
-    assert selectors.actions_for_owner(torg.outsider, now=DURING).count() == 0
+    cutoff = overdue_cutoff(now=DURING, calendar=business_calendar())
+
+    def pks(**whose):
+        return [i.pk for i in selectors.open_rows(limit=50, cutoff=cutoff, **whose)]
+
+    assert pks(owner=torg.tech_head) == [mine.pk]
+    assert pks(owner=torg.market_head) == [market.pk]
+    assert pks(department=torg.departments["tech"]) == [mine.pk]
+    assert pks(owner=torg.outsider) == []
 
 
 def test_coordinator_filters(torg, meeting):
@@ -156,17 +162,14 @@ def test_followup_lists_latest_report_of_open_items_of_earlier_meetings(
     )
     services.action_complete(item=done, evidence="ok", actor=torg.tech_head, now=sh(2026, 3, 12, 9))
     following = series_meeting_after(meeting=meeting, now=DURING)
-    with django_assert_num_queries(1):  # the latest reports come with the rows
+    with django_assert_num_queries(2):  # the items, then their latest reports
         rows = selectors.followup_for_meeting(following)
-    assert [(r.item.pk, r.report and r.report.status) for r in rows] == [
+    assert [(r.pk, r.latest_report and r.latest_report.status) for r in rows] == [
         (reported.pk, "delayed"),
         (silent.pk, None),
     ]
-    assert rows[0].report.reason == "等待报价"
     latest = ProgressReport.objects.filter(action_item=reported).order_by("-reported_at", "-id").first()
-    fields = [f.attname for f in ProgressReport._meta.concrete_fields]
-    assert [getattr(rows[0].report, f) for f in fields] == [getattr(latest, f) for f in fields]
-    assert rows[0].report.reported_at == sh(2026, 3, 12, 9) and rows[0].report.pk == latest.pk
-    assert rows[0].report.get_status_display() == latest.get_status_display()
+    assert rows[0].latest_report == latest and rows[0].latest_report.reason == "等待报价"
+    assert rows[0].latest_report.reported_at == sh(2026, 3, 12, 9)
     # The meeting's own decisions are not "last meeting's" follow-up.
     assert selectors.followup_for_meeting(meeting) == []

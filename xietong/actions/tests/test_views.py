@@ -279,3 +279,38 @@ def test_filter_form_starts_again_from_the_first_page(torg, meeting, login):
     with time_machine.travel(AFTER, tick=False):
         page = login(torg.coordinator).get("/actions/?after=2026-03-20_1&status=open").content.decode()
     assert 'name="after"' not in page
+
+
+def _row(page: str, item) -> str:
+    return page.split(f'<tr data-item="{item.pk}">', 1)[1].split("</tr>", 1)[0]
+
+
+@pytest.mark.parametrize(
+    ("language", "in_progress", "overdue"),
+    [("en", "In progress", "Overdue"), ("zh-hans", "进行中", "已逾期")],
+)
+def test_a_row_shows_title_owner_department_due_date_status_and_red_badge(
+    torg, meeting, login, language, in_progress, overdue
+):
+    item = _item(torg, meeting)
+    services.action_start(item=item, actor=torg.tech_head, now=DURING)
+    client = login(torg.coordinator)
+    client.cookies["django_language"] = language
+    with time_machine.travel(LATE, tick=False):
+        row = _row(client.get("/actions/").content.decode(), item)
+    cells = [c.strip() for c in row.split("<td>")[1:]]
+    assert cells[0] == f'<a href="/actions/{item.pk}/">{item.title}</a></td>'
+    assert cells[1] == f"{torg.tech_head.full_name}</td>"
+    assert cells[2] == f"{torg.departments['tech'].name}</td>"
+    assert cells[3].startswith(item.due_on.isoformat())
+    assert f'<span class="badge late" data-overdue data-colour="red">{overdue}</span>' in cells[3]
+    assert cells[4] == f"{in_progress}</td>"
+    assert cells[5] == f"{meeting.title}</td>"
+
+
+def test_done_items_are_listed_for_the_coordinator_without_a_badge(torg, meeting, login):
+    item = _item(torg, meeting)
+    services.action_complete(item=item, evidence="ok", actor=torg.tech_head, now=DURING)
+    with time_machine.travel(LATE, tick=False):
+        row = _row(_english(login(torg.coordinator)).get("/actions/?status=done").content.decode(), item)
+    assert "badge" not in row and "<td>Done</td>" in row

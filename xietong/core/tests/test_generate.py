@@ -69,7 +69,7 @@ def test_generate_refuses_a_populated_database(db):
 def test_generate_keeps_each_items_due_date_duty_in_the_ledger(db):
     from django.utils import timezone
 
-    from xietong.actions.selectors import action_deadline
+    from xietong.obligations.colours import action_deadline
     from xietong.obligations.models import Obligation, ObligationKind
     from xietong.policy.selectors import business_calendar
 

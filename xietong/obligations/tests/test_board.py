@@ -11,8 +11,8 @@ import time_machine
 
 from xietong.core.testing import build_test_org
 from xietong.obligations import views
+from xietong.obligations.colours import YELLOW, colour
 from xietong.obligations.models import Obligation, ObligationKind
-from xietong.obligations.selectors import YELLOW, colour
 from xietong.obligations.services import obligation_open
 from xietong.policy.calendar import SHANGHAI, CalendarResult
 from xietong.policy.selectors import current_version

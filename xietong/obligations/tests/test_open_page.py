@@ -10,8 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from xietong.core.jinja import localtime
+from xietong.obligations.colours import colour
 from xietong.obligations.models import Obligation, ObligationKind
-from xietong.obligations.selectors import colour, open_duty_rows, open_obligations_of
+from xietong.obligations.selectors import open_duty_rows, open_obligations_of
 from xietong.obligations.services import obligation_close, obligation_open, obligation_waive
 from xietong.policy.calendar import SHANGHAI, CalendarResult
 from xietong.policy.selectors import current_version

@@ -12,15 +12,25 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from xietong.actions.selectors import action_deadline
+from xietong.actions.models import ActionItem
 from xietong.core.models import Event
 from xietong.core.testing import copy_sqlite_test_database, subprocess_database_url
+from xietong.meetings.tests.factories import sh as msh
+from xietong.obligations.colours import (
+    GREEN,
+    RED,
+    YELLOW,
+    action_deadline,
+    colour,
+    with_action_colour,
+    with_colour,
+)
 from xietong.obligations.models import Obligation, ObligationKind
-from xietong.obligations.selectors import GREEN, RED, YELLOW, colour, with_colour
 from xietong.obligations.services import obligation_close, obligation_open
 from xietong.obligations.tick import consecutive_misses, ledger_tick
 from xietong.policy.calendar import SHANGHAI, CalendarResult
 from xietong.policy.selectors import business_calendar, current_version
+from xietong.records.tests.helpers import decide, held_meeting
 
 pytestmark = pytest.mark.django_db
 
@@ -320,50 +330,25 @@ def test_two_worker_processes_on_the_same_tick_write_each_event_once(torg, tmp_p
 # ---- action item colours ------------------------------------------------------------------------
 
 
-def test_action_item_colours_agree_item_by_item_and_in_bulk_across_national_day(torg):
-    from xietong.actions.models import ActionItem
-    from xietong.meetings.tests.factories import sh as msh
-    from xietong.obligations.selectors import action_colour, with_action_colour
-    from xietong.records.tests.helpers import decide, held_meeting
-
+def test_action_item_colour_follows_its_due_date_duty_across_national_day(torg):
     meeting = held_meeting(torg, topics=1)
-    item = ActionItem.objects.get(decision=decide(torg, meeting))
-    rules = current_version(torg.policy).rules
-    calendar = business_calendar()
-    # One item moved over every due date from 09-25 to 10-16, compared at four moments.
-    for moment in (
-        msh(2026, 9, 29, 17, 29),
-        msh(2026, 9, 29, 17, 30),
-        msh(2026, 10, 8, 17, 30),
-        msh(2026, 10, 9, 17, 31),
-    ):
-        for day in range(22):
-            due_on = date(2026, 9, 25) + timedelta(days=day)
-            ActionItem.objects.filter(pk=item.pk).update(due_on=due_on)
-            fresh = ActionItem.objects.get(pk=item.pk)
-            one = action_colour(fresh, moment, rules=rules, calendar=calendar)
-            bulk = (
-                with_action_colour(
-                    ActionItem.objects.filter(pk=item.pk), moment, rules=rules, calendar=calendar
-                )
-                .get()
-                .colour
-            )
-            assert one == bulk, (moment, due_on, one, bulk)
-    # The boundaries: due Monday 10-12 (back from it: 10-10 调休 Saturday, 10-09, 10-08) is yellow
-    # from Thursday 10-08 17:30; due Friday 10-09 is red after 17:30 that day.
-    ActionItem.objects.filter(pk=item.pk).update(due_on=date(2026, 10, 12))
-    fresh = ActionItem.objects.get(pk=item.pk)
-    assert action_colour(fresh, msh(2026, 10, 8, 17, 29), rules=rules, calendar=calendar) == GREEN
-    assert action_colour(fresh, msh(2026, 10, 8, 17, 30), rules=rules, calendar=calendar) == YELLOW
-    ActionItem.objects.filter(pk=item.pk).update(due_on=date(2026, 10, 9))
-    fresh = ActionItem.objects.get(pk=item.pk)
-    assert action_colour(fresh, msh(2026, 10, 9, 17, 30), rules=rules, calendar=calendar) == YELLOW
-    assert action_colour(fresh, msh(2026, 10, 9, 17, 31), rules=rules, calendar=calendar) == RED
-    ActionItem.objects.filter(pk=item.pk).update(status="done")
-    assert (
-        action_colour(
-            ActionItem.objects.get(pk=item.pk), msh(2026, 10, 20, 9, 0), rules=rules, calendar=calendar
+    # Due Monday 10-12: back from it lie 10-10 (调休 Saturday), 10-09 and 10-08, so it turns
+    # yellow on Thursday 10-08 at 17:30. Due Friday 10-09: red after 17:30 that day.
+    monday = ActionItem.objects.get(decision=decide(torg, meeting, due_on=date(2026, 10, 12)))
+    friday = ActionItem.objects.get(decision=decide(torg, meeting, due_on=date(2026, 10, 9)))
+
+    def colours(moment) -> tuple[str, str]:
+        found = dict(
+            with_action_colour(
+                ActionItem.objects.filter(pk__in=[monday.pk, friday.pk]), now=moment
+            ).values_list("pk", "colour")
         )
-        == GREEN
-    )
+        return found[monday.pk], found[friday.pk]
+
+    assert colours(msh(2026, 9, 29, 9, 0)) == (GREEN, GREEN)
+    assert colours(msh(2026, 10, 8, 17, 29))[0] == GREEN
+    assert colours(msh(2026, 10, 8, 17, 30))[0] == YELLOW
+    assert colours(msh(2026, 10, 9, 17, 30)) == (YELLOW, YELLOW)
+    assert colours(msh(2026, 10, 9, 17, 31)) == (YELLOW, RED)
+    ActionItem.objects.filter(pk=friday.pk).update(status=ActionItem.Status.DONE)
+    assert colours(msh(2026, 10, 20, 9, 0)) == (RED, GREEN)

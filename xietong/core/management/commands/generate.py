@@ -30,12 +30,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from xietong.actions.models import ActionItem, ProgressReport
-from xietong.actions.selectors import action_deadline
 from xietong.agenda.models import Agenda, AgendaItem
 from xietong.meetings.models import Meeting, MeetingSeries, Notice, Rsvp
 from xietong.meetings.services import rsvp_due
 from xietong.minutes.models import Minutes
 from xietong.minutes.services import MINUTES_RULE, minutes_deadline
+from xietong.obligations.colours import action_deadline
 from xietong.obligations.models import Obligation, ObligationKind
 from xietong.obligations.services import reminder_schedule, warning_start
 from xietong.org.models import Department, Organization, Person, Role, RoleAssignment
