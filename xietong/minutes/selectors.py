@@ -6,10 +6,12 @@ from datetime import date, datetime
 from typing import NamedTuple
 
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from xietong.meetings.models import Meeting
-from xietong.meetings.selectors import meetings_visible_to, sees_all_meetings
+from xietong.meetings.models import Meeting, Rsvp
 from xietong.obligations.models import Obligation, ObligationKind
+from xietong.org.models import Role
+from xietong.org.permissions import roles_of
 
 from .models import Minutes
 
@@ -50,9 +52,44 @@ class ArchiveFile(NamedTuple):
 _FILE = "meeting__agenda__items__topic__attachments"
 
 
+# ---- who may read minutes (the one rule: the archive, the minutes pages, search, exports) --
+
+
+def sees_all_minutes(person, *, on: date) -> bool:
+    """The coordinator and the leadership group read the approved minutes of every meeting."""
+    roles = roles_of(person, on=on)
+    return roles.is_coordinator or roles.has(Role.LEADERSHIP)
+
+
+def sees_drafts(person, meeting: Meeting, *, on: date) -> bool:
+    """Drafts are seen by the meeting's recorder and host and by the coordinator."""
+    return person.pk in (meeting.recorder_id, meeting.host_id) or roles_of(person, on=on).is_coordinator
+
+
+def _took_part(person) -> Q:
+    invited = Rsvp.objects.filter(meeting=OuterRef("pk"), invitee=person)
+    return Q(Exists(invited)) | Q(host=person) | Q(recorder=person)
+
+
+def meetings_with_minutes_for(person, *, on: date) -> QuerySet[Meeting]:
+    """The meetings whose approved minutes ``person`` may read: every meeting for the coordinator
+    and the leadership group; otherwise those they were invited to, hosted or recorded."""
+    if sees_all_minutes(person, on=on):
+        return Meeting.objects.all()
+    return Meeting.objects.filter(_took_part(person))
+
+
+def may_read_minutes(person, meeting: Meeting, *, on: date) -> tuple[bool, bool]:
+    """(reads approved minutes, reads drafts) of ``meeting`` for ``person``."""
+    drafts = sees_drafts(person, meeting, on=on)
+    if drafts or sees_all_minutes(person, on=on):
+        return True, drafts
+    return meetings_with_minutes_for(person, on=on).filter(pk=meeting.pk).exists(), False
+
+
 def archive_minutes(user, *, start: datetime, end: datetime, on: date) -> list[dict]:
     """The newest approved minutes of each meeting starting in [start, end) that ``user`` may
-    see on day ``on`` (meetings.selectors.meetings_visible_to), oldest meeting first, as
+    read on day ``on`` (meetings_with_minutes_for), oldest meeting first, as
     ``{pk, number, meeting_id, title, starts_at, materials}``: the minutes' id and version, its
     meeting's id, title and start, and the files attached to the topics on that meeting's
     agenda (ArchiveFile), in agenda order. One query whatever the archive's size: one
@@ -61,8 +98,8 @@ def archive_minutes(user, *, start: datetime, end: datetime, on: date) -> list[d
     qs = Minutes.objects.filter(
         status=Minutes.Status.APPROVED, meeting__starts_at__gte=start, meeting__starts_at__lt=end
     )
-    if not sees_all_meetings(user, on=on):
-        qs = qs.filter(meeting__in=meetings_visible_to(user, on=on))
+    if not sees_all_minutes(user, on=on):
+        qs = qs.filter(meeting__in=meetings_with_minutes_for(user, on=on))
     rows = qs.values_list(
         "pk",
         "number",

@@ -1,9 +1,9 @@
 """Minutes pages: drafting, editing with optimistic locking, review, corrections, print,
 .docx export and the archive by year → month → ISO week.
 
-Approved minutes are seen by whoever may see the meeting (meetings.selectors
-.meetings_visible_to: role holders, and the meeting's invitees, delegates, host and recorder);
-drafts only by the recorder, the host and the coordinator.
+Who reads what is selectors.may_read_minutes: approved minutes are read by the meeting's
+invitees, host and recorder, the leadership group and the coordinator; drafts only by the
+recorder, the host and the coordinator. The archive lists the same (meetings_with_minutes_for).
 """
 
 from __future__ import annotations
@@ -22,15 +22,14 @@ from xietong.core.auth import login_required
 from xietong.core.errors import DomainError
 from xietong.core.optlock import VERSION_FIELD, StaleEdit
 from xietong.meetings.models import Meeting
-from xietong.meetings.selectors import may_open_meeting
-from xietong.org.permissions import require, roles_of
+from xietong.org.permissions import require
 from xietong.policy.calendar import SHANGHAI, as_shanghai
 
 from . import services
 from .docx import DocSection, minutes_docx
 from .forms import ArchiveForm, CorrectForm, ReturnForm, SaveForm
 from .models import Minutes
-from .selectors import archive_minutes, minutes_obligation, minutes_versions
+from .selectors import archive_minutes, may_read_minutes, minutes_obligation, minutes_versions
 
 _HEADING = re.compile(r"^[零一二三四五六七八九十]+、\s*(?P<title>.+)$")
 
@@ -49,11 +48,8 @@ def _minutes(pk: int) -> Minutes:
 
 
 def _visibility(meeting: Meeting, user, now: datetime) -> tuple[bool, bool]:
-    """(sees approved minutes, sees drafts) for ``user`` on ``meeting``: approved minutes are
-    seen by whoever may see the meeting (the archive lists the same)."""
-    today = as_shanghai(now).date()
-    drafts = user.pk in (meeting.recorder_id, meeting.host_id) or roles_of(user, on=today).is_coordinator
-    return drafts or may_open_meeting(user, meeting.pk, on=today), drafts
+    """(sees approved minutes, sees drafts) for ``user`` on ``meeting``."""
+    return may_read_minutes(user, meeting, on=as_shanghai(now).date())
 
 
 def _readable(minutes: Minutes, user, now: datetime) -> None:
