@@ -233,3 +233,6 @@ def test_who_may_open_a_meeting(torg, login):
             notice = client.get(f"/meetings/{published.pk}/notice/").status_code
             assert notice == on_published, person.username
         assert login(torg.coordinator).get("/meetings/999999/").status_code == 404
+        huge = 2**63  # beyond any key the database holds
+        for url in (f"/meetings/{huge}/", f"/meetings/{huge}/notice/"):
+            assert login(invitee).get(url).status_code == 404
