@@ -12,7 +12,7 @@ urlpatterns = [
     path("org/", include("xietong.org.urls")),
     path("policy/", include("xietong.policy.urls")),
     path("topics/", include("xietong.topics.urls")),
-    path("meetings/", include("xietong.meetings.urls")),
+    path("meetings/", include("xietong.desk.meeting_urls")),
     path("agenda/", include("xietong.agenda.urls")),
     path("actions/", include("xietong.actions.urls")),
     path("obligations/", include("xietong.obligations.urls")),

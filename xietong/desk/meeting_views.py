@@ -1,0 +1,220 @@
+"""The meeting page (with its reschedule and cancel forms) and the meeting notice (with the reply
+form): pages that show a meeting's agenda and follow-up beside its own facts."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from xietong.core.auth import login_required
+from xietong.core.errors import DomainError
+from xietong.meetings import selectors, services
+from xietong.meetings.forms import CancelForm, RescheduleForm, RsvpForm
+from xietong.meetings.models import Meeting, Rsvp
+from xietong.obligations.models import ObligationKind
+from xietong.org.permissions import require, roles_of
+from xietong.policy.calendar import as_shanghai
+
+from . import meeting_page
+
+
+def _meeting(request, pk: int, now) -> Meeting:
+    """The meeting as its page shows it, or 404 for someone who may not see it."""
+    return get_object_or_404(meeting_page.meetings_for_page(request.user, on=as_shanghai(now).date()), pk=pk)
+
+
+# ---- the meeting page ---------------------------------------------------------------------
+
+
+def _detail_context(request, meeting: Meeting, now, *, reschedule_form=None, cancel_form=None) -> dict:
+    coordinator = roles_of(request.user, on=as_shanghai(now).date()).is_coordinator
+    agenda = meeting_page.agenda_of(meeting)
+    items = meeting_page.agenda_items(agenda)
+    replies = list(selectors.meeting_replies(meeting))
+    duties = list(selectors.meeting_obligations(meeting))
+    answerable = selectors.may_answer_one_of(replies, request.user, meeting=meeting)
+    changeable = (
+        coordinator
+        and meeting.status in (Meeting.Status.PLANNED, Meeting.Status.PUBLISHED)
+        and (now < meeting.starts_at)
+    )
+    cap_rule = meeting.policy_version.rules.get("meeting_duration_cap")
+    return {
+        "now": now,
+        "meeting": meeting,
+        "agenda": agenda,
+        "items": items,
+        "followup": meeting_page.followup(meeting, items, now=now),
+        "total": sum(item.budget_minutes for item in items),
+        "cap_clause": cap_rule.clause if cap_rule else "",
+        "replies": replies,
+        "rsvp_duties": {d.responsible_id: d for d in duties if d.kind == ObligationKind.RSVP},
+        "counts": selectors.rsvp_counts(replies),
+        "duties": duties,
+        "notice": selectors.latest_notice(meeting),
+        "is_coordinator": coordinator,
+        "changeable": changeable,
+        "reschedule_form": reschedule_form
+        or (
+            RescheduleForm(
+                initial={
+                    "starts_at": as_shanghai(meeting.starts_at).replace(tzinfo=None),
+                    "location": meeting.location,
+                }
+            )
+            if changeable
+            else None
+        ),
+        "cancel_form": cancel_form or (CancelForm() if changeable else None),
+        "answerable": answerable,
+        "takes_part": answerable or any(request.user.pk in (r.invitee_id, r.delegate_id) for r in replies),
+    }
+
+
+@login_required
+@require_GET
+def meeting_detail(request, pk: int):
+    now = timezone.now()
+    meeting = _meeting(request, pk, now)
+    return render(request, "desk/meeting_detail.html", _detail_context(request, meeting, now))
+
+
+@login_required
+@require_POST
+def meeting_reschedule(request, pk: int):
+    now = timezone.now()
+    services.require_coordinator(request.user, now=now)
+    meeting = get_object_or_404(Meeting, pk=pk)
+    form = RescheduleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.meeting_reschedule(
+                meeting=meeting,
+                starts_at=form.cleaned_data["starts_at"],
+                location=form.cleaned_data["location"],
+                actor=request.user,
+                now=now,
+            )
+        except DomainError as err:
+            form.add_error(err.field, str(err))
+        else:
+            messages.success(request, _("The meeting was changed and a new notice issued."))
+            return redirect("meetings:detail", pk)
+    meeting = _meeting(request, pk, now)
+    return render(
+        request,
+        "desk/meeting_detail.html",
+        _detail_context(request, meeting, now, reschedule_form=form),
+        status=400,
+    )
+
+
+@login_required
+@require_POST
+def meeting_cancel(request, pk: int):
+    now = timezone.now()
+    services.require_coordinator(request.user, now=now)
+    meeting = get_object_or_404(Meeting, pk=pk)
+    form = CancelForm(request.POST)
+    if form.is_valid():
+        try:
+            services.meeting_cancel(
+                meeting=meeting, reason=form.cleaned_data["reason"], actor=request.user, now=now
+            )
+        except DomainError as err:
+            form.add_error(err.field, str(err))
+        else:
+            messages.success(request, _("The meeting was cancelled."))
+            return redirect("meetings:detail", pk)
+    meeting = _meeting(request, pk, now)
+    return render(
+        request,
+        "desk/meeting_detail.html",
+        _detail_context(request, meeting, now, cancel_form=form),
+        status=400,
+    )
+
+
+# ---- the notice and replies ---------------------------------------------------------------
+
+
+def _notice_context(request, meeting: Meeting, now, *, bound: dict | None = None) -> dict:
+    items = meeting_page.agenda_items(meeting_page.agenda_of(meeting))
+    duties = selectors.rsvp_obligations(meeting)
+    open_for_replies = meeting.status == Meeting.Status.PUBLISHED and now < meeting.starts_at
+    entries = []
+    for rsvp in selectors.rsvps_answerable_by(meeting, request.user):
+        form = (bound or {}).get(rsvp.pk)
+        if form is None and open_for_replies:
+            form = RsvpForm(
+                prefix=f"r{rsvp.pk}",
+                candidates=selectors.delegate_candidates(rsvp),
+                initial={
+                    "response": rsvp.response if rsvp.response != Rsvp.Response.PENDING else None,
+                    "delegate": rsvp.delegate_id,
+                    "reason": rsvp.reason,
+                },
+            )
+        entries.append({"rsvp": rsvp, "form": form, "duty": duties.get(rsvp.invitee_id)})
+    return {
+        "now": now,
+        "meeting": meeting,
+        "notice": selectors.latest_notice(meeting),
+        "items": items,
+        "followup": meeting_page.followup(meeting, items, now=now),
+        "entries": entries,
+        "open_for_replies": open_for_replies,
+    }
+
+
+@login_required
+@require_GET
+def meeting_notice(request, pk: int):
+    now = timezone.now()
+    meeting = _meeting(request, pk, now)
+    if meeting.status == Meeting.Status.PLANNED:
+        raise Http404
+    services.notice_mark_read(meeting=meeting, person=request.user, now=now)
+    return render(request, "desk/meeting_notice.html", _notice_context(request, meeting, now))
+
+
+@login_required
+@require_POST
+def rsvp_answer(request, pk: int):
+    now = timezone.now()
+    rsvp = get_object_or_404(Rsvp.objects.select_related("meeting", "invitee"), pk=pk)
+    require(services.may_answer(rsvp, request.user))
+    form = RsvpForm(request.POST, prefix=f"r{rsvp.pk}", candidates=selectors.delegate_candidates(rsvp))
+    # The candidate list is only the picker; the service decides who may attend for whom.
+    form.fields["delegate"].queryset = form.fields["delegate"].queryset.model.objects.filter(is_active=True)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            answered = services.rsvp_answer(
+                rsvp=rsvp,
+                response=data["response"],
+                delegate=data.get("delegate"),
+                reason=data.get("reason", ""),
+                actor=request.user,
+                now=now,
+            )
+        except DomainError as err:
+            form.add_error(err.field, str(err))
+        else:
+            if answered.answered_late:
+                messages.warning(request, _("Your answer was recorded, after the deadline."))
+            else:
+                messages.success(request, _("Your answer was recorded."))
+            return redirect("meetings:notice", rsvp.meeting_id)
+    meeting = meeting_page.with_page_relations(Meeting.objects.all()).get(pk=rsvp.meeting_id)
+    form.fields["delegate"].queryset = selectors.delegate_candidates(rsvp)
+    return render(
+        request,
+        "desk/meeting_notice.html",
+        _notice_context(request, meeting, now, bound={rsvp.pk: form}),
+        status=400,
+    )
