@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from xietong.core.labels import ChoiceLabels
+from xietong.core.links import one_id_url
 
 
 class ActionItem(ChoiceLabels, models.Model):
@@ -64,8 +65,6 @@ class ActionItem(ChoiceLabels, models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        from xietong.core.links import one_id_url
-
         return one_id_url("actions:detail", self.pk)
 
 

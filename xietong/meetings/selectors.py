@@ -789,7 +789,7 @@ def open_occurrence(series: MeetingSeries, *, now: datetime, look_ahead: int = 8
     """
     from xietong.policy.selectors import business_calendar, current_version
 
-    from .services import series_occurrences
+    from .recurrence import series_occurrences
 
     existing = {
         m.starts_at: m

@@ -262,7 +262,7 @@ def test_may_open_meeting_answers_as_meetings_visible_to(torg, django_assert_max
     """The written-out visibility check gives the ORM's answer for every person and meeting:
     role holders, people without a role who are invited, named delegates, hosts and recorders,
     and outsiders; planned (notice not out), published and cancelled meetings."""
-    from xietong.core.testing import make_person
+    from xietong.desk.testing import make_person
     from xietong.meetings import services
     from xietong.meetings.tests.factories import next_meeting
 
