@@ -14,7 +14,7 @@ from django.db import connection
 
 from xietong.actions.selectors import action_deadline
 from xietong.core.models import Event
-from xietong.core.testing import copy_sqlite_test_database, subprocess_database_url
+from xietong.desk.testing import copy_sqlite_test_database, subprocess_database_url
 from xietong.obligations.models import Obligation, ObligationKind
 from xietong.obligations.selectors import GREEN, RED, YELLOW, colour, with_colour
 from xietong.obligations.services import obligation_close, obligation_open
