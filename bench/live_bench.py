@@ -56,7 +56,7 @@ call_command("migrate", verbosity=0)
 from django.conf import settings
 from django.test import Client
 from django.utils import timezone
-from xietong.core.testing import build_test_org
+from xietong.desk.testing import build_test_org
 from xietong.live import services, tokens
 from xietong.live.tests.helpers import live_meeting
 

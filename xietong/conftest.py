@@ -11,7 +11,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 @pytest.fixture
 def torg(db):
-    from xietong.core.testing import build_test_org
+    from xietong.desk.testing import build_test_org
 
     return build_test_org()
 

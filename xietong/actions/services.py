@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -13,12 +14,17 @@ from xietong.core.errors import DomainError, Forbidden
 from xietong.core.events import record_event
 from xietong.core.limits import max_length
 from xietong.core.text import clean_field
+from xietong.meetings.models import Meeting
+from xietong.meetings.services import series_next_meeting
 from xietong.obligations.colours import action_deadline
 from xietong.obligations.models import Obligation, ObligationKind
 from xietong.obligations.services import obligation_close, obligation_open, obligation_waive
-from xietong.org.models import Role
-from xietong.org.permissions import roles_of
-from xietong.policy.calendar import as_shanghai
+from xietong.org.models import Department, Role
+from xietong.org.permissions import holders, roles_of
+from xietong.policy.calendar import CalendarResult, as_shanghai
+from xietong.policy.selectors import business_calendar
+from xietong.records.models import Decision
+from xietong.records.services import ack_duties_open
 
 from .models import ActionItem, ProgressReport
 from .selectors import FollowUps, followup_for_meeting
@@ -65,14 +71,13 @@ def _title(text: str) -> str:
 
 
 def action_create_from_decision(*, decision, actor, now: datetime) -> ActionItem:
-    """The action item of an effective decision (called by records.services in its transaction).
+    """The action item of an effective decision (a reaction to records' decision events, in
+    their transaction: see the reactions at the end of this module).
 
     Preconditions: the decision is EFFECTIVE and has no action item yet.
     Side effects: an OPEN item for the decision's department, responsible person and
     deadline, titled by the decision's first line. Records ``action.created``.
     """
-    from xietong.records.models import Decision
-
     if decision.status != Decision.Status.EFFECTIVE:
         raise DomainError(
             _("Only an effective decision creates an action item."), code="decision_not_effective"
@@ -191,8 +196,6 @@ def progress_report(
     Side effects: a ProgressReport for the series' next meeting (scheduled if needed).
     Records ``action.progress_reported``.
     """
-    from xietong.meetings.services import series_next_meeting
-
     if actor is None or not roles_of(actor, on=as_shanghai(now).date()).has(Role.LIAISON, item.department_id):
         raise Forbidden(_("Only the liaison of the owner department may report progress."))
     if status not in ProgressReport.Status.values:
@@ -236,8 +239,8 @@ def agenda_followup_items(meeting, *, now: datetime | None = None, calendar=None
     whether it is overdue at ``now`` (``overdue``; False when ``now`` is None); ``more`` when
     further ones were left out (selectors.followup_for_meeting). Read-only.
 
-    The agenda app calls this lazily (agenda → actions would otherwise point the dependency
-    the wrong way: actions depends on records → agenda).
+    The agenda asks through its hook (agenda.services.followup_items, filled in
+    ActionsConfig.ready): the action items come after the agenda in the cycle.
     """
     return followup_for_meeting(meeting, now=now, calendar=calendar)
 
@@ -254,8 +257,6 @@ def tasks_acknowledge(*, meeting, department, actor, now: datetime) -> Obligatio
     Side effects: the duty is closed — met if on time, breached (late, with its clause)
     otherwise, read from the ledger. Records ``action.tasks_acknowledged`` (late, clause).
     """
-    from django.contrib.contenttypes.models import ContentType
-
     if actor is None or not roles_of(actor, on=as_shanghai(now).date()).has(Role.LIAISON, department.pk):
         raise Forbidden(_("Only the department's liaison may acknowledge its tasks."))
     with transaction.atomic():
@@ -306,13 +307,10 @@ def tasks_acknowledge(*, meeting, department, actor, now: datetime) -> Obligatio
 # department, PROGRESS_REPORT on each following meeting of the series (the liaison, by the
 # policy's progress_report_cutoff before it). The progress duty is opened for the next meeting
 # that exists when an item is created or reopened, and for every meeting scheduled later while
-# the department still has open items (progress_duties_open, called by meetings.services).
+# the department still has open items (progress_duties_open, a reaction to meeting.scheduled).
 
 
 def _ledger_item_opened(item: ActionItem, *, now: datetime) -> None:
-    from xietong.policy.calendar import CalendarResult
-    from xietong.policy.selectors import business_calendar
-
     meeting = item.meeting
     calendar = business_calendar()
     obligation_open(
@@ -362,13 +360,10 @@ def progress_duties_open(*, meeting, now: datetime, department_ids=None, calenda
     it already has one. Due at the policy's ``progress_report_cutoff`` before the meeting; the
     responsible person is the department's liaison. Returns how many were opened.
     """
-    from django.contrib.contenttypes.models import ContentType
-
-    from xietong.org.models import Department
-    from xietong.org.permissions import holders
-    from xietong.policy.selectors import business_calendar
-
     if meeting.series_id is None or meeting.starts_at <= now:
+        return 0
+    wanted = _departments_to_report(meeting, department_ids)
+    if not wanted:
         return 0
     version = meeting.policy_version
     calendar = calendar or business_calendar()
@@ -376,9 +371,6 @@ def progress_duties_open(*, meeting, now: datetime, department_ids=None, calenda
     # A meeting scheduled (or an item created) after the cut-off: nobody could have reported
     # in time, so there is no duty to breach.
     if due is None or due.value <= now:
-        return 0
-    wanted = _departments_to_report(meeting, department_ids)
-    if not wanted:
         return 0
     have = set(
         Obligation.objects.filter(
@@ -411,10 +403,6 @@ def progress_duties_open(*, meeting, now: datetime, department_ids=None, calenda
 def _progress_duties_recheck(item: ActionItem, *, now: datetime, actor) -> None:
     """After a report, completion or cancellation: the department's open progress duties on the
     series' coming meetings are met (everything reported) or waived (nothing left to report)."""
-    from django.contrib.contenttypes.models import ContentType
-
-    from xietong.meetings.models import Meeting
-
     if item.meeting.series_id is None:
         return
     duties = Obligation.objects.filter(
@@ -447,3 +435,31 @@ def _progress_duties_recheck(item: ActionItem, *, now: datetime, actor) -> None:
                 note="nothing left to report",
                 department=item.department,
             )
+
+
+# ---- reactions to the earlier stages' events (registered in ActionsConfig.ready) -----------------
+# Run inside the earlier stage's transaction: a refusal here undoes its whole change.
+
+
+def on_meeting_scheduled(*, event, subject: Meeting, actor, now: datetime) -> None:
+    """Departments with open action items owe a progress report before the new meeting."""
+    progress_duties_open(meeting=subject, now=now)
+
+
+def on_decision_created(*, event, subject: Decision, actor, now: datetime) -> None:
+    """An effective decision gets its action item at once (one awaiting the leadership waits)."""
+    if subject.status == Decision.Status.EFFECTIVE:
+        action_create_from_decision(decision=subject, actor=actor, now=now)
+
+
+def on_decision_approved(*, event, subject: Decision, actor, now: datetime) -> None:
+    """A decision the leadership approved gets its action item."""
+    action_create_from_decision(decision=subject, actor=actor, now=now)
+
+
+def on_record_closed(*, event, subject: Meeting, actor, now: datetime) -> dict:
+    """Each department the meeting gave tasks acknowledges them (records.ack_duties_open)."""
+    department_ids = sorted(
+        set(ActionItem.objects.filter(meeting=subject).values_list("department_id", flat=True))
+    )
+    return ack_duties_open(subject, department_ids, now=now)

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from xietong.core.auth import login_required
 from xietong.core.errors import DomainError
+from xietong.meetings.models import Meeting
 from xietong.obligations.colours import action_deadline, is_overdue
 from xietong.org.models import Department, Role
 from xietong.org.permissions import Roles, require, roles_of
@@ -272,8 +273,6 @@ def action_report(request, pk: int):
 @login_required
 @require_POST
 def tasks_acknowledge(request, meeting_pk: int, department_pk: int):
-    from xietong.meetings.models import Meeting
-
     now = timezone.now()
     meeting = get_object_or_404(Meeting, pk=meeting_pk)
     department = get_object_or_404(Department, pk=department_pk)

@@ -8,8 +8,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import F
 
 from xietong.core.models import Event
+from xietong.topics.models import Topic
 
 from .models import Agenda, AgendaItem
+from .services import followup_items
 
 
 def agenda_for_meeting(meeting) -> Agenda | None:
@@ -28,8 +30,6 @@ def agenda_items(agenda: Agenda | None) -> list[AgendaItem]:
 
 def candidate_topics(meeting):
     """Triaged topics targeting ``meeting`` that are not on its agenda yet."""
-    from xietong.topics.models import Topic
-
     return list(
         Topic.objects.filter(meeting=meeting, status=Topic.Status.TRIAGED)
         .select_related("department", "author")
@@ -77,7 +77,4 @@ def followup_rows(meeting, kinds, *, now, calendar=None) -> list[dict]:
     """
     if AgendaItem.Kind.FOLLOW_UP not in set(kinds):
         return []
-    # Imported late: actions depends on records → agenda (see services._followup_items).
-    from xietong.actions.services import agenda_followup_items
-
-    return agenda_followup_items(meeting, now=now, calendar=calendar)
+    return followup_items.call(meeting, now=now, calendar=calendar)

@@ -8,7 +8,9 @@ from the meeting's policy version. Topics change state only through the topics s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -18,30 +20,28 @@ from django.utils.translation import gettext_lazy as _
 
 from xietong.core.errors import DomainError
 from xietong.core.events import record_event
+from xietong.core.hooks import Hook
 from xietong.core.optlock import check_and_bump
 from xietong.meetings.models import Meeting
-from xietong.meetings.services import deferral_target, require_coordinator
+from xietong.meetings.services import cancelled_topic_reason, deferral_target, require_coordinator
 from xietong.obligations.models import Obligation, ObligationKind
 from xietong.obligations.services import obligation_close
+from xietong.topics import services as topic_services
+from xietong.topics.models import Topic
 
 from .models import Agenda, AgendaItem
 
 MAX_REASON = 300
 
 
-def _topics():
-    # Imported late: topics.services imports meetings, and the topics app may be loaded after us.
-    from xietong.topics import services
-
-    return services
+def _no_followup(meeting: Meeting, *, now: datetime | None = None, calendar=None) -> list:
+    return []
 
 
-def _followup_items(meeting: Meeting) -> list:
-    # A hook, imported late on purpose: actions depends on records → agenda, so a top-level
-    # agenda → actions import would point the dependency the wrong way (and make a cycle).
-    from xietong.actions.services import agenda_followup_items
-
-    return agenda_followup_items(meeting)
+# The "上次会议决议跟进" rows of a meeting's agenda: open action items of earlier meetings of its
+# series. The action items come later in the cycle, so they supply the answer
+# (ActionsConfig.ready); without them an agenda has no follow-up item.
+followup_items: Hook[Callable[..., list]] = Hook("an agenda's follow-up items", default=_no_followup)
 
 
 def _rules(meeting: Meeting):
@@ -99,7 +99,7 @@ def _full_reason(meeting: Meeting, cap: int) -> str:
 def _defer(*, agenda: Agenda, topic, reason: str, actor, now: datetime, target: Meeting | None) -> Meeting:
     """Send ``topic`` (TRIAGED or SCHEDULED) to the following meeting with ``reason``."""
     target = target or deferral_target(meeting=agenda.meeting, topic=topic, now=now, actor=actor)
-    _topics().topic_defer(topic=topic, to_meeting=target, reason=reason, actor=actor, now=now)
+    topic_services.topic_defer(topic=topic, to_meeting=target, reason=reason, actor=actor, now=now)
     record_event(
         name="agenda.topic_deferred",
         actor=actor,
@@ -125,14 +125,11 @@ def agenda_build(*, meeting: Meeting, actor, now: datetime) -> Agenda:
     is deferred to the series' following meeting (topic_defer) with a reason naming the
     cap and its clause; placed ones become SCHEDULED (topic_schedule). A rebuild first
     un-schedules the topics of the current items. When open action items of earlier
-    meetings of the series exist (actions.services.agenda_followup_items), a FOLLOW_UP item
+    meetings of the series exist (followup_items), a FOLLOW_UP item
     "上次会议决议跟进" comes first with the default_item_budget, counted under the cap.
     Records ``agenda.built`` and one ``agenda.topic_deferred`` per deferred topic.
     """
-    from xietong.topics.models import Topic
-
     require_coordinator(actor, now=now)
-    topics_api = _topics()
     rules = _rules(meeting)
     cap = rules.minutes("meeting_duration_cap")
     slot = rules.minutes("open_discussion_slot")
@@ -149,7 +146,7 @@ def agenda_build(*, meeting: Meeting, actor, now: datetime) -> Agenda:
         agenda = _locked_draft(agenda, now=now)
         for item in agenda.items.filter(topic__isnull=False).select_related("topic"):
             if item.topic is not None and item.topic.status == Topic.Status.SCHEDULED:
-                topics_api.topic_unschedule(topic=item.topic, actor=actor, now=now)
+                topic_services.topic_unschedule(topic=item.topic, actor=actor, now=now)
         agenda.items.all().delete()
 
         candidates = (
@@ -159,7 +156,7 @@ def agenda_build(*, meeting: Meeting, actor, now: datetime) -> Agenda:
         )
         room = cap - slot
         used = 0
-        followup = bool(_followup_items(meeting)) and default_budget <= room
+        followup = bool(followup_items.call(meeting)) and default_budget <= room
         if followup:
             used = default_budget
         placed, deferred = [], []
@@ -193,7 +190,7 @@ def agenda_build(*, meeting: Meeting, actor, now: datetime) -> Agenda:
                 title=topic.title[:120],
                 budget_minutes=budget,
             )
-            topics_api.topic_schedule(topic=topic, actor=actor, now=now)
+            topic_services.topic_schedule(topic=topic, actor=actor, now=now)
         if slot > 0:
             with translation.override(settings.LANGUAGE_CODE):
                 title = str(AgendaItem.Kind.OPEN_DISCUSSION.label)
@@ -318,8 +315,6 @@ def agenda_item_remove(*, item: AgendaItem, reason: str, actor, now: datetime) -
     (topic_defer, the reason shown to the submitter); positions close up. Records
     ``agenda.item_removed`` (and ``agenda.topic_deferred``).
     """
-    from xietong.topics.models import Topic
-
     require_coordinator(actor, now=now)
     reason = (reason or "").strip()
     if not reason:
@@ -408,3 +403,59 @@ def agenda_reopen(*, agenda: Agenda, actor, now: datetime) -> Agenda:
         agenda.save(update_fields=["status", "updated_at"])
         record_event(name="agenda.reopened", actor=actor, subject=agenda, now=now)
     return agenda
+
+
+# ---- the agenda's part in the meeting's own changes ----------------------------------------------
+# Reactions to the meeting's events (registered in AgendaConfig.ready), run in the meeting
+# service's transaction: a refusal here undoes the whole change.
+
+
+def agenda_outline(meeting: Meeting) -> list[tuple[Any, int]]:
+    """The meeting's agenda as (title, minutes) in order, for its notice and calendar file; the
+    open-discussion slot is named by its kind (a lazy label, shown in the reader's language)."""
+    items = AgendaItem.objects.filter(agenda__meeting=meeting).order_by("position", "id")
+    return [
+        (
+            AgendaItem.Kind.OPEN_DISCUSSION.label
+            if item.kind == AgendaItem.Kind.OPEN_DISCUSSION
+            else item.title,
+            item.budget_minutes,
+        )
+        for item in items
+    ]
+
+
+def agenda_publish_with_notice(*, event, subject: Meeting, actor, now: datetime) -> None:
+    """On ``meeting.published``: the agenda must be CONFIRMED, and it is PUBLISHED with the notice."""
+    agenda = Agenda.objects.select_for_update(of=("self",)).filter(meeting=subject).first()
+    if agenda is None or agenda.status != Agenda.Status.CONFIRMED:
+        raise DomainError(_("Confirm the agenda before publishing the notice."), code="agenda_not_confirmed")
+    agenda.status = Agenda.Status.PUBLISHED
+    agenda.updated_at = now
+    agenda.save(update_fields=["status", "updated_at"])
+
+
+def topics_roll_over(*, event, subject: Meeting, actor, now: datetime) -> dict:
+    """On ``meeting.cancelled``: the meeting's scheduled and triaged topics go back to TRIAGED and
+    roll over to the series' following meeting (topic_defer, the cancellation reason shown to
+    the submitter). Adds ``topics`` (the moved ones) to the event."""
+    meeting = subject
+    topic_reason = cancelled_topic_reason(meeting)
+    topic_ids = set(
+        AgendaItem.objects.filter(agenda__meeting=meeting, topic__isnull=False).values_list(
+            "topic_id", flat=True
+        )
+    )
+    topics = Topic.objects.filter(pk__in=topic_ids) | Topic.objects.filter(
+        meeting=meeting, status=Topic.Status.TRIAGED
+    )
+    moved = []
+    target = None
+    for topic in topics.distinct().select_related("series").order_by("id"):
+        if topic.status not in (Topic.Status.SCHEDULED, Topic.Status.TRIAGED):
+            continue
+        if target is None or meeting.series_id is None:
+            target = deferral_target(meeting=meeting, topic=topic, now=now, actor=actor)
+        topic_services.topic_defer(topic=topic, to_meeting=target, reason=topic_reason, actor=actor, now=now)
+        moved.append(topic.pk)
+    return {"topics": moved}

@@ -17,7 +17,7 @@ from .models import TaskLease
 
 log = logging.getLogger(__name__)
 
-# The watched jobs, by lease name (xietong/core/tasks.py, xietong/notify/tasks.py).
+# The watched jobs, by lease name (xietong/obligations/tasks.py, xietong/notify/tasks.py).
 JOBS = {
     "obligations-tick": gettext_lazy("Follow-through ledger tick"),
     "notify-run": gettext_lazy("Notification delivery run"),

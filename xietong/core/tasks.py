@@ -1,4 +1,5 @@
-"""Periodic jobs run by the Huey consumer (``xietong run_huey``, started by ``xietong serve``)."""
+"""Periodic jobs of the foundation run by the Huey consumer (``xietong run_huey``, started by
+``xietong serve``). The ledger's tick is the obligations app's (xietong/obligations/tasks.py)."""
 
 from __future__ import annotations
 
@@ -6,33 +7,7 @@ from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
-from xietong.obligations.tick import ledger_tick
-
 from .health import health_warn
-from .leases import lease_acquire
-
-LEDGER_LEASE = "obligations-tick"
-
-
-@db_periodic_task(crontab(minute="*"))
-def obligations_tick() -> int | None:
-    """Every minute: breach overdue duties, escalate repeated misses, send due reminders.
-
-    The scheduler reads the clock here, at the edge, and passes it in. The lease keeps two
-    consumers from overlapping and lapses if its holder dies (xietong/core/leases.py); the tick
-    itself is idempotent even without it (see xietong/obligations/tick.py), so a crash and
-    restart never sends anything twice. None when another worker holds the lease.
-    """
-    lease = lease_acquire(name=LEDGER_LEASE, now=timezone.now())
-    if lease is None:
-        return None
-    completed = False
-    try:
-        result = ledger_tick(now=timezone.now())
-        completed = True
-    finally:
-        lease.release(now=timezone.now(), completed=completed)
-    return result.breached
 
 
 @db_periodic_task(crontab(minute="*"))

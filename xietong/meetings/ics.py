@@ -17,7 +17,9 @@ from icalendar import Calendar, Event, vCalAddress, vText
 
 from xietong.policy.calendar import as_shanghai
 
+from .hooks import agenda_outline
 from .models import Meeting, Rsvp
+from .services import coordinator_of_record
 
 PRODID = "-//Xietong//Meetings//ZH"
 
@@ -41,19 +43,9 @@ def _address(email: str, name: str) -> vCalAddress:
 
 
 def _description(meeting: Meeting) -> str:
-    from xietong.agenda.models import AgendaItem
-
     lines = []
-    items = AgendaItem.objects.filter(agenda__meeting=meeting).order_by("position", "id")
-    for n, item in enumerate(items, 1):
-        title = (
-            str(AgendaItem.Kind.OPEN_DISCUSSION.label)
-            if item.kind == AgendaItem.Kind.OPEN_DISCUSSION
-            else item.title
-        )
-        lines.append(
-            _("%(n)s. %(title)s — %(minutes)s min") % {"n": n, "title": title, "minutes": item.budget_minutes}
-        )
+    for n, (title, minutes) in enumerate(agenda_outline.call(meeting), 1):
+        lines.append(_("%(n)s. %(title)s — %(minutes)s min") % {"n": n, "title": title, "minutes": minutes})
     if meeting.online_url:
         lines.append(_("Online: %(url)s") % {"url": meeting.online_url})
     if meeting.is_emergency and meeting.emergency_reason:
@@ -64,8 +56,6 @@ def _description(meeting: Meeting) -> str:
 
 
 def _organizer(meeting: Meeting):
-    from .services import coordinator_of_record
-
     notice = meeting.notices.select_related("published_by").order_by("-sequence", "-id").first()
     person = notice.published_by if notice is not None and notice.published_by_id else coordinator_of_record()
     if person is not None and person.email:

@@ -7,6 +7,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from xietong.core.labels import ChoiceLabels
@@ -120,8 +121,6 @@ class Meeting(ChoiceLabels, models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
         return reverse("meetings:detail", args=[self.pk])
 
 

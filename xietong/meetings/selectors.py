@@ -16,6 +16,7 @@ from xietong.policy.calendar import as_shanghai
 from xietong.policy.selectors import business_calendar, current_version
 
 from .models import Meeting, MeetingSeries, Notice, Rsvp
+from .recurrence import series_occurrences
 
 PAGE_SIZE = 20
 HOME_MEETINGS = 5
@@ -350,8 +351,6 @@ def open_occurrence(series: MeetingSeries, *, now: datetime, look_ahead: int = 8
     After Thursday's agenda cut-off a topic drafted for "next meeting" means the one after.
     Reads only: an occurrence without a Meeting row comes back with ``meeting=None``.
     """
-    from .services import series_occurrences
-
     existing = {
         m.starts_at: m
         for m in Meeting.objects.filter(series=series, starts_at__gt=now)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from dateutil.rrule import rrulestr
 from django.conf import settings
 from django.db import transaction
 from django.utils import translation
@@ -27,27 +26,14 @@ from xietong.org.permissions import holders, require, roles_of
 from xietong.policy.calendar import SHANGHAI, CalendarResult, as_shanghai
 from xietong.policy.selectors import business_calendar, current_version
 
+from .hooks import agenda_outline
 from .models import Meeting, MeetingSeries, Notice, Rsvp
+from .recurrence import first_free
+from .selectors import delegate_allowed, meeting_invitee_plan, open_occurrence
 
 MAX_REASON = 300
 MAX_LOCATION = 120
 MAX_TITLE = 120
-
-
-def series_occurrences(series: MeetingSeries, *, after: datetime, count: int = 1) -> list[datetime]:
-    """The next ``count`` start times of ``series`` strictly after ``after`` (Shanghai wall-clock)."""
-    local_after = after.astimezone(SHANGHAI)
-    dtstart = datetime.combine(local_after.date() - timedelta(days=7), series.start_time, tzinfo=SHANGHAI)
-    rule = rrulestr(series.rrule, dtstart=dtstart)
-    found: list[datetime] = []
-    moment = local_after
-    while len(found) < count:
-        nxt = rule.after(moment, inc=False)
-        if nxt is None:
-            break
-        found.append(nxt)
-        moment = nxt
-    return found
 
 
 def _open_meeting_duties(meeting: Meeting, *, now: datetime) -> None:
@@ -70,11 +56,8 @@ def _open_meeting_duties(meeting: Meeting, *, now: datetime) -> None:
             responsible=coordinator,
             department=coordinator.department if coordinator else None,
         )
-    # Departments with open action items owe a progress report before this meeting (lazy
-    # import: actions depends on meetings, not the other way round).
-    from xietong.actions.services import progress_duties_open
-
-    progress_duties_open(meeting=meeting, now=now, calendar=calendar)
+    # The departments' progress reports before this meeting are opened by the action items
+    # (a reaction to meeting.scheduled, see xietong/actions/apps.py).
 
 
 def meeting_schedule(
@@ -95,7 +78,8 @@ def meeting_schedule(
     """Create one meeting (of ``series`` or standalone) and open its agenda/notice duties.
 
     The meeting keeps the policy version current at scheduling; its length never
-    exceeds the policy's duration cap. Records ``meeting.scheduled``.
+    exceeds the policy's duration cap. Records ``meeting.scheduled`` (to which the action
+    items react: departments with open items owe a progress report before this meeting).
     """
     policy = policy or series.policy  # type: ignore[union-attr]  # a standalone meeting is given its policy
     version = current_version(policy)
@@ -138,8 +122,6 @@ def series_next_meeting(*, series: MeetingSeries, now: datetime, actor=None) -> 
 def series_open_meeting(*, series: MeetingSeries, now: datetime, actor=None) -> Meeting:
     """The meeting new topics of ``series`` go to (see selectors.open_occurrence),
     scheduling it if needed."""
-    from .selectors import open_occurrence
-
     found = open_occurrence(series, now=now)
     if found is None:
         return series_next_meeting(series=series, now=now, actor=actor)
@@ -173,9 +155,9 @@ def next_free_occurrence(series: MeetingSeries, *, after: datetime) -> datetime:
             series=series, starts_at__gt=after, status=Meeting.Status.CANCELLED
         ).values_list("starts_at", flat=True)
     )
-    for start in series_occurrences(series, after=after, count=len(cancelled) + 1):
-        if start not in cancelled:
-            return start
+    start = first_free(series, after=after, cancelled=cancelled)
+    if start is not None:
+        return start
     raise DomainError(_("The series has no further occurrence."), code="no_occurrence")
 
 
@@ -259,8 +241,6 @@ def notice_deadline(meeting: Meeting, *, calendar=None) -> CalendarResult | None
 
 def notice_text(meeting: Meeting, *, cancellation: bool = False) -> str:
     """The notice as plain text, in the organisation's language (it is a record sent to everyone)."""
-    from xietong.agenda.models import AgendaItem
-
     with translation.override(settings.LANGUAGE_CODE):
         lines = [meeting.title]
         if cancellation:
@@ -284,19 +264,13 @@ def notice_text(meeting: Meeting, *, cancellation: bool = False) -> str:
             lines.append(str(_("Recorder: %(name)s") % {"name": meeting.recorder}))
         if meeting.is_emergency:
             lines.append(str(_("Emergency meeting: %(reason)s") % {"reason": meeting.emergency_reason}))
-        items = list(AgendaItem.objects.filter(agenda__meeting=meeting).order_by("position", "id"))
+        items = agenda_outline.call(meeting)
         if items:
             lines.append(str(_("Agenda:")))
-            for n, item in enumerate(items, 1):
-                title = (
-                    str(AgendaItem.Kind.OPEN_DISCUSSION.label)
-                    if item.kind == AgendaItem.Kind.OPEN_DISCUSSION
-                    else item.title
-                )
+            for n, (title, minutes) in enumerate(items, 1):
                 lines.append(
                     str(
-                        _("%(n)s. %(title)s — %(minutes)s min")
-                        % {"n": n, "title": title, "minutes": item.budget_minutes}
+                        _("%(n)s. %(title)s — %(minutes)s min") % {"n": n, "title": title, "minutes": minutes}
                     )
                 )
         return "\n".join(lines)
@@ -432,12 +406,10 @@ def meeting_publish(
     Side effects: a Notice (sequence = meeting.ics_sequence); meeting PUBLISHED (with the
     emergency flag and reason when used); agenda PUBLISHED; the NOTICE duty closed; one
     Rsvp per invitee (meeting_invitee_plan) with an RSVP duty each. Records
-    ``meeting.published`` (emergency, late, invitees).
+    ``meeting.published`` (emergency, late, invitees), to which the agenda reacts: it must be
+    CONFIRMED (else "Confirm the agenda before publishing the notice." and nothing changes)
+    and becomes PUBLISHED.
     """
-    from xietong.agenda.models import Agenda
-
-    from .selectors import meeting_invitee_plan
-
     require_coordinator(actor, now=now)
     emergency_reason = (emergency_reason or "").strip()
     if len(emergency_reason) > MAX_REASON:
@@ -451,11 +423,6 @@ def meeting_publish(
         if meeting.status == Meeting.Status.PUBLISHED:
             raise DomainError(_("The notice of this meeting is already published."), code="already_published")
         _check_not_started(meeting, now=now)
-        agenda = Agenda.objects.select_for_update(of=("self",)).filter(meeting=meeting).first()
-        if agenda is None or agenda.status != Agenda.Status.CONFIRMED:
-            raise DomainError(
-                _("Confirm the agenda before publishing the notice."), code="agenda_not_confirmed"
-            )
         if meeting.is_emergency and not emergency:
             emergency, emergency_reason = True, emergency_reason or meeting.emergency_reason
         calendar = business_calendar()
@@ -486,9 +453,6 @@ def meeting_publish(
         meeting.status = Meeting.Status.PUBLISHED
         meeting.published_at = now
         meeting.save(update_fields=["is_emergency", "emergency_reason", "status", "published_at"])
-        agenda.status = Agenda.Status.PUBLISHED
-        agenda.updated_at = now
-        agenda.save(update_fields=["status", "updated_at"])
         notice = _issue_notice(meeting, actor=actor, now=now)
         closed = obligation_close(kind=ObligationKind.NOTICE, subject=meeting, now=now, actor=actor)
         rule, due = rsvp_due(meeting, now=now, calendar=calendar)
@@ -628,14 +592,10 @@ def meeting_cancel(*, meeting: Meeting, reason: str, actor, now: datetime) -> Me
 
     Preconditions: coordinator; meeting PLANNED or PUBLISHED and not started; a reason.
     Side effects: CANCELLED with the reason; ics_sequence + 1; a cancellation Notice;
-    every pending duty on the meeting waived; its topics go back to TRIAGED and roll
-    over to the series' following meeting (topic_defer, the reason
-    shown to the submitter). Records ``meeting.cancelled``.
+    every pending duty on the meeting waived. Records ``meeting.cancelled``, to which the
+    agenda reacts: the meeting's topics go back to TRIAGED and roll over to the series'
+    following meeting (topic_defer, with cancelled_topic_reason shown to the submitter).
     """
-    from xietong.agenda.models import AgendaItem
-    from xietong.topics import services as topic_services
-    from xietong.topics.models import Topic
-
     require_coordinator(actor, now=now)
     reason = (reason or "").strip()
     if not reason:
@@ -651,27 +611,6 @@ def meeting_cancel(*, meeting: Meeting, reason: str, actor, now: datetime) -> Me
         meeting.save(update_fields=["status", "cancelled_reason", "ics_sequence"])
         _issue_notice(meeting, actor=actor, now=now, cancellation=True)
         waived = obligation_waive(kind=None, subject=meeting, now=now, note="meeting cancelled")
-        with translation.override(settings.LANGUAGE_CODE):
-            topic_reason = str(_("Meeting cancelled: %(reason)s") % {"reason": reason})[:MAX_REASON]
-        topic_ids = set(
-            AgendaItem.objects.filter(agenda__meeting=meeting, topic__isnull=False).values_list(
-                "topic_id", flat=True
-            )
-        )
-        topics = Topic.objects.filter(pk__in=topic_ids) | Topic.objects.filter(
-            meeting=meeting, status=Topic.Status.TRIAGED
-        )
-        moved = []
-        target = None
-        for topic in topics.distinct().select_related("series").order_by("id"):
-            if topic.status not in (Topic.Status.SCHEDULED, Topic.Status.TRIAGED):
-                continue
-            if target is None or meeting.series_id is None:
-                target = deferral_target(meeting=meeting, topic=topic, now=now, actor=actor)
-            topic_services.topic_defer(
-                topic=topic, to_meeting=target, reason=topic_reason, actor=actor, now=now
-            )
-            moved.append(topic.pk)
         record_event(
             name="meeting.cancelled",
             actor=actor,
@@ -680,9 +619,15 @@ def meeting_cancel(*, meeting: Meeting, reason: str, actor, now: datetime) -> Me
             reason=reason,
             sequence=meeting.ics_sequence,
             waived=waived,
-            topics=moved,
+            topics=[],
         )
     return meeting
+
+
+def cancelled_topic_reason(meeting: Meeting) -> str:
+    """What a topic rolled over from a cancelled meeting says, in the organisation's language."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(_("Meeting cancelled: %(reason)s") % {"reason": meeting.cancelled_reason})[:MAX_REASON]
 
 
 # ---- replies ------------------------------------------------------------------------------
@@ -714,8 +659,6 @@ def rsvp_answer(
     Changing an answer to absent/delegate after the first reply counts as a new notice
     of absence and is judged against the same deadline. Records ``rsvp.answered``.
     """
-    from .selectors import delegate_allowed
-
     rsvp = Rsvp.objects.select_related("meeting", "invitee").get(pk=rsvp.pk)
     require(may_answer(rsvp, actor), _("Only the invitee (or their delegate) may answer this notice."))
     reason = (reason or "").strip()

@@ -12,6 +12,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from xietong.core.optlock import Versioned
+from xietong.obligations.models import Obligation, ObligationKind
+from xietong.obligations.selectors import obligations_for
 
 MAX_BODY = 50000
 
@@ -66,9 +68,13 @@ class Minutes(Versioned):
 
     def is_late(self, now) -> bool:
         """Whether the minutes duty of this meeting is (or was closed) late, from the ledger."""
-        from .selectors import minutes_obligation
-
-        obligation = minutes_obligation(self.meeting)
+        obligation = (
+            obligations_for(self.meeting)
+            .filter(kind=ObligationKind.MINUTES)
+            .exclude(state=Obligation.State.WAIVED)
+            .order_by("-opened_at", "-id")
+            .first()
+        )
         return obligation is not None and obligation.is_late(now)
 
 

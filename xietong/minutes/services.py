@@ -20,12 +20,14 @@ from xietong.core.events import record_event
 from xietong.core.limits import max_length
 from xietong.core.optlock import check_and_bump
 from xietong.core.text import clean_field
+from xietong.live.selectors import minutes_lines
 from xietong.meetings.models import Meeting, Rsvp
 from xietong.obligations.models import ObligationKind
 from xietong.obligations.services import obligation_close, obligation_open
 from xietong.org.models import Person, Role
 from xietong.policy.calendar import CalendarResult, as_shanghai
 from xietong.records.models import Attendance, Decision, ItemRecord
+from xietong.records.services import decision_create
 
 from .docx import chinese_numeral
 from .models import MAX_BODY, Minutes, MinutesReceipt
@@ -191,8 +193,6 @@ def minutes_body_from_record(meeting: Meeting) -> str:
     actions = list(ActionItem.objects.filter(meeting=meeting).select_related("owner").order_by("id"))
     lines = _heading_lines(meeting, attendances)
     # Speeches, votes and guests from the live room (xietong.live): nothing typed twice.
-    from xietong.live.selectors import minutes_lines
-
     live = minutes_lines(meeting)
     lines += live["guests"]
     by_item: dict[int | None, list[Decision]] = {}
@@ -420,8 +420,6 @@ def minutes_paste_import(*, meeting: Meeting, text: str, actor, now: datetime) -
     message prefixed with its line number) leaves nothing saved.
     Records ``minutes.pasted`` with the decision ids.
     """
-    from xietong.records.services import decision_create
-
     _require_recorder(meeting, actor)
     text = clean_field(text, field="text", max_length=MAX_PASTE, required=True)
     result = paste_parse(meeting=meeting, text=text)

@@ -17,6 +17,10 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from xietong.live.services import signin_link
+from xietong.meetings.ics import meeting_ics
+from xietong.meetings.models import Meeting
+
 from . import robots
 from .models import Channel, Delivery, Message
 from .topics import Rendered, render
@@ -54,9 +58,6 @@ def _meeting_ics(message: Message) -> tuple[str, bytes] | None:
     """(method, .ics) for a meeting notice, its update or its cancellation."""
     if not message.params.get("ics") or not message.params.get("meeting"):
         return None
-    from xietong.meetings.ics import meeting_ics
-    from xietong.meetings.models import Meeting
-
     meeting = Meeting.objects.filter(pk=message.params["meeting"]).first()
     if meeting is None:
         return None
@@ -68,9 +69,6 @@ def _signin_line(message: Message, person, language: str) -> str:
     """The invitee's personal one-time sign-in link, carried by the notice and its updates."""
     if message.topic not in ("meeting_notice", "meeting_rescheduled") or not message.params.get("meeting"):
         return ""
-    from xietong.live.services import signin_link
-    from xietong.meetings.models import Meeting
-
     meeting = Meeting.objects.filter(pk=message.params["meeting"]).first()
     if meeting is None or meeting.status == Meeting.Status.CANCELLED:
         return ""

@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from django.urls import reverse
 
 from xietong.meetings.models import Meeting
+from xietong.minutes.services import minutes_recipients
 from xietong.org.models import Role
 from xietong.org.permissions import holders
+from xietong.records.models import Decision
 
 
 @dataclass
@@ -123,8 +125,6 @@ def minutes_approved(event, minutes) -> list[Plan]:
 @handles("minutes.distributed")
 def minutes_distributed(event, minutes) -> list[Plan]:
     """Everyone the approved minutes went to (minutes_recipients, as recorded in the event)."""
-    from xietong.minutes.services import minutes_recipients
-
     recipients = event.data.get("recipients")
     if recipients is None:
         recipients = minutes_recipients(minutes.meeting_id)
@@ -144,8 +144,6 @@ def minutes_distributed(event, minutes) -> list[Plan]:
 @handles("decision.created")
 def decision_created(event, decision) -> list[Plan]:
     """A decision allocating resources waits for the leadership group: tell them."""
-    from xietong.records.models import Decision
-
     if event.data.get("status", decision.status) != Decision.Status.AWAITING_LEADERSHIP:
         return []
     return [

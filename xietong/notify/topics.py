@@ -15,6 +15,7 @@ from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from xietong.obligations.models import ObligationKind
 from xietong.policy.calendar import as_shanghai
 
 # topic -> (subject, body); params are filled with %-formatting after translation.
@@ -101,8 +102,6 @@ def _display(key: str, value):
         except ValueError:
             return value
     if key == "duty" and value:
-        from xietong.obligations.models import ObligationKind
-
         try:
             return str(ObligationKind(value).label)
         except ValueError:

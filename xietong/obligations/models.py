@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -11,9 +11,6 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from xietong.core.labels import ChoiceLabels
-
-if TYPE_CHECKING:
-    from xietong.meetings.models import Meeting
 
 
 class ObligationKind(models.TextChoices):
@@ -97,8 +94,9 @@ class Obligation(ChoiceLabels, models.Model):
     waived_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # Not a column: pages that list meeting duties attach the meeting (the subject) here.
-    meeting: Meeting | None
+    # Not a column: pages that list meeting duties attach the meeting (the subject) here. The
+    # ledger does not know what a meeting is: the page that attaches it does.
+    meeting: Any
 
     class Meta:
         verbose_name = _("obligation")

@@ -12,8 +12,10 @@ from xietong.core.errors import DomainError
 from xietong.core.events import record_event
 from xietong.org.permissions import require, roles_of
 from xietong.policy.calendar import BusinessCalendar, CalendarResult, as_shanghai
+from xietong.policy.selectors import business_calendar
 
 from .models import Obligation
+from .tick import ledger_tick
 
 MAX_WAIVE_REASON = 300
 
@@ -79,8 +81,6 @@ def obligation_open(
     duplicated — one liaison of two departments keeps one duty per department.
     The yellow moment and the reminders are computed here, from the same policy version.
     """
-    from xietong.policy.selectors import business_calendar
-
     rules = policy_version.rules
     rule_def = rules.get(rule)
     clause = rule_def.clause if rule_def else ""
@@ -221,6 +221,4 @@ def obligations_mark_breached(*, now: datetime) -> int:
 
     Kept for callers that only need the state change; the scheduler runs ``ledger_tick``.
     """
-    from .tick import ledger_tick
-
     return ledger_tick(now=now).breached

@@ -22,6 +22,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 
 from xietong.core.models import Event
+from xietong.policy.models import PolicyVersion
 
 from .models import Obligation
 
@@ -162,8 +163,6 @@ def consecutive_misses(ids: list[int]) -> dict[int, int]:
 
 
 def _escalate(ids: list[int], now: datetime, subject_type_id: int) -> int:
-    from xietong.policy.models import PolicyVersion
-
     misses = consecutive_misses(ids)
     if not misses:
         return 0

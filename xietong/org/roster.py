@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+import openpyxl
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
@@ -168,8 +169,6 @@ def read_table(file_bytes: bytes, filename: str) -> tuple[list[tuple[int, list[s
 
 
 def _read_xlsx(file_bytes: bytes) -> tuple[list[tuple[int, list[str]]], list[Problem]]:
-    import openpyxl
-
     try:
         with warnings.catch_warnings():
             # Workbooks saved by other programs make openpyxl warn about styles it ignores.

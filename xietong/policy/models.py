@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .rules import load_rules
+
 
 class Policy(models.Model):
     """One regulation (制度) of the organisation; its numbers live in its versions."""
@@ -52,6 +54,4 @@ class PolicyVersion(models.Model):
 
     @cached_property
     def rules(self):
-        from .rules import load_rules
-
         return load_rules(self.data)

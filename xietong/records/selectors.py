@@ -78,3 +78,18 @@ def pending_approval_duties(decision_ids: list[int]) -> dict[int, Obligation]:
 def people_by_id(ids: Iterable[int]) -> dict[int, Person]:
     """The people with these ids, by id (one query)."""
     return Person.objects.in_bulk(list(ids))
+
+
+def ack_duties_for_meeting(meeting: Meeting) -> list[Obligation]:
+    """The DECISION_ACK duties of ``meeting`` (opened when its record closes; waived ones left
+    out), by department: one query."""
+    return list(
+        Obligation.objects.filter(
+            kind=ObligationKind.DECISION_ACK,
+            subject_type=ContentType.objects.get_for_model(meeting),
+            subject_id=meeting.pk,
+        )
+        .exclude(state=Obligation.State.WAIVED)
+        .select_related("department", "responsible")
+        .order_by("department__name", "id")
+    )

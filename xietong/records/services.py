@@ -2,7 +2,8 @@
 
 Seed 01 第五条(一)2: a decision allocating resources across departments (people, money,
 equipment) takes effect only once the leadership group approves it. An effective decision
-creates its action item in the same transaction (xietong.actions.services).
+creates its action item in the same transaction: the action items react to
+``decision.created`` and ``decision.approved`` (xietong/actions/apps.py).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from xietong.actions.services import action_create_from_decision
 from xietong.agenda.models import AgendaItem
 from xietong.core.errors import DomainError, Forbidden
 from xietong.core.events import record_event
@@ -22,12 +22,15 @@ from xietong.core.limits import max_length
 from xietong.core.optlock import require_current
 from xietong.core.text import clean_field
 from xietong.meetings.models import Meeting
+from xietong.meetings.services import deferral_target
 from xietong.obligations.models import Obligation, ObligationKind
 from xietong.obligations.services import obligation_close, obligation_open
 from xietong.org.models import Department, LeadershipRank, Person, Role, RoleAssignment
 from xietong.org.permissions import holders, roles_of
 from xietong.policy.calendar import CalendarResult, as_shanghai
 from xietong.policy.selectors import business_calendar
+from xietong.topics.models import Topic
+from xietong.topics.services import topic_defer, topic_mark_done, topic_reopen
 
 from .models import Attendance, Decision, ItemRecord
 
@@ -272,10 +275,6 @@ def item_record(
     name since the topic pool is theirs; the recorder is recorded on this item's event).
     Records ``item.recorded`` (outcome, deferred_to).
     """
-    from xietong.meetings.services import deferral_target
-    from xietong.topics.models import Topic
-    from xietong.topics.services import topic_defer, topic_mark_done, topic_reopen
-
     meeting = item.agenda.meeting
     # The host may defer an unfinished item from the live room (xietong.live.services.item_next).
     host_defers = _is_host(meeting, actor) and outcome == ItemRecord.Outcome.DEFERRED
@@ -408,7 +407,8 @@ def decision_create(
     Side effects: an allocating decision waits for the leadership group
     (AWAITING_LEADERSHIP, seed 01 第五条(一)2) and opens its LEADERSHIP_APPROVAL duty, due
     ``leadership_approval_days`` working days later (none when the policy lacks the rule);
-    any other is EFFECTIVE and gets its action item now. Records ``decision.created``.
+    any other is EFFECTIVE and gets its action item now (the action items' reaction to
+    ``decision.created``). Records ``decision.created``.
     """
     if not (_is_recorder(meeting, actor) or _is_host(meeting, actor)):
         raise Forbidden(_("Only the meeting's recorder or host may record decisions."))
@@ -458,9 +458,7 @@ def decision_create(
             responsible=responsible.pk,
             due_on=due_on.isoformat(),
         )
-        if status == Decision.Status.EFFECTIVE:
-            action_create_from_decision(decision=decision, actor=actor, now=now)
-        else:
+        if status != Decision.Status.EFFECTIVE:
             _open_leadership_duty(decision, meeting=locked_meeting, now=now)
     return decision
 
@@ -532,7 +530,6 @@ def decision_approve(*, decision: Decision, actor, now: datetime, comment: str =
         locked.leadership_comment = comment
         locked.save(update_fields=["status", "leadership_by", "leadership_at", "leadership_comment"])
         duty = obligation_close(kind=ObligationKind.LEADERSHIP_APPROVAL, subject=locked, now=now, actor=actor)
-        action_create_from_decision(decision=locked, actor=actor, now=now)
         ack = None
         meeting = Meeting.objects.select_related("policy_version").get(pk=locked.meeting_id)
         if meeting.status == Meeting.Status.HELD:
@@ -601,6 +598,25 @@ def _open_ack_duty(meeting: Meeting, department: Department, *, due: CalendarRes
     return True
 
 
+def ack_duties_open(meeting: Meeting, department_ids: list[int], *, now: datetime) -> dict[str, list[int]]:
+    """On closing the record: when the policy has a ``decision_ack`` rule (seed 01 第五条(二)4),
+    one DECISION_ACK duty per department in ``department_ids`` (those the meeting gave tasks),
+    for its liaison, due at the meeting's end plus the rule's minutes. Returns the departments
+    that got one and those without a liaison (no duty), for the ``record.closed`` event."""
+    rule = meeting.policy_version.rules.get(DECISION_ACK_RULE)
+    opened: list[int] = []
+    without_liaison: list[int] = []
+    if rule is not None and rule.minutes is not None and department_ids:
+        due = CalendarResult(as_shanghai(meeting.ends_at) + timedelta(minutes=rule.minutes))
+        departments = Department.objects.in_bulk(department_ids)
+        for dept_id in department_ids:
+            if _open_ack_duty(meeting, departments[dept_id], due=due, now=now):
+                opened.append(dept_id)
+            else:
+                without_liaison.append(dept_id)
+    return {"departments": opened, "without_liaison": without_liaison}
+
+
 def _open_ack_after_close(meeting: Meeting, department: Department, *, now: datetime) -> bool | None:
     """A decision that took effect after the record was closed (a leadership approval): its
     department acknowledges it like the others, within the rule's minutes of the approval.
@@ -634,10 +650,10 @@ def record_close(*, meeting: Meeting, actor, now: datetime) -> Meeting:
     第五条(二)4), one DECISION_ACK duty per department that has action items from this
     meeting, responsible: that department's liaison, due at the meeting's end plus the
     rule's minutes, under the rule's clause (a department without a liaison gets none; it
-    is named in the event). Records ``record.closed`` (departments, without_liaison).
+    is named in the event). Records ``record.closed``; the action items react (they know
+    which departments the meeting gave tasks: ack_duties_open) and add departments and
+    without_liaison to it.
     """
-    from xietong.actions.models import ActionItem
-
     if not (_is_recorder(meeting, actor) or _is_host(meeting, actor)):
         raise Forbidden(_("Only the meeting's recorder or host may close the record."))
     _require_recording(meeting, now=now)
@@ -654,25 +670,5 @@ def record_close(*, meeting: Meeting, actor, now: datetime) -> Meeting:
         locked.status = Meeting.Status.HELD
         locked.save(update_fields=["status"])
         meeting.status = locked.status
-        department_ids = sorted(
-            set(ActionItem.objects.filter(meeting=locked).values_list("department_id", flat=True))
-        )
-        rule = locked.policy_version.rules.get(DECISION_ACK_RULE)
-        opened, without_liaison = [], []
-        if rule is not None and rule.minutes is not None and department_ids:
-            due = CalendarResult(as_shanghai(locked.ends_at) + timedelta(minutes=rule.minutes))
-            departments = Department.objects.in_bulk(department_ids)
-            for dept_id in department_ids:
-                if _open_ack_duty(locked, departments[dept_id], due=due, now=now):
-                    opened.append(dept_id)
-                else:
-                    without_liaison.append(dept_id)
-        record_event(
-            name="record.closed",
-            actor=actor,
-            subject=locked,
-            now=now,
-            departments=opened,
-            without_liaison=without_liaison,
-        )
+        record_event(name="record.closed", actor=actor, subject=locked, now=now)
     return locked

@@ -10,7 +10,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from xietong.actions.selectors import ack_duties_for_meeting
 from xietong.core.auth import login_required
 from xietong.core.errors import DomainError
 from xietong.core.optlock import StaleEdit
@@ -114,7 +113,9 @@ def _page(
         "approve_form": ApproveForm(),
         "reject_form": RejectForm(),
         # Acknowledgement duties exist only once the record is closed (records.record_close).
-        "ack_duties": ack_duties_for_meeting(meeting) if meeting.status == Meeting.Status.HELD else [],
+        "ack_duties": selectors.ack_duties_for_meeting(meeting)
+        if meeting.status == Meeting.Status.HELD
+        else [],
     }
     return render(request, "records/meeting.html", context, status=status)
 

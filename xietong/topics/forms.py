@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xietong.core.optlock import VersionedForm
 from xietong.core.params import IdModelChoiceField, IdModelMultipleChoiceField
+from xietong.meetings.models import MeetingSeries
 from xietong.org.models import Department
 
 from .models import Topic
@@ -60,8 +61,6 @@ class TopicForm(VersionedForm, forms.ModelForm):
         }
 
     def __init__(self, *args, departments=None, series=None, **kwargs):
-        from xietong.meetings.models import MeetingSeries
-
         super().__init__(*args, **kwargs)
         self.fields["departments_involved"].queryset = Department.objects.filter(is_active=True)
         self.fields["departments_involved"].required = True

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from xietong.core.labels import ChoiceLabels
@@ -115,8 +116,6 @@ class Topic(ChoiceLabels, Versioned):
         return self.title
 
     def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
         return reverse("topics:detail", args=[self.pk])
 
 
@@ -148,6 +147,4 @@ class TopicAttachment(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
         return reverse("topics:attachment", args=[self.pk])

@@ -52,6 +52,7 @@ from xietong.core.limits import max_length
 from xietong.core.optlock import check_and_bump
 from xietong.core.text import clean_field
 from xietong.meetings.models import Meeting
+from xietong.meetings.services import series_open_meeting
 from xietong.obligations.models import Obligation, ObligationKind
 from xietong.obligations.services import obligation_close, obligation_open, obligation_waive
 from xietong.org.models import Department, Role
@@ -254,8 +255,6 @@ def _retarget_if_started(topic: Topic, *, actor, now: datetime) -> bool:
     The submission duty moves along: the old one is waived (or, if the scheduler already
     found it late, closed as breached) and a new one opened for the new meeting.
     """
-    from xietong.meetings.services import series_open_meeting  # lazy: meetings may grow to import topics
-
     meeting = topic.meeting
     if meeting is not None and meeting.starts_at > now and meeting.status != Meeting.Status.CANCELLED:
         return False
@@ -308,8 +307,6 @@ def topic_create(
     submission cut-off has passed; stores similarity tokens; opens the SUBMISSION duty for the
     author due at the meeting's ``submission_cutoff``. Records ``topic.created``.
     """
-    from xietong.meetings.services import series_open_meeting  # lazy: meetings may grow to import topics
-
     if not roles_of(actor, on=as_shanghai(now).date()).has(Role.LIAISON, department.pk):
         raise Forbidden(_("Only the department's liaison may draft its topics."), code="forbidden_create")
     if series is None or not series.is_active:

@@ -19,6 +19,8 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
+import jieba
+
 __all__ = ["MAX_TEXT", "MIN_SCORE", "rank", "similarity", "token_string", "tokenize"]
 
 # Longer input is cut: segmentation time grows with the text and the head of a topic says enough.
@@ -50,8 +52,6 @@ def _segmenter():
     if _jieba is None:
         with _lock:
             if _jieba is None:
-                import jieba
-
                 jieba.setLogLevel(logging.WARNING)
                 logging.getLogger("jieba").setLevel(logging.WARNING)
                 jieba.initialize()

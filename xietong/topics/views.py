@@ -18,6 +18,8 @@ from xietong.core.events import events_for
 from xietong.core.jinja import localtime
 from xietong.core.optlock import StaleEdit
 from xietong.core.params import parse_id
+from xietong.meetings.models import Meeting, MeetingSeries
+from xietong.meetings.selectors import open_occurrence
 from xietong.obligations.models import Obligation
 from xietong.obligations.selectors import obligations_for
 from xietong.org.models import Department, Role
@@ -102,8 +104,6 @@ def _late_message(duty: Obligation | None):
 @login_required
 def topic_list(request):
     """All topics the user may see, filtered by status/department/meeting, keyed pages of 50."""
-    from xietong.meetings.models import Meeting
-
     departments = list(Department.objects.filter(is_active=True))
     meetings = list(Meeting.objects.order_by("-starts_at")[:30])
     form = FilterForm(request.GET or None, departments=departments, meetings=meetings)
@@ -144,8 +144,6 @@ def _liaison_departments(person, now) -> list[Department]:
 
 def _cutoffs(series, now) -> dict | None:
     """The target meeting of a new topic and its cut-offs, computed without writing anything."""
-    from xietong.meetings.selectors import open_occurrence
-
     if series is None:
         return None
     found = open_occurrence(series, now=now)
@@ -185,8 +183,6 @@ def _form_context(form, topic=None, *, series=None, now=None) -> dict:
 @login_required
 def topic_create(request):
     """Draft a new topic (liaisons only)."""
-    from xietong.meetings.models import MeetingSeries
-
     now = timezone.now()
     departments = _liaison_departments(request.user, now)
     if not departments:

@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from xietong.core.testing import PASSWORD
+from xietong.desk.testing import PASSWORD
 
 ADDR = "10.1.2.3"
 
@@ -95,7 +95,7 @@ def test_login_required_hands_the_view_the_loaded_user_and_still_refuses_strange
     from django.utils.functional import SimpleLazyObject
 
     from xietong.core.auth import login_required
-    from xietong.core.testing import make_person
+    from xietong.desk.testing import make_person
     from xietong.org.models import Person
 
     seen = []

@@ -12,7 +12,7 @@ from datetime import datetime
 import pytest
 import time_machine
 
-from xietong.core.testing import PASSWORD, chromium, record_csp_violations
+from xietong.desk.testing import PASSWORD, chromium, record_csp_violations
 from xietong.policy.calendar import SHANGHAI
 
 pytestmark = pytest.mark.browser
@@ -59,7 +59,7 @@ def _post(page, action_suffix: str) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_thursday_to_notice_journey(live_server, browser_page):
-    from xietong.core.testing import build_test_org
+    from xietong.desk.testing import build_test_org
     from xietong.meetings.models import Meeting, Rsvp
     from xietong.obligations.models import Obligation
     from xietong.topics.models import Topic

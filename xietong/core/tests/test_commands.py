@@ -22,8 +22,8 @@ from django.utils import timezone
 from xietong.agenda.models import Agenda
 from xietong.core.events import Event
 from xietong.core.i18n import read_po
-from xietong.core.management.commands import demo
 from xietong.core.management.commands.compile_translations import build_mo, compile_po, po_files
+from xietong.desk.management.commands import demo
 from xietong.meetings.models import Meeting, MeetingSeries, Rsvp
 from xietong.obligations.models import Obligation, ObligationKind
 from xietong.org.models import Delegation, Department, LeadershipRank, Person, Role, RoleAssignment

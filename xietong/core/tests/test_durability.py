@@ -24,13 +24,13 @@ import psycopg
 import pytest
 from django.db import connection
 
-from xietong.core.testing import PASSWORD
+from xietong.desk.testing import PASSWORD
 
 REPO = Path(__file__).resolve().parents[3]
 ROUNDS = 4
 
 SETUP = """
-from xietong.core.testing import build_test_org
+from xietong.desk.testing import build_test_org
 build_test_org()
 """
 

@@ -62,7 +62,7 @@ def test_labels_and_navigation_follow_the_language_of_each_render(db):
     from django.test import RequestFactory
     from django.utils import translation
 
-    from xietong.core.testing import make_person
+    from xietong.desk.testing import make_person
 
     request = RequestFactory().get("/")
     request.user = make_person("nav", "导航人", None)

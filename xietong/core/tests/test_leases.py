@@ -14,10 +14,10 @@ from django.core.management import call_command
 from xietong.core.health import health_warn, job_health
 from xietong.core.leases import lease_acquire, lease_release_dead_holders, new_holder
 from xietong.core.models import Event, TaskLease
-from xietong.core.tasks import obligations_tick
-from xietong.core.testing import build_test_org
+from xietong.desk.testing import build_test_org
 from xietong.obligations.models import Obligation, ObligationKind
 from xietong.obligations.services import obligation_open
+from xietong.obligations.tasks import obligations_tick
 from xietong.policy.calendar import SHANGHAI, CalendarResult
 from xietong.policy.selectors import current_version
 

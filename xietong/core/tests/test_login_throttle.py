@@ -12,8 +12,8 @@ from django.conf import settings
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
-from xietong.core.testing import PASSWORD
 from xietong.core.throttle import client_address, progressive_delay
+from xietong.desk.testing import PASSWORD
 
 A = "10.1.2.3"
 B = "10.9.8.7"

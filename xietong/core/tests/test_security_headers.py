@@ -20,7 +20,7 @@ from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from xietong.core.testing import PASSWORD
+from xietong.desk.testing import PASSWORD
 from xietong.records.tests.helpers import held_meeting
 
 from .test_settings import load_settings

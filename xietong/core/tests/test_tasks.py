@@ -10,9 +10,9 @@ from django.conf import settings
 from huey import RedisHuey, SqliteHuey
 from huey.contrib.djhuey import HUEY
 
-from xietong.core.tasks import obligations_tick
 from xietong.meetings.services import meeting_schedule
 from xietong.obligations.models import Obligation, ObligationKind
+from xietong.obligations.tasks import obligations_tick
 from xietong.policy.calendar import SHANGHAI
 
 

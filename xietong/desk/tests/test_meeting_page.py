@@ -9,7 +9,7 @@ import pytest
 import time_machine
 
 from xietong.agenda.services import agenda_build, agenda_confirm
-from xietong.core.testing import make_person
+from xietong.desk.testing import make_person
 from xietong.meetings import services
 from xietong.meetings.models import Meeting, Rsvp
 from xietong.meetings.selectors import sees_all_meetings

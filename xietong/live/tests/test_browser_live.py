@@ -19,7 +19,7 @@ import time_machine
 from django.conf import settings as django_settings
 from django.test import Client
 
-from xietong.core.testing import chromium, record_csp_violations
+from xietong.desk.testing import chromium, record_csp_violations
 from xietong.live import tokens
 from xietong.live.models import Ballot, Speech, Vote
 

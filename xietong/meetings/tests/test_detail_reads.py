@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time_machine
 
-from xietong.core.testing import make_person
+from xietong.desk.testing import make_person
 from xietong.meetings import selectors, services
 from xietong.meetings.models import Meeting, Rsvp
 from xietong.meetings.tests.factories import THU_1800, policy_version_with, published_meeting

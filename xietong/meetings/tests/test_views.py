@@ -131,7 +131,7 @@ def test_detail_query_count_does_not_grow_with_invitees(torg, login):
     client = login(torg.coordinator)
     with time_machine.travel(THU_2000, tick=False), CaptureQueriesContext(connection) as before:
         client.get(f"/meetings/{meeting.pk}/")
-    from xietong.core.testing import make_person
+    from xietong.desk.testing import make_person
     from xietong.org.models import Role
 
     for i in range(5):

@@ -253,7 +253,7 @@ class Workers:
         return connection.vendor == "sqlite"
 
     def snapshot(self) -> None:
-        from xietong.core.testing import copy_sqlite_test_database
+        from xietong.desk.testing import copy_sqlite_test_database
 
         if self._on_sqlite():
             copy_sqlite_test_database(self.path)
@@ -279,7 +279,7 @@ class Workers:
             **(env or {}),
         )
         if not self._on_sqlite():
-            from xietong.core.testing import subprocess_database_url
+            from xietong.desk.testing import subprocess_database_url
 
             environment["DATABASE_URL"] = subprocess_database_url()
         return [

@@ -385,7 +385,7 @@ def test_a_lapsed_claim_cannot_overwrite_the_new_owners_outcome(torg, smtp, sett
 
 @pytest.mark.django_db(transaction=True)
 def test_two_worker_processes_send_each_delivery_once(workers, smtp):
-    from xietong.core.testing import build_test_org
+    from xietong.desk.testing import build_test_org
 
     published_meeting(build_test_org())
     notify_dispatch(now=THU_1800)
@@ -429,7 +429,7 @@ def test_a_slow_pass_hands_back_its_claims_before_the_lease_runs_out(torg, recei
 def test_worker_process_killed_mid_batch_loses_nothing_and_sends_nothing_twice(workers, smtp, settings):
     import signal
 
-    from xietong.core.testing import build_test_org
+    from xietong.desk.testing import build_test_org
 
     published_meeting(build_test_org())
     notify_dispatch(now=THU_1800)
@@ -458,7 +458,7 @@ def test_worker_process_killed_mid_batch_loses_nothing_and_sends_nothing_twice(w
 @pytest.mark.django_db(transaction=True)
 def test_two_dispatcher_processes_write_each_message_once(workers):
     from xietong.core.models import Event
-    from xietong.core.testing import build_test_org
+    from xietong.desk.testing import build_test_org
 
     torg = build_test_org()
     meeting = published_meeting(torg)

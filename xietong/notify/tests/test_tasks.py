@@ -25,7 +25,7 @@ def test_a_run_dispatches_new_events_and_sends_what_is_due(torg, smtp):
 @pytest.mark.django_db(transaction=True)
 def test_two_huey_workers_on_redis_send_each_delivery_once(workers, smtp):
     """Tasks queued in a Redis-backed Huey, taken by two worker processes."""
-    from xietong.core.testing import build_test_org
+    from xietong.desk.testing import build_test_org
 
     from .worker_proc import make_huey
 

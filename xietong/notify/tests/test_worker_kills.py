@@ -18,7 +18,7 @@ import redis
 from django.conf import settings
 from django.db import connection
 
-from xietong.core.testing import (
+from xietong.desk.testing import (
     build_test_org,
     copy_sqlite_test_database,
     make_person,

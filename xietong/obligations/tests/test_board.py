@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 import time_machine
 
-from xietong.core.testing import build_test_org
+from xietong.desk.testing import build_test_org
 from xietong.obligations import views
 from xietong.obligations.colours import YELLOW, colour
 from xietong.obligations.models import Obligation, ObligationKind

@@ -16,7 +16,7 @@ NOW = datetime(2026, 3, 18, 10, 0, tzinfo=SHANGHAI)
 
 def test_coordinator_waives_a_late_duty_from_the_board(live_server, browser_page):  # noqa: F811
     from xietong.core.models import Event
-    from xietong.core.testing import build_test_org
+    from xietong.desk.testing import build_test_org
     from xietong.obligations.models import Obligation, ObligationKind
     from xietong.obligations.services import obligation_open
     from xietong.policy.calendar import CalendarResult

@@ -11,9 +11,9 @@ from huey import RedisHuey
 
 from xietong.core.leases import lease_acquire
 from xietong.core.models import Event
-from xietong.core.tasks import obligations_tick
 from xietong.obligations.models import Obligation, ObligationKind
 from xietong.obligations.services import obligation_open
+from xietong.obligations.tasks import obligations_tick
 from xietong.obligations.tick import ledger_tick
 from xietong.policy.calendar import SHANGHAI, CalendarResult
 from xietong.policy.selectors import current_version

@@ -14,7 +14,7 @@ from django.db import connection
 
 from xietong.actions.models import ActionItem
 from xietong.core.models import Event
-from xietong.core.testing import copy_sqlite_test_database, subprocess_database_url
+from xietong.desk.testing import copy_sqlite_test_database, subprocess_database_url
 from xietong.meetings.tests.factories import sh as msh
 from xietong.obligations.colours import (
     GREEN,

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from xietong.core.models import Event
-from xietong.core.testing import make_person
+from xietong.desk.testing import make_person
 from xietong.org import services
 from xietong.org.models import Delegation, Department, Person, Role
 from xietong.org.tests.htmlbits import field_errors, has_form_field, section

@@ -33,7 +33,7 @@ NOTE = "方案初稿已完成，待财务部核价"
 def test_decision_to_archive_journey(live_server, browser_page):  # noqa: F811
     from xietong.actions.models import ActionItem, ProgressReport
     from xietong.agenda.models import AgendaItem
-    from xietong.core.testing import build_test_org
+    from xietong.desk.testing import build_test_org
     from xietong.minutes.models import Minutes
     from xietong.obligations.models import Obligation
     from xietong.records.models import Decision

@@ -10,7 +10,6 @@ import time_machine
 from django.utils import timezone
 
 from xietong.actions import services as action_services
-from xietong.actions.selectors import ack_duties_for_meeting
 from xietong.core.errors import DomainError, Forbidden
 from xietong.core.models import Event
 from xietong.meetings.models import Meeting
@@ -19,6 +18,7 @@ from xietong.obligations.models import Obligation, ObligationKind
 from xietong.policy.models import PolicyVersion
 from xietong.policy.rules import load_preset, to_data
 from xietong.records import services
+from xietong.records.selectors import ack_duties_for_meeting
 from xietong.records.tests.helpers import BEFORE, decide, held_meeting
 
 AFTER = sh(2026, 3, 9, 10, 45)  # the meeting (09:00–10:30) is over

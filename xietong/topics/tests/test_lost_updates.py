@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from xietong.core.testing import copy_sqlite_test_database, subprocess_database_url
+from xietong.desk.testing import copy_sqlite_test_database, subprocess_database_url
 
 from .conftest import WED, make_topic
 

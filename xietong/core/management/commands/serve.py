@@ -36,7 +36,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from xietong.settings import env_int
+from xietong.core.env import env_int
 
 PR_SET_PDEATHSIG = 1
 # After a graceful stop's timeout, the interrupting stop (SIGTERM) gets this long before SIGKILL.

@@ -25,7 +25,8 @@ from django.utils import timezone
 
 from xietong.agenda.services import agenda_build, agenda_confirm
 from xietong.meetings.models import Meeting, MeetingSeries, Rsvp
-from xietong.meetings.services import meeting_publish, rsvp_answer, series_occurrences
+from xietong.meetings.recurrence import series_occurrences
+from xietong.meetings.services import meeting_publish, rsvp_answer
 from xietong.obligations.services import obligations_mark_breached
 from xietong.org.models import Department, Organization, Person, Role
 from xietong.org.permissions import holders

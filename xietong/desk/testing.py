@@ -1,14 +1,23 @@
-"""A small organisation built through the real services, shared by tests (and handy in a shell)."""
+"""A small organisation built through the real services, shared by tests (and handy in a shell
+with the test tools installed), and the helpers of the browser and multi-process tests."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from functools import cache
+from urllib.parse import urlsplit, urlunsplit
 
+import pytest
 from django.contrib.auth.hashers import make_password
+from django.db import connection
+from playwright.sync_api import sync_playwright
 
+from xietong.meetings.models import MeetingSeries
 from xietong.org.models import Department, Organization, Person, Role, RoleAssignment
 from xietong.policy.calendar import SHANGHAI
 from xietong.policy.models import Policy
@@ -60,8 +69,6 @@ def make_person(
 
 
 def build_test_org(*, preset: str = "seed01-weekly", now: datetime | None = None) -> TestOrg:
-    from xietong.meetings.models import MeetingSeries
-
     now = now or datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)
     org = Organization.objects.create(name="测试公司")
     policy = policy_install_preset(name=preset, now=now)
@@ -117,17 +124,10 @@ def chromium():
     Without /usr/bin/chromium the calling test is skipped locally; under CI=true or
     XIETONG_REQUIRE_BROWSER=1 it fails instead, so a missing browser never hides a test.
     """
-    import os
-    import shutil
-
-    import pytest
-
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
         if os.environ.get("CI") == "true" or os.environ.get("XIETONG_REQUIRE_BROWSER") == "1":
             pytest.fail(f"Chromium is required for the browser tests but {CHROMIUM} is missing")
         pytest.skip(f"{CHROMIUM} is not installed (apt install chromium); CI requires it")
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
@@ -153,11 +153,6 @@ def record_csp_violations(page, into: list[str] | None = None) -> list[str]:
 def subprocess_database_url() -> str:
     """DATABASE_URL pointed at the running test database, for processes a test starts itself
     (PostgreSQL only; those tests are transactional, so their rows are committed)."""
-    import os
-    from urllib.parse import urlsplit, urlunsplit
-
-    from django.db import connection
-
     url = urlsplit(os.environ["DATABASE_URL"])
     return urlunsplit(url._replace(path="/" + connection.settings_dict["NAME"]))
 
@@ -170,10 +165,6 @@ def copy_sqlite_test_database(path) -> None:
     is locked" without waiting). A deployed database is switched by migrate, before any
     worker starts.
     """
-    import sqlite3
-
-    from django.db import connection
-
     connection.ensure_connection()
     target = sqlite3.connect(path)
     try:
