@@ -8,16 +8,18 @@ from functools import lru_cache
 from django.contrib import messages
 from django.db import connection
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from markupsafe import Markup, escape
 
 from xietong.core.auth import login_required
-from xietong.core.errors import DomainError
+from xietong.core.forms import Message, submit_action, submit_form
 from xietong.core.html import escape_all, escaped
 from xietong.core.jinja import url
+from xietong.meetings.models import Meeting
 from xietong.org.models import Department, Role
 from xietong.org.permissions import Roles, require, roles_of
 from xietong.policy.calendar import as_shanghai
@@ -289,9 +291,13 @@ def action_detail(request, pk: int):
 def action_start(request, pk: int):
     now = timezone.now()
     item = _item(pk)
-    services.action_start(item=item, actor=request.user, now=now)
-    messages.success(request, _("Work on the action item has started."))
-    return redirect("actions:detail", pk)
+    return submit_action(
+        request,
+        lambda **who: services.action_start(item=item, **who),
+        success=_("Work on the action item has started."),
+        redirect_to=reverse("actions:detail", args=[pk]),
+        now=now,
+    )
 
 
 def _form_step(request, pk: int, *, form_class, form_key: str, allowed, call, done: str, prefix=None):
@@ -300,15 +306,15 @@ def _form_step(request, pk: int, *, form_class, form_key: str, allowed, call, do
     item = _item(pk)
     require(allowed(item, _roles(request, now)), _("You may not take this step on this action item."))
     form = form_class(request.POST, prefix=prefix) if prefix else form_class(request.POST)
-    if form.is_valid():
-        try:
-            call(item=item, data=form.cleaned_data, actor=request.user, now=now)
-        except DomainError as err:
-            form.add_error(err.field if err.field in form.fields else None, str(err))
-        else:
-            messages.success(request, done)
-            return redirect("actions:detail", pk)
-    return _detail(request, item, now, status=400, **{form_key: form})
+    return submit_form(
+        request,
+        form,
+        lambda data, **who: call(item=item, data=data, **who),
+        success=done,
+        redirect_to=reverse("actions:detail", args=[pk]),
+        invalid=lambda status: _detail(request, item, now, status=status, **{form_key: form}),
+        now=now,
+    )
 
 
 @login_required
@@ -388,14 +394,17 @@ def action_report(request, pk: int):
 @login_required
 @require_POST
 def tasks_acknowledge(request, meeting_pk: int, department_pk: int):
-    from xietong.meetings.models import Meeting
-
-    now = timezone.now()
     meeting = get_object_or_404(Meeting, pk=meeting_pk)
     department = get_object_or_404(Department, pk=department_pk)
-    duty = services.tasks_acknowledge(meeting=meeting, department=department, actor=request.user, now=now)
+    return submit_action(
+        request,
+        lambda **who: services.tasks_acknowledge(meeting=meeting, department=department, **who),
+        success=_acknowledged_message,
+        redirect_to=reverse("actions:list"),
+    )
+
+
+def _acknowledged_message(duty) -> Message:
     if duty.state == duty.State.BREACHED:
-        messages.warning(request, _("Acknowledged late (%(clause)s).") % {"clause": duty.clause})
-    else:
-        messages.success(request, _("Receipt of the tasks acknowledged."))
-    return redirect("actions:list")
+        return messages.WARNING, _("Acknowledged late (%(clause)s).") % {"clause": duty.clause}
+    return _("Receipt of the tasks acknowledged.")

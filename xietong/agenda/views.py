@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from xietong.core.auth import login_required
 from xietong.core.errors import DomainError
-from xietong.core.forms import Message, submit, submit_form
+from xietong.core.forms import Message, submit_action, submit_form
 from xietong.core.optlock import StaleEdit
 from xietong.meetings import selectors as meeting_selectors
 from xietong.meetings import services as meeting_services
@@ -216,7 +216,7 @@ def confirm(request, meeting_pk: int):
     meeting_services.require_coordinator(request.user, now=now)
     meeting = _meeting(meeting_pk)
     agenda = get_object_or_404(Agenda, meeting=meeting)
-    return submit(
+    return submit_action(
         request,
         lambda **who: services.agenda_confirm(agenda=agenda, **who),
         success=_confirmed_message,
@@ -242,7 +242,7 @@ def reopen(request, meeting_pk: int):
     meeting_services.require_coordinator(request.user, now=now)
     meeting = _meeting(meeting_pk)
     agenda = get_object_or_404(Agenda, meeting=meeting)
-    return submit(
+    return submit_action(
         request,
         lambda **who: services.agenda_reopen(agenda=agenda, **who),
         success=_("The agenda is a draft again."),

@@ -81,7 +81,7 @@ def submit_form(
     return invalid(status)
 
 
-def submit(
+def submit_action(
     request: HttpRequest,
     call: Callable[..., T],
     *,

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from xietong.core.auth import login_required
 from xietong.core.errors import DomainError
-from xietong.core.forms import submit, submit_form
+from xietong.core.forms import submit_action, submit_form
 from xietong.meetings.models import Meeting, Rsvp
 from xietong.meetings.selectors import meetings_visible_to
 from xietong.org.models import Person
@@ -69,7 +69,7 @@ def signin_qr(request, pk: int):
 @require_POST
 def signin_code_renew(request, pk: int):
     meeting = _meeting(pk)
-    return submit(
+    return submit_action(
         request,
         lambda **who: services.signin_code_renew(meeting=meeting, **who),
         success=_("A new sign-in code is shown; the old one no longer works."),

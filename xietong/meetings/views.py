@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from xietong.core.auth import login_required
-from xietong.core.errors import DomainError
+from xietong.core.forms import submit_action, submit_form
 from xietong.obligations.models import ObligationKind
 from xietong.org.permissions import require, roles_of
 from xietong.policy.calendar import as_shanghai
@@ -66,9 +67,13 @@ def meeting_list(request):
 def schedule_next(request, series_pk: int):
     now = timezone.now()
     series = get_object_or_404(MeetingSeries, pk=series_pk)
-    meeting = services.meeting_schedule_next(series=series, actor=request.user, now=now)
-    messages.success(request, _("Meeting scheduled: %(title)s") % {"title": meeting.title})
-    return redirect("meetings:detail", meeting.pk)
+    return submit_action(
+        request,
+        lambda **who: services.meeting_schedule_next(series=series, **who),
+        success=lambda meeting: _("Meeting scheduled: %(title)s") % {"title": meeting.title},
+        redirect_to=lambda meeting: reverse("meetings:detail", args=[meeting.pk]),
+        now=now,
+    )
 
 
 @login_required
@@ -77,28 +82,25 @@ def emergency_create(request):
     now = timezone.now()
     services.require_coordinator(request.user, now=now)
     form = EmergencyMeetingForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            meeting = services.meeting_create_emergency(
-                series=data["series"],
-                title=data["title"],
-                starts_at=data["starts_at"],
-                duration_minutes=data["duration_minutes"],
-                location=data["location"],
-                reason=data["reason"],
-                actor=request.user,
-                now=now,
-            )
-        except DomainError as err:
-            form.add_error(err.field, str(err))
-        else:
-            messages.success(request, _("Emergency meeting scheduled."))
-            return redirect("meetings:detail", meeting.pk)
-    return render(request, "meetings/list.html", _list_context(request, now, emergency_form=form), status=400)
-
-
-# ---- one meeting --------------------------------------------------------------------------
+    return submit_form(
+        request,
+        form,
+        lambda data, **who: services.meeting_create_emergency(
+            series=data["series"],
+            title=data["title"],
+            starts_at=data["starts_at"],
+            duration_minutes=data["duration_minutes"],
+            location=data["location"],
+            reason=data["reason"],
+            **who,
+        ),
+        success=_("Emergency meeting scheduled."),
+        redirect_to=lambda meeting: reverse("meetings:detail", args=[meeting.pk]),
+        invalid=lambda status: render(
+            request, "meetings/list.html", _list_context(request, now, emergency_form=form), status=status
+        ),
+        now=now,
+    )
 
 
 def _followup(meeting: Meeting, kinds, now) -> list:
@@ -188,26 +190,21 @@ def meeting_reschedule(request, pk: int):
     services.require_coordinator(request.user, now=now)
     meeting = get_object_or_404(Meeting, pk=pk)
     form = RescheduleForm(request.POST)
-    if form.is_valid():
-        try:
-            services.meeting_reschedule(
-                meeting=meeting,
-                starts_at=form.cleaned_data["starts_at"],
-                location=form.cleaned_data["location"],
-                actor=request.user,
-                now=now,
-            )
-        except DomainError as err:
-            form.add_error(err.field, str(err))
-        else:
-            messages.success(request, _("The meeting was changed and a new notice issued."))
-            return redirect("meetings:detail", pk)
-    meeting = selectors.meeting_with_relations(pk)
-    return render(
+    return submit_form(
         request,
-        "meetings/detail.html",
-        _detail_context(request, meeting, now, reschedule_form=form),
-        status=400,
+        form,
+        lambda data, **who: services.meeting_reschedule(
+            meeting=meeting, starts_at=data["starts_at"], location=data["location"], **who
+        ),
+        success=_("The meeting was changed and a new notice issued."),
+        redirect_to=reverse("meetings:detail", args=[pk]),
+        invalid=lambda status: render(
+            request,
+            "meetings/detail.html",
+            _detail_context(request, selectors.meeting_with_relations(pk), now, reschedule_form=form),
+            status=status,
+        ),
+        now=now,
     )
 
 
@@ -218,19 +215,19 @@ def meeting_cancel(request, pk: int):
     services.require_coordinator(request.user, now=now)
     meeting = get_object_or_404(Meeting, pk=pk)
     form = CancelForm(request.POST)
-    if form.is_valid():
-        try:
-            services.meeting_cancel(
-                meeting=meeting, reason=form.cleaned_data["reason"], actor=request.user, now=now
-            )
-        except DomainError as err:
-            form.add_error(err.field, str(err))
-        else:
-            messages.success(request, _("The meeting was cancelled."))
-            return redirect("meetings:detail", pk)
-    meeting = selectors.meeting_with_relations(pk)
-    return render(
-        request, "meetings/detail.html", _detail_context(request, meeting, now, cancel_form=form), status=400
+    return submit_form(
+        request,
+        form,
+        lambda data, **who: services.meeting_cancel(meeting=meeting, reason=data["reason"], **who),
+        success=_("The meeting was cancelled."),
+        redirect_to=reverse("meetings:detail", args=[pk]),
+        invalid=lambda status: render(
+            request,
+            "meetings/detail.html",
+            _detail_context(request, selectors.meeting_with_relations(pk), now, cancel_form=form),
+            status=status,
+        ),
+        now=now,
     )
 
 
@@ -300,30 +297,29 @@ def rsvp_answer(request, pk: int):
     form = RsvpForm(request.POST, prefix=f"r{rsvp.pk}", candidates=selectors.delegate_candidates(rsvp))
     # The candidate list is only the picker; the service decides who may attend for whom.
     form.fields["delegate"].queryset = form.fields["delegate"].queryset.model.objects.filter(is_active=True)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            answered = services.rsvp_answer(
-                rsvp=rsvp,
-                response=data["response"],
-                delegate=data.get("delegate"),
-                reason=data.get("reason", ""),
-                actor=request.user,
-                now=now,
-            )
-        except DomainError as err:
-            form.add_error(err.field, str(err))
-        else:
-            if answered.answered_late:
-                messages.warning(request, _("Your answer was recorded, after the deadline."))
-            else:
-                messages.success(request, _("Your answer was recorded."))
-            return redirect("meetings:notice", rsvp.meeting_id)
-    meeting = selectors.meeting_for_detail(rsvp.meeting_id)
-    form.fields["delegate"].queryset = selectors.delegate_candidates(rsvp)
-    return render(
+
+    def page(status: int):
+        meeting = selectors.meeting_for_detail(rsvp.meeting_id)
+        form.fields["delegate"].queryset = selectors.delegate_candidates(rsvp)
+        context = _notice_context(request, meeting, now, bound={rsvp.pk: form})
+        return render(request, "meetings/notice.html", context, status=status)
+
+    return submit_form(
         request,
-        "meetings/notice.html",
-        _notice_context(request, meeting, now, bound={rsvp.pk: form}),
-        status=400,
+        form,
+        lambda data, **who: services.rsvp_answer(
+            rsvp=rsvp,
+            response=data["response"],
+            delegate=data.get("delegate"),
+            reason=data.get("reason", ""),
+            **who,
+        ),
+        success=lambda answered: (
+            (messages.WARNING, _("Your answer was recorded, after the deadline."))
+            if answered.answered_late
+            else _("Your answer was recorded.")
+        ),
+        redirect_to=reverse("meetings:notice", args=[rsvp.meeting_id]),
+        invalid=page,
+        now=now,
     )

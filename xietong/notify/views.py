@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from xietong.core.auth import login_required
-from xietong.core.forms import submit, submit_form
+from xietong.core.forms import submit_action, submit_form
 from xietong.core.health import job_health
 from xietong.core.optlock import StaleEdit
 from xietong.core.params import parse_id
@@ -169,7 +169,7 @@ def _robot_initial(robot: DepartmentRobot) -> dict:
 @require_POST
 def robot_remove(request, pk: int):
     robot = get_object_or_404(DepartmentRobot.objects.select_related("department"), pk=pk)
-    return submit(
+    return submit_action(
         request,
         lambda **who: services.robot_remove(robot=robot, **who),
         success=_("The group robot was removed."),
@@ -207,7 +207,7 @@ def retry(request):
         if request.POST.get("all")
         else [n for n in map(parse_id, request.POST.getlist("delivery")) if n is not None]
     )
-    return submit(
+    return submit_action(
         request,
         lambda **who: services.notify_retry(delivery_ids=ids, **who),
         success=lambda count: _("%(n)s deliveries will be sent again.") % {"n": count},

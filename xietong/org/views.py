@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from xietong.core.auth import login_required
-from xietong.core.forms import submit, submit_form
+from xietong.core.forms import submit_action, submit_form
 from xietong.core.params import parse_id
 
 from . import selectors, services
@@ -120,7 +120,7 @@ def delegation_create(request):
 @require_POST
 def delegation_revoke(request, pk: int):
     delegation = get_object_or_404(Delegation, pk=pk)
-    return submit(
+    return submit_action(
         request,
         lambda **who: services.delegation_revoke(delegation=delegation, **who),
         success=_("Delegation revoked."),

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from xietong.actions.selectors import ack_duties_for_meeting
 from xietong.core.auth import login_required
-from xietong.core.forms import submit, submit_form
+from xietong.core.forms import submit_action, submit_form
 from xietong.core.optlock import StaleEdit
 from xietong.meetings.models import Meeting
 from xietong.org.models import Role
@@ -164,7 +164,7 @@ def record_close(request, pk: int):
     now = timezone.now()
     meeting = _meeting(pk)
     require(_edits(meeting, request.user), _("Only the meeting's recorder or host may close the record."))
-    return submit(
+    return submit_action(
         request,
         lambda **who: services.record_close(meeting=meeting, **who),
         success=_("The record is complete; the departments were asked to acknowledge their tasks."),
