@@ -90,12 +90,10 @@ def _page(
         versions = [v for v in versions if v.status == Minutes.Status.APPROVED]
     is_recorder = request.user.pk == meeting.recorder_id
     is_host = request.user.pk == meeting.host_id
-    editable = (
-        sees_drafts
-        and latest is not None
-        and latest.status in (Minutes.Status.DRAFT, Minutes.Status.RETURNED)
-    )
-    if editable and is_recorder and save_form is None:
+    # The steps offered are the table's (minutes.services.TRANSITIONS) for this viewer.
+    actions = services.allowed_actions(latest, request.user) if latest is not None and sees_drafts else []
+    editable = "save" in actions
+    if editable and save_form is None:
         save_form = SaveForm(initial={"body": latest.body}, version=latest.edit_version)
     rule = meeting.policy_version.rules.get(services.MINUTES_RULE)
     obligation = minutes_obligation(meeting)
@@ -108,7 +106,8 @@ def _page(
         "is_recorder": is_recorder,
         "is_host": is_host,
         "editable": editable,
-        "save_form": save_form if editable and is_recorder else None,
+        "save_form": save_form if editable else None,
+        "actions": actions,
         "stale": stale,
         "return_form": return_form or ReturnForm(),
         "correct_form": correct_form or CorrectForm(),
