@@ -235,17 +235,16 @@ class Abilities:
 
 def _abilities(item: ActionItem, user, roles: Roles) -> Abilities:
     owner = user.pk == item.owner_id
-    coordinator = roles.is_coordinator
-    liaison = roles.has(Role.LIAISON, item.department_id)
     department = any(roles.has(r, item.department_id) for r in DEPARTMENT_VIEW_ROLES)
-    is_open = item.status in selectors.OPEN_STATES
+    # The steps offered are the table's (actions.services.TRANSITIONS) for this viewer.
+    steps = services.allowed_actions(item, user, roles=roles)
     return Abilities(
-        see=owner or coordinator or department or roles.has(Role.LEADERSHIP),
-        start=owner and item.status == S.OPEN,
-        complete=owner and is_open,
-        cancel=coordinator and is_open,
-        reopen=coordinator and item.status in (S.DONE, S.CANCELLED),
-        report=liaison and is_open,
+        see=owner or roles.is_coordinator or department or roles.has(Role.LEADERSHIP),
+        start="start" in steps,
+        complete="complete" in steps,
+        cancel="cancel" in steps,
+        reopen="reopen" in steps,
+        report="report" in steps,
     )
 
 
@@ -300,11 +299,15 @@ def action_start(request, pk: int):
     )
 
 
-def _form_step(request, pk: int, *, form_class, form_key: str, allowed, call, done: str, prefix=None):
+def _form_step(request, pk: int, *, action: str, form_class, form_key: str, call, done: str, prefix=None):
     """Shared shape of the steps with a form: authorise, parse, call the service, re-render on error."""
     now = timezone.now()
     item = _item(pk)
-    require(allowed(item, _roles(request, now)), _("You may not take this step on this action item."))
+    role = services.TRANSITIONS[action].role
+    require(
+        services.holds(role, item, request.user, roles=_roles(request, now)),
+        _("You may not take this step on this action item."),
+    )
     form = form_class(request.POST, prefix=prefix) if prefix else form_class(request.POST)
     return submit_form(
         request,
@@ -323,9 +326,9 @@ def action_complete(request, pk: int):
     return _form_step(
         request,
         pk,
+        action="complete",
         form_class=CompleteForm,
         form_key="complete_form",
-        allowed=lambda item, roles: request.user.pk == item.owner_id,
         call=lambda item, data, actor, now: services.action_complete(
             item=item, evidence=data["evidence"], actor=actor, now=now
         ),
@@ -339,10 +342,10 @@ def action_cancel(request, pk: int):
     return _form_step(
         request,
         pk,
+        action="cancel",
         form_class=ReasonForm,
         prefix="cancel",
         form_key="cancel_form",
-        allowed=lambda item, roles: roles.is_coordinator,
         call=lambda item, data, actor, now: services.action_cancel(
             item=item, reason=data["reason"], actor=actor, now=now
         ),
@@ -356,10 +359,10 @@ def action_reopen(request, pk: int):
     return _form_step(
         request,
         pk,
+        action="reopen",
         form_class=ReasonForm,
         prefix="reopen",
         form_key="reopen_form",
-        allowed=lambda item, roles: roles.is_coordinator,
         call=lambda item, data, actor, now: services.action_reopen(
             item=item, reason=data["reason"], actor=actor, now=now
         ),
@@ -373,9 +376,9 @@ def action_report(request, pk: int):
     return _form_step(
         request,
         pk,
+        action="report",
         form_class=ProgressForm,
         form_key="progress_form",
-        allowed=lambda item, roles: roles.has(Role.LIAISON, item.department_id),
         call=lambda item, data, actor, now: services.progress_report(
             item=item,
             status=data["status"],

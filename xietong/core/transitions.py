@@ -38,8 +38,8 @@ def allowed_actions(
 
 
 def refuse_unless(
-    table: Table, action: str, status: str, message: str | Promise, *, code: str = "wrong_state", **params
+    table: Table, action: str, current: str, message: str | Promise, /, *, code: str = "wrong_state", **params
 ) -> None:
-    """Raise ``DomainError(message)`` unless ``action`` may start from ``status``."""
-    if status not in table[action].states:
+    """Raise ``DomainError(message % params)`` unless ``action`` may start from the ``current`` state."""
+    if current not in table[action].states:
         raise DomainError(message, code=code, params=params or None)
