@@ -10,17 +10,19 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from xietong.core import transitions
 from xietong.core.errors import DomainError, Forbidden
 from xietong.core.events import record_event
 from xietong.core.limits import max_length
 from xietong.core.text import clean_field
+from xietong.core.transitions import Step, step
 from xietong.meetings.models import Meeting
 from xietong.meetings.services import series_next_meeting
 from xietong.obligations.colours import action_deadline
 from xietong.obligations.models import Obligation, ObligationKind
 from xietong.obligations.services import obligation_close, obligation_open, obligation_waive
 from xietong.org.models import Department, Role
-from xietong.org.permissions import holders, roles_of
+from xietong.org.permissions import Roles, holders, roles_of
 from xietong.policy.calendar import CalendarResult, as_shanghai
 from xietong.policy.selectors import business_calendar
 from xietong.records.models import Decision
@@ -38,11 +40,42 @@ MAX_NOTE = max_length(ProgressReport, "note")
 
 ERR_STATE = _("This step is not possible while the action item is “%(status)s”.")
 
+OWNER = "owner"
+COORDINATOR = "coordinator"
+LIAISON = "liaison"  # the liaison of the item's department
 
-def _lock(item: ActionItem, states: frozenset[str]) -> ActionItem:
+# action -> (the states it may start from, who may take it)
+TRANSITIONS: dict[str, Step] = {
+    "start": step({S.OPEN}, OWNER),
+    "complete": step(OPEN_STATES, OWNER),
+    "cancel": step(OPEN_STATES, COORDINATOR),
+    "reopen": step({S.DONE, S.CANCELLED}, COORDINATOR),
+    "report": step(OPEN_STATES, LIAISON),
+}
+
+
+def holds(role: str, item: ActionItem, person, *, roles: Roles) -> bool:
+    """Whether ``person`` (holding ``roles`` today) takes ``role`` on ``item``."""
+    if role == OWNER:
+        return person is not None and person.pk is not None and person.pk == item.owner_id
+    if role == COORDINATOR:
+        return roles.is_coordinator
+    return roles.has(Role.LIAISON, item.department_id)
+
+
+def allowed_actions(item: ActionItem, person, *, roles: Roles) -> list[str]:
+    """The steps ``person`` may take on ``item`` now (its state and their role both allow it)."""
+    return transitions.allowed_actions(
+        TRANSITIONS, item.status, lambda role: holds(role, item, person, roles=roles)
+    )
+
+
+def _lock(item: ActionItem, action: str) -> ActionItem:
+    """The item locked, once the table allows ``action`` from its state."""
     locked = ActionItem.objects.select_for_update(of=("self",)).get(pk=item.pk)
-    if locked.status not in states:
-        raise DomainError(ERR_STATE, code="wrong_state", params={"status": locked.get_status_display()})
+    transitions.refuse_unless(
+        TRANSITIONS, action, locked.status, ERR_STATE, status=locked.get_status_display()
+    )
     return locked
 
 
@@ -114,7 +147,7 @@ def action_start(*, item: ActionItem, actor, now: datetime) -> ActionItem:
     Records ``action.started``."""
     _require_owner(item, actor)
     with transaction.atomic():
-        locked = _lock(item, frozenset({S.OPEN}))
+        locked = _lock(item, "start")
         locked.status = S.IN_PROGRESS
         _save(locked, item, now, ["status"])
         record_event(name="action.started", actor=actor, subject=locked, now=now)
@@ -130,7 +163,7 @@ def action_complete(*, item: ActionItem, evidence: str, actor, now: datetime) ->
     _require_owner(item, actor)
     evidence = clean_field(evidence, field="evidence", max_length=MAX_EVIDENCE, required=True)
     with transaction.atomic():
-        locked = _lock(item, OPEN_STATES)
+        locked = _lock(item, "complete")
         locked.status = S.DONE
         locked.evidence = evidence
         locked.done_at = now
@@ -150,7 +183,7 @@ def action_cancel(*, item: ActionItem, reason: str, actor, now: datetime) -> Act
     _require_coordinator(actor, now)
     reason = clean_field(reason, field="reason", max_length=MAX_REASON, required=True)
     with transaction.atomic():
-        locked = _lock(item, OPEN_STATES)
+        locked = _lock(item, "cancel")
         locked.status = S.CANCELLED
         locked.cancel_reason = reason
         _save(locked, item, now, ["status", "cancel_reason"])
@@ -171,7 +204,7 @@ def action_reopen(*, item: ActionItem, reason: str, actor, now: datetime) -> Act
     _require_coordinator(actor, now)
     reason = clean_field(reason, field="reason", max_length=MAX_REASON, required=True)
     with transaction.atomic():
-        locked = _lock(item, frozenset({S.DONE, S.CANCELLED}))
+        locked = _lock(item, "reopen")
         previous = locked.status
         locked.status = S.OPEN
         locked.done_at = None
@@ -205,7 +238,7 @@ def progress_report(
     )
     note = clean_field(note, field="note", max_length=MAX_NOTE, required=False)
     with transaction.atomic():
-        locked = _lock(item, OPEN_STATES)
+        locked = _lock(item, "report")
         series = locked.meeting.series
         for_meeting = series_next_meeting(series=series, now=now, actor=actor) if series else None
         report = ProgressReport.objects.create(

@@ -6,13 +6,14 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from xietong.core.auth import login_required
-from xietong.core.errors import DomainError
+from xietong.core.forms import Message, submit_action, submit_form
 from xietong.meetings.models import Meeting
 from xietong.obligations.colours import action_deadline, is_overdue
 from xietong.org.models import Department, Role
@@ -118,17 +119,16 @@ class Abilities:
 
 def _abilities(item: ActionItem, user, roles: Roles) -> Abilities:
     owner = user.pk == item.owner_id
-    coordinator = roles.is_coordinator
-    liaison = roles.has(Role.LIAISON, item.department_id)
     department = any(roles.has(r, item.department_id) for r in DEPARTMENT_VIEW_ROLES)
-    is_open = item.status in selectors.OPEN_STATES
+    # The steps offered are the table's (actions.services.TRANSITIONS) for this viewer.
+    steps = services.allowed_actions(item, user, roles=roles)
     return Abilities(
-        see=owner or coordinator or department or roles.has(Role.LEADERSHIP),
-        start=owner and item.status == S.OPEN,
-        complete=owner and is_open,
-        cancel=coordinator and is_open,
-        reopen=coordinator and item.status in (S.DONE, S.CANCELLED),
-        report=liaison and is_open,
+        see=owner or roles.is_coordinator or department or roles.has(Role.LEADERSHIP),
+        start="start" in steps,
+        complete="complete" in steps,
+        cancel="cancel" in steps,
+        reopen="reopen" in steps,
+        report="report" in steps,
     )
 
 
@@ -174,26 +174,34 @@ def action_detail(request, pk: int):
 def action_start(request, pk: int):
     now = timezone.now()
     item = _item(pk)
-    services.action_start(item=item, actor=request.user, now=now)
-    messages.success(request, _("Work on the action item has started."))
-    return redirect("actions:detail", pk)
+    return submit_action(
+        request,
+        lambda **who: services.action_start(item=item, **who),
+        success=_("Work on the action item has started."),
+        redirect_to=reverse("actions:detail", args=[pk]),
+        now=now,
+    )
 
 
-def _form_step(request, pk: int, *, form_class, form_key: str, allowed, call, done: str, prefix=None):
+def _form_step(request, pk: int, *, action: str, form_class, form_key: str, call, done: str, prefix=None):
     """Shared shape of the steps with a form: authorise, parse, call the service, re-render on error."""
     now = timezone.now()
     item = _item(pk)
-    require(allowed(item, _roles(request, now)), _("You may not take this step on this action item."))
+    role = services.TRANSITIONS[action].role
+    require(
+        services.holds(role, item, request.user, roles=_roles(request, now)),
+        _("You may not take this step on this action item."),
+    )
     form = form_class(request.POST, prefix=prefix) if prefix else form_class(request.POST)
-    if form.is_valid():
-        try:
-            call(item=item, data=form.cleaned_data, actor=request.user, now=now)
-        except DomainError as err:
-            form.add_error(err.field if err.field in form.fields else None, str(err))
-        else:
-            messages.success(request, done)
-            return redirect("actions:detail", pk)
-    return _detail(request, item, now, status=400, **{form_key: form})
+    return submit_form(
+        request,
+        form,
+        lambda data, **who: call(item=item, data=data, **who),
+        success=done,
+        redirect_to=reverse("actions:detail", args=[pk]),
+        invalid=lambda status: _detail(request, item, now, status=status, **{form_key: form}),
+        now=now,
+    )
 
 
 @login_required
@@ -202,9 +210,9 @@ def action_complete(request, pk: int):
     return _form_step(
         request,
         pk,
+        action="complete",
         form_class=CompleteForm,
         form_key="complete_form",
-        allowed=lambda item, roles: request.user.pk == item.owner_id,
         call=lambda item, data, actor, now: services.action_complete(
             item=item, evidence=data["evidence"], actor=actor, now=now
         ),
@@ -218,10 +226,10 @@ def action_cancel(request, pk: int):
     return _form_step(
         request,
         pk,
+        action="cancel",
         form_class=ReasonForm,
         prefix="cancel",
         form_key="cancel_form",
-        allowed=lambda item, roles: roles.is_coordinator,
         call=lambda item, data, actor, now: services.action_cancel(
             item=item, reason=data["reason"], actor=actor, now=now
         ),
@@ -235,10 +243,10 @@ def action_reopen(request, pk: int):
     return _form_step(
         request,
         pk,
+        action="reopen",
         form_class=ReasonForm,
         prefix="reopen",
         form_key="reopen_form",
-        allowed=lambda item, roles: roles.is_coordinator,
         call=lambda item, data, actor, now: services.action_reopen(
             item=item, reason=data["reason"], actor=actor, now=now
         ),
@@ -252,9 +260,9 @@ def action_report(request, pk: int):
     return _form_step(
         request,
         pk,
+        action="report",
         form_class=ProgressForm,
         form_key="progress_form",
-        allowed=lambda item, roles: roles.has(Role.LIAISON, item.department_id),
         call=lambda item, data, actor, now: services.progress_report(
             item=item,
             status=data["status"],
@@ -273,12 +281,17 @@ def action_report(request, pk: int):
 @login_required
 @require_POST
 def tasks_acknowledge(request, meeting_pk: int, department_pk: int):
-    now = timezone.now()
     meeting = get_object_or_404(Meeting, pk=meeting_pk)
     department = get_object_or_404(Department, pk=department_pk)
-    duty = services.tasks_acknowledge(meeting=meeting, department=department, actor=request.user, now=now)
+    return submit_action(
+        request,
+        lambda **who: services.tasks_acknowledge(meeting=meeting, department=department, **who),
+        success=_acknowledged_message,
+        redirect_to=reverse("actions:list"),
+    )
+
+
+def _acknowledged_message(duty) -> Message:
     if duty.state == duty.State.BREACHED:
-        messages.warning(request, _("Acknowledged late (%(clause)s).") % {"clause": duty.clause})
-    else:
-        messages.success(request, _("Receipt of the tasks acknowledged."))
-    return redirect("actions:list")
+        return messages.WARNING, _("Acknowledged late (%(clause)s).") % {"clause": duty.clause}
+    return _("Receipt of the tasks acknowledged.")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from xietong.core.auth import login_required
 from xietong.core.errors import DomainError
+from xietong.core.forms import Message, submit_action, submit_form
 from xietong.core.optlock import StaleEdit
 from xietong.meetings import selectors as meeting_selectors
 from xietong.meetings import services as meeting_services
@@ -189,19 +191,21 @@ def item_remove(request, pk: int):
     item = _item(pk)
     meeting = _meeting(item.agenda.meeting_id)
     form = RemoveForm(request.POST)
-    if form.is_valid():
-        try:
-            services.agenda_item_remove(
-                item=item, reason=form.cleaned_data["reason"], actor=request.user, now=now
-            )
-        except DomainError as err:
-            form.add_error(err.field if err.field in form.fields else None, str(err))
-        else:
-            messages.success(request, _("The item was taken off the agenda."))
-            return redirect("agenda:builder", meeting.pk)
     form.item_pk = item.pk
-    return render(
-        request, "agenda/builder.html", _builder_context(request, meeting, now, remove_form=form), status=400
+
+    return submit_form(
+        request,
+        form,
+        lambda data, **who: services.agenda_item_remove(item=item, reason=data["reason"], **who),
+        success=_("The item was taken off the agenda."),
+        redirect_to=reverse("agenda:builder", args=[meeting.pk]),
+        invalid=lambda status: render(
+            request,
+            "agenda/builder.html",
+            _builder_context(request, meeting, now, remove_form=form),
+            status=status,
+        ),
+        now=now,
     )
 
 
@@ -212,16 +216,23 @@ def confirm(request, meeting_pk: int):
     meeting_services.require_coordinator(request.user, now=now)
     meeting = _meeting(meeting_pk)
     agenda = get_object_or_404(Agenda, meeting=meeting)
-    duty = services.agenda_confirm(agenda=agenda, actor=request.user, now=now)
+    return submit_action(
+        request,
+        lambda **who: services.agenda_confirm(agenda=agenda, **who),
+        success=_confirmed_message,
+        redirect_to=reverse("agenda:builder", args=[meeting.pk]),
+        now=now,
+    )
+
+
+def _confirmed_message(duty) -> Message:
     if duty is not None and duty.state == duty.State.BREACHED:
-        messages.warning(
-            request,
+        return (
+            messages.WARNING,
             _("Agenda confirmed after its deadline (%(clause)s); this is recorded as late.")
             % {"clause": duty.clause},
         )
-    else:
-        messages.success(request, _("Agenda confirmed."))
-    return redirect("agenda:builder", meeting.pk)
+    return _("Agenda confirmed.")
 
 
 @login_required
@@ -231,9 +242,13 @@ def reopen(request, meeting_pk: int):
     meeting_services.require_coordinator(request.user, now=now)
     meeting = _meeting(meeting_pk)
     agenda = get_object_or_404(Agenda, meeting=meeting)
-    services.agenda_reopen(agenda=agenda, actor=request.user, now=now)
-    messages.success(request, _("The agenda is a draft again."))
-    return redirect("agenda:builder", meeting.pk)
+    return submit_action(
+        request,
+        lambda **who: services.agenda_reopen(agenda=agenda, **who),
+        success=_("The agenda is a draft again."),
+        redirect_to=reverse("agenda:builder", args=[meeting.pk]),
+        now=now,
+    )
 
 
 @login_required
@@ -243,21 +258,22 @@ def publish(request, meeting_pk: int):
     meeting_services.require_coordinator(request.user, now=now)
     meeting = _meeting(meeting_pk)
     form = PublishForm(request.POST)
-    if form.is_valid():
-        try:
-            meeting_services.meeting_publish(
-                meeting=meeting,
-                actor=request.user,
-                now=now,
-                emergency=form.cleaned_data["emergency"],
-                emergency_reason=form.cleaned_data["emergency_reason"],
-            )
-        except DomainError as err:
-            form.add_error(err.field if err.field in form.fields else None, str(err))
-        else:
-            messages.success(request, _("The notice was published."))
-            return redirect("meetings:detail", meeting.pk)
-    meeting = _meeting(meeting_pk)
-    return render(
-        request, "agenda/builder.html", _builder_context(request, meeting, now, publish_form=form), status=400
+    return submit_form(
+        request,
+        form,
+        lambda data, **who: meeting_services.meeting_publish(
+            meeting=meeting,
+            emergency=data["emergency"],
+            emergency_reason=data["emergency_reason"],
+            **who,
+        ),
+        success=_("The notice was published."),
+        redirect_to=reverse("meetings:detail", args=[meeting.pk]),
+        invalid=lambda status: render(
+            request,
+            "agenda/builder.html",
+            _builder_context(request, _meeting(meeting_pk), now, publish_form=form),
+            status=status,
+        ),
+        now=now,
     )

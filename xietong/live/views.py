@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from xietong.core.auth import login_required
 from xietong.core.errors import DomainError
+from xietong.core.forms import submit_action, submit_form
 from xietong.meetings.models import Meeting, Rsvp
 from xietong.meetings.selectors import meetings_visible_to
 from xietong.org.models import Person
@@ -68,9 +69,12 @@ def signin_qr(request, pk: int):
 @require_POST
 def signin_code_renew(request, pk: int):
     meeting = _meeting(pk)
-    services.signin_code_renew(meeting=meeting, actor=request.user, now=timezone.now())
-    messages.success(request, _("A new sign-in code is shown; the old one no longer works."))
-    return redirect("live:desk", pk)
+    return submit_action(
+        request,
+        lambda **who: services.signin_code_renew(meeting=meeting, **who),
+        success=_("A new sign-in code is shown; the old one no longer works."),
+        redirect_to=reverse("live:desk", args=[pk]),
+    )
 
 
 def seat_choices(meeting: Meeting, person: Person) -> list[tuple[int, str]]:
@@ -230,26 +234,31 @@ def desk_signin(request, pk: int):
         raise PermissionDenied
     people, invitees = _desk_people(meeting)
     form = ManualSigninForm(request.POST, people=people, invitees=invitees)
-    if form.is_valid():
-        data = form.cleaned_data
+
+    def sign_in(data, **who):
         found = Person.objects.in_bulk([x for x in (data["person"], data["on_behalf_of"]) if x])
         try:
-            services.signin_by_recorder(
+            return services.signin_by_recorder(
                 meeting=meeting,
                 person=found.get(data["person"]),
                 on_behalf_of=found.get(data["on_behalf_of"]) if data["on_behalf_of"] else None,
-                actor=request.user,
-                now=now,
+                **who,
             )
-        except DomainError as err:
-            form.add_error(err.field if err.field in form.fields else None, str(err))
         except PermissionDenied as err:
             # The person is not invited: a field error on the desk, not a 403 for the recorder.
-            form.add_error("person", str(err))
-        else:
-            messages.success(request, _("Signed in."))
-            return redirect("live:desk", pk)
-    return render(request, "live/desk.html", _desk_context(request, meeting, signin_form=form), status=400)
+            raise DomainError(str(err), code="not_invited", field="person") from err
+
+    return submit_form(
+        request,
+        form,
+        sign_in,
+        success=_("Signed in."),
+        redirect_to=reverse("live:desk", args=[pk]),
+        invalid=lambda status: render(
+            request, "live/desk.html", _desk_context(request, meeting, signin_form=form), status=status
+        ),
+        now=now,
+    )
 
 
 @login_required
@@ -260,18 +269,19 @@ def guest_admit(request, pk: int):
     if not services.is_host(meeting, request.user):
         raise PermissionDenied
     form = GuestForm(request.POST)
-    if form.is_valid():
-        try:
-            services.guest_admit(
-                meeting=meeting, actor=request.user, now=now, name=form.cleaned_data["name"],
-                note=form.cleaned_data["note"],
-            )  # fmt: skip
-        except DomainError as err:
-            form.add_error(err.field if err.field in form.fields else None, str(err))
-        else:
-            messages.success(request, _("Guest admitted."))
-            return redirect("live:desk", pk)
-    return render(request, "live/desk.html", _desk_context(request, meeting, guest_form=form), status=400)
+    return submit_form(
+        request,
+        form,
+        lambda data, **who: services.guest_admit(
+            meeting=meeting, name=data["name"], note=data["note"], **who
+        ),
+        success=_("Guest admitted."),
+        redirect_to=reverse("live:desk", args=[pk]),
+        invalid=lambda status: render(
+            request, "live/desk.html", _desk_context(request, meeting, guest_form=form), status=status
+        ),
+        now=now,
+    )
 
 
 # ---- after the meeting --------------------------------------------------------------------------
@@ -314,36 +324,37 @@ def vote_decision(request, pk: int, vote_pk: int):
     vote = get_object_or_404(Vote, pk=vote_pk, meeting=meeting)
     initial = {"text": vote.proposal}
     form = VoteDecisionForm(request.POST if request.method == "POST" else None, initial=initial)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.vote_to_decision(
-                    meeting=meeting,
-                    vote=vote,
-                    actor=request.user,
-                    now=now,
-                    text=data["text"],
-                    department=data["department"],
-                    responsible=data["responsible"],
-                    due_on=data["due_on"],
-                    allocates_resources=data["allocates_resources"],
-                    resource_kind=data["resource_kind"],
-                    amount=data["amount"],
-                )
-            except DomainError as err:
-                form.add_error(err.field if err.field in form.fields else None, str(err))
-            else:
-                messages.success(request, _("Decision recorded."))
-                return redirect("live:speaking", meeting.pk)
-    context = {
-        "meeting": meeting,
-        "vote": vote,
-        "form": form,
-        "rule": selectors.vote_rule_text(vote),
-        "result": selectors.vote_result_text(vote),
-        "decidable": vote.status == Vote.Status.CLOSED and vote.passed and vote.decision_id is None,
-    }
-    return render(request, "live/vote_decision.html", context, status=status)
+
+    def page(status: int = 200):
+        context = {
+            "meeting": meeting,
+            "vote": vote,
+            "form": form,
+            "rule": selectors.vote_rule_text(vote),
+            "result": selectors.vote_result_text(vote),
+            "decidable": vote.status == Vote.Status.CLOSED and vote.passed and vote.decision_id is None,
+        }
+        return render(request, "live/vote_decision.html", context, status=status)
+
+    if request.method != "POST":
+        return page()
+    return submit_form(
+        request,
+        form,
+        lambda data, **who: services.vote_to_decision(
+            meeting=meeting,
+            vote=vote,
+            text=data["text"],
+            department=data["department"],
+            responsible=data["responsible"],
+            due_on=data["due_on"],
+            allocates_resources=data["allocates_resources"],
+            resource_kind=data["resource_kind"],
+            amount=data["amount"],
+            **who,
+        ),
+        success=_("Decision recorded."),
+        redirect_to=reverse("live:speaking", args=[meeting.pk]),
+        invalid=page,
+        now=now,
+    )

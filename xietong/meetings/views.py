@@ -3,15 +3,15 @@ show later stages too and are served by the desk app (xietong/desk/meeting_views
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from xietong.core.auth import login_required
-from xietong.core.errors import DomainError
+from xietong.core.forms import submit_action, submit_form
 from xietong.org.permissions import roles_of
 from xietong.policy.calendar import as_shanghai
 
@@ -60,9 +60,13 @@ def meeting_list(request):
 def schedule_next(request, series_pk: int):
     now = timezone.now()
     series = get_object_or_404(MeetingSeries, pk=series_pk)
-    meeting = services.meeting_schedule_next(series=series, actor=request.user, now=now)
-    messages.success(request, _("Meeting scheduled: %(title)s") % {"title": meeting.title})
-    return redirect("meetings:detail", meeting.pk)
+    return submit_action(
+        request,
+        lambda **who: services.meeting_schedule_next(series=series, **who),
+        success=lambda meeting: _("Meeting scheduled: %(title)s") % {"title": meeting.title},
+        redirect_to=lambda meeting: reverse("meetings:detail", args=[meeting.pk]),
+        now=now,
+    )
 
 
 @login_required
@@ -71,28 +75,25 @@ def emergency_create(request):
     now = timezone.now()
     services.require_coordinator(request.user, now=now)
     form = EmergencyMeetingForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            meeting = services.meeting_create_emergency(
-                series=data["series"],
-                title=data["title"],
-                starts_at=data["starts_at"],
-                duration_minutes=data["duration_minutes"],
-                location=data["location"],
-                reason=data["reason"],
-                actor=request.user,
-                now=now,
-            )
-        except DomainError as err:
-            form.add_error(err.field, str(err))
-        else:
-            messages.success(request, _("Emergency meeting scheduled."))
-            return redirect("meetings:detail", meeting.pk)
-    return render(request, "meetings/list.html", _list_context(request, now, emergency_form=form), status=400)
-
-
-# ---- one meeting --------------------------------------------------------------------------
+    return submit_form(
+        request,
+        form,
+        lambda data, **who: services.meeting_create_emergency(
+            series=data["series"],
+            title=data["title"],
+            starts_at=data["starts_at"],
+            duration_minutes=data["duration_minutes"],
+            location=data["location"],
+            reason=data["reason"],
+            **who,
+        ),
+        success=_("Emergency meeting scheduled."),
+        redirect_to=lambda meeting: reverse("meetings:detail", args=[meeting.pk]),
+        invalid=lambda status: render(
+            request, "meetings/list.html", _list_context(request, now, emergency_form=form), status=status
+        ),
+        now=now,
+    )
 
 
 @login_required

@@ -15,11 +15,13 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from xietong.actions.models import ActionItem
+from xietong.core import transitions
 from xietong.core.errors import DomainError, Forbidden
 from xietong.core.events import record_event
 from xietong.core.limits import max_length
 from xietong.core.optlock import check_and_bump
 from xietong.core.text import clean_field
+from xietong.core.transitions import Step, step
 from xietong.live.selectors import minutes_lines
 from xietong.meetings.models import Meeting, Rsvp
 from xietong.obligations.models import ObligationKind
@@ -43,19 +45,48 @@ def action_line(task: str, owner: str, due_on) -> str:
     return f"[{task}](负责人:{owner},截止日期:{due_on:%Y-%m-%d})"
 
 
+M = Minutes.Status
+RECORDER = "recorder"
+HOST = "host"
+
+# action -> (the states it may start from, who may take it: the meeting's recorder or host)
+TRANSITIONS: dict[str, Step] = {
+    "save": step({M.DRAFT, M.RETURNED}, RECORDER),
+    "submit": step({M.DRAFT, M.RETURNED}, RECORDER),
+    "approve": step({M.IN_REVIEW}, HOST),
+    "return": step({M.IN_REVIEW}, HOST),
+    "correct": step({M.APPROVED}, RECORDER),
+}
+
+
+def holds(role: str, meeting: Meeting, person) -> bool:
+    """Whether ``person`` is the meeting's recorder (``RECORDER``) or host (``HOST``)."""
+    if person is None or person.pk is None:
+        return False
+    return person.pk == (meeting.recorder_id if role == RECORDER else meeting.host_id)
+
+
+def allowed_actions(minutes: Minutes, person) -> list[str]:
+    """The steps ``person`` may take on this version now (its state and their role both allow it)."""
+    return transitions.allowed_actions(
+        TRANSITIONS, minutes.status, lambda role: holds(role, minutes.meeting, person)
+    )
+
+
 def _require_recorder(meeting: Meeting, actor) -> None:
-    if actor is None or actor.pk is None or meeting.recorder_id != actor.pk:
+    if not holds(RECORDER, meeting, actor):
         raise Forbidden(_("Only the meeting's recorder may do this."))
 
 
 def _require_host(meeting: Meeting, actor) -> None:
-    if actor is None or actor.pk is None or meeting.host_id != actor.pk:
+    if not holds(HOST, meeting, actor):
         raise Forbidden(_("Only the meeting's host may approve or return the minutes."))
 
 
-def _lock(minutes: Minutes, states: tuple[str, ...]) -> Minutes:
+def _lock(minutes: Minutes, action: str) -> Minutes:
+    """The version locked, once the table allows ``action`` from its state."""
     locked = Minutes.objects.select_for_update().get(pk=minutes.pk)
-    if locked.status not in states:
+    if locked.status not in TRANSITIONS[action].states:
         if locked.status == Minutes.Status.APPROVED:
             raise DomainError(
                 _("Approved minutes cannot change; correct them with a new version."), code="immutable"
@@ -269,7 +300,7 @@ def minutes_save(*, minutes: Minutes, body: str, expected_version: int, actor, n
     _require_recorder(minutes.meeting, actor)
     body = clean_field(body, field="body", max_length=MAX_BODY, required=True)
     with transaction.atomic():
-        locked = _lock(minutes, (Minutes.Status.DRAFT, Minutes.Status.RETURNED))
+        locked = _lock(minutes, "save")
         bumped = check_and_bump(
             locked,
             expected_version,
@@ -287,7 +318,7 @@ def minutes_submit(*, minutes: Minutes, actor, now: datetime) -> Minutes:
     """Send a draft or returned version to the host. Records ``minutes.submitted``."""
     _require_recorder(minutes.meeting, actor)
     with transaction.atomic():
-        locked = _lock(minutes, (Minutes.Status.DRAFT, Minutes.Status.RETURNED))
+        locked = _lock(minutes, "submit")
         locked.status = Minutes.Status.IN_REVIEW
         locked.submitted_at = now
         locked.updated_at = now
@@ -306,7 +337,7 @@ def minutes_approve(*, minutes: Minutes, actor, now: datetime) -> Minutes:
     """
     _require_host(minutes.meeting, actor)
     with transaction.atomic():
-        locked = _lock(minutes, (Minutes.Status.IN_REVIEW,))
+        locked = _lock(minutes, "approve")
         locked.status = Minutes.Status.APPROVED
         locked.approved_by = actor
         locked.approved_at = now
@@ -353,7 +384,7 @@ def minutes_return(*, minutes: Minutes, comment: str, actor, now: datetime) -> M
     _require_host(minutes.meeting, actor)
     comment = clean_field(comment, field="comment", max_length=MAX_COMMENT, required=True)
     with transaction.atomic():
-        locked = _lock(minutes, (Minutes.Status.IN_REVIEW,))
+        locked = _lock(minutes, "return")
         locked.status = Minutes.Status.RETURNED
         locked.return_comment = comment
         locked.updated_at = now
@@ -372,8 +403,9 @@ def minutes_correct(*, minutes: Minutes, reason: str, actor, now: datetime) -> M
     reason = clean_field(reason, field="reason", max_length=MAX_REASON, required=True)
     with transaction.atomic():
         locked = Minutes.objects.select_for_update().get(pk=minutes.pk)
-        if locked.status != Minutes.Status.APPROVED:
-            raise DomainError(_("Only approved minutes are corrected."), code="wrong_state")
+        transitions.refuse_unless(
+            TRANSITIONS, "correct", locked.status, _("Only approved minutes are corrected.")
+        )
         if Minutes.objects.filter(meeting_id=locked.meeting_id, number__gt=locked.number).exists():
             raise DomainError(_("A newer version of these minutes exists."), code="not_latest")
         correction = Minutes.objects.create(

@@ -11,15 +11,15 @@ from __future__ import annotations
 import re
 from datetime import datetime, time
 
-from django.contrib import messages
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from xietong.core.auth import login_required
-from xietong.core.errors import DomainError
+from xietong.core.forms import submit_action, submit_form
 from xietong.core.optlock import VERSION_FIELD, StaleEdit
 from xietong.meetings.models import Meeting
 from xietong.org.permissions import require
@@ -78,12 +78,10 @@ def _page(
         versions = [v for v in versions if v.status == Minutes.Status.APPROVED]
     is_recorder = request.user.pk == meeting.recorder_id
     is_host = request.user.pk == meeting.host_id
-    editable = (
-        sees_drafts
-        and latest is not None
-        and latest.status in (Minutes.Status.DRAFT, Minutes.Status.RETURNED)
-    )
-    if editable and is_recorder and save_form is None:
+    # The steps offered are the table's (minutes.services.TRANSITIONS) for this viewer.
+    actions = services.allowed_actions(latest, request.user) if latest is not None and sees_drafts else []
+    editable = "save" in actions
+    if editable and save_form is None:
         save_form = SaveForm(initial={"body": latest.body}, version=latest.edit_version)
     rule = meeting.policy_version.rules.get(services.MINUTES_RULE)
     obligation = minutes_obligation(meeting)
@@ -96,7 +94,8 @@ def _page(
         "is_recorder": is_recorder,
         "is_host": is_host,
         "editable": editable,
-        "save_form": save_form if editable and is_recorder else None,
+        "save_form": save_form if editable else None,
+        "actions": actions,
         "stale": stale,
         "return_form": return_form or ReturnForm(),
         "correct_form": correct_form or CorrectForm(),
@@ -118,9 +117,12 @@ def meeting_minutes(request, pk: int):
 @require_POST
 def draft(request, pk: int):
     meeting = _meeting(pk)
-    services.minutes_draft(meeting=meeting, actor=request.user, now=timezone.now())
-    messages.success(request, _("The minutes were drafted from the meeting record."))
-    return redirect("minutes:meeting", pk)
+    return submit_action(
+        request,
+        lambda **who: services.minutes_draft(meeting=meeting, **who),
+        success=_("The minutes were drafted from the meeting record."),
+        redirect_to=reverse("minutes:meeting", args=[pk]),
+    )
 
 
 @login_required
@@ -131,48 +133,53 @@ def save(request, pk: int):
     meeting = minutes.meeting
     require(request.user.pk == meeting.recorder_id, _("Only the meeting's recorder may do this."))
     form = SaveForm(request.POST)
-    if form.is_valid():
-        try:
-            services.minutes_save(
-                minutes=minutes,
-                body=form.cleaned_data["body"],
-                expected_version=form.expected_version,
-                actor=request.user,
-                now=now,
-            )
-        except StaleEdit as err:
-            # Keep the user's text; the page shows the saved text next to it. The version
-            # moves on so that saving again (after merging by hand) is accepted.
-            data = request.POST.copy()
-            data[VERSION_FIELD] = str(err.current)
-            form = SaveForm(data)
-            form.is_valid()
-            form.add_error("body", str(err))
-            return _page(request, meeting, now, status=409, save_form=form, stale=True)
-        except DomainError as err:
-            form.add_error(err.field if err.field in form.fields else None, str(err))
-        else:
-            messages.success(request, _("The minutes were saved."))
-            return redirect("minutes:meeting", meeting.pk)
-    return _page(request, meeting, now, status=400, save_form=form)
+
+    def stale(err: StaleEdit):
+        # Keep the user's text; the page shows the saved text next to it. The version
+        # moves on so that saving again (after merging by hand) is accepted.
+        data = request.POST.copy()
+        data[VERSION_FIELD] = str(err.current)
+        again = SaveForm(data)
+        again.is_valid()
+        again.add_error("body", str(err))
+        return _page(request, meeting, now, status=409, save_form=again, stale=True)
+
+    return submit_form(
+        request,
+        form,
+        lambda data, **who: services.minutes_save(
+            minutes=minutes, body=data["body"], expected_version=form.expected_version, **who
+        ),
+        success=_("The minutes were saved."),
+        redirect_to=reverse("minutes:meeting", args=[meeting.pk]),
+        invalid=lambda status: _page(request, meeting, now, status=status, save_form=form),
+        stale=stale,
+        now=now,
+    )
 
 
 @login_required
 @require_POST
 def submit(request, pk: int):
     minutes = _minutes(pk)
-    services.minutes_submit(minutes=minutes, actor=request.user, now=timezone.now())
-    messages.success(request, _("The minutes were sent to the host for approval."))
-    return redirect("minutes:meeting", minutes.meeting_id)
+    return submit_action(
+        request,
+        lambda **who: services.minutes_submit(minutes=minutes, **who),
+        success=_("The minutes were sent to the host for approval."),
+        redirect_to=reverse("minutes:meeting", args=[minutes.meeting_id]),
+    )
 
 
 @login_required
 @require_POST
 def approve(request, pk: int):
     minutes = _minutes(pk)
-    services.minutes_approve(minutes=minutes, actor=request.user, now=timezone.now())
-    messages.success(request, _("The minutes were approved and distributed."))
-    return redirect("minutes:meeting", minutes.meeting_id)
+    return submit_action(
+        request,
+        lambda **who: services.minutes_approve(minutes=minutes, **who),
+        success=_("The minutes were approved and distributed."),
+        redirect_to=reverse("minutes:meeting", args=[minutes.meeting_id]),
+    )
 
 
 @login_required
@@ -185,17 +192,15 @@ def return_(request, pk: int):
         _("Only the meeting's host may approve or return the minutes."),
     )
     form = ReturnForm(request.POST)
-    if form.is_valid():
-        try:
-            services.minutes_return(
-                minutes=minutes, comment=form.cleaned_data["comment"], actor=request.user, now=now
-            )
-        except DomainError as err:
-            form.add_error(err.field if err.field in form.fields else None, str(err))
-        else:
-            messages.success(request, _("The minutes were returned to the recorder."))
-            return redirect("minutes:meeting", minutes.meeting_id)
-    return _page(request, minutes.meeting, now, status=400, return_form=form)
+    return submit_form(
+        request,
+        form,
+        lambda data, **who: services.minutes_return(minutes=minutes, comment=data["comment"], **who),
+        success=_("The minutes were returned to the recorder."),
+        redirect_to=reverse("minutes:meeting", args=[minutes.meeting_id]),
+        invalid=lambda status: _page(request, minutes.meeting, now, status=status, return_form=form),
+        now=now,
+    )
 
 
 @login_required
@@ -205,17 +210,15 @@ def correct(request, pk: int):
     minutes = _minutes(pk)
     require(request.user.pk == minutes.meeting.recorder_id, _("Only the meeting's recorder may do this."))
     form = CorrectForm(request.POST)
-    if form.is_valid():
-        try:
-            services.minutes_correct(
-                minutes=minutes, reason=form.cleaned_data["reason"], actor=request.user, now=now
-            )
-        except DomainError as err:
-            form.add_error(err.field if err.field in form.fields else None, str(err))
-        else:
-            messages.success(request, _("A corrected version was started."))
-            return redirect("minutes:meeting", minutes.meeting_id)
-    return _page(request, minutes.meeting, now, status=400, correct_form=form)
+    return submit_form(
+        request,
+        form,
+        lambda data, **who: services.minutes_correct(minutes=minutes, reason=data["reason"], **who),
+        success=_("A corrected version was started."),
+        redirect_to=reverse("minutes:meeting", args=[minutes.meeting_id]),
+        invalid=lambda status: _page(request, minutes.meeting, now, status=status, correct_form=form),
+        now=now,
+    )
 
 
 @login_required

@@ -6,12 +6,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from xietong.core.auth import login_required
 from xietong.core.errors import DomainError
+from xietong.core.forms import submit_action, submit_form
 from xietong.core.health import job_health
 from xietong.core.optlock import StaleEdit
 from xietong.core.params import parse_id
@@ -74,19 +76,26 @@ def preferences(request):
     pref = selectors.preference_of(request.user)
     initial = {"email": pref.email, "robots": pref.robots, "daily_digest": pref.daily_digest}
     form = PreferenceForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        services.preference_set(
-            actor=request.user, now=timezone.now(), person=request.user, **form.cleaned_data
-        )
-        messages.success(request, _("Your notification settings are saved."))
-        return redirect("notify:preferences")
-    now = timezone.now()
-    context = {
-        "form": form,
-        "manages_robots": bool(_manageable_departments(request, now)),
-        "is_coordinator": _roles(request, now).is_coordinator,
-    }
-    return render(request, "notify/preferences.html", context, status=400 if form.errors else 200)
+
+    def page(status: int = 200):
+        now = timezone.now()
+        context = {
+            "form": form,
+            "manages_robots": bool(_manageable_departments(request, now)),
+            "is_coordinator": _roles(request, now).is_coordinator,
+        }
+        return render(request, "notify/preferences.html", context, status=status)
+
+    if request.method != "POST":
+        return page()
+    return submit_form(
+        request,
+        form,
+        lambda data, **who: services.preference_set(person=request.user, **data, **who),
+        success=_("Your notification settings are saved."),
+        redirect_to=reverse("notify:preferences"),
+        invalid=page,
+    )
 
 
 def _manageable_departments(request, now) -> list[Department]:
@@ -115,40 +124,42 @@ def robots(request, department_pk: int | None = None):
         form = RobotForm(request.POST or None, initial=initial, version=chosen.edit_version)
     else:
         form = RobotForm(request.POST or None, version=0)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.robot_set(
-                    actor=request.user,
-                    now=now,
-                    department=department,
-                    kind=data["kind"],
-                    webhook_url=data["webhook_url"],
-                    secret=data["secret"],
-                    is_active=data["is_active"],
-                    expected_version=form.expected_version,
-                )
-            except StaleEdit as err:
-                existing = selectors.robots_of(department)
-                saved = existing.get(data["kind"])
-                form.mark_stale(err, saved=RobotForm(initial=_robot_initial(saved) if saved else {}))
-                status = 409
-            except DomainError as err:
-                form.add_error(err.field if err.field in form.fields else None, str(err))
-            else:
-                messages.success(request, _("The group robot is saved."))
-                return redirect("notify:department_robots", department.pk)
-        status = status if status == 409 else 400
-    existing = selectors.robots_of(department)
-    context = {
-        "departments": departments,
-        "department": department,
-        "robots": [existing[k] for k in ROBOT_CHANNELS if k in existing],
-        "form": form,
-    }
-    return render(request, "notify/robots.html", context, status=status)
+
+    def page(status: int = 200):
+        existing = selectors.robots_of(department)
+        context = {
+            "departments": departments,
+            "department": department,
+            "robots": [existing[k] for k in ROBOT_CHANNELS if k in existing],
+            "form": form,
+        }
+        return render(request, "notify/robots.html", context, status=status)
+
+    def stale(err: StaleEdit):
+        saved = selectors.robots_of(department).get(form.cleaned_data["kind"])
+        form.mark_stale(err, saved=RobotForm(initial=_robot_initial(saved) if saved else {}))
+        return page(409)
+
+    if request.method != "POST":
+        return page()
+    return submit_form(
+        request,
+        form,
+        lambda data, **who: services.robot_set(
+            department=department,
+            kind=data["kind"],
+            webhook_url=data["webhook_url"],
+            secret=data["secret"],
+            is_active=data["is_active"],
+            expected_version=form.expected_version,
+            **who,
+        ),
+        success=_("The group robot is saved."),
+        redirect_to=reverse("notify:department_robots", args=[department.pk]),
+        invalid=page,
+        stale=stale,
+        now=now,
+    )
 
 
 def _robot_initial(robot: DepartmentRobot) -> dict:
@@ -160,9 +171,12 @@ def _robot_initial(robot: DepartmentRobot) -> dict:
 @require_POST
 def robot_remove(request, pk: int):
     robot = get_object_or_404(DepartmentRobot.objects.select_related("department"), pk=pk)
-    services.robot_remove(actor=request.user, now=timezone.now(), robot=robot)
-    messages.success(request, _("The group robot was removed."))
-    return redirect("notify:department_robots", robot.department_id)
+    return submit_action(
+        request,
+        lambda **who: services.robot_remove(robot=robot, **who),
+        success=_("The group robot was removed."),
+        redirect_to=reverse("notify:department_robots", args=[robot.department_id]),
+    )
 
 
 @login_required
@@ -210,6 +224,10 @@ def retry(request):
         if request.POST.get("all")
         else [n for n in map(parse_id, request.POST.getlist("delivery")) if n is not None]
     )
-    count = services.notify_retry(actor=request.user, now=now, delivery_ids=ids)
-    messages.success(request, _("%(n)s deliveries will be sent again.") % {"n": count})
-    return redirect("notify:deliveries")
+    return submit_action(
+        request,
+        lambda **who: services.notify_retry(delivery_ids=ids, **who),
+        success=lambda count: _("%(n)s deliveries will be sent again.") % {"n": count},
+        redirect_to=reverse("notify:deliveries"),
+        now=now,
+    )

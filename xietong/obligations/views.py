@@ -6,16 +6,16 @@ from datetime import date, timedelta
 from io import BytesIO
 from urllib.parse import urlencode
 
-from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from openpyxl import Workbook
 
 from xietong.core.auth import login_required
-from xietong.core.errors import DomainError
+from xietong.core.forms import submit_form
 from xietong.core.spreadsheets import append_row
 from xietong.org.models import Department, Role
 from xietong.org.permissions import Roles, require, roles_of
@@ -223,26 +223,30 @@ def waive(request, pk: int):
     now = timezone.now()
     require(_roles(request, now).is_coordinator, _("Only the coordinator may waive a duty."))
     ob = get_object_or_404(Obligation.objects.select_related("department", "responsible"), pk=pk)
-    errors: dict[str, str] = {}
-    reason = ""
-    if request.method == "POST":
-        form = WaiveForm(request.POST)
-        reason = form["reason"].value() or ""
-        if not form.is_valid():
-            errors = {name: " ".join(texts) for name, texts in form.errors.items()}
-        else:
-            try:
-                services.obligation_waive_by_coordinator(
-                    obligation=ob, reason=form.cleaned_data["reason"], actor=request.user, now=now
-                )
-            except DomainError as error:
-                errors[error.field or "__all__"] = str(error)
-            else:
-                messages.success(request, _("The duty is waived."))
-                return redirect("obligations:board")
-    return render(
+    form = WaiveForm(request.POST if request.method == "POST" else None)
+
+    def page(status: int = 200):
+        errors = {name: " ".join(texts) for name, texts in form.errors.items()}
+        reason = (form["reason"].value() or "") if form.is_bound else ""
+        context = {
+            "now": now,
+            "ob": ob,
+            "errors": errors,
+            "reason": reason,
+            "colour": colours.colour(ob, now),
+        }
+        return render(request, "obligations/waive.html", context, status=status)
+
+    if request.method != "POST":
+        return page()
+    return submit_form(
         request,
-        "obligations/waive.html",
-        {"now": now, "ob": ob, "errors": errors, "reason": reason, "colour": colours.colour(ob, now)},
-        status=400 if errors else 200,
+        form,
+        lambda data, **who: services.obligation_waive_by_coordinator(
+            obligation=ob, reason=data["reason"], **who
+        ),
+        success=_("The duty is waived."),
+        redirect_to=reverse("obligations:board"),
+        invalid=page,
+        now=now,
     )

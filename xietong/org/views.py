@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -11,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from xietong.core.auth import login_required
-from xietong.core.errors import DomainError
+from xietong.core.forms import submit_action, submit_form
 from xietong.core.params import parse_id
 
 from . import selectors, services
@@ -99,33 +98,34 @@ def delegations(request):
 def delegation_create(request):
     form = _delegation_form(request, request.POST)
     require(form is not None, _("Only a department head or the coordinator may delegate."))
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.delegation_create(
-                principal=data.get("principal") or request.user,
-                delegate=data["delegate"],
-                starts_on=data["starts_on"],
-                ends_on=data["ends_on"],
-                reason=data["reason"],
-                actor=request.user,
-                now=timezone.now(),
-            )
-        except DomainError as err:
-            form.add_error(err.field if err.field in form.fields else None, str(err))
-        else:
-            messages.success(request, _("Delegation recorded."))
-            return HttpResponseRedirect(reverse("org:delegations"))
-    return _render_delegations(request, form)
+    return submit_form(
+        request,
+        form,
+        lambda data, **who: services.delegation_create(
+            principal=data.get("principal") or request.user,
+            delegate=data["delegate"],
+            starts_on=data["starts_on"],
+            ends_on=data["ends_on"],
+            reason=data["reason"],
+            **who,
+        ),
+        success=_("Delegation recorded."),
+        redirect_to=reverse("org:delegations"),
+        invalid=lambda status: _render_delegations(request, form, status=status),
+        status=200,
+    )
 
 
 @login_required
 @require_POST
 def delegation_revoke(request, pk: int):
     delegation = get_object_or_404(Delegation, pk=pk)
-    services.delegation_revoke(delegation=delegation, actor=request.user, now=timezone.now())
-    messages.success(request, _("Delegation revoked."))
-    return HttpResponseRedirect(reverse("org:delegations"))
+    return submit_action(
+        request,
+        lambda **who: services.delegation_revoke(delegation=delegation, **who),
+        success=_("Delegation revoked."),
+        redirect_to=reverse("org:delegations"),
+    )
 
 
 @login_required

@@ -6,9 +6,8 @@ import calendar as pycalendar
 from dataclasses import dataclass
 from datetime import date
 
-from django.contrib import messages
 from django.db.models import Max
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from xietong.core.auth import login_required
-from xietong.core.errors import DomainError
+from xietong.core.forms import submit_form
 from xietong.core.optlock import StaleEdit
 from xietong.core.params import parse_int
 from xietong.org.permissions import require
@@ -138,38 +137,48 @@ def policy_edit(request, key: str):
     current = policy.versions.order_by("-number").first()
     if current is None:
         raise Http404
-    problems: list[tuple[str, str]] = []
-    status = 200
     if request.method == "POST":
         form = PolicyEditForm(request.POST, request.FILES)
-        if form.is_valid():
-            try:
-                version = policy_version_create(
+
+        def render_edit(status: int, *, version: PolicyVersion = current, problems=()):
+            return render(
+                request,
+                "policy/edit.html",
+                {"policy": policy, "version": version, "form": form, "problems": list(problems)},
+                status=status,
+            )
+
+        def stale(err: StaleEdit):
+            latest = policy.versions.order_by("-number").first()
+            form.mark_stale(err, saved=PolicyEditForm(initial={"text": _policy_text(latest)}))
+            return render_edit(409, version=latest)
+
+        try:
+            return submit_form(
+                request,
+                form,
+                lambda data, **who: policy_version_create(
                     policy=policy,
-                    actor=request.user,
-                    now=timezone.now(),
-                    reason=form.cleaned_data["reason"],
-                    text=form.cleaned_data["text"],
+                    reason=data["reason"],
+                    text=data["text"],
                     expected_version=form.expected_version,
-                )
-            except StaleEdit as err:
-                latest = policy.versions.order_by("-number").first()
-                form.mark_stale(err, saved=PolicyEditForm(initial={"text": _policy_text(latest)}))
-                current, status = latest, 409
-            except PolicyFileError as err:
-                problems = [(_where_label(where), message) for where, message in err.problems]
-            except DomainError as err:
-                form.add_error(err.field if err.field in form.fields else None, str(err))
-            else:
-                messages.success(request, _("Version %(number)s saved.") % {"number": version.number})
-                return HttpResponseRedirect(reverse("policy:detail") + "?" + urlencode({"key": policy.key}))
-    else:
-        form = PolicyEditForm(initial={"text": _policy_text(current)}, version=current.number)
+                    **who,
+                ),
+                success=lambda version: _("Version %(number)s saved.") % {"number": version.number},
+                redirect_to=reverse("policy:detail") + "?" + urlencode({"key": policy.key}),
+                invalid=render_edit,
+                status=200,
+                stale=stale,
+            )
+        except PolicyFileError as err:
+            return render_edit(
+                200, problems=[(_where_label(where), message) for where, message in err.problems]
+            )
+    form = PolicyEditForm(initial={"text": _policy_text(current)}, version=current.number)
     return render(
         request,
         "policy/edit.html",
-        {"policy": policy, "version": current, "form": form, "problems": problems},
-        status=status,
+        {"policy": policy, "version": current, "form": form, "problems": []},
     )
 
 
@@ -258,23 +267,26 @@ def calendar_override(request):
     """The coordinator marks a day closed or working for the organisation (or clears it)."""
     require(can_manage_org(request.user), _("Only the coordinator may change the organisation's calendar."))
     form = CalendarOverrideForm(request.POST)
-    if form.is_valid():
-        day = form.cleaned_data["day"]
-        try:
-            org_calendar_override_set(
-                day=day, kind=form.cleaned_data["kind"], actor=request.user, now=timezone.now()
-            )
-        except DomainError as err:
-            form.add_error(err.field if err.field in form.fields else None, str(err))
-        else:
-            messages.success(request, _("Calendar updated."))
-            query = urlencode({"year": day.year, "month": day.month})
-            return HttpResponseRedirect(reverse("policy:calendar") + "?" + query)
-        year, month = day.year, day.month
-    else:
-        today = timezone.localdate()
-        year, month = today.year, today.month
-    year = min(max(year, MIN_YEAR), MAX_YEAR)
-    return render(
-        request, "policy/calendar.html", _calendar_context(request, year=year, month=month, form=form)
+    chosen: list[date] = []  # the day of a valid form, kept when a refusal takes it off the form
+
+    def override(data, **who):
+        chosen.append(data["day"])
+        return org_calendar_override_set(day=data["day"], kind=data["kind"], **who)
+
+    def render_calendar(status: int):
+        day = chosen[0] if chosen else timezone.localdate()
+        year = min(max(day.year, MIN_YEAR), MAX_YEAR)
+        context = _calendar_context(request, year=year, month=day.month, form=form)
+        return render(request, "policy/calendar.html", context, status=status)
+
+    return submit_form(
+        request,
+        form,
+        override,
+        success=_("Calendar updated."),
+        redirect_to=lambda _result: (
+            reverse("policy:calendar") + "?" + urlencode({"year": chosen[0].year, "month": chosen[0].month})
+        ),
+        invalid=render_calendar,
+        status=200,
     )

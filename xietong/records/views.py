@@ -3,15 +3,15 @@ leadership group's answer to decisions that allocate resources."""
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from xietong.core.auth import login_required
-from xietong.core.errors import DomainError
+from xietong.core.forms import submit_action, submit_form
 from xietong.core.optlock import StaleEdit
 from xietong.meetings.models import Meeting
 from xietong.org.models import Role
@@ -136,25 +136,27 @@ def attendance(request, pk: int):
     people = [(r.invitee_id, r.invitee.full_name or r.invitee.username) for r in meeting.rsvps.all()]
     prefix = f"a{request.POST.get('row', '')}"
     form = AttendanceForm(request.POST, people=people, prefix=prefix)
-    if form.is_valid():
-        data = form.cleaned_data
+
+    def record(data, **who):
         persons = selectors.people_by_id(x for x in (data["person"], data["on_behalf_of"]) if x)
-        try:
-            services.attendance_record(
-                meeting=meeting,
-                person=persons.get(data["person"]),
-                status=data["status"],
-                reason=data["reason"],
-                on_behalf_of=persons.get(data["on_behalf_of"]) if data["on_behalf_of"] else None,
-                actor=request.user,
-                now=now,
-            )
-        except DomainError as err:
-            form.add_error(err.field if err.field in form.fields else None, str(err))
-        else:
-            messages.success(request, _("Attendance recorded."))
-            return redirect("records:meeting", pk)
-    return _page(request, _meeting(pk), now, status=400, attendance_form=form)
+        return services.attendance_record(
+            meeting=meeting,
+            person=persons.get(data["person"]),
+            status=data["status"],
+            reason=data["reason"],
+            on_behalf_of=persons.get(data["on_behalf_of"]) if data["on_behalf_of"] else None,
+            **who,
+        )
+
+    return submit_form(
+        request,
+        form,
+        record,
+        success=_("Attendance recorded."),
+        redirect_to=reverse("records:meeting", args=[pk]),
+        invalid=lambda status: _page(request, _meeting(pk), now, status=status, attendance_form=form),
+        now=now,
+    )
 
 
 @login_required
@@ -163,11 +165,13 @@ def record_close(request, pk: int):
     now = timezone.now()
     meeting = _meeting(pk)
     require(_edits(meeting, request.user), _("Only the meeting's recorder or host may close the record."))
-    services.record_close(meeting=meeting, actor=request.user, now=now)
-    messages.success(
-        request, _("The record is complete; the departments were asked to acknowledge their tasks.")
+    return submit_action(
+        request,
+        lambda **who: services.record_close(meeting=meeting, **who),
+        success=_("The record is complete; the departments were asked to acknowledge their tasks."),
+        redirect_to=reverse("records:meeting", args=[pk]),
+        now=now,
     )
-    return redirect("records:meeting", pk)
 
 
 @login_required
@@ -181,33 +185,34 @@ def item(request, pk: int):
     )
     _require_open_record(meeting)
     form = ItemRecordForm(request.POST, prefix=f"i{pk}")
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.item_record(
-                item=agenda_item,
-                outcome=data["outcome"],
-                notes=data["notes"],
-                reason=data["reason"],
-                expected_version=form.expected_version,
-                actor=request.user,
-                now=now,
-            )
-        except StaleEdit as err:
-            record = selectors.item_record_of(agenda_item)
-            saved = (
-                {"notes": record.notes, "outcome": record.outcome, "reason": record.deferral_reason}
-                if record
-                else {}
-            )
-            form.mark_stale(err, saved=ItemRecordForm(initial=saved, prefix=f"i{pk}"))
-            return _page(request, _meeting(meeting.pk), now, status=409, item_form=(pk, form))
-        except DomainError as err:
-            form.add_error(err.field if err.field in form.fields else None, str(err))
-        else:
-            messages.success(request, _("The item's record was saved."))
-            return redirect("records:meeting", meeting.pk)
-    return _page(request, _meeting(meeting.pk), now, status=400, item_form=(pk, form))
+
+    def stale(err: StaleEdit):
+        record = selectors.item_record_of(agenda_item)
+        saved = (
+            {"notes": record.notes, "outcome": record.outcome, "reason": record.deferral_reason}
+            if record
+            else {}
+        )
+        form.mark_stale(err, saved=ItemRecordForm(initial=saved, prefix=f"i{pk}"))
+        return _page(request, _meeting(meeting.pk), now, status=409, item_form=(pk, form))
+
+    return submit_form(
+        request,
+        form,
+        lambda data, **who: services.item_record(
+            item=agenda_item,
+            outcome=data["outcome"],
+            notes=data["notes"],
+            reason=data["reason"],
+            expected_version=form.expected_version,
+            **who,
+        ),
+        success=_("The item's record was saved."),
+        redirect_to=reverse("records:meeting", args=[meeting.pk]),
+        invalid=lambda status: _page(request, _meeting(meeting.pk), now, status=status, item_form=(pk, form)),
+        stale=stale,
+        now=now,
+    )
 
 
 @login_required
@@ -219,28 +224,26 @@ def decision_add(request, pk: int):
     _require_open_record(meeting)
     items = selectors.record_items_by_id(meeting)
     form = DecisionForm(request.POST, items=[(i.pk, i.title) for i in items.values()])
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.decision_create(
-                meeting=meeting,
-                agenda_item=items.get(data["agenda_item"]),
-                text=data["text"],
-                department=data["department"],
-                responsible=data["responsible"],
-                due_on=data["due_on"],
-                allocates_resources=data["allocates_resources"],
-                resource_kind=data["resource_kind"],
-                amount=data["amount"],
-                actor=request.user,
-                now=now,
-            )
-        except DomainError as err:
-            form.add_error(err.field if err.field in form.fields else None, str(err))
-        else:
-            messages.success(request, _("Decision recorded."))
-            return redirect("records:meeting", pk)
-    return _page(request, _meeting(pk), now, status=400, decision_form=form)
+    return submit_form(
+        request,
+        form,
+        lambda data, **who: services.decision_create(
+            meeting=meeting,
+            agenda_item=items.get(data["agenda_item"]),
+            text=data["text"],
+            department=data["department"],
+            responsible=data["responsible"],
+            due_on=data["due_on"],
+            allocates_resources=data["allocates_resources"],
+            resource_kind=data["resource_kind"],
+            amount=data["amount"],
+            **who,
+        ),
+        success=_("Decision recorded."),
+        redirect_to=reverse("records:meeting", args=[pk]),
+        invalid=lambda status: _page(request, _meeting(pk), now, status=status, decision_form=form),
+        now=now,
+    )
 
 
 def _answer(request, pk: int, *, form_class, call, done: str):
@@ -251,15 +254,17 @@ def _answer(request, pk: int, *, form_class, call, done: str):
         _("Only the leadership group may answer this decision."),
     )
     form = form_class(request.POST)
-    if form.is_valid():
-        try:
-            call(decision=decision, data=form.cleaned_data, actor=request.user, now=now)
-        except DomainError as err:
-            form.add_error(err.field if err.field in form.fields else None, str(err))
-        else:
-            messages.success(request, done)
-            return redirect("records:meeting", decision.meeting_id)
-    return _page(request, _meeting(decision.meeting_id), now, status=400, answer_form=(pk, form))
+    return submit_form(
+        request,
+        form,
+        lambda data, **who: call(decision=decision, data=data, **who),
+        success=done,
+        redirect_to=reverse("records:meeting", args=[decision.meeting_id]),
+        invalid=lambda status: _page(
+            request, _meeting(decision.meeting_id), now, status=status, answer_form=(pk, form)
+        ),
+        now=now,
+    )
 
 
 @login_required

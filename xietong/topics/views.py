@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from xietong.core.auth import login_required
 from xietong.core.errors import DomainError, Forbidden
 from xietong.core.events import events_for
+from xietong.core.forms import submit_form
 from xietong.core.jinja import localtime
 from xietong.core.optlock import StaleEdit
 from xietong.core.params import parse_id
@@ -189,24 +190,30 @@ def topic_create(request):
         raise Forbidden(_("Only a department's liaison may draft topics."), code="forbidden_create")
     series_qs = MeetingSeries.objects.filter(is_active=True).order_by("pk")
     form = TopicForm(request.POST or None, departments=departments, series=series_qs)
-    if request.method == "POST" and form.is_valid():
-        try:
-            topic = services.topic_create(
-                actor=request.user,
-                now=now,
-                department=form.cleaned_data["department"],
-                series=form.cleaned_data["series"],
-                departments_involved=form.cleaned_data["departments_involved"],
-                **form.text_values(),
-            )
-        except DomainError as err:
-            form.add_error(err.field if err.field in form.fields else None, str(err))
-        else:
-            messages.success(request, _("Topic drafted. Send it to your department head when it is ready."))
-            return HttpResponseRedirect(reverse("topics:detail", args=[topic.pk]))
-    series = form.cleaned_data.get("series") if form.is_bound and hasattr(form, "cleaned_data") else None
-    series = series or series_qs.first()
-    return render(request, "topics/form.html", _form_context(form, series=series, now=now))
+
+    def page(status: int = 200):
+        series = form.cleaned_data.get("series") if form.is_bound and hasattr(form, "cleaned_data") else None
+        series = series or series_qs.first()
+        return render(request, "topics/form.html", _form_context(form, series=series, now=now), status=status)
+
+    if request.method != "POST":
+        return page()
+    return submit_form(
+        request,
+        form,
+        lambda data, **who: services.topic_create(
+            department=data["department"],
+            series=data["series"],
+            departments_involved=data["departments_involved"],
+            **form.text_values(),
+            **who,
+        ),
+        success=_("Topic drafted. Send it to your department head when it is ready."),
+        redirect_to=lambda topic: reverse("topics:detail", args=[topic.pk]),
+        invalid=page,
+        status=200,
+        now=now,
+    )
 
 
 @login_required
@@ -220,27 +227,34 @@ def topic_edit(request, pk: int):
         messages.error(request, _("Only a draft can be edited."))
         return HttpResponseRedirect(reverse("topics:detail", args=[topic.pk]))
     form = TopicForm(request.POST or None, instance=topic)
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.topic_update(
-                topic=topic,
-                actor=request.user,
-                now=now,
-                departments_involved=form.cleaned_data["departments_involved"],
-                expected_version=form.expected_version,
-                **form.text_values(),
-            )
-        except StaleEdit as err:
-            # The form keeps what this editor typed; the saved values are listed with it.
-            form.mark_stale(err, saved=TopicForm(instance=Topic.objects.get(pk=topic.pk)))
-            status = 409
-        except DomainError as err:
-            form.add_error(err.field if err.field in form.fields else None, str(err))
-        else:
-            messages.success(request, _("Changes saved."))
-            return HttpResponseRedirect(reverse("topics:detail", args=[topic.pk]))
-    return render(request, "topics/form.html", _form_context(form, topic), status=status)
+
+    def page(status: int = 200):
+        return render(request, "topics/form.html", _form_context(form, topic), status=status)
+
+    def stale(err: StaleEdit):
+        # The form keeps what this editor typed; the saved values are listed with it.
+        form.mark_stale(err, saved=TopicForm(instance=Topic.objects.get(pk=topic.pk)))
+        return page(409)
+
+    if request.method != "POST":
+        return page()
+    return submit_form(
+        request,
+        form,
+        lambda data, **who: services.topic_update(
+            topic=topic,
+            departments_involved=data["departments_involved"],
+            expected_version=form.expected_version,
+            **form.text_values(),
+            **who,
+        ),
+        success=_("Changes saved."),
+        redirect_to=reverse("topics:detail", args=[topic.pk]),
+        invalid=page,
+        status=200,
+        stale=stale,
+        now=now,
+    )
 
 
 # ---- detail and actions -----------------------------------------------------------------------
@@ -498,17 +512,15 @@ def topic_attach(request, pk: int):
         messages.error(request, str(err))
         return HttpResponseRedirect(reverse("topics:detail", args=[topic.pk]) + "#materials")
     form = AttachmentForm(request.POST, request.FILES, allowed=attachments.allowed_extensions())
-    if form.is_valid():
-        try:
-            attachments.topic_attach(
-                topic=topic, upload=form.cleaned_data["file"], actor=request.user, now=now
-            )
-        except DomainError as err:
-            form.add_error("file" if err.field == "file" else None, str(err))
-        else:
-            messages.success(request, _("File attached."))
-            return HttpResponseRedirect(reverse("topics:detail", args=[topic.pk]) + "#materials")
-    return _render_detail(request, topic, now=now, status=400, attachment_form=form)
+    return submit_form(
+        request,
+        form,
+        lambda data, **who: attachments.topic_attach(topic=topic, upload=data["file"], **who),
+        success=_("File attached."),
+        redirect_to=reverse("topics:detail", args=[topic.pk]) + "#materials",
+        invalid=lambda status: _render_detail(request, topic, now=now, status=status, attachment_form=form),
+        now=now,
+    )
 
 
 @require_POST
