@@ -9,10 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from xietong.core.labels import ChoiceLabels
 
-
-class ActionItem(ChoiceLabels, models.Model):
+class ActionItem(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
         IN_PROGRESS = "in_progress", _("In progress")
@@ -69,7 +67,7 @@ class ActionItem(ChoiceLabels, models.Model):
         return one_id_url("actions:detail", self.pk)
 
 
-class ProgressReport(ChoiceLabels, models.Model):
+class ProgressReport(models.Model):
     class Status(models.TextChoices):
         DONE = "done", _("Done")
         IN_PROGRESS = "in_progress", _("In progress")

@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 from xietong.core.auth import login_required
 from xietong.core.errors import DomainError
 from xietong.core.html import escape_all, escaped
-from xietong.core.jinja import url
+from xietong.core.links import one_id_url
 from xietong.org.models import Department, Role
 from xietong.org.permissions import Roles, require, roles_of
 from xietong.policy.calendar import as_shanghai
@@ -122,7 +122,7 @@ def rows_html(rows) -> Markup:
     and one f-string per row costs a fraction of evaluating the row cell by cell in the
     template. Texts are escaped as the template escapes them (markupsafe); ids and ISO dates
     need none. Tested against the template's former row markup (tests/test_rows_html.py)."""
-    prefix = url("actions:detail", 0)[:-2]  # ".../0/" → ".../"
+    prefix = one_id_url("actions:detail", 0)[:-2]  # ".../0/" → ".../"
     labels = escaped(_status_labels())
     overdue = f' <span class="badge late" data-overdue data-colour="red">{escape(_("Overdue"))}</span>'
     soon = f' <span class="badge warn" data-colour="yellow">{escape(_("Due soon"))}</span>'

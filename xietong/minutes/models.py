@@ -11,13 +11,12 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from xietong.core.labels import ChoiceLabels
 from xietong.core.optlock import Versioned
 
 MAX_BODY = 50000
 
 
-class Minutes(ChoiceLabels, Versioned):
+class Minutes(Versioned):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         IN_REVIEW = "in_review", _("Awaiting the host's approval")

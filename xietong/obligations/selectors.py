@@ -11,7 +11,7 @@ from django.db.models import Case, CharField, Count, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 
 from xietong.org.models import Department
-from xietong.policy.calendar import BusinessCalendar, as_shanghai
+from xietong.policy.calendar import SHANGHAI, BusinessCalendar, as_shanghai
 from xietong.policy.models import PolicyVersion
 
 from .models import Obligation
@@ -37,82 +37,10 @@ def open_obligations_of(person):
     )
 
 
-_OPEN_DUTIES_SQL = (
-    'SELECT o."kind", o."clause", o."subject_type_id", o."subject_id", o."due_at", o."calendar_flagged",'
-    ' o."state", o."warn_at", a."title" FROM "obligations_obligation" o'
-    ' LEFT JOIN "actions_actionitem" a ON o."subject_type_id" = %s AND a."id" = o."subject_id"'
-    ' WHERE o."responsible_id" = %s AND o."state" IN (%s, %s) AND o."closed_at" IS NULL'
-    ' ORDER BY o."due_at", o."id" LIMIT %s'
-)
-
-
-def open_duty_rows(person, *, limit: int, now: datetime) -> list[tuple]:
-    """What 我的待办 shows of ``open_obligations_of(person)[:limit]``, one tuple per duty:
-    (late, due as shown, colour, calendar flagged, link or "", kind label, subject text,
-    clause).
-
-    Read on every visit, where a person's duties run to dozens: one plain query with the
-    columns a row shows, the titles of action items (most subjects) joined in; subjects of
-    other kinds are loaded as ``prefetch_related("subject")`` loads them. Tested row for row
-    against the ORM query rendered the slow way (tests/test_open_page.py)."""
-    from django.db import connections, router
-
-    from xietong.actions.models import ActionItem
-    from xietong.core.html import local_times
-    from xietong.core.labels import choice_labels
-    from xietong.core.links import one_id_urls
-    from xietong.core.rawsql import aware
-    from xietong.obligations.models import ObligationKind
-
-    db = router.db_for_read(Obligation)
-    item_type = ContentType.objects.db_manager(db).get_for_model(ActionItem).pk
-    pending, breached = str(Obligation.State.PENDING), str(Obligation.State.BREACHED)
-    with connections[db].cursor() as cursor:
-        cursor.execute(_OPEN_DUTIES_SQL, [item_type, person.pk, pending, breached, limit])
-        found = cursor.fetchall()
-    if not found:
-        return []
-    others: dict[tuple[int, int], models.Model | None] = {}
-    for row in found:
-        if row[2] != item_type:
-            others[(row[2], row[3])] = None
-    if others:
-        _load_subjects(others, db)
-    labels = choice_labels(ObligationKind)
-    item_url, shown = one_id_urls("actions:detail"), local_times()
-    rows = []
-    for kind, clause, type_id, subject_id, due_at, flagged, state, warn_at, title in found:
-        due_at, warn_at = aware(due_at), aware(warn_at)
-        if state == breached or now > due_at:
-            late, shade = True, RED
-        else:
-            late = False
-            shade = YELLOW if warn_at is not None and now >= warn_at else GREEN
-        if type_id == item_type:
-            link, text = (item_url(subject_id), title) if title is not None else ("", "")
-        else:
-            target = others[(type_id, subject_id)]
-            link = (
-                target.get_absolute_url()
-                if target is not None and hasattr(target, "get_absolute_url")
-                else ""
-            )
-            text = str(target) if link else ""
-        rows.append((late, shown(due_at), shade, bool(flagged), link, labels.get(kind, kind), text, clause))
-    return rows
-
-
-def _load_subjects(wanted: dict[tuple[int, int], models.Model | None], db: str) -> None:
-    """Fill ``wanted`` ((content type id, object id) → object or None when gone)."""
-    by_type: dict[int, list[int]] = {}
-    for type_id, object_id in wanted:
-        by_type.setdefault(type_id, []).append(object_id)
-    for type_id, ids in by_type.items():
-        model = ContentType.objects.db_manager(db).get_for_id(type_id).model_class()
-        if model is None:
-            continue
-        for obj in model._base_manager.using(db).filter(pk__in=ids):
-            wanted[(type_id, obj.pk)] = obj
+def open_duty_rows(person, *, limit: int, now: datetime) -> list[Obligation]:
+    """The first ``limit`` of ``open_obligations_of(person)``, each with its ``colour`` as of
+    ``now`` (red once late) and its subject loaded."""
+    return list(with_colour(open_obligations_of(person), now)[:limit])
 
 
 def late_steps(subject: models.Model) -> list[Obligation]:
@@ -413,8 +341,6 @@ def compliance(*, start: date, end: date, now: datetime) -> dict:
     """Figures for duties due from ``start`` to ``end`` (both inclusive, Shanghai dates), per clause
     and per department, with totals. Exact: every duty due in the period is in exactly one column
     of its clause's row and of its department's row. Three queries."""
-    from xietong.policy.calendar import SHANGHAI
-
     lo = datetime.combine(start, datetime.min.time(), tzinfo=SHANGHAI)
     hi = datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=SHANGHAI)
     base = Obligation.objects.filter(due_at__gte=lo, due_at__lt=hi).exclude(
