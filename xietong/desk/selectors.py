@@ -25,7 +25,11 @@ def todo_for(person, *, now: datetime) -> dict:
     return {
         "duties": open_duty_rows(person, limit=HOME_DUTIES, now=now),
         "queues": topic_queues_for(person, now=now),
-        "actions": list(actions_for_owner(person, now=now)[:HOME_ACTIONS]),
+        "actions": list(
+            actions_for_owner(person, now=now)
+            .select_related(None)
+            .only("title", "due_on", "status")[:HOME_ACTIONS]
+        ),
         "rsvps": list(pending_rsvps(person, now=now)[:HOME_RSVPS]),
         "meetings": list(upcoming_meetings(person, now=now)[:HOME_MEETINGS]),
         "new_minutes": list(unread_minutes(person)[:HOME_MINUTES]),
