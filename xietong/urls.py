@@ -2,9 +2,10 @@ from django.contrib import admin
 from django.urls import include, path
 
 from xietong.core import views as core_views
+from xietong.desk import views as desk_views
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", desk_views.home, name="home"),
     path("login/", core_views.LoginView.as_view(), name="login"),
     path("logout/", core_views.logout_view, name="logout"),
     path("lang/", core_views.set_language, name="set_language"),

@@ -53,11 +53,6 @@ def _page(qs: QuerySet, limit: int) -> Page:
     return Page(items=rows[:limit], next_key=next_key)
 
 
-def status_labels() -> dict[str, str]:
-    """Status → label in the active language, for 我的待办 (which shows one per row)."""
-    return {value: str(label) for value, label in ActionItem.Status.choices}
-
-
 def _after(qs: QuerySet, after: tuple[date, int] | None) -> QuerySet:
     if after is None:
         return qs

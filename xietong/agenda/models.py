@@ -5,11 +5,10 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from xietong.core.labels import ChoiceLabels
 from xietong.core.optlock import Versioned
 
 
-class Agenda(ChoiceLabels, models.Model):
+class Agenda(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         CONFIRMED = "confirmed", _("Confirmed")
@@ -31,7 +30,7 @@ class Agenda(ChoiceLabels, models.Model):
         return f"{self.meeting} · {self.get_status_display()}"
 
 
-class AgendaItem(ChoiceLabels, Versioned):
+class AgendaItem(Versioned):
     class Kind(models.TextChoices):
         TOPIC = "topic", _("Topic")
         FOLLOW_UP = "follow_up", _("Follow-up of earlier decisions")

@@ -10,8 +10,6 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from xietong.core.labels import ChoiceLabels
-
 
 class MeetingSeries(models.Model):
     """A recurring meeting (例会), e.g. the weekly cross-department meeting, under one policy."""
@@ -54,7 +52,7 @@ class MeetingSeries(models.Model):
         return self.name
 
 
-class Meeting(ChoiceLabels, models.Model):
+class Meeting(models.Model):
     class Status(models.TextChoices):
         PLANNED = "planned", _("Planned")
         PUBLISHED = "published", _("Notice published")
@@ -124,7 +122,7 @@ class Meeting(ChoiceLabels, models.Model):
         return reverse("meetings:detail", args=[self.pk])
 
 
-class Notice(ChoiceLabels, models.Model):
+class Notice(models.Model):
     """A published notice of a meeting (one per publication or re-publication)."""
 
     meeting = models.ForeignKey(
@@ -152,7 +150,7 @@ class Notice(ChoiceLabels, models.Model):
         return f"{self.meeting} · #{self.sequence}"
 
 
-class Rsvp(ChoiceLabels, models.Model):
+class Rsvp(models.Model):
     """One invitee's reply: attend / send a named delegate / absent with a reason."""
 
     class Response(models.TextChoices):

@@ -10,8 +10,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from xietong.core.labels import ChoiceLabels
-
 
 class ObligationKind(models.TextChoices):
     HEAD_REVIEW = "head_review", _("Head review of a topic")
@@ -27,7 +25,7 @@ class ObligationKind(models.TextChoices):
     LEADERSHIP_APPROVAL = "leadership_approval", _("Leadership decision on a resource request")
 
 
-class Obligation(ChoiceLabels, models.Model):
+class Obligation(models.Model):
     """ "X must do Y by T under clause C".
 
     pending → met (done in time) / breached (done late, or still undone after the

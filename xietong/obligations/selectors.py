@@ -7,13 +7,13 @@ from datetime import date, datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import Count, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 
 from xietong.org.models import Department
-from xietong.policy.calendar import as_shanghai
+from xietong.policy.calendar import SHANGHAI, as_shanghai
 
-from .colours import GREEN, OPEN_STATES, RED, YELLOW, with_colour
+from .colours import OPEN_STATES, RED, YELLOW, with_colour
 from .models import Obligation
 
 
@@ -37,82 +37,10 @@ def open_obligations_of(person):
     )
 
 
-_OPEN_DUTIES_SQL = (
-    'SELECT o."kind", o."clause", o."subject_type_id", o."subject_id", o."due_at", o."calendar_flagged",'
-    ' o."state", o."warn_at", a."title" FROM "obligations_obligation" o'
-    ' LEFT JOIN "actions_actionitem" a ON o."subject_type_id" = %s AND a."id" = o."subject_id"'
-    ' WHERE o."responsible_id" = %s AND o."state" IN (%s, %s) AND o."closed_at" IS NULL'
-    ' ORDER BY o."due_at", o."id" LIMIT %s'
-)
-
-
-def open_duty_rows(person, *, limit: int, now: datetime) -> list[tuple]:
-    """What 我的待办 shows of ``open_obligations_of(person)[:limit]``, one tuple per duty:
-    (late, due as shown, colour, calendar flagged, link or "", kind label, subject text,
-    clause).
-
-    Read on every visit, where a person's duties run to dozens: one plain query with the
-    columns a row shows, the titles of action items (most subjects) joined in; subjects of
-    other kinds are loaded as ``prefetch_related("subject")`` loads them. Tested row for row
-    against the ORM query rendered the slow way (tests/test_open_page.py)."""
-    from django.db import connections, router
-
-    from xietong.actions.models import ActionItem
-    from xietong.core.html import local_times
-    from xietong.core.labels import choice_labels
-    from xietong.core.links import one_id_urls
-    from xietong.core.rawsql import aware
-    from xietong.obligations.models import ObligationKind
-
-    db = router.db_for_read(Obligation)
-    item_type = ContentType.objects.db_manager(db).get_for_model(ActionItem).pk
-    pending, breached = str(Obligation.State.PENDING), str(Obligation.State.BREACHED)
-    with connections[db].cursor() as cursor:
-        cursor.execute(_OPEN_DUTIES_SQL, [item_type, person.pk, pending, breached, limit])
-        found = cursor.fetchall()
-    if not found:
-        return []
-    others: dict[tuple[int, int], models.Model | None] = {}
-    for row in found:
-        if row[2] != item_type:
-            others[(row[2], row[3])] = None
-    if others:
-        _load_subjects(others, db)
-    labels = choice_labels(ObligationKind)
-    item_url, shown = one_id_urls("actions:detail"), local_times()
-    rows = []
-    for kind, clause, type_id, subject_id, due_at, flagged, state, warn_at, title in found:
-        due_at, warn_at = aware(due_at), aware(warn_at)
-        if state == breached or now > due_at:
-            late, shade = True, RED
-        else:
-            late = False
-            shade = YELLOW if warn_at is not None and now >= warn_at else GREEN
-        if type_id == item_type:
-            link, text = (item_url(subject_id), title) if title is not None else ("", "")
-        else:
-            target = others[(type_id, subject_id)]
-            link = (
-                target.get_absolute_url()
-                if target is not None and hasattr(target, "get_absolute_url")
-                else ""
-            )
-            text = str(target) if link else ""
-        rows.append((late, shown(due_at), shade, bool(flagged), link, labels.get(kind, kind), text, clause))
-    return rows
-
-
-def _load_subjects(wanted: dict[tuple[int, int], models.Model | None], db: str) -> None:
-    """Fill ``wanted`` ((content type id, object id) → object or None when gone)."""
-    by_type: dict[int, list[int]] = {}
-    for type_id, object_id in wanted:
-        by_type.setdefault(type_id, []).append(object_id)
-    for type_id, ids in by_type.items():
-        model = ContentType.objects.db_manager(db).get_for_id(type_id).model_class()
-        if model is None:
-            continue
-        for obj in model._base_manager.using(db).filter(pk__in=ids):
-            wanted[(type_id, obj.pk)] = obj
+def open_duty_rows(person, *, limit: int, now: datetime) -> list[Obligation]:
+    """The first ``limit`` of ``open_obligations_of(person)``, each with its ``colour`` as of
+    ``now`` (red once late) and its subject loaded."""
+    return list(with_colour(open_obligations_of(person), now)[:limit])
 
 
 def late_steps(subject: models.Model) -> list[Obligation]:
@@ -163,33 +91,10 @@ class BoardGroup:
 _BOARD_RELATED = ("department", "responsible")
 
 
-# Stands for the department in the one compiled branch of ``_firsts_by_department`` (no id is
-# negative, and no other parameter of that statement is -1).
-_ANY_DEPARTMENT = -1
-
-
-def _firsts_by_department(board: QuerySet, department_ids: list[int | None], *, limit: int) -> RawSQL:
-    """The ids of each department's first ``limit`` duties of ``board`` in due order: a UNION ALL
-    of one index walk per department (obligation_open_by_dept, stopping at ``limit``).
-
-    The branch is compiled by the ORM once and repeated with each department's id: building and
-    compiling the same statement as 30 querysets (30 departments) cost 70 ms of a 270 ms page at
-    10x data on the benchmark machine (the statement itself runs in under 10 ms)."""
-    branches, params = [], []
-    first = board.filter(department_id=_ANY_DEPARTMENT).order_by("due_at", "id").values("pk")[:limit]
-    sql, first_params = first.query.sql_with_params()
-    for department_id in department_ids:
-        if department_id is None:
-            none_sql, none_params = (
-                _in_department(board, None).order_by("due_at", "id").values("pk")[:limit].query
-            ).sql_with_params()
-            # The ORM's own statement; every value is a parameter.
-            branches.append(f"SELECT * FROM ({none_sql}) AS b{len(branches)}")  # noqa: S608
-            params += none_params
-            continue
-        branches.append(f"SELECT * FROM ({sql}) AS b{len(branches)}")  # noqa: S608 (as above)
-        params += [department_id if p == _ANY_DEPARTMENT else p for p in first_params]
-    return RawSQL(" UNION ALL ".join(branches), params)  # noqa: S611 (the branches above)
+def _firsts_by_department(board: QuerySet, *, limit: int) -> QuerySet:
+    """The ids of each department's first ``limit`` duties of ``board`` in due order."""
+    rank = Window(RowNumber(), partition_by=[F("department_id")], order_by=[F("due_at").asc(), F("id").asc()])
+    return board.annotate(rank=rank).filter(rank__lte=limit).values("pk")
 
 
 def warning_board(now: datetime, *, limit: int, department_ids=None) -> list[BoardGroup]:
@@ -199,8 +104,8 @@ def warning_board(now: datetime, *, limit: int, department_ids=None) -> list[Boa
 
     Two queries plus one per kind of subject shown, both led by the index
     obligation_open_by_dept: the grouped count (one pass over the open duties' index entries,
-    which carry the columns of the colour), and the rows, whose subquery walks each
-    department's open duties in due order only as far as ``limit`` (``_firsts_by_department``)."""
+    which carry the columns of the colour), and the rows, whose subquery numbers each
+    department's duties in due order and keeps the first ``limit`` (``_firsts_by_department``)."""
     board = _on_board(now)
     if department_ids is not None:
         board = board.filter(department_id__in=list(department_ids))
@@ -213,7 +118,7 @@ def warning_board(now: datetime, *, limit: int, department_ids=None) -> list[Boa
     }
     if not counts:
         return []
-    ids = _firsts_by_department(board, list(counts), limit=limit)
+    ids = _firsts_by_department(board, limit=limit)
     rows = (
         with_colour(Obligation.objects.filter(pk__in=ids), now)
         .select_related(*_BOARD_RELATED)
@@ -314,8 +219,6 @@ def compliance(*, start: date, end: date, now: datetime) -> dict:
     """Figures for duties due from ``start`` to ``end`` (both inclusive, Shanghai dates), per clause
     and per department, with totals. Exact: every duty due in the period is in exactly one column
     of its clause's row and of its department's row. Three queries."""
-    from xietong.policy.calendar import SHANGHAI
-
     lo = datetime.combine(start, datetime.min.time(), tzinfo=SHANGHAI)
     hi = datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=SHANGHAI)
     base = Obligation.objects.filter(due_at__gte=lo, due_at__lt=hi).exclude(

@@ -7,11 +7,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from xietong.core.labels import ChoiceLabels
 from xietong.core.optlock import Versioned
 
 
-class Attendance(ChoiceLabels, models.Model):
+class Attendance(models.Model):
     class Status(models.TextChoices):
         PRESENT = "present", _("Present")
         LATE = "late", pgettext_lazy("attendance", "Late")
@@ -57,7 +56,7 @@ class Attendance(ChoiceLabels, models.Model):
         return f"{self.meeting} · {self.person} · {self.get_status_display()}"
 
 
-class ItemRecord(ChoiceLabels, Versioned):
+class ItemRecord(Versioned):
     """The recorder's notes on one agenda item and what came of it."""
 
     class Outcome(models.TextChoices):
@@ -96,7 +95,7 @@ class ItemRecord(ChoiceLabels, Versioned):
         return f"{self.agenda_item} · {self.get_outcome_display()}"
 
 
-class Decision(ChoiceLabels, models.Model):
+class Decision(models.Model):
     class Status(models.TextChoices):
         EFFECTIVE = "effective", _("Effective")
         AWAITING_LEADERSHIP = "awaiting_leadership", _("Awaiting leadership approval")

@@ -9,14 +9,13 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from xietong.core.labels import ChoiceLabels
 from xietong.core.optlock import Versioned
 
 if TYPE_CHECKING:
     from xietong.obligations.models import Obligation
 
 
-class Topic(ChoiceLabels, Versioned):
+class Topic(Versioned):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         IN_REVIEW = "in_review", _("Awaiting head review")

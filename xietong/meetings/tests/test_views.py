@@ -406,34 +406,3 @@ def test_cancel_form_needs_a_reason(torg, login):
     assert response.status_code == 400
     meeting.refresh_from_db()
     assert meeting.status == Meeting.Status.PLANNED
-
-
-# ---- selectors for the home page -----------------------------------------------------------
-
-
-def test_pending_rsvps_of(torg, django_assert_max_num_queries):
-    from xietong.core.selectors import meeting_lists
-
-    meeting = published_meeting(torg)
-    with django_assert_max_num_queries(2):  # the lists (+ roles)
-        rsvps = meeting_lists(torg.tech_head, now=THU_2000)["rsvps"]
-    assert [title for _pk, title, _starts in rsvps] == [meeting.title]
-    rsvp = meeting.rsvps.get(invitee=torg.tech_head)
-    services.rsvp_answer(rsvp=rsvp, response="attend", actor=torg.tech_head, now=THU_2000)
-    assert meeting_lists(torg.tech_head, now=THU_2000)["rsvps"] == []
-    assert meeting_lists(torg.outsider, now=THU_2000)["rsvps"] == []
-    assert meeting_lists(torg.market_head, now=sh(2026, 3, 9, 9, 0))["rsvps"] == []
-
-
-def test_upcoming_meetings_for(torg, django_assert_max_num_queries):
-    from xietong.core.selectors import meeting_lists
-
-    meeting = published_meeting(torg)
-    _many_meetings(torg, 8)
-    with django_assert_max_num_queries(2):
-        mine = meeting_lists(torg.tech_head, now=THU_2000)["meetings"]
-    assert [row[0] for row in mine] == [meeting.pk]
-    everything = meeting_lists(torg.coordinator, now=THU_2000)["meetings"]
-    assert len(everything) == 5 and everything[0][0] == meeting.pk
-    assert meeting_lists(torg.outsider, now=THU_2000)["meetings"] == []
-    assert meeting_lists(torg.host, now=THU_2000)["meetings"][0][0] == meeting.pk

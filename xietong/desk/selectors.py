@@ -1,0 +1,73 @@
+"""我的待办: the ledger's open duties, the person's topic queues and action items, and their
+meeting notices, meetings and unread minutes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import QuerySet
+
+from xietong.actions.selectors import open_page
+from xietong.meetings.models import Meeting, Rsvp
+from xietong.meetings.selectors import HOME_MEETINGS, HOME_RSVPS, _involved, meetings_visible_to
+from xietong.minutes.models import MinutesReceipt
+from xietong.obligations.selectors import open_duty_rows
+from xietong.org.permissions import roles_of
+from xietong.policy.calendar import as_shanghai
+from xietong.topics.selectors import topic_queues_for
+
+HOME_DUTIES = 50
+HOME_ACTIONS = 20
+HOME_MINUTES = 20
+
+
+def todo_for(person, *, now: datetime) -> dict:
+    return {
+        "duties": open_duty_rows(person, limit=HOME_DUTIES, now=now),
+        "queues": topic_queues_for(person, now=now),
+        "actions": open_page(now=now, owner=person, limit=HOME_ACTIONS).items,
+        "rsvps": list(pending_rsvps(person, now=now)[:HOME_RSVPS]),
+        "meetings": list(upcoming_meetings(person, now=now)[:HOME_MEETINGS]),
+        "new_minutes": list(unread_minutes(person)[:HOME_MINUTES]),
+    }
+
+
+def pending_rsvps(person, *, now: datetime) -> QuerySet[Rsvp]:
+    """Notices ``person`` has not answered, for published meetings still to come, soonest first."""
+    return (
+        Rsvp.objects.filter(
+            invitee=person,
+            response=Rsvp.Response.PENDING,
+            meeting__status=Meeting.Status.PUBLISHED,
+            meeting__starts_at__gt=now,
+        )
+        .select_related("meeting")
+        .only("meeting", "meeting__title", "meeting__starts_at")
+        .order_by("meeting__starts_at", "id")
+    )
+
+
+def upcoming_meetings(person, *, now: datetime) -> QuerySet[Meeting]:
+    """Meetings not yet over nor cancelled that ``person`` may open and takes part in (invited,
+    named delegate, host or recorder; every one for the coordinator), soonest first."""
+    day = as_shanghai(now).date()
+    qs = (
+        meetings_visible_to(person, on=day)
+        .filter(ends_at__gt=now)
+        .exclude(status=Meeting.Status.CANCELLED)
+        .only("title", "starts_at", "location", "status")
+        .order_by("starts_at", "id")
+    )
+    if not roles_of(person, on=day).is_coordinator:
+        qs = qs.filter(_involved(person))
+    return qs
+
+
+def unread_minutes(person) -> QuerySet[MinutesReceipt]:
+    """Minutes delivered to ``person`` and not yet read, newest first (without their text)."""
+    return (
+        MinutesReceipt.objects.filter(person=person, read_at__isnull=True)
+        .select_related("minutes__meeting")
+        .only("minutes", "delivered_at", "minutes__number", "minutes__meeting", "minutes__meeting__title")
+        .order_by("-delivered_at", "-id")
+    )
