@@ -18,20 +18,47 @@ from django.db.models import F, Sum
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from xietong.core import transitions
 from xietong.core.errors import DomainError
 from xietong.core.events import record_event
 from xietong.core.hooks import Hook
 from xietong.core.optlock import check_and_bump
+from xietong.core.transitions import Step, step
 from xietong.meetings.models import Meeting
-from xietong.meetings.services import cancelled_topic_reason, deferral_target, require_coordinator
+from xietong.meetings.services import (
+    COORDINATOR,
+    cancelled_topic_reason,
+    deferral_target,
+    require_coordinator,
+)
 from xietong.obligations.models import Obligation, ObligationKind
 from xietong.obligations.services import obligation_close
+from xietong.org.permissions import Roles
 from xietong.topics import services as topic_services
 from xietong.topics.models import Topic
 
 from .models import Agenda, AgendaItem
 
 MAX_REASON = 300
+
+A = Agenda.Status
+
+# action -> (the states it may start from, who may take it: the coordinator). "build" rebuilds a
+# draft from the triaged topics and "edit" moves, re-budgets or removes its items; both, and
+# confirming, also need the meeting planned and not started. "publish" happens with the
+# meeting's notice (meetings.services.meeting_publish).
+TRANSITIONS: dict[str, Step] = {
+    "build": step({A.DRAFT}, COORDINATOR),
+    "edit": step({A.DRAFT}, COORDINATOR),
+    "confirm": step({A.DRAFT}, COORDINATOR),
+    "reopen": step({A.CONFIRMED}, COORDINATOR),
+    "publish": step({A.CONFIRMED}, COORDINATOR),
+}
+
+
+def allowed_actions(agenda: Agenda, *, roles: Roles) -> list[str]:
+    """The steps someone holding ``roles`` today may take on ``agenda`` now, as far as its state goes."""
+    return transitions.allowed_actions(TRANSITIONS, agenda.status, lambda role: roles.is_coordinator)
 
 
 def _no_followup(meeting: Meeting, *, now: datetime | None = None, calendar=None) -> list:
@@ -53,18 +80,21 @@ def cap_clause(meeting: Meeting) -> str:
     return rule.clause if rule else ""
 
 
-def _locked_draft(agenda: Agenda, *, now: datetime) -> Agenda:
+def _locked_draft(agenda: Agenda, action: str, *, now: datetime) -> Agenda:
+    """The agenda locked, once the table allows ``action`` from its state and the meeting is still ahead."""
     agenda = (
         Agenda.objects.select_for_update(of=("self",))
         .select_related("meeting__policy_version")
         .get(pk=agenda.pk)
     )
-    if agenda.status != Agenda.Status.DRAFT:
-        raise DomainError(
-            _("The agenda is %(status)s; reopen it to change it."),
-            code="agenda_not_draft",
-            params={"status": agenda.get_status_display()},
-        )
+    transitions.refuse_unless(
+        TRANSITIONS,
+        action,
+        agenda.status,
+        _("The agenda is %(status)s; reopen it to change it."),
+        code="agenda_not_draft",
+        status=agenda.get_status_display(),
+    )
     meeting = agenda.meeting
     if meeting.status in (Meeting.Status.CANCELLED, Meeting.Status.HELD):
         raise DomainError(_("This meeting can no longer be changed."), code="meeting_closed")
@@ -143,7 +173,7 @@ def agenda_build(*, meeting: Meeting, actor, now: datetime) -> Agenda:
         agenda, _created = Agenda.objects.get_or_create(
             meeting=meeting, defaults={"cap_minutes": cap, "updated_at": now}
         )
-        agenda = _locked_draft(agenda, now=now)
+        agenda = _locked_draft(agenda, "build", now=now)
         for item in agenda.items.filter(topic__isnull=False).select_related("topic"):
             if item.topic is not None and item.topic.status == Topic.Status.SCHEDULED:
                 topic_services.topic_unschedule(topic=item.topic, actor=actor, now=now)
@@ -240,7 +270,7 @@ def agenda_item_move(*, item: AgendaItem, direction: str, actor, now: datetime) 
     if direction not in ("up", "down"):
         raise DomainError(_("Move an item up or down."), code="bad_direction")
     with transaction.atomic():
-        agenda = _locked_draft(item.agenda, now=now)
+        agenda = _locked_draft(item.agenda, "edit", now=now)
         item = AgendaItem.objects.get(pk=item.pk, agenda=agenda)
         if item.kind == AgendaItem.Kind.OPEN_DISCUSSION:
             raise DomainError(_("The open-discussion slot stays at the end."), code="cannot_move")
@@ -277,7 +307,7 @@ def agenda_item_set_budget(
     if minutes is None or minutes < 1:
         raise DomainError(_("Give at least one minute."), code="budget_too_small", field="budget_minutes")
     with transaction.atomic():
-        agenda = _locked_draft(item.agenda, now=now)
+        agenda = _locked_draft(item.agenda, "edit", now=now)
         item = AgendaItem.objects.get(pk=item.pk, agenda=agenda)  # the agenda's lock serialises its items
         bumped = check_and_bump(item, expected_version, field="budget_minutes")
         meeting = agenda.meeting
@@ -324,7 +354,7 @@ def agenda_item_remove(*, item: AgendaItem, reason: str, actor, now: datetime) -
     if len(reason) > MAX_REASON:
         raise DomainError(_("The reason is too long."), code="too_long", field="reason")
     with transaction.atomic():
-        agenda = _locked_draft(item.agenda, now=now)
+        agenda = _locked_draft(item.agenda, "edit", now=now)
         item = AgendaItem.objects.select_related("topic__series", "topic__department").get(
             pk=item.pk, agenda=agenda
         )
@@ -353,7 +383,7 @@ def agenda_confirm(*, agenda: Agenda, actor, now: datetime) -> Obligation | None
     """
     require_coordinator(actor, now=now)
     with transaction.atomic():
-        agenda = _locked_draft(agenda, now=now)
+        agenda = _locked_draft(agenda, "confirm", now=now)
         if not agenda.items.exists():
             raise DomainError(_("The agenda is empty."), code="agenda_empty")
         meeting = agenda.meeting
@@ -392,10 +422,13 @@ def agenda_reopen(*, agenda: Agenda, actor, now: datetime) -> Agenda:
     require_coordinator(actor, now=now)
     with transaction.atomic():
         agenda = Agenda.objects.select_for_update(of=("self",)).select_related("meeting").get(pk=agenda.pk)
-        if agenda.status != Agenda.Status.CONFIRMED:
-            raise DomainError(
-                _("Only a confirmed, unpublished agenda can be reopened."), code="agenda_not_confirmed"
-            )
+        transitions.refuse_unless(
+            TRANSITIONS,
+            "reopen",
+            agenda.status,
+            _("Only a confirmed, unpublished agenda can be reopened."),
+            code="agenda_not_confirmed",
+        )
         if now >= agenda.meeting.starts_at:
             raise DomainError(_("The meeting has already started."), code="meeting_started")
         agenda.status = Agenda.Status.DRAFT
@@ -428,8 +461,10 @@ def agenda_outline(meeting: Meeting) -> list[tuple[Any, int]]:
 def agenda_publish_with_notice(*, event, subject: Meeting, actor, now: datetime) -> None:
     """On ``meeting.published``: the agenda must be CONFIRMED, and it is PUBLISHED with the notice."""
     agenda = Agenda.objects.select_for_update(of=("self",)).filter(meeting=subject).first()
-    if agenda is None or agenda.status != Agenda.Status.CONFIRMED:
-        raise DomainError(_("Confirm the agenda before publishing the notice."), code="agenda_not_confirmed")
+    refusal = _("Confirm the agenda before publishing the notice.")
+    if agenda is None:
+        raise DomainError(refusal, code="agenda_not_confirmed")
+    transitions.refuse_unless(TRANSITIONS, "publish", agenda.status, refusal, code="agenda_not_confirmed")
     agenda.status = Agenda.Status.PUBLISHED
     agenda.updated_at = now
     agenda.save(update_fields=["status", "updated_at"])

@@ -18,6 +18,8 @@ from xietong.meetings import services as meeting_services
 from xietong.meetings.forms import PublishForm
 from xietong.meetings.models import Meeting
 from xietong.obligations.models import ObligationKind
+from xietong.org.permissions import roles_of
+from xietong.policy.calendar import as_shanghai
 from xietong.policy.selectors import business_calendar
 
 from . import selectors, services
@@ -49,7 +51,7 @@ def _items_context(meeting: Meeting, agenda: Agenda | None, *, budget_errors: di
         "cap": cap,
         "over_cap": total > cap,
         "cap_clause": services.cap_clause(meeting),
-        "editable": agenda is not None and agenda.status == Agenda.Status.DRAFT,
+        "editable": agenda is not None and agenda.status in services.TRANSITIONS["edit"].states,
         "budget_errors": budget_errors or {},
     }
 
@@ -71,8 +73,12 @@ def _builder_context(
     attendee_cap = rules.get("attendee_cap")
     slot = rules.get("open_discussion_slot")
     default_budget = rules.get("default_item_budget")
+    roles = roles_of(request.user, on=as_shanghai(now).date())
     return {
         **_items_context(meeting, agenda, budget_errors=budget_errors),
+        # The buttons offered are the table's steps (agenda.services.TRANSITIONS); building makes
+        # the first draft.
+        "steps": services.allowed_actions(agenda, roles=roles) if agenda else ["build"],
         "now": now,
         "candidates": selectors.candidate_topics(meeting) if meeting.status == Meeting.Status.PLANNED else [],
         "deferred": selectors.deferred_topics(agenda),

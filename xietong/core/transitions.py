@@ -43,3 +43,10 @@ def refuse_unless(
     """Raise ``DomainError(message % params)`` unless ``action`` may start from the ``current`` state."""
     if current not in table[action].states:
         raise DomainError(message, code=code, params=params or None)
+
+
+def sole_state(table: Table, action: str) -> str:
+    """The one state ``action`` starts from, for set-based updates that filter on it
+    (``state = …`` keeps a partial index on that state usable)."""
+    (state,) = table[action].states
+    return state

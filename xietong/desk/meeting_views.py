@@ -31,17 +31,16 @@ def _meeting(request, pk: int, now) -> Meeting:
 
 
 def _detail_context(request, meeting: Meeting, now, *, reschedule_form=None, cancel_form=None) -> dict:
-    coordinator = roles_of(request.user, on=as_shanghai(now).date()).is_coordinator
+    roles = roles_of(request.user, on=as_shanghai(now).date())
+    coordinator = roles.is_coordinator
     agenda = meeting_page.agenda_of(meeting)
     items = meeting_page.agenda_items(agenda)
     replies = list(selectors.meeting_replies(meeting))
     duties = list(selectors.meeting_obligations(meeting))
     answerable = selectors.may_answer_one_of(replies, request.user, meeting=meeting)
-    changeable = (
-        coordinator
-        and meeting.status in (Meeting.Status.PLANNED, Meeting.Status.PUBLISHED)
-        and (now < meeting.starts_at)
-    )
+    # The forms offered are the table's steps (meetings.services.TRANSITIONS) until the meeting starts.
+    steps = services.allowed_actions(meeting, request.user, roles=roles) if now < meeting.starts_at else []
+    changeable = "reschedule" in steps or "cancel" in steps
     cap_rule = meeting.policy_version.rules.get("meeting_duration_cap")
     return {
         "now": now,
@@ -58,6 +57,7 @@ def _detail_context(request, meeting: Meeting, now, *, reschedule_form=None, can
         "notice": selectors.latest_notice(meeting),
         "is_coordinator": coordinator,
         "changeable": changeable,
+        "steps": steps,
         "reschedule_form": reschedule_form
         or (
             RescheduleForm(
@@ -66,10 +66,10 @@ def _detail_context(request, meeting: Meeting, now, *, reschedule_form=None, can
                     "location": meeting.location,
                 }
             )
-            if changeable
+            if "reschedule" in steps
             else None
         ),
-        "cancel_form": cancel_form or (CancelForm() if changeable else None),
+        "cancel_form": cancel_form or (CancelForm() if "cancel" in steps else None),
         "answerable": answerable,
         "takes_part": answerable or any(request.user.pk in (r.invitee_id, r.delegate_id) for r in replies),
     }

@@ -16,13 +16,15 @@ from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from xietong.core import transitions
 from xietong.core.errors import DomainError
 from xietong.core.events import record_event
+from xietong.core.transitions import Step, step
 from xietong.obligations.models import Obligation, ObligationKind
 from xietong.obligations.selectors import obligations_for
 from xietong.obligations.services import obligation_close, obligation_open, obligation_waive
 from xietong.org.models import Delegation, Person, Role
-from xietong.org.permissions import holders, require, roles_of
+from xietong.org.permissions import Roles, holders, require, roles_of
 from xietong.policy.calendar import SHANGHAI, CalendarResult, as_shanghai
 from xietong.policy.selectors import business_calendar, current_version
 
@@ -34,6 +36,37 @@ from .selectors import delegate_allowed, meeting_invitee_plan, open_occurrence
 MAX_REASON = 300
 MAX_LOCATION = 120
 MAX_TITLE = 120
+
+MS = Meeting.Status
+COORDINATOR = "coordinator"
+RECORDER_OR_HOST = "recorder_or_host"  # the meeting's recorder or its host
+NOT_HELD = frozenset({MS.PLANNED, MS.PUBLISHED})
+
+# action -> (the states it may start from, who may take it). Publishing, moving and cancelling
+# also need the meeting not to have started; closing the record needs it to have started
+# (records.services.record_close).
+TRANSITIONS: dict[str, Step] = {
+    "publish": step({MS.PLANNED}, COORDINATOR),
+    "reschedule": step(NOT_HELD, COORDINATOR),
+    "cancel": step(NOT_HELD, COORDINATOR),
+    "close": step(NOT_HELD, RECORDER_OR_HOST),
+}
+
+
+def holds(role: str, meeting: Meeting, person, *, roles: Roles) -> bool:
+    """Whether ``person`` (holding ``roles`` today) takes ``role`` on ``meeting``."""
+    if role == COORDINATOR:
+        return roles.is_coordinator
+    return (
+        person is not None and person.pk is not None and person.pk in (meeting.recorder_id, meeting.host_id)
+    )
+
+
+def allowed_actions(meeting: Meeting, person, *, roles: Roles) -> list[str]:
+    """The steps ``person`` may take on ``meeting`` now, as far as its state and their role go."""
+    return transitions.allowed_actions(
+        TRANSITIONS, meeting.status, lambda role: holds(role, meeting, person, roles=roles)
+    )
 
 
 def _open_meeting_duties(meeting: Meeting, *, now: datetime) -> None:
@@ -180,13 +213,24 @@ def _auto_title(series: MeetingSeries, starts_at: datetime) -> str:
     return f"{series.name}（{as_shanghai(starts_at):%Y-%m-%d}）"
 
 
-def _check_not_started(meeting: Meeting, *, now: datetime) -> None:
-    if meeting.status in (Meeting.Status.CANCELLED, Meeting.Status.HELD):
-        raise DomainError(
-            _("This meeting is %(status)s; it can no longer be changed."),
-            code="meeting_closed",
-            params={"status": meeting.get_status_display()},
+def _check_not_started(meeting: Meeting, action: str, *, now: datetime) -> None:
+    """Refuse ``action`` unless the table allows it from the meeting's state and it has not started."""
+    if meeting.status == MS.PUBLISHED:
+        transitions.refuse_unless(
+            TRANSITIONS,
+            action,
+            meeting.status,
+            _("The notice of this meeting is already published."),
+            code="already_published",
         )
+    transitions.refuse_unless(
+        TRANSITIONS,
+        action,
+        meeting.status,
+        _("This meeting is %(status)s; it can no longer be changed."),
+        code="meeting_closed",
+        status=meeting.get_status_display(),
+    )
     if now >= meeting.starts_at:
         raise DomainError(_("The meeting has already started."), code="meeting_started")
 
@@ -420,9 +464,7 @@ def meeting_publish(
             .select_related("series", "host", "recorder")
             .get(pk=meeting.pk)
         )
-        if meeting.status == Meeting.Status.PUBLISHED:
-            raise DomainError(_("The notice of this meeting is already published."), code="already_published")
-        _check_not_started(meeting, now=now)
+        _check_not_started(meeting, "publish", now=now)
         if meeting.is_emergency and not emergency:
             emergency, emergency_reason = True, emergency_reason or meeting.emergency_reason
         calendar = business_calendar()
@@ -509,7 +551,7 @@ def meeting_reschedule(
             .select_related("series", "host", "recorder")
             .get(pk=meeting.pk)
         )
-        _check_not_started(meeting, now=now)
+        _check_not_started(meeting, "reschedule", now=now)
         moved = starts_at != meeting.starts_at
         if not moved and location == meeting.location:
             raise DomainError(_("Nothing changed."), code="unchanged", field="starts_at")
@@ -604,7 +646,7 @@ def meeting_cancel(*, meeting: Meeting, reason: str, actor, now: datetime) -> Me
         raise DomainError(_("The reason is too long."), code="too_long", field="reason")
     with transaction.atomic():
         meeting = Meeting.objects.select_for_update(of=("self",)).select_related("series").get(pk=meeting.pk)
-        _check_not_started(meeting, now=now)
+        _check_not_started(meeting, "cancel", now=now)
         meeting.status = Meeting.Status.CANCELLED
         meeting.cancelled_reason = reason
         meeting.ics_sequence += 1

@@ -32,11 +32,13 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce, Greatest
 from django.utils.translation import gettext_lazy as _
 
+from xietong.core import transitions
 from xietong.core.crypto import InvalidToken
 from xietong.core.errors import DomainError
 from xietong.core.events import record_event
 from xietong.core.models import Event
 from xietong.core.optlock import require_current
+from xietong.core.transitions import Step, step
 from xietong.org.models import Department, Person, Role
 from xietong.org.permissions import require, roles_of
 from xietong.policy.calendar import as_shanghai
@@ -51,6 +53,25 @@ log = logging.getLogger(__name__)
 D = Delivery.State
 DISPATCH_BATCH = 200
 DELIVER_BATCH = 50
+
+SENDER = "sender"  # the delivery run (notify_deliver) and the daily digest (notify_digest)
+COORDINATOR = "coordinator"
+
+# action -> (the states it may start from, who takes it). The sender's steps are set-based
+# updates whose WHERE clause names the state the table gives.
+TRANSITIONS: dict[str, Step] = {
+    "claim": step({D.PENDING}, SENDER),  # leased for one run, still pending
+    "send": step({D.PENDING}, SENDER),  # → sent; a digest takes its bundled e-mails with it
+    "fail": step({D.PENDING}, SENDER),  # → pending again at the next attempt, or dead at the last
+    "bundle": step({D.HELD}, SENDER),  # → bundled into the day's digest
+    "send_bundled": step({D.BUNDLED}, SENDER),  # → sent with the digest that carries it
+    "unbundle": step({D.BUNDLED}, SENDER),  # its digest went out without it → held again
+    "retry": step({D.DEAD}, COORDINATOR),  # → pending, attempts from zero
+}
+
+
+def _from(action: str) -> str:
+    return transitions.sole_state(TRANSITIONS, action)
 
 
 # ---- dispatch: events → inbox messages and deliveries ------------------------------------
@@ -165,7 +186,7 @@ def notify_claim(
     """
     token = token or uuid.uuid4().hex
     free = Q(claimed_until__isnull=True) | Q(claimed_until__lte=now)
-    due = Delivery.objects.filter(free, state=D.PENDING, next_attempt_at__lte=now)
+    due = Delivery.objects.filter(free, state=_from("claim"), next_attempt_at__lte=now)
     with transaction.atomic():
         ids = list(due.order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit])
         if ids:
@@ -225,7 +246,9 @@ def deliver_one(delivery: Delivery, *, token: str, now: datetime) -> str:
             return "wait"
     if delivery.message_id is None:
         # A digest: exactly the e-mails bundled now are in it and are marked sent with it.
-        delivery.bundled_ids = list(delivery.bundled.filter(state=D.BUNDLED).values_list("id", flat=True))
+        delivery.bundled_ids = list(
+            delivery.bundled.filter(state=_from("send_bundled")).values_list("id", flat=True)
+        )
     try:
         try:
             channels.send(delivery, language=recipient_language(delivery.person), now=now)
@@ -324,8 +347,8 @@ def notify_digest(*, now: datetime) -> int:
     day = as_shanghai(now).date()
     count = 0
     # An e-mail bundled while its digest was already being sent was not in that e-mail.
-    Delivery.objects.filter(state=D.BUNDLED, digest__state=D.SENT).update(state=D.HELD, digest=None)
-    people = Delivery.objects.filter(state=D.HELD).values_list("person_id", flat=True).distinct()
+    Delivery.objects.filter(state=_from("unbundle"), digest__state=D.SENT).update(state=D.HELD, digest=None)
+    people = Delivery.objects.filter(state=_from("bundle")).values_list("person_id", flat=True).distinct()
     for person_id in list(people):
         with transaction.atomic():
             digest, _created = Delivery.objects.get_or_create(
@@ -336,7 +359,7 @@ def notify_digest(*, now: datetime) -> int:
             )
             if digest.state != D.PENDING or digest.claim_token:
                 continue
-            moved = Delivery.objects.filter(person_id=person_id, state=D.HELD).update(
+            moved = Delivery.objects.filter(person_id=person_id, state=_from("bundle")).update(
                 state=D.BUNDLED, digest=digest
             )
             count += bool(moved)
@@ -350,12 +373,12 @@ def notify_retry(*, actor, now: datetime, delivery_ids: list[int] | None = None)
     """The coordinator sends dead deliveries again (all, or those listed): back to pending
     with a fresh attempt count, due now. Returns how many."""
     require(roles_of(actor, on=as_shanghai(now).date()).is_coordinator)
-    qs = Delivery.objects.filter(state=D.DEAD)
+    qs = Delivery.objects.filter(state=_from("retry"))
     if delivery_ids is not None:
         qs = qs.filter(pk__in=delivery_ids)
     with transaction.atomic():
         ids = list(qs.values_list("id", flat=True))
-        count = Delivery.objects.filter(pk__in=ids, state=D.DEAD).update(
+        count = Delivery.objects.filter(pk__in=ids, state=_from("retry")).update(
             state=D.PENDING, attempts=0, next_attempt_at=now, claimed_until=None, claim_token=""
         )
         if count:

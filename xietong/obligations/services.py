@@ -8,8 +8,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
+from xietong.core import transitions
 from xietong.core.errors import DomainError
 from xietong.core.events import record_event
+from xietong.core.transitions import Step
 from xietong.org.permissions import require, roles_of
 from xietong.policy.calendar import BusinessCalendar, CalendarResult, as_shanghai
 from xietong.policy.selectors import business_calendar
@@ -18,6 +20,24 @@ from .models import Obligation
 from .tick import ledger_tick
 
 MAX_WAIVE_REASON = 300
+
+OS = Obligation.State
+OWNER = "owner"  # the service that owns the duty (topics, meetings, minutes …) or the ledger tick
+COORDINATOR = "coordinator"
+
+# action -> (the states it may start from, who takes it). A duty is open while ``closed_at`` is
+# empty: pending, or breached by the tick and not yet done. "supersede" is an open duty replaced by
+# a new one (waived, note "superseded"); "breach" is the tick's (tick.py, set-based:
+# pending → breached past due).
+TRANSITIONS: dict[str, Step] = {
+    "close": transitions.step({OS.PENDING, OS.BREACHED}, OWNER),  # → met when on time, else breached (closed)
+    "breach": transitions.step({OS.PENDING}, OWNER),  # → breached (still open)
+    "waive": transitions.step({OS.PENDING}, OWNER),  # the work it was about went away → waived
+    "supersede": transitions.step({OS.PENDING}, OWNER),  # → waived
+    "waive_by_coordinator": transitions.step(
+        {OS.PENDING, OS.BREACHED}, COORDINATOR
+    ),  # → waived, with a reason
+}
 
 
 def warning_start(
@@ -91,7 +111,7 @@ def obligation_open(
         kind=kind,
         responsible=responsible,
         department=department,
-        state=Obligation.State.PENDING,
+        state=transitions.sole_state(TRANSITIONS, "supersede"),
     ).update(
         state=Obligation.State.WAIVED,
         closed_at=now,
@@ -133,7 +153,7 @@ def obligation_close(
         subject_type=ContentType.objects.get_for_model(subject),
         subject_id=subject.pk,
         kind=kind,
-        state__in=[Obligation.State.PENDING, Obligation.State.BREACHED],
+        state__in=TRANSITIONS["close"].states,
         closed_at__isnull=True,
     )
     if responsible is not None:
@@ -159,7 +179,7 @@ def obligation_waive(
     qs = Obligation.objects.filter(
         subject_type=ContentType.objects.get_for_model(subject),
         subject_id=subject.pk,
-        state=Obligation.State.PENDING,
+        state=transitions.sole_state(TRANSITIONS, "waive"),
     )
     if kind is not None:
         qs = qs.filter(kind=kind)
@@ -196,11 +216,10 @@ def obligation_waive_by_coordinator(
         )
     with transaction.atomic():
         locked = Obligation.objects.select_for_update().get(pk=obligation.pk)
-        if locked.closed_at is not None or locked.state not in (
-            Obligation.State.PENDING,
-            Obligation.State.BREACHED,
-        ):
-            raise DomainError(_("This duty is no longer open."), code="not_open")
+        refusal = _("This duty is no longer open.")
+        if locked.closed_at is not None:
+            raise DomainError(refusal, code="not_open")
+        transitions.refuse_unless(TRANSITIONS, "waive_by_coordinator", locked.state, refusal, code="not_open")
         previous = locked.state
         locked.state = Obligation.State.WAIVED
         locked.closed_at = now

@@ -16,17 +16,20 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from xietong.agenda.models import AgendaItem
+from xietong.core import transitions
 from xietong.core.errors import DomainError, Forbidden
 from xietong.core.events import record_event
 from xietong.core.limits import max_length
 from xietong.core.optlock import require_current
 from xietong.core.text import clean_field
+from xietong.core.transitions import Step, step
 from xietong.meetings.models import Meeting
+from xietong.meetings.services import TRANSITIONS as MEETING_TRANSITIONS
 from xietong.meetings.services import deferral_target
 from xietong.obligations.models import Obligation, ObligationKind
 from xietong.obligations.services import obligation_close, obligation_open
 from xietong.org.models import Department, LeadershipRank, Person, Role, RoleAssignment
-from xietong.org.permissions import holders, roles_of
+from xietong.org.permissions import Roles, holders, roles_of
 from xietong.policy.calendar import CalendarResult, as_shanghai
 from xietong.policy.selectors import business_calendar
 from xietong.topics.models import Topic
@@ -38,6 +41,24 @@ MAX_REASON = 300
 MAX_NOTES = max_length(ItemRecord, "notes")
 MAX_TEXT = max_length(Decision, "text")
 MAX_COMMENT = max_length(Decision, "leadership_comment")
+
+D = Decision.Status
+LEADERSHIP = "leadership"
+
+# action -> (the states it may start from, who may take it). A decision is created EFFECTIVE, or
+# AWAITING_LEADERSHIP when it allocates resources (seed 01 第五条(一)2); the leadership group
+# answers it once.
+DECISION_TRANSITIONS: dict[str, Step] = {
+    "approve": step({D.AWAITING_LEADERSHIP}, LEADERSHIP),
+    "reject": step({D.AWAITING_LEADERSHIP}, LEADERSHIP),
+}
+
+
+def decision_actions(decision: Decision, *, roles: Roles) -> list[str]:
+    """The answers someone holding ``roles`` today may give ``decision`` now."""
+    return transitions.allowed_actions(
+        DECISION_TRANSITIONS, decision.status, lambda role: roles.has(Role.LEADERSHIP)
+    )
 
 
 # ---- helpers ------------------------------------------------------------------------------
@@ -503,10 +524,12 @@ def _require_leadership(actor, *, now: datetime) -> None:
         raise Forbidden(_("Only the leadership group may answer this decision."))
 
 
-def _leadership_answer(decision: Decision) -> Decision:
+def _leadership_answer(decision: Decision, action: str) -> Decision:
+    """The decision locked, once the table allows ``action`` from its state."""
     locked = Decision.objects.select_for_update(of=("self",)).get(pk=decision.pk)
-    if locked.status != Decision.Status.AWAITING_LEADERSHIP:
-        raise DomainError(_("This decision is not awaiting the leadership group."), code="wrong_state")
+    transitions.refuse_unless(
+        DECISION_TRANSITIONS, action, locked.status, _("This decision is not awaiting the leadership group.")
+    )
     return locked
 
 
@@ -523,7 +546,7 @@ def decision_approve(*, decision: Decision, actor, now: datetime, comment: str =
     _require_leadership(actor, now=now)
     comment = _text(comment, field="comment", max_length=MAX_COMMENT, required=False)
     with transaction.atomic():
-        locked = _leadership_answer(decision)
+        locked = _leadership_answer(decision, "approve")
         locked.status = Decision.Status.EFFECTIVE
         locked.leadership_by = actor
         locked.leadership_at = now
@@ -556,7 +579,7 @@ def decision_reject(*, decision: Decision, reason: str, actor, now: datetime) ->
     _require_leadership(actor, now=now)
     reason = _text(reason, field="reason", max_length=MAX_COMMENT, required=True)
     with transaction.atomic():
-        locked = _leadership_answer(decision)
+        locked = _leadership_answer(decision, "reject")
         locked.status = Decision.Status.REJECTED
         locked.leadership_by = actor
         locked.leadership_at = now
@@ -664,9 +687,20 @@ def record_close(*, meeting: Meeting, actor, now: datetime) -> Meeting:
             .get(pk=meeting.pk)
         )
         if locked.status == Meeting.Status.CANCELLED:
-            raise DomainError(_("This meeting was cancelled."), code="meeting_cancelled")
-        if locked.status == Meeting.Status.HELD:
-            raise DomainError(_("The record of this meeting is already closed."), code="already_closed")
+            transitions.refuse_unless(
+                MEETING_TRANSITIONS,
+                "close",
+                locked.status,
+                _("This meeting was cancelled."),
+                code="meeting_cancelled",
+            )
+        transitions.refuse_unless(
+            MEETING_TRANSITIONS,
+            "close",
+            locked.status,
+            _("The record of this meeting is already closed."),
+            code="already_closed",
+        )
         locked.status = Meeting.Status.HELD
         locked.save(update_fields=["status"])
         meeting.status = locked.status

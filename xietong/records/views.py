@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from xietong.core.auth import login_required
 from xietong.core.forms import submit_action, submit_form
 from xietong.core.optlock import StaleEdit
+from xietong.meetings import services as meeting_services
 from xietong.meetings.models import Meeting
 from xietong.org.models import Role
 from xietong.org.permissions import require, roles_of
@@ -110,6 +111,10 @@ def _page(
         "approval_duties": approval_duties,
         "decision_form": decision_form or (DecisionForm(items=item_choices) if edits else None),
         "answer_form": answer_form,
+        # The steps offered are the tables' (meetings.services.TRANSITIONS for closing the record,
+        # records.services.DECISION_TRANSITIONS for the leadership group's answers).
+        "steps": meeting_services.allowed_actions(meeting, request.user, roles=roles),
+        "answers": {d.pk: services.decision_actions(d, roles=roles) for d in decisions},
         "approve_form": ApproveForm(),
         "reject_form": RejectForm(),
         # Acknowledgement duties exist only once the record is closed (records.record_close).
