@@ -343,13 +343,17 @@ def tasks_acknowledge(*, meeting, department, actor, now: datetime) -> Obligatio
 # the department still has open items (progress_duties_open, a reaction to meeting.scheduled).
 
 
+# The owner's duty to finish by the decision's deadline has its own rule and clause in the policy
+# (not the warning rule's, which is the coordinator's follow-up).
+ACTION_DUE_RULE = "action_due"
+
+
 def _ledger_item_opened(item: ActionItem, *, now: datetime) -> None:
     meeting = item.meeting
     calendar = business_calendar()
     obligation_open(
         kind=ObligationKind.ACTION_DUE,
-        # The follow-through clause: the coordinator tracks decisions to their due date.
-        rule="warning_lead_days",
+        rule=ACTION_DUE_RULE,
         subject=item,
         due=CalendarResult(action_deadline(item.due_on, calendar)),
         policy_version=meeting.policy_version,

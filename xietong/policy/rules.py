@@ -11,6 +11,7 @@ active language, so those paths do need Django settings (they always have them i
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tomllib
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from .calendar import BusinessCalendar, CalendarResult, as_shanghai
 
 __all__ = [
     "CHOICE_KEYS",
+    "DUTY_KEYS",
     "COUNT_KEYS",
     "DEADLINE_KEYS",
     "DEADLINE_KINDS",
@@ -35,6 +37,7 @@ __all__ = [
     "PolicyFileError",
     "PolicyRules",
     "Rule",
+    "clause_citations",
     "dump_policy",
     "load_preset",
     "load_rules",
@@ -47,10 +50,12 @@ DEADLINE_KINDS = ("weekday_before", "hours_before", "working_days_before")
 DURATION = "duration"
 COUNT = "count"
 CHOICE = "choice"
+DUTY = "duty"
 
 # Rule key -> required?  The order here is the order of dump_policy and of settings pages.
 DEADLINE_KEYS: dict[str, bool] = {
     "topic_window_opens": False,
+    "topic_window_closes": False,
     "head_review_cutoff": False,
     "submission_cutoff": True,
     "agenda_cutoff": True,
@@ -83,10 +88,13 @@ CHOICE_VALUES: dict[str, tuple[str, ...]] = {
     "majority_method": ("simple", "absolute", "two_thirds", "unanimous"),
 }
 CHOICE_KEYS: dict[str, bool] = {"majority_method": False}
-RULE_ORDER: tuple[str, ...] = (*DEADLINE_KEYS, *DURATION_KEYS, *COUNT_KEYS, *CHOICE_KEYS)
+# Duties whose deadline is set case by case (a decision names its own), so the rule carries only
+# the clause the ledger files them under.
+DUTY_KEYS: dict[str, bool] = {"action_due": False}
+RULE_ORDER: tuple[str, ...] = (*DEADLINE_KEYS, *DURATION_KEYS, *COUNT_KEYS, *CHOICE_KEYS, *DUTY_KEYS)
 REQUIRED_KEYS: frozenset[str] = frozenset(
     k
-    for group in (DEADLINE_KEYS, DURATION_KEYS, COUNT_KEYS, CHOICE_KEYS)
+    for group in (DEADLINE_KEYS, DURATION_KEYS, COUNT_KEYS, CHOICE_KEYS, DUTY_KEYS)
     for k, required in group.items()
     if required
 )
@@ -97,6 +105,7 @@ _ZERO_ALLOWED = frozenset({"open_discussion_slot", "signin_link_grace"})
 
 RULE_LABELS: dict[str, Any] = {
     "topic_window_opens": _("Topic submission window opens"),
+    "topic_window_closes": _("Topic submission window closes"),
     "head_review_cutoff": _("Department head review cut-off"),
     "submission_cutoff": _("Liaison submission cut-off"),
     "agenda_cutoff": _("Agenda cut-off"),
@@ -120,6 +129,7 @@ RULE_LABELS: dict[str, Any] = {
     "leadership_approval_days": _("Leadership approval time"),
     "majority_method": _("Majority needed for a decision"),
     "signin_link_grace": _("Personal sign-in links valid after the meeting"),
+    "action_due": _("Action items done by the deadline of their decision"),
 }
 
 MAJORITY_METHOD_NAMES: dict[str, Any] = {
@@ -150,11 +160,40 @@ MAX_COUNT = 10_000
 MAX_POLICY_KEY = 60
 MAX_POLICY_NAME = 100
 MAX_POLICY_SOURCE = 200
+MAX_CLAUSE_NAME = 200
 
 PRESETS_DIR = Path(__file__).resolve().parent / "presets"
 
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
 _HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+# A clause id as the regulations number them: 第五条, 第五条(二), 第五条(二)1, 第六条1 (articles),
+# or 二、, 二、(一), 二、(一)4 (sections of a guide). Sub-sections use ASCII brackets; full-width
+# brackets (…) hold remarks. A 《title》 in a citation names another document: the ids after it,
+# up to the next "；", are that document's.
+_NUMERAL = "[一二三四五六七八九十百]+"
+_CLAUSE_ID = rf"第{_NUMERAL}条(?:\({_NUMERAL}\))?\d*|{_NUMERAL}、(?:\({_NUMERAL}\))?\d*"
+_CLAUSE_ID_RE = re.compile(_CLAUSE_ID)
+_CITATION_RE = re.compile(rf"《(?P<document>[^》]+)》|(?P<clause>{_CLAUSE_ID})")
+ORGANISATION_SUPPLEMENT = "本组织补充"
+
+
+def clause_citations(text: str) -> list[tuple[str, str]]:
+    """(document, clause id) for every clause ``text`` cites, in order; document is "" for the
+    policy's own regulation, else the title inside 《》.
+
+    >>> clause_citations("第五条(一)4；参照《某规范》四、(三)")
+    [('', '第五条(一)4'), ('某规范', '四、(三)')]
+    """
+    out = []
+    for part in text.split("；"):
+        document = ""
+        for match in _CITATION_RE.finditer(part):
+            if match["document"] is not None:
+                document = match["document"]
+            else:
+                out.append((document, match["clause"]))
+    return out
 
 
 class PolicyFileError(Exception):
@@ -232,6 +271,8 @@ class Rule:
         if self.kind == CHOICE:
             assert self.value is not None
             return str(MAJORITY_METHOD_NAMES[self.value])
+        if self.kind == DUTY:
+            return str(_("By the deadline the decision sets"))
         return str(_COUNT_TEXTS[self.key] % {"count": self.count})
 
 
@@ -311,6 +352,12 @@ class PolicyRules:
     name: str
     source: str
     rules: dict[str, Rule]
+    # The regulation's clauses, id -> short name (e.g. "第五条(二)3" -> "会议记录员职责"); empty
+    # when the policy does not list them (its citations are then not checked).
+    clauses: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def clause_name(self, clause_id: str) -> str:
+        return self.clauses.get(clause_id, "")
 
     def get(self, key: str) -> Rule | None:
         return self.rules.get(key)
@@ -483,6 +530,10 @@ def _check_rule(check: _Checker, key: str, table: Any) -> Rule | None:
         fields, kind = _duration_fields(check, key, table, kind), DURATION
     elif key in CHOICE_KEYS:
         fields, kind = _choice_fields(check, key, table, kind), CHOICE
+    elif key in DUTY_KEYS:
+        check.only_kind(key, kind, DUTY)
+        check.unknown_fields(key, table, _COMMON_FIELDS)
+        fields, kind = {}, DUTY
     else:
         fields, kind = _count_fields(check, key, table, kind), COUNT
 
@@ -640,6 +691,54 @@ def _check_times(check: _Checker, rules: dict[str, Rule]) -> None:
         )
 
 
+def _check_clauses(check: _Checker, table: Any) -> dict[str, str]:
+    """The [clauses] section: clause id -> short name, each id written as the regulation numbers it."""
+    if table is None:
+        return {}
+    if not isinstance(table, dict):
+        check.add("clauses", _("The [clauses] section must be a table of clause id = name."))
+        return {}
+    clauses = {}
+    for clause_id, name in table.items():
+        if not _CLAUSE_ID_RE.fullmatch(clause_id):
+            check.add(
+                "clauses",
+                _("“%(value)s” is not a clause id; write it as the regulation numbers it, e.g. 第五条(二)1."),
+                value=clause_id,
+            )
+        elif not isinstance(name, str) or not name.strip() or len(name) > MAX_CLAUSE_NAME:
+            check.add(
+                "clauses",
+                _("The name of clause “%(value)s” must be text of 1–%(max)s characters."),
+                value=clause_id,
+                max=MAX_CLAUSE_NAME,
+            )
+        else:
+            clauses[clause_id] = name.strip()
+    return clauses
+
+
+def _check_citations(check: _Checker, rules: dict[str, Rule], clauses: dict[str, str]) -> None:
+    """With a clause list, every rule cites at least one clause (a rule the organisation added
+    cites the clause it supplements), and every clause it cites of its own regulation exists."""
+    if not clauses:
+        return
+    for key, rule in rules.items():
+        cited = clause_citations(rule.clause)
+        if not cited:
+            check.add(
+                key,
+                _("Cite the clause this rule comes from or supplements, e.g. “本组织补充（补充第六条1）”."),
+            )
+        for document, clause_id in cited:
+            if not document and clause_id not in clauses:
+                check.add(
+                    key,
+                    _("This rule cites %(clause)s, which is not in the regulation's [clauses] list."),
+                    clause=clause_id,
+                )
+
+
 def load_rules(data: dict) -> PolicyRules:
     """Validate an already-parsed policy (TOML-shaped dict, e.g. JSON from the database)."""
     check = _Checker()
@@ -647,17 +746,21 @@ def load_rules(data: dict) -> PolicyRules:
         check.add("file", _("A policy must be a table with [policy] and [rules] sections."))
         raise PolicyFileError(check.problems)
     for section in data:
-        if section not in ("policy", "rules"):
+        if section not in ("policy", "rules", "clauses"):
             check.add(
-                "file", _("Unknown section “%(name)s”; only [policy] and [rules] are allowed."), name=section
+                "file",
+                _("Unknown section “%(name)s”; only [policy], [rules] and [clauses] are allowed."),
+                name=section,
             )
     key, name, source = _check_head(check, data.get("policy"))
     rules = _check_tables(check, data.get("rules"))
+    clauses = _check_clauses(check, data.get("clauses"))
+    _check_citations(check, rules, clauses)
     _check_times(check, rules)
     if check.problems:
         raise PolicyFileError(check.problems)
     ordered = {k: rules[k] for k in RULE_ORDER if k in rules}
-    return PolicyRules(key=key, name=name, source=source, rules=ordered)
+    return PolicyRules(key=key, name=name, source=source, rules=ordered, clauses=clauses)
 
 
 def parse_policy(text: str) -> PolicyRules:
@@ -700,6 +803,8 @@ def _rule_data(rule: Rule) -> dict[str, Any]:
         out["minutes"] = rule.minutes
     elif rule.kind == CHOICE:
         out["value"] = rule.value
+    elif rule.kind == DUTY:
+        pass
     else:
         out["count"] = rule.count
     return out
@@ -707,10 +812,13 @@ def _rule_data(rule: Rule) -> dict[str, Any]:
 
 def to_data(rules: PolicyRules) -> dict:
     """A JSON-serialisable dict of the same shape as the TOML file; load_rules reads it back."""
-    return {
+    data: dict[str, Any] = {
         "policy": {"key": rules.key, "name": rules.name, "source": rules.source},
         "rules": {key: _rule_data(rule) for key, rule in rules.rules.items()},
     }
+    if rules.clauses:
+        data["clauses"] = dict(rules.clauses)
+    return data
 
 
 _TOML_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
@@ -745,6 +853,9 @@ def dump_policy(rules: PolicyRules) -> str:
     for key, table in data["rules"].items():
         lines += ["", f"[rules.{key}]"]
         lines += [f"{k} = {_toml_value(v)}" for k, v in table.items()]
+    if rules.clauses:
+        lines += ["", "[clauses]"]
+        lines += [f"{_toml_string(k)} = {_toml_value(v)}" for k, v in rules.clauses.items()]
     return "\n".join(lines) + "\n"
 
 

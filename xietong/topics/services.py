@@ -25,8 +25,10 @@ Duties in the ledger (xietong.obligations):
   department's head; approve/return close it;
 * submit closes SUBMISSION; withdraw and reject waive whatever is still open.
 A late step is allowed: the closed duty is *breached* and the topic page shows "late" with the
-clause, read back from the ledger. Steps before the topic window opens (``topic_window_opens``)
-are allowed too: a draft may be written any time.
+clause, read back from the ledger. Drafting, review and approval may happen at any time; where
+the policy sets a topic window (``topic_window_opens`` / ``topic_window_closes``, seed 01
+第六条1), submission to the coordinator is refused outside it, so a topic that missed the
+window waits for the next meeting's.
 
 Target meeting: a new topic targets the series' next meeting that has not started, even when
 that meeting's submission cut-off has already passed (the submission will then be late). When
@@ -44,6 +46,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import transaction
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from xietong.core.errors import DomainError, Forbidden
@@ -265,6 +268,39 @@ def _retarget_if_started(topic: Topic, *, actor, now: datetime) -> bool:
     return True
 
 
+def _check_window(topic: Topic, now: datetime) -> None:
+    """Submission only inside the target meeting's topic window, when its policy sets one."""
+    meeting = topic.meeting
+    if meeting is None:
+        return
+    rules = meeting.policy_version.rules
+    calendar = business_calendar()
+    opens = rules.deadline("topic_window_opens", meeting.starts_at, calendar)
+    if opens is not None and now < opens.value:
+        raise DomainError(
+            _(
+                "The topic window for this meeting opens at %(opens)s (%(clause)s). "
+                "Until then the topic stays with your department; submit it then."
+            ),
+            code="window_not_open",
+            params={"opens": _fmt(opens.value), "clause": rules.get("topic_window_opens").clause},
+        )
+    closes = rules.deadline("topic_window_closes", meeting.starts_at, calendar)
+    if closes is not None and now > closes.value:
+        raise DomainError(
+            _(
+                "The topic window for this meeting closed at %(closes)s (%(clause)s). "
+                "Submit the topic in the next meeting's window."
+            ),
+            code="window_closed",
+            params={"closes": _fmt(closes.value), "clause": rules.get("topic_window_closes").clause},
+        )
+
+
+def _fmt(moment: datetime) -> str:
+    return date_format(as_shanghai(moment), "Y-m-d H:i")
+
+
 def _duty_data(duty: Obligation | None) -> dict:
     if duty is None:
         return {}
@@ -480,8 +516,10 @@ def topic_return(*, topic: Topic, actor, now: datetime, comment: str) -> Topic:
 def topic_submit(*, topic: Topic, actor, now: datetime) -> Topic:
     """The liaison submits the approved topic to the coordinator (第五条(二)4).
 
-    Preconditions: APPROVED; ``actor`` is a liaison of the department. A submission after the
-    cut-off is allowed and recorded as late (breached) in the ledger under its clause.
+    Preconditions: APPROVED; ``actor`` is a liaison of the department; inside the target
+    meeting's topic window when the policy sets one (refused before it opens and after it
+    closes). A submission after the cut-off is allowed and recorded as late (breached) in the
+    ledger under its clause.
     Side effects: SUBMITTED, ``submitted_at``; moves to the next meeting first if the target
     has started; SUBMISSION closed (met or breached). Records ``topic.submitted``.
     """
@@ -489,6 +527,7 @@ def topic_submit(*, topic: Topic, actor, now: datetime) -> Topic:
         locked = _lock(topic)
         _check("submit", locked, actor, now)
         moved = _retarget_if_started(locked, actor=actor, now=now)
+        _check_window(locked, now)
         locked.status = S.SUBMITTED
         locked.submitted_at = now
         _save(locked, topic, now, ["status", "submitted_at", "meeting"])

@@ -153,7 +153,7 @@ def _cutoffs(series, now) -> dict | None:
     starts_at, rules = found.starts_at, found.rules
     calendar = business_calendar()
     steps = []
-    for key in ("topic_window_opens", "head_review_cutoff", "submission_cutoff"):
+    for key in ("topic_window_opens", "head_review_cutoff", "submission_cutoff", "topic_window_closes"):
         rule = rules.get(key)
         due = rules.deadline(key, starts_at, calendar) if rule else None
         if due is not None:

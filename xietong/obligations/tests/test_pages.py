@@ -33,7 +33,7 @@ def duty(
     person,
     dept,
     kind=ObligationKind.ACTION_DUE,
-    rule="warning_lead_days",
+    rule="action_due",
     opened=None,
 ):
     return obligation_open(
@@ -196,7 +196,7 @@ def test_leadership_page_shows_the_escalation_with_its_history(torg, login):
     for ob in obs[1:]:
         assert f'data-history="{ob.pk}"' in html
     assert f'data-history="{obs[0].pk}"' not in html
-    assert "第四条(一)4" in html
+    assert "第五条(一)4" in html
 
 
 # ---- compliance ----------------------------------------------------------------------------------
@@ -208,7 +208,7 @@ def period(torg):
 
     clause 第五条(二)4 (submission_cutoff / progress): tech met, tech done late, market breached
         (never done), market waived (topic withdrawn), plus one superseded (not counted) → 1/1/1/1
-    clause of warning_lead_days (action items): tech met, finance not yet due (03-31 17:30 > now)
+    clause of action_due (action items, 第三条3；第五条(二)2): tech met, finance not yet due (03-31 17:30 > now)
     outside the period: one in April (not counted) and one on 02-28 (not counted).
     """
     v = lambda **kw: duty(torg, **kw)  # noqa: E731
@@ -269,7 +269,7 @@ def test_compliance_figures_are_exact(torg, period):
     }
     assert by_clause == {
         "第五条(二)4": {"met": 1, "late": 1, "breached": 1, "waived": 1, "open": 0, "total": 4},
-        "第五条(二)5（本组织补充：提前3个工作日黄色预警）": {
+        "第三条3；第五条(二)2": {
             "met": 1,
             "late": 0,
             "breached": 0,
@@ -310,7 +310,7 @@ def test_compliance_page_and_xlsx(torg, login, period):
     book = load_workbook(BytesIO(xlsx.content))
     first, second = book.worksheets
     values = [tuple(row) for row in first.iter_rows(min_row=3, values_only=True)]
-    assert values[0] == ("第五条(二)4", 1, 1, 1, 1, 0, 4)
+    assert values[:2] == [("第三条3；第五条(二)2", 1, 0, 0, 0, 1, 2), ("第五条(二)4", 1, 1, 1, 1, 0, 4)]
     assert values[-1][1:] == (2, 1, 1, 1, 1, 6)
     dept_rows = {row[0]: row[1:] for row in second.iter_rows(min_row=3, values_only=True)}
     assert dept_rows["市场部"] == (0, 0, 1, 1, 0, 2)

@@ -68,7 +68,7 @@ def test_spring_festival_yellow_reminders_and_breach_at_the_right_moments(torg):
     due_at = action_deadline(date(2026, 2, 20), calendar)
     assert due_at == sh(2026, 2, 24, 17, 30)
     ob = open_due(torg, due_at, now=sh(2026, 2, 2, 10, 0))
-    # Yellow 3 working days before (seed 01 第五条(二)5 supplement): the break does not count,
+    # Yellow 3 working days before (seed 01 第五条(二)1 supplement): the break does not count,
     # the 调休 Saturday 02-14 does: 02-14, 02-13, 02-12.
     assert ob.warn_at == sh(2026, 2, 12, 17, 30)
     assert colour(ob, sh(2026, 2, 12, 17, 29)) == GREEN
@@ -187,7 +187,7 @@ def test_escalation_after_three_consecutive_misses_not_after_two(torg):
     third = open_due(torg, sh(2026, 3, 5, 17, 30), subject=torg.org, now=sh(2026, 3, 1, 9, 0))
     result = ledger_tick(now=sh(2026, 3, 6, 9, 0))
     assert (result.breached, result.escalated) == (1, 1)
-    # seed 01 escalation_misses = 3 (第四条(一)4; seed 02 四、(三))
+    # seed 01 escalation_misses = 3 (第五条(一)4; seed 02 四、(三))
     assert events("obligation.escalated") == [(third.pk, {"misses": 3})]
     third.refresh_from_db()
     assert third.escalation_step == 3

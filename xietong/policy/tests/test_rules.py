@@ -88,6 +88,7 @@ def test_seed01_preset():
     )
     assert list(rules.rules) == [
         "topic_window_opens",
+        "topic_window_closes",
         "head_review_cutoff",
         "submission_cutoff",
         "agenda_cutoff",
@@ -106,6 +107,7 @@ def test_seed01_preset():
         "warning_lead_days",
         "escalation_misses",
         "leadership_approval_days",
+        "action_due",
     ]
     assert rules.choice("majority_method") == "simple"  # seed 01 sets no vote rule: the default
     assert rules.count("escalation_misses") == 3
@@ -175,7 +177,7 @@ def test_every_preset_rule_cites_a_clause():
     for name in preset_names():
         for rule in load_preset(name).rules.values():
             assert rule.clause.strip(), (name, rule.key)
-            assert rule.kind in (*DEADLINE_KINDS, "duration", "count", "choice")
+            assert rule.kind in (*DEADLINE_KINDS, "duration", "count", "choice", "duty")
             assert str(RULE_LABELS[rule.key])
 
 
@@ -470,7 +472,7 @@ def test_policy_header_problems():
 
 def test_missing_sections():
     assert problems_of({"extra": 1}) == [
-        ("file", "Unknown section “extra”; only [policy] and [rules] are allowed."),
+        ("file", "Unknown section “extra”; only [policy], [rules] and [clauses] are allowed."),
         ("policy", "The [policy] section is missing."),
         ("file", "The [rules] section is missing."),
     ]

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from xietong.topics import selectors, services
 from xietong.topics.models import Topic
 
-from .conftest import FRI, WED, advance, make_topic
+from .conftest import FRI, THU_SUBMIT_OK, WED, advance, make_topic
 
 ALL = [
     "chair",
@@ -70,7 +70,7 @@ def test_plain_members_see_their_department_submitted_topics(torg):
     assert "outsider" not in seers(torg, topic)
     services.topic_send_for_review(topic=topic, actor=torg.market_liaison, now=WED)
     services.topic_approve(topic=topic, actor=torg.market_head, now=WED)
-    services.topic_submit(topic=topic, actor=torg.market_liaison, now=WED)
+    services.topic_submit(topic=topic, actor=torg.market_liaison, now=THU_SUBMIT_OK)
     assert "outsider" in seers(torg, topic)
     assert "tech_liaison" not in seers(torg, topic)
 

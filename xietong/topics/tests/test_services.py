@@ -111,7 +111,11 @@ def test_create_after_the_agenda_cutoff_targets_the_following_meeting_in_time(to
     topic = make_topic(torg, now=FRI)
     assert topic.meeting.starts_at == MEETING + timedelta(days=7)
     topic = advance(torg, topic, "approved", now=FRI)
-    topic = services.topic_submit(topic=topic, actor=torg.tech_liaison, now=FRI)
+    # It is submitted in that meeting's topic window (第六条1: Thursday 12 March from 10:00).
+    with pytest.raises(DomainError) as exc:
+        services.topic_submit(topic=topic, actor=torg.tech_liaison, now=FRI)
+    assert exc.value.code == "window_not_open"
+    topic = services.topic_submit(topic=topic, actor=torg.tech_liaison, now=sh(2026, 3, 12, 11, 0))
     assert topic.closed_duty.state == Obligation.State.MET
     assert late_steps(topic) == []
 

@@ -13,7 +13,7 @@ from xietong.obligations.models import Obligation
 from xietong.topics import services
 from xietong.topics.models import Topic
 
-from .conftest import FRI, THU_EARLY, THU_SUBMIT_LATE, WED, advance, make_topic, sh
+from .conftest import FRI, THU_EARLY, THU_SUBMIT_LATE, THU_SUBMIT_OK, WED, advance, make_topic, sh
 
 S = Topic.Status
 
@@ -436,6 +436,18 @@ def test_wrong_state_is_a_message_not_a_change(torg, en, topic):
     assert topic.status == S.DRAFT
 
 
+def test_a_submission_outside_the_topic_window_shows_why(torg, en, topic):
+    topic = advance(torg, topic, "approved")
+    with time_machine.travel(FRI, tick=False):
+        client = en(torg.tech_liaison)
+        response = client.post(reverse("topics:submit", args=[topic.pk]), HTTP_REFERER="/topics/")
+        assert response.status_code == 302
+        page = client.get(reverse("topics:detail", args=[topic.pk])).content.decode()
+    assert "The topic window for this meeting closed at 2026-03-05 17:00 (第六条1)." in page
+    topic.refresh_from_db()
+    assert topic.status == S.APPROVED
+
+
 ACTIONS = {
     # name: (status, allowed personas, POST data)
     "send_review": ("draft", {"tech_liaison"}, {}),
@@ -475,7 +487,8 @@ def test_http_permission_matrix(torg, en, topic, name):
         topic = advance(torg, topic, status)
     url = reverse(f"topics:{name}", args=[topic.pk])
     duties = list(Obligation.objects.values_list("pk", "state"))
-    with time_machine.travel(FRI, tick=False):
+    # A topic is submitted inside the topic window (第六条1); the other steps on Friday.
+    with time_machine.travel(THU_SUBMIT_OK if name == "submit" else FRI, tick=False):
         assert en(torg.tech_liaison).get(url).status_code == 405
         for persona in PERSONAS:
             if persona in allowed:

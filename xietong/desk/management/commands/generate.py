@@ -30,6 +30,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from xietong.actions.models import ActionItem, ProgressReport
+from xietong.actions.services import ACTION_DUE_RULE
 from xietong.agenda.models import Agenda, AgendaItem
 from xietong.meetings.models import Meeting, MeetingSeries, Notice, Rsvp
 from xietong.meetings.services import rsvp_due
@@ -625,7 +626,7 @@ class Command(BaseCommand):
         moments from the policy, as ``obligation_open`` computes them."""
         calendar = business_calendar()
         rules = version.rules
-        rule = rules.get("warning_lead_days")
+        rule = rules.get(ACTION_DUE_RULE)
         item_type = ContentType.objects.get_for_model(ActionItem)
         S, state_of = ActionItem.Status, Obligation.State
         duties = []
@@ -644,7 +645,7 @@ class Command(BaseCommand):
             duties.append(
                 Obligation(
                     kind=ObligationKind.ACTION_DUE,
-                    rule="warning_lead_days",
+                    rule=ACTION_DUE_RULE,
                     clause=rule.clause if rule else "",
                     policy_version=version,
                     responsible_id=item.owner_id,
