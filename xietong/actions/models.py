@@ -70,6 +70,10 @@ class ActionItem(models.Model):
 
 
 class ProgressReport(models.Model):
+    """A liaison's report on an action item, written once and never changed: its ``status`` is
+    the progress reported, not a state the report moves through (it has no transition table;
+    the item's own steps are actions.services.TRANSITIONS, "report" among them)."""
+
     class Status(models.TextChoices):
         DONE = "done", _("Done")
         IN_PROGRESS = "in_progress", _("In progress")

@@ -70,15 +70,6 @@ def allowed_actions(item: ActionItem, person, *, roles: Roles) -> list[str]:
     )
 
 
-def _lock(item: ActionItem, action: str) -> ActionItem:
-    """The item locked, once the table allows ``action`` from its state."""
-    locked = ActionItem.objects.select_for_update(of=("self",)).get(pk=item.pk)
-    transitions.refuse_unless(
-        TRANSITIONS, action, locked.status, ERR_STATE, status=locked.get_status_display()
-    )
-    return locked
-
-
 def _save(locked: ActionItem, original: ActionItem, now: datetime, fields: list[str]) -> ActionItem:
     fields = [*fields, "updated_at"]
     locked.updated_at = now
@@ -147,7 +138,7 @@ def action_start(*, item: ActionItem, actor, now: datetime) -> ActionItem:
     Records ``action.started``."""
     _require_owner(item, actor)
     with transaction.atomic():
-        locked = _lock(item, "start")
+        locked = transitions.locked(ActionItem, item.pk, TRANSITIONS, "start", ERR_STATE)
         locked.status = S.IN_PROGRESS
         _save(locked, item, now, ["status"])
         record_event(name="action.started", actor=actor, subject=locked, now=now)
@@ -163,7 +154,7 @@ def action_complete(*, item: ActionItem, evidence: str, actor, now: datetime) ->
     _require_owner(item, actor)
     evidence = clean_field(evidence, field="evidence", max_length=MAX_EVIDENCE, required=True)
     with transaction.atomic():
-        locked = _lock(item, "complete")
+        locked = transitions.locked(ActionItem, item.pk, TRANSITIONS, "complete", ERR_STATE)
         locked.status = S.DONE
         locked.evidence = evidence
         locked.done_at = now
@@ -183,7 +174,7 @@ def action_cancel(*, item: ActionItem, reason: str, actor, now: datetime) -> Act
     _require_coordinator(actor, now)
     reason = clean_field(reason, field="reason", max_length=MAX_REASON, required=True)
     with transaction.atomic():
-        locked = _lock(item, "cancel")
+        locked = transitions.locked(ActionItem, item.pk, TRANSITIONS, "cancel", ERR_STATE)
         locked.status = S.CANCELLED
         locked.cancel_reason = reason
         _save(locked, item, now, ["status", "cancel_reason"])
@@ -204,7 +195,7 @@ def action_reopen(*, item: ActionItem, reason: str, actor, now: datetime) -> Act
     _require_coordinator(actor, now)
     reason = clean_field(reason, field="reason", max_length=MAX_REASON, required=True)
     with transaction.atomic():
-        locked = _lock(item, "reopen")
+        locked = transitions.locked(ActionItem, item.pk, TRANSITIONS, "reopen", ERR_STATE)
         previous = locked.status
         locked.status = S.OPEN
         locked.done_at = None
@@ -238,7 +229,7 @@ def progress_report(
     )
     note = clean_field(note, field="note", max_length=MAX_NOTE, required=False)
     with transaction.atomic():
-        locked = _lock(item, "report")
+        locked = transitions.locked(ActionItem, item.pk, TRANSITIONS, "report", ERR_STATE)
         series = locked.meeting.series
         for_meeting = series_next_meeting(series=series, now=now, actor=actor) if series else None
         report = ProgressReport.objects.create(

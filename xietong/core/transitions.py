@@ -10,8 +10,9 @@ holds them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
+from django.db.models import Model, QuerySet
 from django.utils.functional import Promise
 
 from .errors import DomainError
@@ -23,6 +24,7 @@ class Step(NamedTuple):
 
 
 Table = Mapping[str, Step]
+M = TypeVar("M", bound=Model)
 
 
 def step(states: Iterable[str], role: str) -> Step:
@@ -50,3 +52,34 @@ def sole_state(table: Table, action: str) -> str:
     (``state = …`` keeps a partial index on that state usable)."""
     (state,) = table[action].states
     return state
+
+
+def locked(
+    source: type[M] | QuerySet[M],
+    pk: Any,
+    table: Table | None = None,
+    action: str = "",
+    message: str | Promise = "",
+    /,
+    *,
+    code: str = "wrong_state",
+    refusals: Mapping[str, tuple[str | Promise, str]] | None = None,
+    field: str = "status",
+) -> M:
+    """Row ``pk`` of ``source`` (a model, or a queryset with the caller's ``select_related``),
+    locked until the transaction ends; with ``table``, refused unless ``action`` may start from
+    the locked row's ``status`` (read under the lock: a step taken meanwhile by someone else
+    counts).
+
+    The refusal is ``DomainError(message, code=code)``; ``message`` may name the state as
+    ``%(status)s`` (its label); ``refusals`` gives a state its own message and code.
+    Refused or not, nothing is written here.
+    """
+    queryset = source._default_manager.all() if isinstance(source, type) else source
+    row = queryset.select_for_update(of=("self",)).get(pk=pk)
+    if table is not None:
+        current = getattr(row, field)
+        if current not in table[action].states:
+            text, reason = (refusals or {}).get(current, (message, code))
+            raise DomainError(text, code=reason, params={"status": getattr(row, f"get_{field}_display")()})
+    return row

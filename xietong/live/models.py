@@ -21,6 +21,12 @@ def _new_token() -> str:
 class Room(models.Model):
     """One per meeting, created on first use. ``version`` rises with every change of state."""
 
+    class Status(models.TextChoices):
+        # Not stored: read from started_at / ended_at by ``status`` below.
+        NOT_STARTED = "not_started"
+        RUNNING = "running"
+        ENDED = "ended"
+
     meeting = models.OneToOneField(
         "meetings.Meeting", on_delete=models.CASCADE, related_name="live_room", verbose_name=_("meeting")
     )
@@ -44,6 +50,15 @@ class Room(models.Model):
 
     def __str__(self) -> str:
         return f"{self.meeting} · v{self.version}"
+
+    @property
+    def status(self) -> str:
+        """Not started until the host starts the meeting, running until the host ends it, then ended."""
+        if self.started_at is None:
+            return self.Status.NOT_STARTED
+        if self.ended_at is None:
+            return self.Status.RUNNING
+        return self.Status.ENDED
 
 
 class ItemRun(models.Model):

@@ -23,7 +23,7 @@ from xietong.meetings.models import Meeting
 from xietong.meetings.selectors import meetings_visible_to
 from xietong.policy.calendar import as_shanghai
 
-from . import roompass, tokens
+from . import roompass, services, tokens
 from .views import seat_choices
 
 
@@ -127,6 +127,15 @@ def strings() -> dict:
     }
 
 
+def transitions_for_script() -> dict:
+    """The live room's transition tables as the script reads them (table → step → its states
+    and role): a screen offers a step where the object's state and the viewer's role allow it."""
+    return {
+        name: {action: {"states": sorted(s.states), "role": s.role} for action, s in table.items()}
+        for name, table in services.TABLES.items()
+    }
+
+
 def _render(request, template: str, meeting: Meeting, role: str, now, me=None, **extra):
     if me is None and request.user.is_authenticated:
         me = request.user.pk
@@ -135,6 +144,7 @@ def _render(request, template: str, meeting: Meeting, role: str, now, me=None, *
         "role": role,
         "me": me,
         "strings": strings(),
+        "transitions": transitions_for_script(),
         **ws_config(meeting),
         **extra.pop("config", {}),
     }

@@ -272,6 +272,7 @@ def room_state(meeting: Meeting, now: datetime) -> dict:
     queue = [
         {
             "id": s["id"],
+            "status": s["status"],
             "person": _person_name(s, "person"),
             "person_id": s["person_id"],
             "department": s["department__name"] or "",
@@ -285,6 +286,7 @@ def room_state(meeting: Meeting, now: datetime) -> dict:
     if speaking is not None:
         speech = {
             "id": speaking["id"],
+            "status": speaking["status"],
             "person": _person_name(speaking, "person"),
             "person_id": speaking["person_id"],
             "department": speaking["department__name"] or "",
@@ -367,7 +369,10 @@ def room_state(meeting: Meeting, now: datetime) -> dict:
             "ends_at": _iso(meeting.ends_at),
             "started_at": _iso(room.started_at),
             "ended_at": _iso(room.ended_at),
-            "ended": room.ended_at is not None,
+            # The room's state (not started / running / ended): the screens offer the commands
+            # its table (live.services.ROOM_TRANSITIONS) accepts in it.
+            "status": room.status,
+            "ended": room.status == Room.Status.ENDED,
             "cap_minutes": cap_minutes,
             "cap_clause": cap_clause,
             "speaking_limit_seconds": speaking_rule.minutes * 60

@@ -83,16 +83,16 @@ def _require_host(meeting: Meeting, actor) -> None:
         raise Forbidden(_("Only the meeting's host may approve or return the minutes."))
 
 
+ERR_STATE = _("The minutes are not in a state that allows this.")
+# Approved minutes are the record: they are corrected with a new version, never changed.
+REFUSALS: dict[str, tuple[str | Promise, str]] = {
+    M.APPROVED: (_("Approved minutes cannot change; correct them with a new version."), "immutable")
+}
+
+
 def _lock(minutes: Minutes, action: str) -> Minutes:
     """The version locked, once the table allows ``action`` from its state."""
-    locked = Minutes.objects.select_for_update().get(pk=minutes.pk)
-    if locked.status not in TRANSITIONS[action].states:
-        if locked.status == Minutes.Status.APPROVED:
-            raise DomainError(
-                _("Approved minutes cannot change; correct them with a new version."), code="immutable"
-            )
-        raise DomainError(_("The minutes are not in a state that allows this."), code="wrong_state")
-    return locked
+    return transitions.locked(Minutes, minutes.pk, TRANSITIONS, action, ERR_STATE, refusals=REFUSALS)
 
 
 def _refresh(original: Minutes, locked: Minutes) -> Minutes:
@@ -402,9 +402,8 @@ def minutes_correct(*, minutes: Minutes, reason: str, actor, now: datetime) -> M
     _require_recorder(minutes.meeting, actor)
     reason = clean_field(reason, field="reason", max_length=MAX_REASON, required=True)
     with transaction.atomic():
-        locked = Minutes.objects.select_for_update().get(pk=minutes.pk)
-        transitions.refuse_unless(
-            TRANSITIONS, "correct", locked.status, _("Only approved minutes are corrected.")
+        locked = transitions.locked(
+            Minutes, minutes.pk, TRANSITIONS, "correct", _("Only approved minutes are corrected.")
         )
         if Minutes.objects.filter(meeting_id=locked.meeting_id, number__gt=locked.number).exists():
             raise DomainError(_("A newer version of these minutes exists."), code="not_latest")

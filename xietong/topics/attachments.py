@@ -27,7 +27,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from xietong.core import uploads
+from xietong.core import transitions, uploads
 from xietong.core.errors import DomainError, Forbidden
 from xietong.core.events import record_event
 from xietong.meetings.models import Meeting
@@ -101,7 +101,7 @@ def _check(topic: Topic, actor, now: datetime) -> None:
 
 
 def _lock(topic: Topic) -> Topic:
-    return Topic.objects.select_for_update(of=("self",)).select_related("meeting").get(pk=topic.pk)
+    return transitions.locked(Topic.objects.select_related("meeting"), topic.pk)
 
 
 def _clean_name(raw: str) -> str:

@@ -49,6 +49,7 @@ from django.db import transaction
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from xietong.core import transitions
 from xietong.core.errors import DomainError, Forbidden
 from xietong.core.events import record_event
 from xietong.core.limits import max_length
@@ -155,11 +156,8 @@ def _check(action: str, topic: Topic, actor, now: datetime) -> None:
 
 
 def _lock(topic: Topic) -> Topic:
-    return (
-        Topic.objects.select_for_update(of=("self",))
-        .select_related("meeting__policy_version", "series")
-        .get(pk=topic.pk)
-    )
+    # Locked first, then the role and the state are checked on what was read under the lock.
+    return transitions.locked(Topic.objects.select_related("meeting__policy_version", "series"), topic.pk)
 
 
 def _save(locked: Topic, original: Topic, now: datetime, fields: Iterable[str]) -> Topic:

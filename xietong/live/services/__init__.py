@@ -16,6 +16,7 @@ change nothing and are logged on the "xietong.live" logger.
 from __future__ import annotations
 
 from .host import (
+    ITEM_TRANSITIONS,
     MAX_REASON,
     item_next,
     item_start,
@@ -28,7 +29,13 @@ from .rooms import (
     ERR_NOT_HOST,
     ERR_NOT_STARTED,
     ERR_STALE,
+    HOST,
+    PARTICIPANT,
     PRESENT,
+    RECORDER,
+    ROOM_TRANSITIONS,
+    SPEAKER,
+    VOTER,
     is_host,
     is_recorder,
     room_for,
@@ -53,6 +60,7 @@ from .signin import (
     signin_with_link,
 )
 from .speakers import (
+    SPEECH_TRANSITIONS,
     floor_grant,
     floor_reorder,
     floor_request,
@@ -62,6 +70,7 @@ from .speakers import (
 from .votes import (
     CHOICES,
     MAX_PROPOSAL,
+    VOTE_TRANSITIONS,
     ballot_cast,
     vote_close,
     vote_open,
@@ -69,7 +78,25 @@ from .votes import (
     vote_to_decision,
 )
 
+# The live room's transition tables by what they govern; the screens read them (live.screens).
+TABLES = {
+    "room": ROOM_TRANSITIONS,
+    "item": ITEM_TRANSITIONS,
+    "speech": SPEECH_TRANSITIONS,
+    "vote": VOTE_TRANSITIONS,
+}
+
 __all__ = [
+    "TABLES",
+    "ROOM_TRANSITIONS",
+    "ITEM_TRANSITIONS",
+    "SPEECH_TRANSITIONS",
+    "VOTE_TRANSITIONS",
+    "HOST",
+    "RECORDER",
+    "PARTICIPANT",
+    "SPEAKER",
+    "VOTER",
     "ERR_CANCELLED",
     "ERR_ENDED",
     "ERR_NOT_HOST",

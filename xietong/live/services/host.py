@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from xietong.agenda.models import AgendaItem
 from xietong.core.errors import DomainError
 from xietong.core.events import record_event
 from xietong.core.text import clean_field
+from xietong.core.transitions import Step, refuse_unless, sole_state, step
 from xietong.meetings.models import Meeting
 from xietong.policy.calendar import as_shanghai
 from xietong.records.models import ItemRecord
@@ -19,16 +21,40 @@ from xietong.records.services import item_record
 
 from ..models import ItemRun, Room, Speech, Vote
 from .rooms import (
+    ERR_STARTED,
+    HOST,
+    ROOM_TRANSITIONS,
     _changed,
     _lock_room,
     _logged,
     _require_host,
     _require_not_cancelled,
-    _require_running,
+    _require_room,
 )
-from .speakers import _end_speaking
+from .speakers import SPEECH_TRANSITIONS, _end_speaking
+from .votes import VOTE_TRANSITIONS
 
 MAX_REASON = 300
+
+IR = ItemRun.Status
+
+# step -> (the states of an item's progress it may start from, who may take it). The host takes
+# an item up (item_start, or item_next for the next one not yet discussed); item_next finishes
+# the item under discussion, or with a reason defers it; taking up another item sets the
+# current one aside (back to not yet discussed).
+ITEM_TRANSITIONS: dict[str, Step] = {
+    "item_start": step({IR.PENDING}, HOST),
+    "item_finish": step({IR.CURRENT}, HOST),
+    "item_defer": step({IR.CURRENT}, HOST),
+    "item_set_aside": step({IR.CURRENT}, HOST),
+}
+
+# Why an item cannot be taken up in the state it is in.
+ITEM_START_REFUSALS: dict[str, tuple[str | Promise, str]] = {
+    IR.CURRENT: (_("This item is already under discussion."), "item_current"),
+    IR.DONE: (_("This item has already been dealt with."), "item_done"),
+    IR.DEFERRED: (_("This item has already been dealt with."), "item_done"),
+}
 
 
 # ---- the meeting and its items --------------------------------------------------------------
@@ -53,8 +79,7 @@ def room_open(*, meeting: Meeting, actor, now: datetime, expected_version=None) 
         _require_not_cancelled(meeting)
         if as_shanghai(now).date() < as_shanghai(meeting.starts_at).date():
             raise DomainError(_("The meeting can only be started on its day."), code="too_early")
-        if room.started_at is not None:
-            raise DomainError(_("The meeting has already been started."), code="already_started")
+        refuse_unless(ROOM_TRANSITIONS, "room_open", room.status, ERR_STARTED, code="already_started")
         room.started_at = now
         room.save(update_fields=["started_at"])
         for item in _agenda_items(meeting):
@@ -108,7 +133,7 @@ def item_start(*, meeting: Meeting, item, actor, now: datetime, expected_version
     _require_host(meeting, actor)
     with transaction.atomic():
         room = _lock_room(meeting, expected_version)
-        _require_running(meeting, room)
+        _require_room(meeting, room, "item_start")
         pk = getattr(item, "pk", item)
         item = (
             AgendaItem.objects.filter(pk=pk, agenda__meeting=meeting).first() if isinstance(pk, int) else None
@@ -116,11 +141,10 @@ def item_start(*, meeting: Meeting, item, actor, now: datetime, expected_version
         if item is None:
             raise DomainError(_("This item is not on the meeting's agenda."), code="not_found", field="item")
         run = _run(room, item)
-        if run.status in (ItemRun.Status.DONE, ItemRun.Status.DEFERRED):
-            raise DomainError(_("This item has already been dealt with."), code="item_done")
-        if room.current_item_id == item.pk:
-            raise DomainError(_("This item is already under discussion."), code="item_current")
-        _stop_current(room, now, status=ItemRun.Status.PENDING)
+        if run.status not in ITEM_TRANSITIONS["item_start"].states:
+            message, code = ITEM_START_REFUSALS[run.status]
+            raise DomainError(message, code=code)
+        _stop_current(room, now, status=IR.PENDING)
         run = _start(room, item, now)
         record_event(name="live.item_started", actor=actor, subject=meeting, now=now, item=item.pk)
         _changed(room)
@@ -142,7 +166,7 @@ def item_next(
     reason = clean_field(reason, field="reason", max_length=MAX_REASON, required=False)
     with transaction.atomic():
         room = _lock_room(meeting, expected_version)
-        _require_running(meeting, room)
+        _require_room(meeting, room, "item_next")
         current = room.current_item
         if current is not None:
             if reason:
@@ -167,9 +191,9 @@ def item_next(
         elif reason:
             raise DomainError(_("No item is under discussion."), code="no_current_item", field="reason")
         done = set(
-            ItemRun.objects.filter(
-                room=room, status__in=[ItemRun.Status.DONE, ItemRun.Status.DEFERRED]
-            ).values_list("agenda_item_id", flat=True)
+            ItemRun.objects.filter(room=room)
+            .exclude(status__in=ITEM_TRANSITIONS["item_start"].states)
+            .values_list("agenda_item_id", flat=True)
         )
         following = next((i for i in _agenda_items(meeting) if i.pk not in done), None)
         run = None
@@ -192,17 +216,17 @@ def meeting_end(*, meeting: Meeting, actor, now: datetime, expected_version=None
     _require_host(meeting, actor)
     with transaction.atomic():
         room = _lock_room(meeting, expected_version)
-        _require_running(meeting, room)
-        if Vote.objects.filter(meeting=meeting, status=Vote.Status.OPEN).exists():
+        _require_room(meeting, room, "meeting_end")
+        if Vote.objects.filter(meeting=meeting, status=sole_state(VOTE_TRANSITIONS, "vote_close")).exists():
             raise DomainError(_("Close the open vote first."), code="vote_open")
         _stop_current(room, now, status=ItemRun.Status.DONE)
         _end_speaking(meeting, now)
-        Speech.objects.filter(meeting=meeting, status=Speech.Status.QUEUED).update(
-            status=Speech.Status.WITHDRAWN
-        )
+        Speech.objects.filter(
+            meeting=meeting, status=sole_state(SPEECH_TRANSITIONS, "floor_withdraw")
+        ).update(status=Speech.Status.WITHDRAWN)
         room.ended_at = now
         room.save(update_fields=["ended_at"])
-        assert room.started_at is not None  # _require_running
+        assert room.started_at is not None  # the room was running
         record_event(
             name="live.ended",
             actor=actor,

@@ -7,9 +7,11 @@ import functools
 import logging
 
 from django.db import transaction
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from xietong.core.errors import DomainError, Forbidden
+from xietong.core.transitions import Step, step
 from xietong.meetings.models import Meeting
 from xietong.records.models import Attendance
 
@@ -26,6 +28,47 @@ ERR_NOT_HOST = _("Only the meeting's host may do this.")
 ERR_NOT_STARTED = _("The host has not started the meeting yet.")
 ERR_ENDED = _("The meeting has ended.")
 ERR_CANCELLED = _("This meeting was cancelled.")
+ERR_STARTED = _("The meeting has already been started.")
+
+R = Room.Status
+
+# Who may send a command. The service checks the person; the screens show a command's button
+# to the viewer who holds its role (static/xietong/live.js reads the same names).
+HOST = "host"  # the meeting's host
+RECORDER = "recorder"  # the meeting's recorder, or its host
+PARTICIPANT = "participant"  # anyone following the room on their phone (the service checks the seat)
+SPEAKER = "speaker"  # the speaker of that request for the floor, or the host
+VOTER = "voter"  # someone signed in for an invitee's seat
+
+# command -> (the room's states it is accepted in, who may send it). Every command of the room
+# is here; the votes' own commands are accepted in any state of the room and are gated by the
+# vote's table (votes.VOTE_TRANSITIONS), an item's and a speech's by theirs.
+ROOM_TRANSITIONS: dict[str, Step] = {
+    "room_open": step({R.NOT_STARTED}, HOST),
+    "signin_self": step({R.NOT_STARTED, R.RUNNING}, PARTICIPANT),
+    "signin_by_recorder": step({R.NOT_STARTED, R.RUNNING}, RECORDER),
+    "guest_admit": step({R.NOT_STARTED, R.RUNNING}, HOST),
+    "signin_code_renew": step(R.values, RECORDER),
+    "item_start": step({R.RUNNING}, HOST),
+    "item_next": step({R.RUNNING}, HOST),
+    "meeting_end": step({R.RUNNING}, HOST),
+    "floor_request": step({R.RUNNING}, PARTICIPANT),
+    "floor_withdraw": step({R.RUNNING}, SPEAKER),
+    "floor_grant": step({R.RUNNING}, HOST),
+    "floor_reorder": step({R.RUNNING}, HOST),
+    "speech_end": step({R.RUNNING}, SPEAKER),
+    "vote_open": step({R.RUNNING}, HOST),
+    "ballot_cast": step(R.values, VOTER),
+    "vote_close": step(R.values, HOST),
+    "vote_to_decision": step(R.values, RECORDER),
+}
+
+# Why a command is refused in a state of the room it is not accepted in.
+ROOM_REFUSALS: dict[str, tuple[str | Promise, str]] = {
+    R.NOT_STARTED: (ERR_NOT_STARTED, "not_started"),
+    R.RUNNING: (ERR_STARTED, "already_started"),
+    R.ENDED: (ERR_ENDED, "ended"),
+}
 
 
 # ---- plumbing -----------------------------------------------------------------------------
@@ -112,12 +155,18 @@ def _require_not_cancelled(meeting: Meeting) -> None:
         raise DomainError(ERR_CANCELLED, code="meeting_cancelled")
 
 
-def _require_running(meeting: Meeting, room: Room) -> None:
+def _require_phase(room: Room, command: str) -> None:
+    """Refuse ``command`` unless the room's table accepts it in the room's state."""
+    status = room.status
+    if status not in ROOM_TRANSITIONS[command].states:
+        message, code = ROOM_REFUSALS[status]
+        raise DomainError(message, code=code)
+
+
+def _require_room(meeting: Meeting, room: Room, command: str) -> None:
+    """The meeting is not cancelled and the room's state accepts ``command``."""
     _require_not_cancelled(meeting)
-    if room.started_at is None:
-        raise DomainError(ERR_NOT_STARTED, code="not_started")
-    if room.ended_at is not None:
-        raise DomainError(ERR_ENDED, code="ended")
+    _require_phase(room, command)
 
 
 def _of_meeting(model, obj, meeting: Meeting, message):

@@ -23,7 +23,6 @@ from xietong.records.services import attendance_signin
 
 from ..models import Guest, Room, SigninLinkUse, _new_token
 from .rooms import (
-    ERR_ENDED,
     ERR_NOT_HOST,
     PRESENT,
     _changed,
@@ -32,6 +31,7 @@ from .rooms import (
     _require_host,
     _require_not_cancelled,
     _require_person,
+    _require_phase,
     is_host,
     is_recorder,
 )
@@ -46,12 +46,12 @@ def _sign_in(
     meeting: Meeting, room: Room, *, person: Person, on_behalf_of, actor, now: datetime, **how
 ) -> Attendance:
     """Sign ``person`` in (into records.Attendance) and record ``live.signed_in`` with ``how``
-    (e.g. by_recorder=True, via="link"); the caller holds the room's lock."""
+    (e.g. by_recorder=True, via="link"); the caller holds the room's lock. The room accepts it
+    in the states of its table's ``signin_self`` (signing in by hand: the same states)."""
     _require_not_cancelled(meeting)
     if as_shanghai(now).date() < as_shanghai(meeting.starts_at).date():
         raise DomainError(_("Sign-in opens on the day of the meeting."), code="too_early")
-    if room.ended_at is not None:
-        raise DomainError(ERR_ENDED, code="ended")
+    _require_phase(room, "signin_by_recorder" if how.get("by_recorder") else "signin_self")
     principal = _choose_seat(meeting, person, on_behalf_of)
     existing = Attendance.objects.filter(meeting=meeting, person=person, status__in=PRESENT).first()
     if existing is not None:
@@ -263,8 +263,7 @@ def guest_admit(
         _require_not_cancelled(meeting)
         if as_shanghai(now).date() < as_shanghai(meeting.starts_at).date():
             raise DomainError(_("Sign-in opens on the day of the meeting."), code="too_early")
-        if room.ended_at is not None:
-            raise DomainError(ERR_ENDED, code="ended")
+        _require_phase(room, "guest_admit")
         if person is not None and Guest.objects.filter(meeting=meeting, person=person).exists():
             raise DomainError(
                 _("%(name)s has already been admitted."), code="already_admitted", params={"name": name}

@@ -11,24 +11,47 @@ from django.utils.translation import gettext_lazy as _
 
 from xietong.core.errors import DomainError, Forbidden
 from xietong.core.events import record_event
+from xietong.core.transitions import Step, sole_state, step
 from xietong.meetings.models import Meeting, Rsvp
 from xietong.records.models import Attendance
 
 from ..models import Guest, Speech
 from .rooms import (
     ERR_NOT_HOST,
+    HOST,
     PRESENT,
+    SPEAKER,
     _changed,
     _lock_room,
     _logged,
     _of_meeting,
     _require_host,
     _require_person,
-    _require_running,
+    _require_room,
     is_host,
 )
 
 # ---- speakers' list -------------------------------------------------------------------------
+
+Q = Speech.Status
+
+# command -> (the states of a request for the floor it may start from, who may send it).
+# A request is made waiting (floor_request); ending the meeting takes the waiting ones off the
+# list, and giving someone the floor ends the speech before it.
+SPEECH_TRANSITIONS: dict[str, Step] = {
+    "floor_grant": step({Q.QUEUED}, HOST),
+    "floor_reorder": step({Q.QUEUED}, HOST),
+    "floor_withdraw": step({Q.QUEUED}, SPEAKER),
+    "speech_end": step({Q.SPEAKING}, SPEAKER),
+}
+# A person on the list (waiting or speaking) does not ask for the floor again.
+ON_THE_LIST = SPEECH_TRANSITIONS["floor_withdraw"].states | SPEECH_TRANSITIONS["speech_end"].states
+ERR_NOT_WAITING = _("This request for the floor is no longer waiting.")
+
+
+def _require_waiting(speech: Speech, command: str) -> None:
+    if speech.status not in SPEECH_TRANSITIONS[command].states:
+        raise DomainError(ERR_NOT_WAITING, code="not_queued")
 
 
 def _presence(meeting: Meeting, person) -> tuple[bool, int | None]:
@@ -57,7 +80,11 @@ def _speaking_limit_seconds(meeting: Meeting) -> int | None:
 
 
 def _end_speaking(meeting: Meeting, now: datetime) -> Speech | None:
-    speech = Speech.objects.select_for_update().filter(meeting=meeting, status=Speech.Status.SPEAKING).first()
+    speech = (
+        Speech.objects.select_for_update()
+        .filter(meeting=meeting, status=sole_state(SPEECH_TRANSITIONS, "speech_end"))
+        .first()
+    )
     if speech is None:
         return None
     assert speech.started_at is not None  # a speech has the floor from the moment it started
@@ -69,7 +96,8 @@ def _end_speaking(meeting: Meeting, now: datetime) -> Speech | None:
 
 
 def _queued(meeting: Meeting) -> list[Speech]:
-    return list(Speech.objects.filter(meeting=meeting, status=Speech.Status.QUEUED).order_by("order", "id"))
+    waiting = sole_state(SPEECH_TRANSITIONS, "floor_reorder")
+    return list(Speech.objects.filter(meeting=meeting, status=waiting).order_by("order", "id"))
 
 
 @_logged
@@ -82,13 +110,11 @@ def floor_request(*, meeting: Meeting, actor, now: datetime, expected_version=No
     _require_person(actor)
     with transaction.atomic():
         room = _lock_room(meeting, expected_version)
-        _require_running(meeting, room)
+        _require_room(meeting, room, "floor_request")
         present, department_id = _presence(meeting, actor)
         if not present:
             raise DomainError(_("Sign in to the meeting before asking for the floor."), code="not_present")
-        if Speech.objects.filter(
-            meeting=meeting, person=actor, status__in=[Speech.Status.QUEUED, Speech.Status.SPEAKING]
-        ).exists():
+        if Speech.objects.filter(meeting=meeting, person=actor, status__in=ON_THE_LIST).exists():
             raise DomainError(_("You are already on the speakers' list."), code="already_queued")
         last = Speech.objects.filter(meeting=meeting).aggregate(m=Max("order"))["m"] or 0
         speech = Speech.objects.create(
@@ -111,18 +137,19 @@ def floor_withdraw(*, meeting: Meeting, actor, now: datetime, speech=None, expec
     _require_person(actor)
     with transaction.atomic():
         room = _lock_room(meeting, expected_version)
-        _require_running(meeting, room)
+        _require_room(meeting, room, "floor_withdraw")
         if speech is None:
-            speech = Speech.objects.filter(meeting=meeting, person=actor, status=Speech.Status.QUEUED).first()
+            speech = Speech.objects.filter(
+                meeting=meeting, person=actor, status__in=SPEECH_TRANSITIONS["floor_withdraw"].states
+            ).first()
             if speech is None:
                 raise DomainError(_("You are not waiting for the floor."), code="not_queued")
         else:
             speech = _of_meeting(Speech, speech, meeting, _("No such request for the floor."))
             if speech.person_id != actor.pk and not is_host(meeting, actor):
                 raise Forbidden(ERR_NOT_HOST, code="not_host")
-            if speech.status != Speech.Status.QUEUED:
-                raise DomainError(_("This request for the floor is no longer waiting."), code="not_queued")
-        speech.status = Speech.Status.WITHDRAWN
+            _require_waiting(speech, "floor_withdraw")
+        speech.status = Q.WITHDRAWN
         speech.save(update_fields=["status"])
         record_event(name="live.floor_withdrawn", actor=actor, subject=meeting, now=now, speech=speech.pk)
         _changed(room)
@@ -139,10 +166,9 @@ def floor_grant(*, meeting: Meeting, speech, actor, now: datetime, expected_vers
     _require_host(meeting, actor)
     with transaction.atomic():
         room = _lock_room(meeting, expected_version)
-        _require_running(meeting, room)
+        _require_room(meeting, room, "floor_grant")
         speech = _of_meeting(Speech, speech, meeting, _("No such request for the floor."))
-        if speech.status != Speech.Status.QUEUED:
-            raise DomainError(_("This request for the floor is no longer waiting."), code="not_queued")
+        _require_waiting(speech, "floor_grant")
         _end_speaking(meeting, now)
         speech.status = Speech.Status.SPEAKING
         speech.started_at = now
@@ -165,10 +191,9 @@ def floor_reorder(
         raise DomainError(_("Choose a position in the list."), code="bad_position", field="position")
     with transaction.atomic():
         room = _lock_room(meeting, expected_version)
-        _require_running(meeting, room)
+        _require_room(meeting, room, "floor_reorder")
         speech = _of_meeting(Speech, speech, meeting, _("No such request for the floor."))
-        if speech.status != Speech.Status.QUEUED:
-            raise DomainError(_("This request for the floor is no longer waiting."), code="not_queued")
+        _require_waiting(speech, "floor_reorder")
         queue = [s for s in _queued(meeting) if s.pk != speech.pk]
         queue.insert(min(position, len(queue) + 1) - 1, speech)
         for n, s in enumerate(queue, start=1):
@@ -194,8 +219,10 @@ def speech_end(*, meeting: Meeting, actor, now: datetime, expected_version=None)
     _require_person(actor)
     with transaction.atomic():
         room = _lock_room(meeting, expected_version)
-        _require_running(meeting, room)
-        current = Speech.objects.filter(meeting=meeting, status=Speech.Status.SPEAKING).first()
+        _require_room(meeting, room, "speech_end")
+        current = Speech.objects.filter(
+            meeting=meeting, status=sole_state(SPEECH_TRANSITIONS, "speech_end")
+        ).first()
         if current is None:
             raise DomainError(_("Nobody has the floor."), code="no_speech")
         if current.person_id != actor.pk and not is_host(meeting, actor):

@@ -15,6 +15,7 @@ from xietong.core.errors import DomainError, Forbidden
 from xietong.core.events import record_event
 from xietong.core.limits import max_length
 from xietong.core.text import clean_field
+from xietong.core.transitions import Step, locked, refuse_unless, sole_state, step
 from xietong.meetings.models import Meeting, Rsvp
 from xietong.records.models import Attendance
 from xietong.records.services import decision_create
@@ -22,14 +23,17 @@ from xietong.records.services import decision_create
 from .. import rules as decision_rules
 from ..models import Ballot, Vote, VoteParticipation
 from .rooms import (
+    HOST,
     PRESENT,
+    RECORDER,
+    VOTER,
     _changed,
     _lock_room,
     _logged,
     _of_meeting,
     _require_host,
     _require_person,
-    _require_running,
+    _require_room,
     is_host,
     is_recorder,
 )
@@ -37,6 +41,18 @@ from .seats import invitee_ids, present_voter_seats
 
 MAX_PROPOSAL = max_length(Vote, "proposal")
 CHOICES = tuple(Vote.Choice.values)
+
+V = Vote.Status
+ERR_CLOSED = _("This vote is already closed.")
+ERR_NOT_PASSED = _("Only a vote that passed can become a decision.")
+
+# command -> (the states of a vote it may start from, who may send it). A vote opens open
+# (vote_open, one at a time); a passed vote, once closed, may be recorded as a decision once.
+VOTE_TRANSITIONS: dict[str, Step] = {
+    "ballot_cast": step({V.OPEN}, VOTER),
+    "vote_close": step({V.OPEN}, HOST),
+    "vote_to_decision": step({V.CLOSED}, RECORDER),
+}
 
 
 # ---- votes ----------------------------------------------------------------------------------
@@ -82,7 +98,7 @@ def vote_open(
         raise DomainError(_("Choose a named or a secret vote."), code="bad_secret", field="secret")
     with transaction.atomic():
         room = _lock_room(meeting, expected_version)
-        _require_running(meeting, room)
+        _require_room(meeting, room, "vote_open")
         if item is not None:
             pk = getattr(item, "pk", item)
             item = (
@@ -96,7 +112,7 @@ def vote_open(
                 )
         else:
             item = room.current_item
-        if Vote.objects.filter(meeting=meeting, status=Vote.Status.OPEN).exists():
+        if Vote.objects.filter(meeting=meeting, status=sole_state(VOTE_TRANSITIONS, "vote_close")).exists():
             raise DomainError(_("Another vote is open; close it first."), code="vote_open")
         vote = Vote.objects.create(
             meeting=meeting,
@@ -135,10 +151,13 @@ def ballot_cast(*, meeting: Meeting, vote, actor, now: datetime, choice: str, ex
         with transaction.atomic():
             room = _lock_room(meeting, expected_version)
             vote = _of_meeting(Vote, vote, meeting, _("No such vote."))
-            if vote.status != Vote.Status.OPEN:
-                raise DomainError(
-                    _("This vote is closed; ballots can no longer be cast."), code="vote_closed"
-                )
+            refuse_unless(
+                VOTE_TRANSITIONS,
+                "ballot_cast",
+                vote.status,
+                _("This vote is closed; ballots can no longer be cast."),
+                code="vote_closed",
+            )
             # One read: the actor's attendance, the seat it fills (their own, or the one of
             # the person they replace), whether that seat was invited and has voted already.
             found = (
@@ -187,9 +206,7 @@ def vote_close(*, meeting: Meeting, vote, actor, now: datetime, expected_version
     with transaction.atomic():
         room = _lock_room(meeting, expected_version)
         vote = _of_meeting(Vote, vote, meeting, _("No such vote."))
-        vote = Vote.objects.select_for_update().get(pk=vote.pk)
-        if vote.status != Vote.Status.OPEN:
-            raise DomainError(_("This vote is already closed."), code="vote_closed")
+        vote = locked(Vote, vote.pk, VOTE_TRANSITIONS, "vote_close", ERR_CLOSED, code="vote_closed")
         present = len(present_voter_seats(meeting))
         outcome = decision_rules.decide(
             decision_rules.Counts(
@@ -203,7 +220,7 @@ def vote_close(*, meeting: Meeting, vote, actor, now: datetime, expected_version
             min_agree=vote.min_agree,
             quorum_percent=vote.quorum_percent,
         )
-        vote.status = Vote.Status.CLOSED
+        vote.status = V.CLOSED
         vote.closed_at = now
         vote.present_count = present
         vote.passed = outcome.passed
@@ -256,9 +273,9 @@ def vote_to_decision(
     with transaction.atomic():
         room = _lock_room(meeting, expected_version)
         vote = _of_meeting(Vote, vote, meeting, _("No such vote."))
-        vote = Vote.objects.select_for_update().get(pk=vote.pk)
-        if vote.status != Vote.Status.CLOSED or not vote.passed:
-            raise DomainError(_("Only a vote that passed can become a decision."), code="not_passed")
+        vote = locked(Vote, vote.pk, VOTE_TRANSITIONS, "vote_to_decision", ERR_NOT_PASSED, code="not_passed")
+        if not vote.passed:
+            raise DomainError(ERR_NOT_PASSED, code="not_passed")
         if vote.decision_id is not None:
             raise DomainError(_("This vote has already been recorded as a decision."), code="already_decided")
         decision = decision_create(

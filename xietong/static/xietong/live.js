@@ -134,6 +134,32 @@
     return null;
   }
   function statusLabel(status) { return S["status_" + status] || status; }
+
+  // ---- the transition tables ----------------------------------------------------------------
+  // cfg.transitions: table ("room", "item", "speech", "vote") → step → {states, role}, the
+  // server's own tables. A screen offers a step when the room's state and the object's state
+  // allow it and the viewer holds its role; the server refuses every other.
+  function isHost() { return cfg.me != null && cfg.me === state.meeting.host_id; }
+  function holds(role, obj) {
+    if (cfg.me == null) return false; // the projector
+    if (role === "host") return isHost();
+    if (role === "recorder") return isHost() || cfg.me === state.meeting.recorder_id;
+    if (role === "speaker") return isHost() || (!!obj && obj.person_id === cfg.me);
+    if (role === "voter") return !!mine(state.signed_in);
+    return true; // a participant: the server checks the seat
+  }
+  function allows(table, step, status) {
+    var s = cfg.transitions[table][step];
+    return !!s && s.states.indexOf(status) >= 0;
+  }
+  // May the viewer take ``step`` now: the room accepts it, and (with ``table``) ``obj`` is in
+  // a state of that table that allows it.
+  function may(step, table, obj) {
+    var room = cfg.transitions.room[step];
+    if (!room || !allows("room", step, state.meeting.status) || !holds(room.role, obj)) return false;
+    if (!table) return true;
+    return !!obj && allows(table, step, obj.status) && holds(cfg.transitions[table][step].role, obj);
+  }
   function render() {
     renderMeeting();
     renderAgenda();
@@ -154,9 +180,12 @@
     setText("[data-field=item-title]", item ? item.title : (m.ended ? S.ended : S.no_item));
     setText("[data-field=item-budget]", item ? item.budget_minutes + " " + S.min : "—");
     if (role === "host") {
-      show("[data-cmd=room_open]", !m.started_at && !m.ended);
-      show("[data-cmd=meeting_end]", !!m.started_at && !m.ended);
-      show("[data-cmd=item_next], [data-cmd=item_defer]", !!m.started_at && !m.ended);
+      show("[data-cmd=room_open]", may("room_open"));
+      show("[data-cmd=meeting_end]", may("meeting_end"));
+      show("[data-cmd=item_next]", may("item_next"));
+      // Deferring is "next item" with a reason, for the item under discussion.
+      var defer = cfg.transitions.item.item_defer;
+      show("[data-cmd=item_defer]", may("item_next") && !!item && allows("item", "item_defer", item.status) && holds(defer.role, item));
     }
   }
 
@@ -178,7 +207,7 @@
           li.appendChild(el("small", over ? "live-over" : "muted", " (" + clock(item.elapsed_seconds) + ")"));
         }
         if (item.deferral_reason) li.appendChild(el("small", "muted", " — " + item.deferral_reason));
-        if (role === "host" && state.meeting.started_at && !state.meeting.ended && item.status !== "current" && item.status !== "done") {
+        if (role === "host" && may("item_start", "item", item)) {
           var start = el("button", "link", S.start_item);
           start.type = "button";
           start.addEventListener("click", function () { send("item_start", { item: item.id }); });
@@ -205,7 +234,7 @@
       var cd = el("div", "live-countdown");
       cd.setAttribute("data-clock", "speech");
       box.appendChild(cd);
-      if (role === "host") {
+      if (role === "host" && may("speech_end", "speech", sp)) {
         var end = el("button", null, S.end_speech);
         end.type = "button";
         end.addEventListener("click", function () { send("speech_end", {}); });
@@ -227,10 +256,11 @@
         li.setAttribute("data-speech", entry.id);
         li.appendChild(el("span", "name", entry.person + (entry.department ? " · " + entry.department : "")));
         if (role === "host") {
-          [["grant", function () { send("floor_grant", { speech: entry.id }); }],
+          var reorder = may("floor_reorder", "speech", entry);
+          [["grant", may("floor_grant", "speech", entry) ? function () { send("floor_grant", { speech: entry.id }); } : null],
            // positions are 1-based: 1 = next to speak
-           ["up", index > 0 ? function () { send("floor_reorder", { speech: entry.id, position: index }); } : null],
-           ["down", index < queue.length - 1 ? function () { send("floor_reorder", { speech: entry.id, position: index + 2 }); } : null]
+           ["up", reorder && index > 0 ? function () { send("floor_reorder", { speech: entry.id, position: index }); } : null],
+           ["down", reorder && index < queue.length - 1 ? function () { send("floor_reorder", { speech: entry.id, position: index + 2 }); } : null]
           ].forEach(function (pair) {
             if (!pair[1]) return;
             var b = el("button", pair[0] === "grant" ? "primary" : null, S[pair[0]]);
@@ -273,7 +303,7 @@
       if (vote.tally) box.appendChild(tallyNode(vote.tally));
       else box.appendChild(el("p", "muted", S.tally_after_close));
       if (vote.voted && vote.voted.length) box.appendChild(el("p", "muted", S.voted + ": " + vote.voted.join("、")));
-      if (role === "host") {
+      if (role === "host" && may("vote_close", "vote", vote)) {
         var close = el("button", "primary", S.close_vote);
         close.type = "button";
         close.setAttribute("data-cmd-inline", "vote_close");
@@ -281,7 +311,7 @@
         box.appendChild(close);
       }
     });
-    show("[data-field=vote-open-form]", !vote && !!state.meeting.started_at && !state.meeting.ended);
+    show("[data-field=vote-open-form]", !vote && may("vote_open"));
     var last = state.last_vote;
     all("[data-field=last-result]").forEach(function (box) {
       box.textContent = "";
@@ -320,15 +350,14 @@
 
   function renderPhone() {
     var me = mine(state.signed_in);
-    var ended = !!state.meeting.ended;
     setText("[data-field=signin-state]", me ? S.you_are_signed_in : S.not_signed_in);
-    show("[data-cmd=signin_self]", !me && !ended);
-    show("[data-field=seat-choice]", !me && !ended);
+    show("[data-cmd=signin_self]", !me && may("signin_self"));
+    show("[data-field=seat-choice]", !me && may("signin_self"));
     var queued = mine(state.queue);
     var speaking = state.speech && state.speech.person_id === cfg.me;
     setText("[data-field=floor-state]", speaking ? S.your_turn : queued ? S.in_queue : "");
-    show("[data-cmd=floor_request]", !!me && !queued && !speaking && !!state.meeting.started_at && !ended);
-    show("[data-cmd=floor_withdraw]", !!queued);
+    show("[data-cmd=floor_request]", !!me && !queued && !speaking && may("floor_request"));
+    show("[data-cmd=floor_withdraw]", !!queued && may("floor_withdraw", "speech", queued));
     renderBallot();
   }
 
@@ -339,7 +368,7 @@
     // Everyone signed in sits for an invitee (guests are listed apart): entitled to vote.
     var voted = vote && (vote.voter_ids || []).indexOf(cfg.me) >= 0;
     var eligible = vote && me;
-    show("[data-field=ballot-buttons]", !!(vote && eligible && !voted));
+    show("[data-field=ballot-buttons]", !!(vote && eligible && !voted) && may("ballot_cast", "vote", vote));
     var stored = null;
     try { stored = JSON.parse(sessionStorage.getItem(ballotKey) || "null"); } catch (e) { stored = null; }
     var text = "";
