@@ -140,6 +140,7 @@ def host_console(request, pk: int):
         pk,
         now,
         runs=selectors.DESK,
+        screen=True,
         refusal=_("Only the meeting's host and recorder run the live room."),
     )
     projector_url = request.build_absolute_uri(reverse("live:projector", args=[meeting.pk])) + (

@@ -49,17 +49,27 @@ ROOM_RELATIONS = ("host", "recorder", "policy_version")
 
 
 def get_room_meeting_for_user(
-    person, pk: int, *, now: datetime | None = None, runs: str | None = None, refusal=None
+    person,
+    pk: int,
+    *,
+    now: datetime | None = None,
+    runs: str | None = None,
+    refusal=None,
+    screen: bool = False,
 ) -> Meeting:
     """Meeting ``pk`` with its host, recorder and regulation, for its live room.
 
     Http404 for anyone who may not see the meeting (meetings_visible_to). With ``runs`` (DESK or
     HOST), Forbidden (``refusal``, when given) for anyone who does not run the room so; Http404
-    only when there is no such meeting.
+    only when there is no such meeting, or, for one of the room's ``screen``s (the host
+    console), for anyone who may not see it.
     """
+    if runs is None or screen:
+        meeting = get_meeting_for_user(person, pk, now=now, related=ROOM_RELATIONS)
+    else:
+        meeting = get_object_or_404(Meeting.objects.select_related(*ROOM_RELATIONS), pk=pk)
     if runs is None:
-        return get_meeting_for_user(person, pk, now=now, related=ROOM_RELATIONS)
-    meeting = get_object_or_404(Meeting.objects.select_related(*ROOM_RELATIONS), pk=pk)
+        return meeting
     runners = {meeting.host_id} if runs == HOST else {meeting.host_id, meeting.recorder_id}
     if person.pk not in runners:
         raise Forbidden(refusal)
