@@ -3,16 +3,24 @@ xietong.obligations.colours (never stored)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from xietong.core.errors import Forbidden
 from xietong.meetings.models import Meeting
 from xietong.obligations.colours import filter_overdue, with_action_colour, with_overdue
 from xietong.obligations.models import Obligation, ObligationKind
-from xietong.policy.calendar import BusinessCalendar
+from xietong.org.models import Role
+from xietong.org.permissions import Roles, roles_of
+from xietong.policy.calendar import BusinessCalendar, as_shanghai
 from xietong.policy.selectors import business_calendar
 
 from .models import ActionItem, ProgressReport
@@ -218,3 +226,46 @@ def ack_duties_for_liaison(department_ids) -> list:
     for duty in duties:
         duty.meeting = meetings.get(duty.subject_id)
     return duties
+
+
+# ---- one item for one person ----------------------------------------------------------------
+
+# Department roles that follow their department's items.
+DEPARTMENT_VIEW_ROLES = (Role.HEAD, Role.DEPUTY, Role.LIAISON)
+ERR_MAY_NOT_ACT = _("You may not take this step on this action item.")
+
+
+def may_see_action_item(item: ActionItem, person, *, roles: Roles) -> bool:
+    """The owner, the coordinator, the leadership group and the head, deputy and liaison of the
+    item's department see it."""
+    return (
+        person.pk == item.owner_id
+        or roles.is_coordinator
+        or roles.has(Role.LEADERSHIP)
+        or any(roles.has(role, item.department_id) for role in DEPARTMENT_VIEW_ROLES)
+    )
+
+
+def get_action_item_for_user(
+    person,
+    pk: int,
+    *,
+    now: datetime | None = None,
+    may_act: Callable[[ActionItem, Roles], bool] | None = None,
+) -> ActionItem:
+    """Action item ``pk`` with its department, owner, meeting and decision, for ``person``.
+
+    Http404 for anyone who may not see it (may_see_action_item). With ``may_act`` (the role
+    test of the step about to be taken), Forbidden for anyone who fails that test, the refusal
+    of the step; Http404 only when there is no such item.
+    """
+    item = get_object_or_404(
+        ActionItem.objects.select_related("department", "owner", "meeting", "decision"), pk=pk
+    )
+    roles = roles_of(person, on=as_shanghai(now or timezone.now()).date())
+    if may_act is not None:
+        if not may_act(item, roles):
+            raise Forbidden(ERR_MAY_NOT_ACT)
+    elif not may_see_action_item(item, person, roles=roles):
+        raise Http404("action item")
+    return item

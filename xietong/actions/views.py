@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib import messages
-from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +16,7 @@ from xietong.core.forms import Message, submit_action, submit_form
 from xietong.meetings.models import Meeting
 from xietong.obligations.colours import action_deadline, is_overdue
 from xietong.org.models import Department, Role
-from xietong.org.permissions import Roles, require, roles_of
+from xietong.org.permissions import Roles, roles_of
 from xietong.policy.calendar import as_shanghai
 from xietong.policy.selectors import business_calendar
 
@@ -26,7 +25,7 @@ from .forms import ActionFilterForm, CompleteForm, ProgressForm, ReasonForm, for
 from .models import ActionItem
 
 S = ActionItem.Status
-DEPARTMENT_VIEW_ROLES = (Role.HEAD, Role.DEPUTY, Role.LIAISON)
+DEPARTMENT_VIEW_ROLES = selectors.DEPARTMENT_VIEW_ROLES
 
 
 def _roles(request, now) -> Roles:
@@ -118,12 +117,10 @@ class Abilities:
 
 
 def _abilities(item: ActionItem, user, roles: Roles) -> Abilities:
-    owner = user.pk == item.owner_id
-    department = any(roles.has(r, item.department_id) for r in DEPARTMENT_VIEW_ROLES)
     # The steps offered are the table's (actions.services.TRANSITIONS) for this viewer.
     steps = services.allowed_actions(item, user, roles=roles)
     return Abilities(
-        see=owner or roles.is_coordinator or department or roles.has(Role.LEADERSHIP),
+        see=selectors.may_see_action_item(item, user, roles=roles),
         start="start" in steps,
         complete="complete" in steps,
         cancel="cancel" in steps,
@@ -132,17 +129,9 @@ def _abilities(item: ActionItem, user, roles: Roles) -> Abilities:
     )
 
 
-def _item(pk: int) -> ActionItem:
-    return get_object_or_404(
-        ActionItem.objects.select_related("department", "owner", "meeting", "decision"), pk=pk
-    )
-
-
 def _detail(request, item: ActionItem, now, status: int = 200, **forms):
     roles = _roles(request, now)
     can = _abilities(item, request.user, roles)
-    if not can.see:
-        raise Http404
     calendar = business_calendar()
     context = {
         "now": now,
@@ -166,14 +155,15 @@ def _detail(request, item: ActionItem, now, status: int = 200, **forms):
 @login_required
 @require_GET
 def action_detail(request, pk: int):
-    return _detail(request, _item(pk), timezone.now())
+    now = timezone.now()
+    return _detail(request, selectors.get_action_item_for_user(request.user, pk, now=now), now)
 
 
 @login_required
 @require_POST
 def action_start(request, pk: int):
     now = timezone.now()
-    item = _item(pk)
+    item = _for_step(request, pk, "start", now)
     return submit_action(
         request,
         lambda **who: services.action_start(item=item, **who),
@@ -183,15 +173,21 @@ def action_start(request, pk: int):
     )
 
 
+def _for_step(request, pk: int, action: str, now) -> ActionItem:
+    """The item for one of its steps: 403 for anyone without that step's role (TRANSITIONS)."""
+    role = services.TRANSITIONS[action].role
+    return selectors.get_action_item_for_user(
+        request.user,
+        pk,
+        now=now,
+        may_act=lambda item, roles: services.holds(role, item, request.user, roles=roles),
+    )
+
+
 def _form_step(request, pk: int, *, action: str, form_class, form_key: str, call, done: str, prefix=None):
     """Shared shape of the steps with a form: authorise, parse, call the service, re-render on error."""
     now = timezone.now()
-    item = _item(pk)
-    role = services.TRANSITIONS[action].role
-    require(
-        services.holds(role, item, request.user, roles=_roles(request, now)),
-        _("You may not take this step on this action item."),
-    )
+    item = _for_step(request, pk, action, now)
     form = form_class(request.POST, prefix=prefix) if prefix else form_class(request.POST)
     return submit_form(
         request,

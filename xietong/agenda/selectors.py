@@ -3,15 +3,48 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import F
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from xietong.core.models import Event
+from xietong.meetings.models import Meeting
+from xietong.meetings.selectors import ERR_COORDINATOR_ONLY, get_meeting_for_user
+from xietong.org.permissions import require, roles_of
+from xietong.policy.calendar import as_shanghai
 from xietong.topics.models import Topic
 
 from .models import Agenda, AgendaItem
 from .services import followup_items
+
+# What the builder shows of a meeting: its series, regulation and host.
+BUILDER_RELATIONS = ("series", "policy_version__policy", "host")
+
+
+def get_agenda_meeting_for_user(person, pk: int, *, now: datetime | None = None) -> Meeting:
+    """Meeting ``pk`` for its agenda builder (the coordinator's page), read with BUILDER_RELATIONS:
+    Forbidden for anyone else, Http404 only when there is no such meeting."""
+    return get_meeting_for_user(person, pk, now=now, related=BUILDER_RELATIONS, coordinate=True)
+
+
+def get_agenda_for_user(person, meeting_pk: int, *, now: datetime | None = None) -> Agenda:
+    """The agenda of meeting ``meeting_pk`` for the coordinator (get_agenda_meeting_for_user);
+    Http404 also when the meeting has none yet."""
+    meeting = get_agenda_meeting_for_user(person, meeting_pk, now=now)
+    return get_object_or_404(Agenda.objects.select_related("meeting"), meeting=meeting)
+
+
+def get_agenda_item_for_user(person, pk: int, *, now: datetime | None = None) -> AgendaItem:
+    """Agenda item ``pk`` with its agenda and meeting, for the coordinator's steps: Forbidden for
+    anyone else, Http404 only when there is no such item."""
+    item = get_object_or_404(AgendaItem.objects.select_related("agenda__meeting"), pk=pk)
+    require(
+        roles_of(person, on=as_shanghai(now or timezone.now()).date()).is_coordinator, ERR_COORDINATOR_ONLY
+    )
+    return item
 
 
 def agenda_for_meeting(meeting) -> Agenda | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,17 +24,12 @@ from xietong.policy.selectors import business_calendar
 
 from . import selectors, services
 from .forms import BudgetForm, MoveForm, RemoveForm
-from .models import Agenda, AgendaItem
+from .models import Agenda
 
 
-def _meeting(pk: int) -> Meeting:
-    return get_object_or_404(
-        Meeting.objects.select_related("series", "policy_version__policy", "host"), pk=pk
-    )
-
-
-def _item(pk: int) -> AgendaItem:
-    return get_object_or_404(AgendaItem.objects.select_related("agenda__meeting"), pk=pk)
+def _meeting(request, pk: int, now) -> Meeting:
+    """The meeting for its builder: 404 for outsiders, 403 for anyone but the coordinator."""
+    return selectors.get_agenda_meeting_for_user(request.user, pk, now=now)
 
 
 def _items_context(meeting: Meeting, agenda: Agenda | None, *, budget_errors: dict | None = None) -> dict:
@@ -106,8 +101,7 @@ def _builder_context(
 @require_GET
 def builder(request, meeting_pk: int):
     now = timezone.now()
-    meeting_services.require_coordinator(request.user, now=now)
-    meeting = _meeting(meeting_pk)
+    meeting = _meeting(request, meeting_pk, now)
     return render(request, "agenda/builder.html", _builder_context(request, meeting, now))
 
 
@@ -115,8 +109,7 @@ def builder(request, meeting_pk: int):
 @require_POST
 def build(request, meeting_pk: int):
     now = timezone.now()
-    meeting_services.require_coordinator(request.user, now=now)
-    meeting = _meeting(meeting_pk)
+    meeting = _meeting(request, meeting_pk, now)
     agenda = services.agenda_build(meeting=meeting, actor=request.user, now=now)
     deferred = len(selectors.deferred_topics(agenda))
     messages.success(request, _("Agenda built."))
@@ -129,11 +122,10 @@ def build(request, meeting_pk: int):
 @require_POST
 def item_move(request, pk: int):
     now = timezone.now()
-    meeting_services.require_coordinator(request.user, now=now)
-    item = _item(pk)
+    item = selectors.get_agenda_item_for_user(request.user, pk, now=now)
     form = MoveForm(request.POST)
     direction = form.cleaned_data["direction"] if form.is_valid() else ""
-    meeting = _meeting(item.agenda.meeting_id)
+    meeting = _meeting(request, item.agenda.meeting_id, now)
     try:
         services.agenda_item_move(item=item, direction=direction, actor=request.user, now=now)
     except DomainError as err:
@@ -149,9 +141,8 @@ def item_move(request, pk: int):
 @require_POST
 def item_budget(request, pk: int):
     now = timezone.now()
-    meeting_services.require_coordinator(request.user, now=now)
-    item = _item(pk)
-    meeting = _meeting(item.agenda.meeting_id)
+    item = selectors.get_agenda_item_for_user(request.user, pk, now=now)
+    meeting = _meeting(request, item.agenda.meeting_id, now)
     form = BudgetForm(request.POST)
     error = None
     status = 400
@@ -193,9 +184,8 @@ def item_budget(request, pk: int):
 @require_POST
 def item_remove(request, pk: int):
     now = timezone.now()
-    meeting_services.require_coordinator(request.user, now=now)
-    item = _item(pk)
-    meeting = _meeting(item.agenda.meeting_id)
+    item = selectors.get_agenda_item_for_user(request.user, pk, now=now)
+    meeting = _meeting(request, item.agenda.meeting_id, now)
     form = RemoveForm(request.POST)
     form.item_pk = item.pk
 
@@ -219,9 +209,8 @@ def item_remove(request, pk: int):
 @require_POST
 def confirm(request, meeting_pk: int):
     now = timezone.now()
-    meeting_services.require_coordinator(request.user, now=now)
-    meeting = _meeting(meeting_pk)
-    agenda = get_object_or_404(Agenda, meeting=meeting)
+    agenda = selectors.get_agenda_for_user(request.user, meeting_pk, now=now)
+    meeting = agenda.meeting
     return submit_action(
         request,
         lambda **who: services.agenda_confirm(agenda=agenda, **who),
@@ -245,9 +234,8 @@ def _confirmed_message(duty) -> Message:
 @require_POST
 def reopen(request, meeting_pk: int):
     now = timezone.now()
-    meeting_services.require_coordinator(request.user, now=now)
-    meeting = _meeting(meeting_pk)
-    agenda = get_object_or_404(Agenda, meeting=meeting)
+    agenda = selectors.get_agenda_for_user(request.user, meeting_pk, now=now)
+    meeting = agenda.meeting
     return submit_action(
         request,
         lambda **who: services.agenda_reopen(agenda=agenda, **who),
@@ -261,8 +249,7 @@ def reopen(request, meeting_pk: int):
 @require_POST
 def publish(request, meeting_pk: int):
     now = timezone.now()
-    meeting_services.require_coordinator(request.user, now=now)
-    meeting = _meeting(meeting_pk)
+    meeting = _meeting(request, meeting_pk, now)
     form = PublishForm(request.POST)
     return submit_form(
         request,
@@ -278,7 +265,7 @@ def publish(request, meeting_pk: int):
         invalid=lambda status: render(
             request,
             "agenda/builder.html",
-            _builder_context(request, _meeting(meeting_pk), now, publish_form=form),
+            _builder_context(request, _meeting(request, meeting_pk, now), now, publish_form=form),
             status=status,
         ),
         now=now,

@@ -3,29 +3,26 @@ follow-up of earlier decisions under it (agenda, actions)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from django.db.models import QuerySet
 
 from xietong.agenda.models import Agenda, AgendaItem
 from xietong.agenda.selectors import followup_rows
 from xietong.meetings.models import Meeting
-from xietong.meetings.selectors import MEETING_PAGE_RELATIONS, meetings_visible_to
+from xietong.meetings.selectors import MEETING_PAGE_RELATIONS
+
+# What the meeting page shows of a meeting's series, host, recorder, regulation and agenda.
+PAGE_RELATIONS = (*MEETING_PAGE_RELATIONS, "agenda")
 
 
 def with_page_relations(meetings: QuerySet[Meeting]) -> QuerySet[Meeting]:
-    """``meetings``, each read with what its page shows of its series, host, recorder,
-    regulation and agenda (one query for a meeting)."""
-    return meetings.select_related(*MEETING_PAGE_RELATIONS, "agenda")
-
-
-def meetings_for_page(person, *, on: date | None = None) -> QuerySet[Meeting]:
-    """The meetings ``person`` may open (meetings_visible_to), read as their pages show them."""
-    return with_page_relations(meetings_visible_to(person, on=on))
+    """``meetings``, each read with what its page shows (PAGE_RELATIONS): one query for a meeting."""
+    return meetings.select_related(*PAGE_RELATIONS)
 
 
 def agenda_of(meeting: Meeting) -> Agenda | None:
-    """The agenda read with the meeting (meetings_for_page), or None: no query."""
+    """The agenda read with the meeting (PAGE_RELATIONS), or None: no query."""
     try:
         return meeting.agenda
     except Agenda.DoesNotExist:

@@ -5,26 +5,30 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from xietong.core.auth import login_required
-from xietong.core.errors import DomainError
+from xietong.core.forms import Message, submit_form
 from xietong.meetings import selectors, services
 from xietong.meetings.forms import CancelForm, RescheduleForm, RsvpForm
 from xietong.meetings.models import Meeting, Rsvp
 from xietong.obligations.models import ObligationKind
-from xietong.org.permissions import require, roles_of
+from xietong.org.permissions import roles_of
 from xietong.policy.calendar import as_shanghai
 
 from . import meeting_page
 
 
-def _meeting(request, pk: int, now) -> Meeting:
-    """The meeting as its page shows it, or 404 for someone who may not see it."""
-    return get_object_or_404(meeting_page.meetings_for_page(request.user, on=as_shanghai(now).date()), pk=pk)
+def _meeting(request, pk: int, now, *, coordinate: bool = False) -> Meeting:
+    """The meeting as its page shows it: 404 for someone who may not see it, and with
+    ``coordinate`` 403 for anyone else but the coordinator."""
+    return selectors.get_meeting_for_user(
+        request.user, pk, now=now, related=meeting_page.PAGE_RELATIONS, coordinate=coordinate
+    )
 
 
 # ---- the meeting page ---------------------------------------------------------------------
@@ -87,29 +91,23 @@ def meeting_detail(request, pk: int):
 @require_POST
 def meeting_reschedule(request, pk: int):
     now = timezone.now()
-    services.require_coordinator(request.user, now=now)
-    meeting = get_object_or_404(Meeting, pk=pk)
+    meeting = _meeting(request, pk, now, coordinate=True)
     form = RescheduleForm(request.POST)
-    if form.is_valid():
-        try:
-            services.meeting_reschedule(
-                meeting=meeting,
-                starts_at=form.cleaned_data["starts_at"],
-                location=form.cleaned_data["location"],
-                actor=request.user,
-                now=now,
-            )
-        except DomainError as err:
-            form.add_error(err.field, str(err))
-        else:
-            messages.success(request, _("The meeting was changed and a new notice issued."))
-            return redirect("meetings:detail", pk)
-    meeting = _meeting(request, pk, now)
-    return render(
+    return submit_form(
         request,
-        "desk/meeting_detail.html",
-        _detail_context(request, meeting, now, reschedule_form=form),
-        status=400,
+        form,
+        lambda data, **who: services.meeting_reschedule(
+            meeting=meeting, starts_at=data["starts_at"], location=data["location"], **who
+        ),
+        success=_("The meeting was changed and a new notice issued."),
+        redirect_to=reverse("meetings:detail", args=[pk]),
+        invalid=lambda status: render(
+            request,
+            "desk/meeting_detail.html",
+            _detail_context(request, _meeting(request, pk, now), now, reschedule_form=form),
+            status=status,
+        ),
+        now=now,
     )
 
 
@@ -117,25 +115,21 @@ def meeting_reschedule(request, pk: int):
 @require_POST
 def meeting_cancel(request, pk: int):
     now = timezone.now()
-    services.require_coordinator(request.user, now=now)
-    meeting = get_object_or_404(Meeting, pk=pk)
+    meeting = _meeting(request, pk, now, coordinate=True)
     form = CancelForm(request.POST)
-    if form.is_valid():
-        try:
-            services.meeting_cancel(
-                meeting=meeting, reason=form.cleaned_data["reason"], actor=request.user, now=now
-            )
-        except DomainError as err:
-            form.add_error(err.field, str(err))
-        else:
-            messages.success(request, _("The meeting was cancelled."))
-            return redirect("meetings:detail", pk)
-    meeting = _meeting(request, pk, now)
-    return render(
+    return submit_form(
         request,
-        "desk/meeting_detail.html",
-        _detail_context(request, meeting, now, cancel_form=form),
-        status=400,
+        form,
+        lambda data, **who: services.meeting_cancel(meeting=meeting, reason=data["reason"], **who),
+        success=_("The meeting was cancelled."),
+        redirect_to=reverse("meetings:detail", args=[pk]),
+        invalid=lambda status: render(
+            request,
+            "desk/meeting_detail.html",
+            _detail_context(request, _meeting(request, pk, now), now, cancel_form=form),
+            status=status,
+        ),
+        now=now,
     )
 
 
@@ -182,39 +176,43 @@ def meeting_notice(request, pk: int):
     return render(request, "desk/meeting_notice.html", _notice_context(request, meeting, now))
 
 
+def _answered_message(answered: Rsvp) -> Message:
+    if answered.answered_late:
+        return messages.WARNING, _("Your answer was recorded, after the deadline.")
+    return _("Your answer was recorded.")
+
+
 @login_required
 @require_POST
 def rsvp_answer(request, pk: int):
     now = timezone.now()
-    rsvp = get_object_or_404(Rsvp.objects.select_related("meeting", "invitee"), pk=pk)
-    require(services.may_answer(rsvp, request.user))
+    rsvp = selectors.get_rsvp_for_user(request.user, pk)
     form = RsvpForm(request.POST, prefix=f"r{rsvp.pk}", candidates=selectors.delegate_candidates(rsvp))
     # The candidate list is only the picker; the service decides who may attend for whom.
     form.fields["delegate"].queryset = form.fields["delegate"].queryset.model.objects.filter(is_active=True)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            answered = services.rsvp_answer(
-                rsvp=rsvp,
-                response=data["response"],
-                delegate=data.get("delegate"),
-                reason=data.get("reason", ""),
-                actor=request.user,
-                now=now,
-            )
-        except DomainError as err:
-            form.add_error(err.field, str(err))
-        else:
-            if answered.answered_late:
-                messages.warning(request, _("Your answer was recorded, after the deadline."))
-            else:
-                messages.success(request, _("Your answer was recorded."))
-            return redirect("meetings:notice", rsvp.meeting_id)
-    meeting = meeting_page.with_page_relations(Meeting.objects.all()).get(pk=rsvp.meeting_id)
-    form.fields["delegate"].queryset = selectors.delegate_candidates(rsvp)
-    return render(
+
+    def page(status: int):
+        meeting = meeting_page.with_page_relations(Meeting.objects.all()).get(pk=rsvp.meeting_id)
+        form.fields["delegate"].queryset = selectors.delegate_candidates(rsvp)
+        return render(
+            request,
+            "desk/meeting_notice.html",
+            _notice_context(request, meeting, now, bound={rsvp.pk: form}),
+            status=status,
+        )
+
+    return submit_form(
         request,
-        "desk/meeting_notice.html",
-        _notice_context(request, meeting, now, bound={rsvp.pk: form}),
-        status=400,
+        form,
+        lambda data, **who: services.rsvp_answer(
+            rsvp=rsvp,
+            response=data["response"],
+            delegate=data.get("delegate"),
+            reason=data.get("reason", ""),
+            **who,
+        ),
+        success=_answered_message,
+        redirect_to=reverse("meetings:notice", args=[rsvp.meeting_id]),
+        invalid=page,
+        now=now,
     )

@@ -20,10 +20,8 @@ from django.views.decorators.http import require_GET
 
 from xietong.core.auth import login_required
 from xietong.meetings.models import Meeting
-from xietong.meetings.selectors import meetings_visible_to
-from xietong.policy.calendar import as_shanghai
 
-from . import roompass, services, tokens
+from . import roompass, selectors, services, tokens
 from .views import seat_choices
 
 
@@ -40,19 +38,11 @@ def ws_config(meeting: Meeting) -> dict:
     return {"ws_port": live_port(), "ws_path": path}
 
 
-def may_run(person, meeting: Meeting) -> bool:
-    """The host console opens for the meeting's host (who runs it) and recorder (who follows
-    it, signs people in at the desk); the commands themselves are the host's."""
-    return person.pk in {meeting.host_id, meeting.recorder_id}
-
-
-def _visible(request, pk: int, now, person=None) -> Meeting:
+def _visible(request, pk: int, now, person=None, **runs) -> Meeting:
+    """The meeting for one of its screens (selectors.get_room_meeting_for_user): 404 for those who
+    may not see it."""
     person = person if person is not None else request.user
-    qs = meetings_visible_to(person, on=as_shanghai(now).date()).select_related("host", "recorder")
-    meeting = qs.filter(pk=pk).first()
-    if meeting is None:
-        raise Http404
-    return meeting
+    return selectors.get_room_meeting_for_user(person, pk, now=now, **runs)
 
 
 def strings() -> dict:
@@ -155,9 +145,14 @@ def _render(request, template: str, meeting: Meeting, role: str, now, me=None, *
 @require_GET
 def host_console(request, pk: int):
     now = timezone.now()
-    meeting = _visible(request, pk, now)
-    if not may_run(request.user, meeting):
-        raise PermissionDenied(_("Only the meeting's host and recorder run the live room."))
+    meeting = _visible(
+        request,
+        pk,
+        now,
+        runs=selectors.DESK,
+        screen=True,
+        refusal=_("Only the meeting's host and recorder run the live room."),
+    )
     projector_url = request.build_absolute_uri(reverse("live:projector", args=[meeting.pk])) + (
         "?t=" + tokens.projector_token(meeting.pk)
     )

@@ -15,11 +15,14 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Exists, F, OuterRef, Subquery
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from xietong.agenda.models import AgendaItem
+from xietong.core.errors import Forbidden
 from xietong.meetings.models import Meeting, Rsvp
+from xietong.meetings.selectors import get_meeting_for_user
 from xietong.policy.rules import MAJORITY_METHOD_NAMES
 from xietong.records.models import Attendance
 
@@ -34,6 +37,43 @@ RESULT_TEXTS = {
     decision_rules.NO_MAJORITY: gettext_lazy("Not passed: the required majority was not reached"),
     decision_rules.TOO_FEW_AGREES: gettext_lazy("Not passed: too few votes in favour"),
 }
+
+
+# ---- one room for one person ------------------------------------------------------------------
+
+# Who runs the room: the meeting's host and recorder (the console, the attendance desk), or
+# its host alone (admitting guests).
+DESK = "desk"
+HOST = "host"
+ROOM_RELATIONS = ("host", "recorder", "policy_version")
+
+
+def get_room_meeting_for_user(
+    person,
+    pk: int,
+    *,
+    now: datetime | None = None,
+    runs: str | None = None,
+    refusal=None,
+    screen: bool = False,
+) -> Meeting:
+    """Meeting ``pk`` with its host, recorder and regulation, for its live room.
+
+    Http404 for anyone who may not see the meeting (meetings_visible_to). With ``runs`` (DESK or
+    HOST), Forbidden (``refusal``, when given) for anyone who does not run the room so; Http404
+    only when there is no such meeting, or, for one of the room's ``screen``s (the host
+    console), for anyone who may not see it.
+    """
+    if runs is None or screen:
+        meeting = get_meeting_for_user(person, pk, now=now, related=ROOM_RELATIONS)
+    else:
+        meeting = get_object_or_404(Meeting.objects.select_related(*ROOM_RELATIONS), pk=pk)
+    if runs is None:
+        return meeting
+    runners = {meeting.host_id} if runs == HOST else {meeting.host_id, meeting.recorder_id}
+    if person.pk not in runners:
+        raise Forbidden(refusal)
+    return meeting
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -8,7 +8,7 @@ import qrcode
 import qrcode.image.svg
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,9 +20,8 @@ from xietong.core.auth import login_required
 from xietong.core.errors import DomainError
 from xietong.core.forms import submit_action, submit_form
 from xietong.meetings.models import Meeting, Rsvp
-from xietong.meetings.selectors import meetings_visible_to
+from xietong.meetings.selectors import get_meeting_for_user
 from xietong.org.models import Person
-from xietong.policy.calendar import as_shanghai
 from xietong.records.models import Attendance
 
 from . import roompass, selectors, services, tokens
@@ -30,8 +29,16 @@ from .forms import GuestForm, ManualSigninForm, SigninForm, VoteDecisionForm
 from .models import Room, Vote
 
 
-def _meeting(pk: int) -> Meeting:
-    return get_object_or_404(Meeting.objects.select_related("host", "recorder", "policy_version"), pk=pk)
+def _meeting_by_token(pk: int) -> Meeting:
+    """The meeting behind a sign-in QR code or projector link: the token, not the viewer's
+    account, decides what opens (checked by the caller)."""
+    return get_object_or_404(Meeting.objects.select_related(*selectors.ROOM_RELATIONS), pk=pk)
+
+
+def _room(request, pk: int, *, runs: str | None = None, refusal=None) -> Meeting:
+    """The meeting for its room: 404 for those who may not see it; with ``runs``, 403 for anyone
+    else but those who run the room so (selectors.DESK, selectors.HOST)."""
+    return selectors.get_room_meeting_for_user(request.user, pk, runs=runs, refusal=refusal)
 
 
 def _desk(meeting: Meeting, user) -> bool:
@@ -54,7 +61,7 @@ def qr_svg(text: str) -> str:
 def signin_qr(request, pk: int):
     """The sign-in QR code, for the host's console, the recorder's desk and the projector
     (logged-in host/recorder, or the projector's signed link ``?p=``)."""
-    meeting = _meeting(pk)
+    meeting = _meeting_by_token(pk)
     allowed = request.user.is_authenticated and _desk(meeting, request.user)
     if not allowed:
         allowed = tokens.projector_meeting_id(request.GET.get("p", "")) == meeting.pk
@@ -68,7 +75,7 @@ def signin_qr(request, pk: int):
 @login_required
 @require_POST
 def signin_code_renew(request, pk: int):
-    meeting = _meeting(pk)
+    meeting = _room(request, pk, runs=selectors.DESK, refusal=services.ERR_NOT_HOST)
     return submit_action(
         request,
         lambda **who: services.signin_code_renew(meeting=meeting, **who),
@@ -89,7 +96,7 @@ def seat_choices(meeting: Meeting, person: Person) -> list[tuple[int, str]]:
 def signin(request, pk: int, token: str):
     """The page the room's QR code opens on a phone: one button to sign in."""
     now = timezone.now()
-    meeting = _meeting(pk)
+    meeting = _meeting_by_token(pk)
     # A wrong token opens nothing, not even the room (a stranger's guess leaves no trace).
     room = Room.objects.filter(meeting=meeting).first()
     if room is None or not constant_time_compare(token, room.signin_token):
@@ -219,9 +226,7 @@ def _desk_people(meeting: Meeting) -> tuple[list[tuple[int, str]], list[tuple[in
 @login_required
 @require_GET
 def desk(request, pk: int):
-    meeting = _meeting(pk)
-    if not _desk(meeting, request.user):
-        raise PermissionDenied
+    meeting = _room(request, pk, runs=selectors.DESK)
     return render(request, "live/desk.html", _desk_context(request, meeting))
 
 
@@ -229,9 +234,7 @@ def desk(request, pk: int):
 @require_POST
 def desk_signin(request, pk: int):
     now = timezone.now()
-    meeting = _meeting(pk)
-    if not _desk(meeting, request.user):
-        raise PermissionDenied
+    meeting = _room(request, pk, runs=selectors.DESK)
     people, invitees = _desk_people(meeting)
     form = ManualSigninForm(request.POST, people=people, invitees=invitees)
 
@@ -265,9 +268,7 @@ def desk_signin(request, pk: int):
 @require_POST
 def guest_admit(request, pk: int):
     now = timezone.now()
-    meeting = _meeting(pk)
-    if not services.is_host(meeting, request.user):
-        raise PermissionDenied
+    meeting = _room(request, pk, runs=selectors.HOST)
     form = GuestForm(request.POST)
     return submit_form(
         request,
@@ -292,9 +293,7 @@ def guest_admit(request, pk: int):
 def speaking_report(request, pk: int):
     """Speaking time per department and every speech (seed 02 四、(一): equal speaking time)."""
     now = timezone.now()
-    meeting = meetings_visible_to(request.user, on=as_shanghai(now).date()).filter(pk=pk).first()
-    if meeting is None:
-        raise Http404
+    meeting = get_meeting_for_user(request.user, pk, now=now)
     rows = selectors.speaking_time_by_department(meeting)
     total = sum(r.seconds for r in rows)
     context = {
@@ -318,9 +317,7 @@ def vote_decision(request, pk: int, vote_pk: int):
     """The host or recorder records a passed vote as a decision; the vote's counts, rule and
     result stay linked to it (``decision.vote``)."""
     now = timezone.now()
-    meeting = _meeting(pk)
-    if not _desk(meeting, request.user):
-        raise PermissionDenied
+    meeting = _room(request, pk, runs=selectors.DESK)
     vote = get_object_or_404(Vote, pk=vote_pk, meeting=meeting)
     initial = {"text": vote.proposal}
     form = VoteDecisionForm(request.POST if request.method == "POST" else None, initial=initial)

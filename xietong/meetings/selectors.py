@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from xietong.core.params import parse_id, parse_int
 from xietong.obligations.models import Obligation, ObligationKind
 from xietong.obligations.selectors import obligations_for
 from xietong.org.models import Delegation, Department, Person, Role, RoleAssignment
-from xietong.org.permissions import roles_of
+from xietong.org.permissions import require, roles_of
 from xietong.policy.calendar import as_shanghai
 from xietong.policy.selectors import business_calendar, current_version
 
@@ -67,6 +71,54 @@ def may_open_meeting(person, meeting_id: int, *, on: date | None = None) -> bool
     if sees_all_meetings(person, on=on):
         return True
     return meetings_visible_to(person, on=on).filter(pk=meeting_id).exists()
+
+
+ERR_COORDINATOR_ONLY = _("Only the coordinator may do this.")
+
+
+def get_meeting_for_user(
+    person,
+    pk: int,
+    *,
+    now: datetime | None = None,
+    related: Iterable[str] = (),
+    coordinate: bool = False,
+) -> Meeting:
+    """Meeting ``pk`` as ``person`` may open it (meetings_visible_to), read with ``related``.
+
+    Http404 for anyone who may not see it: they learn nothing about it. With ``coordinate``
+    (scheduling, the agenda), a step only the coordinator takes: Forbidden for anyone else who
+    is not the coordinator on ``now``'s date (delegations count), Http404 only when there is no
+    such meeting.
+    """
+    day = as_shanghai(now or timezone.now()).date()
+    meetings = Meeting.objects.all() if coordinate else meetings_visible_to(person, on=day)
+    if related:
+        meetings = meetings.select_related(*related)
+    meeting = get_object_or_404(meetings, pk=pk)
+    if coordinate:
+        require(roles_of(person, on=day).is_coordinator, ERR_COORDINATOR_ONLY)
+    return meeting
+
+
+def may_answer(rsvp: Rsvp, person) -> bool:
+    """The invitee, or whoever they delegated to for a period covering the meeting date."""
+    if person is None or not person.is_authenticated:
+        return False
+    if person.pk == rsvp.invitee_id:
+        return True
+    day = as_shanghai(rsvp.meeting.starts_at).date()
+    return Delegation.objects.filter(
+        principal_id=rsvp.invitee_id, delegate=person, starts_on__lte=day, ends_on__gte=day
+    ).exists()
+
+
+def get_rsvp_for_user(person, pk: int) -> Rsvp:
+    """Reply ``pk`` with its meeting and invitee, for answering by ``person``: Forbidden for
+    anyone who may not give it (may_answer), Http404 only when there is no such reply."""
+    rsvp = get_object_or_404(Rsvp.objects.select_related("meeting", "invitee"), pk=pk)
+    require(may_answer(rsvp, person))
+    return rsvp
 
 
 # ---- lists --------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from xietong.core.transitions import Step, step
 from xietong.obligations.models import Obligation, ObligationKind
 from xietong.obligations.selectors import obligations_for
 from xietong.obligations.services import obligation_close, obligation_open, obligation_waive
-from xietong.org.models import Delegation, Person, Role
+from xietong.org.models import Person, Role
 from xietong.org.permissions import Roles, holders, require, roles_of
 from xietong.policy.calendar import SHANGHAI, CalendarResult, as_shanghai
 from xietong.policy.selectors import business_calendar, current_version
@@ -31,7 +31,7 @@ from xietong.policy.selectors import business_calendar, current_version
 from .hooks import agenda_outline
 from .models import Meeting, MeetingSeries, Notice, Rsvp
 from .recurrence import first_free
-from .selectors import delegate_allowed, meeting_invitee_plan, open_occurrence
+from .selectors import delegate_allowed, may_answer, meeting_invitee_plan, open_occurrence
 
 MAX_REASON = 300
 MAX_LOCATION = 120
@@ -673,18 +673,6 @@ def cancelled_topic_reason(meeting: Meeting) -> str:
 
 
 # ---- replies ------------------------------------------------------------------------------
-
-
-def may_answer(rsvp: Rsvp, person) -> bool:
-    """The invitee, or whoever they delegated to for a period covering the meeting date."""
-    if person is None or not person.is_authenticated:
-        return False
-    if person.pk == rsvp.invitee_id:
-        return True
-    day = as_shanghai(rsvp.meeting.starts_at).date()
-    return Delegation.objects.filter(
-        principal_id=rsvp.invitee_id, delegate=person, starts_on__lte=day, ends_on__gte=day
-    ).exists()
 
 
 def rsvp_answer(

@@ -25,12 +25,6 @@ def _is_coordinator(request, now) -> bool:
     return roles_of(request.user, on=as_shanghai(now).date()).is_coordinator
 
 
-def _visible_meeting(request, pk: int, now) -> Meeting:
-    """The meeting, or 404 for someone who may not see it (selectors.meetings_visible_to)."""
-    day = as_shanghai(now).date()
-    return get_object_or_404(selectors.meetings_visible_to(request.user, on=day), pk=pk)
-
-
 # ---- list ---------------------------------------------------------------------------------
 
 
@@ -100,7 +94,7 @@ def emergency_create(request):
 @require_GET
 def meeting_ics_download(request, pk: int):
     now = timezone.now()
-    meeting = _visible_meeting(request, pk, now)
+    meeting = selectors.get_meeting_for_user(request.user, pk, now=now)
     data = meeting_ics(meeting, for_person=request.user)
     method = "CANCEL" if meeting.status == Meeting.Status.CANCELLED else "REQUEST"
     response = HttpResponse(data, content_type=f"text/calendar; charset=utf-8; method={method}")

@@ -4,25 +4,22 @@ items and problem lines, then confirms; confirming creates the decisions all or 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from xietong.core.auth import login_required
 from xietong.core.errors import DomainError
-from xietong.meetings.models import Meeting
-from xietong.org.permissions import require
 
-from . import services
+from . import selectors, services
 from .forms import PasteForm
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def paste(request, pk: int):
-    meeting = get_object_or_404(Meeting.objects.select_related("recorder"), pk=pk)
-    require(request.user.pk == meeting.recorder_id, _("Only the meeting's recorder may do this."))
+    meeting = selectors.get_minutes_meeting_for_user(request.user, pk, keeper=selectors.RECORDER)
     result = None
     status = 200
     if request.method == "POST":

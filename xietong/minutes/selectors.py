@@ -7,11 +7,17 @@ from typing import NamedTuple
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from xietong.core.errors import Forbidden
 from xietong.meetings.models import Meeting, Rsvp
 from xietong.obligations.models import Obligation, ObligationKind
 from xietong.org.models import Role
 from xietong.org.permissions import roles_of
+from xietong.policy.calendar import as_shanghai
 
 from .models import Minutes
 
@@ -85,6 +91,64 @@ def may_read_minutes(person, meeting: Meeting, *, on: date) -> tuple[bool, bool]
     if drafts or sees_all_minutes(person, on=on):
         return True, drafts
     return meetings_with_minutes_for(person, on=on).filter(pk=meeting.pk).exists(), False
+
+
+# ---- one meeting's minutes, one version, for one person ----------------------------------------
+
+RECORDER = "recorder"
+HOST = "host"
+ERR_KEEPER = {
+    RECORDER: _("Only the meeting's recorder may do this."),
+    HOST: _("Only the meeting's host may approve or return the minutes."),
+}
+
+
+def _require_keeper(meeting: Meeting, person, keeper: str) -> None:
+    """Forbidden unless ``person`` is the meeting's ``keeper`` (its recorder or host)."""
+    if person.pk != (meeting.recorder_id if keeper == RECORDER else meeting.host_id):
+        raise Forbidden(ERR_KEEPER[keeper])
+
+
+def get_minutes_meeting_for_user(
+    person, pk: int, *, now: datetime | None = None, keeper: str | None = None
+) -> Meeting:
+    """Meeting ``pk`` with its host, recorder and regulation, for its minutes page.
+
+    Http404 for anyone who may not read its minutes (may_read_minutes). With ``keeper``
+    (RECORDER or HOST: who takes the step about to be taken), Forbidden for anyone else, the
+    refusal of the step; Http404 only when there is no such meeting.
+    """
+    meeting = get_object_or_404(Meeting.objects.select_related("host", "recorder", "policy_version"), pk=pk)
+    if keeper is not None:
+        _require_keeper(meeting, person, keeper)
+    elif not may_read_minutes(person, meeting, on=as_shanghai(now or timezone.now()).date())[0]:
+        raise Http404("minutes")
+    return meeting
+
+
+def get_minutes_for_user(
+    person, pk: int, *, now: datetime | None = None, keeper: str | None = None
+) -> Minutes:
+    """Version ``pk`` of a meeting's minutes with its meeting and people, for ``person``.
+
+    Http404 for anyone who may not read this version: drafts are read by those who see drafts,
+    approved versions by every reader of the meeting's minutes (may_read_minutes). With
+    ``keeper`` (RECORDER or HOST), Forbidden for anyone else, the refusal of the step; Http404
+    only when there is no such version.
+    """
+    minutes = get_object_or_404(
+        Minutes.objects.select_related(
+            "meeting__host", "meeting__recorder", "meeting__policy_version", "drafted_by", "approved_by"
+        ),
+        pk=pk,
+    )
+    if keeper is not None:
+        _require_keeper(minutes.meeting, person, keeper)
+        return minutes
+    approved, drafts = may_read_minutes(person, minutes.meeting, on=as_shanghai(now or timezone.now()).date())
+    if not (drafts or (approved and minutes.status == Minutes.Status.APPROVED)):
+        raise Http404("minutes")
+    return minutes
 
 
 def archive_minutes(user, *, start: datetime, end: datetime, on: date) -> list[dict]:

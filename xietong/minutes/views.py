@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, time
 
-from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import HttpResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,40 +22,15 @@ from xietong.core.auth import login_required
 from xietong.core.forms import submit_action, submit_form
 from xietong.core.optlock import VERSION_FIELD, StaleEdit
 from xietong.meetings.models import Meeting
-from xietong.org.permissions import require
 from xietong.policy.calendar import SHANGHAI, as_shanghai
 
-from . import services
+from . import selectors, services
 from .docx import DocSection, minutes_docx
 from .forms import ArchiveForm, CorrectForm, ReturnForm, SaveForm
 from .models import Minutes
-from .selectors import archive_minutes, may_read_minutes, minutes_obligation, minutes_versions
+from .selectors import archive_minutes, minutes_obligation, minutes_versions
 
 _HEADING = re.compile(r"^[零一二三四五六七八九十]+、\s*(?P<title>.+)$")
-
-
-def _meeting(pk: int) -> Meeting:
-    return get_object_or_404(Meeting.objects.select_related("host", "recorder", "policy_version"), pk=pk)
-
-
-def _minutes(pk: int) -> Minutes:
-    return get_object_or_404(
-        Minutes.objects.select_related(
-            "meeting__host", "meeting__recorder", "meeting__policy_version", "drafted_by", "approved_by"
-        ),
-        pk=pk,
-    )
-
-
-def _visibility(meeting: Meeting, user, now: datetime) -> tuple[bool, bool]:
-    """(sees approved minutes, sees drafts) for ``user`` on ``meeting``."""
-    return may_read_minutes(user, meeting, on=as_shanghai(now).date())
-
-
-def _readable(minutes: Minutes, user, now: datetime) -> None:
-    approved, drafts = _visibility(minutes.meeting, user, now)
-    if not (drafts or (approved and minutes.status == Minutes.Status.APPROVED)):
-        raise Http404
 
 
 def _page(
@@ -69,9 +44,9 @@ def _page(
     return_form=None,
     correct_form=None,
 ):
-    sees_approved, sees_drafts = _visibility(meeting, request.user, now)
-    if not sees_approved:
-        raise Http404
+    # Every caller read the meeting through get_minutes_meeting_for_user or get_minutes_for_user,
+    # so its minutes are readable; drafts only for some.
+    sees_drafts = selectors.sees_drafts(request.user, meeting, on=as_shanghai(now).date())
     versions = list(minutes_versions(meeting))
     latest = versions[-1] if versions else None
     if not sees_drafts:
@@ -110,13 +85,14 @@ def _page(
 @login_required
 @require_GET
 def meeting_minutes(request, pk: int):
-    return _page(request, _meeting(pk), timezone.now())
+    now = timezone.now()
+    return _page(request, selectors.get_minutes_meeting_for_user(request.user, pk, now=now), now)
 
 
 @login_required
 @require_POST
 def draft(request, pk: int):
-    meeting = _meeting(pk)
+    meeting = selectors.get_minutes_meeting_for_user(request.user, pk, keeper=selectors.RECORDER)
     return submit_action(
         request,
         lambda **who: services.minutes_draft(meeting=meeting, **who),
@@ -129,9 +105,8 @@ def draft(request, pk: int):
 @require_POST
 def save(request, pk: int):
     now = timezone.now()
-    minutes = _minutes(pk)
+    minutes = selectors.get_minutes_for_user(request.user, pk, now=now, keeper=selectors.RECORDER)
     meeting = minutes.meeting
-    require(request.user.pk == meeting.recorder_id, _("Only the meeting's recorder may do this."))
     form = SaveForm(request.POST)
 
     def stale(err: StaleEdit):
@@ -161,7 +136,7 @@ def save(request, pk: int):
 @login_required
 @require_POST
 def submit(request, pk: int):
-    minutes = _minutes(pk)
+    minutes = selectors.get_minutes_for_user(request.user, pk, keeper=selectors.RECORDER)
     return submit_action(
         request,
         lambda **who: services.minutes_submit(minutes=minutes, **who),
@@ -173,7 +148,7 @@ def submit(request, pk: int):
 @login_required
 @require_POST
 def approve(request, pk: int):
-    minutes = _minutes(pk)
+    minutes = selectors.get_minutes_for_user(request.user, pk, keeper=selectors.HOST)
     return submit_action(
         request,
         lambda **who: services.minutes_approve(minutes=minutes, **who),
@@ -186,11 +161,7 @@ def approve(request, pk: int):
 @require_POST
 def return_(request, pk: int):
     now = timezone.now()
-    minutes = _minutes(pk)
-    require(
-        request.user.pk == minutes.meeting.host_id,
-        _("Only the meeting's host may approve or return the minutes."),
-    )
+    minutes = selectors.get_minutes_for_user(request.user, pk, now=now, keeper=selectors.HOST)
     form = ReturnForm(request.POST)
     return submit_form(
         request,
@@ -207,8 +178,7 @@ def return_(request, pk: int):
 @require_POST
 def correct(request, pk: int):
     now = timezone.now()
-    minutes = _minutes(pk)
-    require(request.user.pk == minutes.meeting.recorder_id, _("Only the meeting's recorder may do this."))
+    minutes = selectors.get_minutes_for_user(request.user, pk, now=now, keeper=selectors.RECORDER)
     form = CorrectForm(request.POST)
     return submit_form(
         request,
@@ -225,8 +195,7 @@ def correct(request, pk: int):
 @require_GET
 def version(request, pk: int):
     now = timezone.now()
-    minutes = _minutes(pk)
-    _readable(minutes, request.user, now)
+    minutes = selectors.get_minutes_for_user(request.user, pk, now=now)
     services.minutes_mark_read(minutes=minutes, actor=request.user, now=now)
     return render(request, "minutes/version.html", {"minutes": minutes, "meeting": minutes.meeting})
 
@@ -234,8 +203,7 @@ def version(request, pk: int):
 @login_required
 @require_GET
 def print_view(request, pk: int):
-    minutes = _minutes(pk)
-    _readable(minutes, request.user, timezone.now())
+    minutes = selectors.get_minutes_for_user(request.user, pk)
     return render(request, "minutes/print.html", {"minutes": minutes, "meeting": minutes.meeting})
 
 
@@ -259,8 +227,7 @@ def docx_parts(body: str) -> tuple[str, list[str], list[DocSection]]:
 @login_required
 @require_GET
 def docx_view(request, pk: int):
-    minutes = _minutes(pk)
-    _readable(minutes, request.user, timezone.now())
+    minutes = selectors.get_minutes_for_user(request.user, pk)
     title, meta, sections = docx_parts(minutes.body)
     data = minutes_docx(title, meta, sections)
     response = HttpResponse(

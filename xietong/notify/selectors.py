@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import Case, IntegerField, Q, Value, When
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from xietong.core.params import parse_id, parse_int
+from xietong.org.models import Department, Role
+from xietong.org.permissions import require, roles_of
+from xietong.policy.calendar import as_shanghai
 
 from .models import Delivery, DepartmentRobot, Message, Preference
 
@@ -75,3 +81,21 @@ def preference_of(person) -> Preference:
         return person.notify_preference
     except Preference.DoesNotExist:
         return Preference(person=person)
+
+
+# ---- group robots ------------------------------------------------------------------------------
+
+
+def can_manage_robots(actor, department: Department, now: datetime) -> bool:
+    """The coordinator manages every department's group robots, a department head their own."""
+    roles = roles_of(actor, on=as_shanghai(now).date())
+    return roles.is_coordinator or roles.has(Role.HEAD, department.pk)
+
+
+def get_robot_for_user(person, pk: int, *, now: datetime | None = None) -> DepartmentRobot:
+    """Group robot ``pk`` with its department, for one who manages it (can_manage_robots):
+    Forbidden for anyone else, Http404 only when there is no such robot. Robots have no page of
+    their own; every use of one is a step (test, remove)."""
+    robot = get_object_or_404(DepartmentRobot.objects.select_related("department"), pk=pk)
+    require(can_manage_robots(person, robot.department, now or timezone.now()))
+    return robot

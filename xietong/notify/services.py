@@ -39,14 +39,14 @@ from xietong.core.events import record_event
 from xietong.core.models import Event
 from xietong.core.optlock import require_current
 from xietong.core.transitions import Step, step
-from xietong.org.models import Department, Person, Role
+from xietong.org.models import Department, Person
 from xietong.org.permissions import require, roles_of
 from xietong.policy.calendar import as_shanghai
 
 from . import channels, robots
 from .handlers import REGISTRY
 from .models import ROBOT_CHANNELS, Channel, Delivery, DepartmentRobot, Message, Preference
-from .selectors import preference_of
+from .selectors import can_manage_robots, preference_of
 from .topics import recipient_language
 
 log = logging.getLogger(__name__)
@@ -421,11 +421,6 @@ def preference_set(
             daily_digest=daily_digest,
         )
     return pref
-
-
-def can_manage_robots(actor, department: Department, now: datetime) -> bool:
-    roles = roles_of(actor, on=as_shanghai(now).date())
-    return roles.is_coordinator or roles.has(Role.HEAD, department.pk)
 
 
 ROBOT_ERRORS = {

@@ -170,7 +170,7 @@ def _robot_initial(robot: DepartmentRobot) -> dict:
 @login_required
 @require_POST
 def robot_remove(request, pk: int):
-    robot = get_object_or_404(DepartmentRobot.objects.select_related("department"), pk=pk)
+    robot = selectors.get_robot_for_user(request.user, pk)
     return submit_action(
         request,
         lambda **who: services.robot_remove(robot=robot, **who),
@@ -182,7 +182,7 @@ def robot_remove(request, pk: int):
 @login_required
 @require_POST
 def robot_test(request, pk: int):
-    robot = get_object_or_404(DepartmentRobot.objects.select_related("department"), pk=pk)
+    robot = selectors.get_robot_for_user(request.user, pk)
     try:
         services.robot_test(actor=request.user, now=timezone.now(), robot=robot)
     except DomainError as err:

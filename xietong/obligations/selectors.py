@@ -9,8 +9,13 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from xietong.org.models import Department
+from xietong.org.models import Department, Role
+from xietong.org.permissions import require, roles_of
 from xietong.policy.calendar import SHANGHAI, as_shanghai
 
 from .colours import OPEN_STATES, RED, YELLOW, with_colour
@@ -235,3 +240,35 @@ def compliance(*, start: date, end: date, now: datetime) -> dict:
     by_dept.sort(key=lambda r: (r["department_id"] is None, r["department"]))
     total = {c: sum(r[c] for r in by_clause) for c in COMPLIANCE_COLUMNS}
     return {"start": start, "end": end, "by_clause": by_clause, "by_department": by_dept, "total": total}
+
+
+# ---- one duty for one person -------------------------------------------------------------------
+
+ERR_WAIVE = _("Only the coordinator may waive a duty.")
+
+
+def get_obligation_for_user(
+    person, pk: int, *, now: datetime | None = None, waive: bool = False
+) -> Obligation:
+    """Duty ``pk`` with its department and responsible person, for ``person``.
+
+    Http404 for anyone who may not know of it: it is known to the coordinator, the leadership
+    group (escalations), the person responsible and the head or deputy of its department (their
+    board). With ``waive``, Forbidden for anyone but the coordinator, the refusal of the step;
+    Http404 only when there is no such duty.
+    """
+    ob = get_object_or_404(Obligation.objects.select_related("department", "responsible"), pk=pk)
+    roles = roles_of(person, on=as_shanghai(now or timezone.now()).date())
+    if waive:
+        require(roles.is_coordinator, ERR_WAIVE)
+        return ob
+    heads = roles.departments(Role.HEAD) | roles.departments(Role.DEPUTY)
+    knows = (
+        roles.is_coordinator
+        or roles.has(Role.LEADERSHIP)
+        or ob.responsible_id == person.pk
+        or (ob.department_id is not None and ob.department_id in heads)
+    )
+    if not knows:
+        raise Http404("duty")
+    return ob

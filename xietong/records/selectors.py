@@ -4,14 +4,20 @@ agenda items and what was recorded for each, and the leadership group's pending 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from xietong.agenda.models import AgendaItem
 from xietong.meetings.models import Meeting, Rsvp
 from xietong.obligations.models import Obligation, ObligationKind
-from xietong.org.models import Person
+from xietong.org.models import Person, Role
+from xietong.org.permissions import require, roles_of
+from xietong.policy.calendar import as_shanghai
 
 from .models import Decision, ItemRecord
 
@@ -31,6 +37,63 @@ def record_meetings() -> QuerySet[Meeting]:
             ),
         ),
     )
+
+
+# ---- who reads and who keeps the record --------------------------------------------------------
+
+
+def keeps_record(meeting: Meeting, person) -> bool:
+    """The meeting's recorder and host keep its record."""
+    return person.pk in (meeting.recorder_id, meeting.host_id)
+
+
+def reads_record(meeting: Meeting, person, *, now: datetime) -> bool:
+    """Those who keep the record, the leadership group and the coordinator read it."""
+    if keeps_record(meeting, person):
+        return True
+    roles = roles_of(person, on=as_shanghai(now).date())
+    return roles.has(Role.LEADERSHIP) or roles.is_coordinator
+
+
+def _readable(meeting: Meeting, person, now: datetime) -> None:
+    if not reads_record(meeting, person, now=now):
+        raise Http404("record")
+
+
+def get_record_meeting_for_user(
+    person, pk: int, *, now: datetime | None = None, edit_refusal=None
+) -> Meeting:
+    """Meeting ``pk`` as its record page shows it (record_meetings), for ``person``.
+
+    Http404 for anyone who may not read the record (reads_record). With ``edit_refusal`` (the
+    refusal of the step about to be taken), Forbidden for anyone who does not keep it; Http404
+    only when there is no such meeting.
+    """
+    meeting = get_object_or_404(record_meetings(), pk=pk)
+    if edit_refusal is not None:
+        require(keeps_record(meeting, person), edit_refusal)
+    else:
+        _readable(meeting, person, now or timezone.now())
+    return meeting
+
+
+def get_record_item_for_user(person, pk: int, *, now: datetime | None = None, refusal=None) -> AgendaItem:
+    """Agenda item ``pk`` with its agenda and meeting, for the meeting's recorder: Forbidden
+    (``refusal``) for anyone else, Http404 only when there is no such item."""
+    item = get_object_or_404(items_with_meeting(), pk=pk)
+    require(person.pk == item.agenda.meeting.recorder_id, refusal)
+    return item
+
+
+def get_decision_for_user(person, pk: int, *, now: datetime | None = None, refusal=None) -> Decision:
+    """Decision ``pk`` with its meeting, for the leadership group's answer: Forbidden
+    (``refusal``) for anyone else, Http404 only when there is no such decision."""
+    decision = get_object_or_404(Decision.objects.select_related("meeting"), pk=pk)
+    require(roles_of(person, on=as_shanghai(now or timezone.now()).date()).has(Role.LEADERSHIP), refusal)
+    return decision
+
+
+# ---- reading the record ----------------------------------------------------------------------
 
 
 def record_items(meeting: Meeting) -> list[AgendaItem]:

@@ -3,8 +3,7 @@ leadership group's answer to decisions that allocate resources."""
 
 from __future__ import annotations
 
-from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,12 +23,10 @@ from .forms import ApproveForm, AttendanceForm, DecisionForm, ItemRecordForm, Re
 from .models import Decision, ItemRecord
 
 
-def _meeting(pk: int) -> Meeting:
-    return get_object_or_404(selectors.record_meetings(), pk=pk)
-
-
-def _edits(meeting: Meeting, user) -> bool:
-    return user.pk in (meeting.recorder_id, meeting.host_id)
+def _meeting(request, pk: int, now, *, edit_refusal=None) -> Meeting:
+    """The meeting as its record page shows it: 404 for those who may not read the record,
+    and with ``edit_refusal`` 403 for a reader who does not keep it."""
+    return selectors.get_record_meeting_for_user(request.user, pk, now=now, edit_refusal=edit_refusal)
 
 
 def _require_open_record(meeting: Meeting) -> None:
@@ -49,12 +46,9 @@ def _page(
     answer_form=None,
 ):
     roles = roles_of(request.user, on=as_shanghai(now).date())
-    edits = _edits(meeting, request.user)
     leadership = roles.has(Role.LEADERSHIP)
-    if not (edits or leadership or roles.is_coordinator):
-        raise Http404
     # The recorder and host see the page after closing, but no longer the forms.
-    edits = edits and meeting.status != Meeting.Status.HELD
+    edits = selectors.keeps_record(meeting, request.user) and meeting.status != Meeting.Status.HELD
     items = selectors.record_items(meeting)
     records_by_item = selectors.item_records_by_item(items)
     attendance_by_person = {a.person_id: a for a in meeting.attendances.all()}
@@ -128,15 +122,17 @@ def _page(
 @login_required
 @require_GET
 def record_meeting(request, pk: int):
-    return _page(request, _meeting(pk), timezone.now())
+    now = timezone.now()
+    return _page(request, _meeting(request, pk, now), now)
 
 
 @login_required
 @require_POST
 def attendance(request, pk: int):
     now = timezone.now()
-    meeting = _meeting(pk)
-    require(_edits(meeting, request.user), _("Only the meeting's recorder or host may record attendance."))
+    meeting = _meeting(
+        request, pk, now, edit_refusal=_("Only the meeting's recorder or host may record attendance.")
+    )
     _require_open_record(meeting)
     people = [(r.invitee_id, r.invitee.full_name or r.invitee.username) for r in meeting.rsvps.all()]
     prefix = f"a{request.POST.get('row', '')}"
@@ -159,7 +155,9 @@ def attendance(request, pk: int):
         record,
         success=_("Attendance recorded."),
         redirect_to=reverse("records:meeting", args=[pk]),
-        invalid=lambda status: _page(request, _meeting(pk), now, status=status, attendance_form=form),
+        invalid=lambda status: _page(
+            request, _meeting(request, pk, now), now, status=status, attendance_form=form
+        ),
         now=now,
     )
 
@@ -168,8 +166,9 @@ def attendance(request, pk: int):
 @require_POST
 def record_close(request, pk: int):
     now = timezone.now()
-    meeting = _meeting(pk)
-    require(_edits(meeting, request.user), _("Only the meeting's recorder or host may close the record."))
+    meeting = _meeting(
+        request, pk, now, edit_refusal=_("Only the meeting's recorder or host may close the record.")
+    )
     return submit_action(
         request,
         lambda **who: services.record_close(meeting=meeting, **who),
@@ -183,11 +182,10 @@ def record_close(request, pk: int):
 @require_POST
 def item(request, pk: int):
     now = timezone.now()
-    agenda_item = get_object_or_404(selectors.items_with_meeting(), pk=pk)
-    meeting = agenda_item.agenda.meeting
-    require(
-        request.user.pk == meeting.recorder_id, _("Only the meeting's recorder may record the discussion.")
+    agenda_item = selectors.get_record_item_for_user(
+        request.user, pk, now=now, refusal=_("Only the meeting's recorder may record the discussion.")
     )
+    meeting = agenda_item.agenda.meeting
     _require_open_record(meeting)
     form = ItemRecordForm(request.POST, prefix=f"i{pk}")
 
@@ -199,7 +197,7 @@ def item(request, pk: int):
             else {}
         )
         form.mark_stale(err, saved=ItemRecordForm(initial=saved, prefix=f"i{pk}"))
-        return _page(request, _meeting(meeting.pk), now, status=409, item_form=(pk, form))
+        return _page(request, _meeting(request, meeting.pk, now), now, status=409, item_form=(pk, form))
 
     return submit_form(
         request,
@@ -214,7 +212,9 @@ def item(request, pk: int):
         ),
         success=_("The item's record was saved."),
         redirect_to=reverse("records:meeting", args=[meeting.pk]),
-        invalid=lambda status: _page(request, _meeting(meeting.pk), now, status=status, item_form=(pk, form)),
+        invalid=lambda status: _page(
+            request, _meeting(request, meeting.pk, now), now, status=status, item_form=(pk, form)
+        ),
         stale=stale,
         now=now,
     )
@@ -224,8 +224,9 @@ def item(request, pk: int):
 @require_POST
 def decision_add(request, pk: int):
     now = timezone.now()
-    meeting = _meeting(pk)
-    require(_edits(meeting, request.user), _("Only the meeting's recorder or host may record decisions."))
+    meeting = _meeting(
+        request, pk, now, edit_refusal=_("Only the meeting's recorder or host may record decisions.")
+    )
     _require_open_record(meeting)
     items = selectors.record_items_by_id(meeting)
     form = DecisionForm(request.POST, items=[(i.pk, i.title) for i in items.values()])
@@ -246,17 +247,17 @@ def decision_add(request, pk: int):
         ),
         success=_("Decision recorded."),
         redirect_to=reverse("records:meeting", args=[pk]),
-        invalid=lambda status: _page(request, _meeting(pk), now, status=status, decision_form=form),
+        invalid=lambda status: _page(
+            request, _meeting(request, pk, now), now, status=status, decision_form=form
+        ),
         now=now,
     )
 
 
 def _answer(request, pk: int, *, form_class, call, done: str):
     now = timezone.now()
-    decision = get_object_or_404(Decision, pk=pk)
-    require(
-        roles_of(request.user, on=as_shanghai(now).date()).has(Role.LEADERSHIP),
-        _("Only the leadership group may answer this decision."),
+    decision = selectors.get_decision_for_user(
+        request.user, pk, now=now, refusal=_("Only the leadership group may answer this decision.")
     )
     form = form_class(request.POST)
     return submit_form(
@@ -266,7 +267,7 @@ def _answer(request, pk: int, *, form_class, call, done: str):
         success=done,
         redirect_to=reverse("records:meeting", args=[decision.meeting_id]),
         invalid=lambda status: _page(
-            request, _meeting(decision.meeting_id), now, status=status, answer_form=(pk, form)
+            request, _meeting(request, decision.meeting_id, now), now, status=status, answer_form=(pk, form)
         ),
         now=now,
     )

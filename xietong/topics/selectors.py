@@ -7,16 +7,18 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from xietong.core.errors import Forbidden
 from xietong.org.models import Role
 from xietong.org.permissions import roles_of
 from xietong.policy.calendar import as_shanghai
 
 from . import similarity
-from .models import Topic
-from .services import PRE_SUBMISSION
+from .models import Topic, TopicAttachment
+from .services import PRE_SUBMISSION, may
 
 S = Topic.Status
 
@@ -72,12 +74,41 @@ def visible_topics(person) -> QuerySet[Topic]:
     return _base().filter(visible_q(person))
 
 
-def topic_for(person, pk: int) -> Topic:
-    """One topic ``person`` may see, or Http404 (an outsider learns nothing about it)."""
-    topic = visible_topics(person).filter(pk=pk).select_related("series", "meeting__policy_version").first()
+# What a person who sees a topic but may not take a step is told (403).
+ERR_MAY_NOT_EDIT = _("Only the department's liaison may edit its topics.")
+ERR_MAY_NOT_ACT = _("You may not do this with this topic.")
+
+
+def get_topic_for_user(person, pk: int, *, now: datetime | None = None, action: str | None = None) -> Topic:
+    """Topic ``pk`` with its department, author, series, meeting and regulation, for ``person``.
+
+    Http404 for anyone who may not see it (visible_q): an outsider learns nothing about it.
+    With ``action`` "edit" (the edit page), also Forbidden for anyone who sees it but may not
+    edit it. With another ``action`` (a step of services.TRANSITIONS, posted from the topic's
+    page), Forbidden for anyone who does not hold that step's role, the refusal of the step;
+    Http404 only when there is no such topic. The topic's state is the service's to check.
+    """
+    topics = visible_topics(person) if action in (None, "edit") else _base()
+    topic = topics.filter(pk=pk).select_related("series", "meeting__policy_version").first()
     if topic is None:
         raise Http404("topic")
+    if action is not None and not may(action, topic=topic, person=person, now=now or timezone.now()):
+        message = ERR_MAY_NOT_EDIT if action == "edit" else ERR_MAY_NOT_ACT
+        raise Forbidden(message, code=f"forbidden_{action}")
     return topic
+
+
+def get_attachment_for_user(person, pk: int) -> TopicAttachment:
+    """File ``pk`` of a topic's materials with its topic, or Http404 for anyone who may not see
+    that topic (get_topic_for_user)."""
+    attachment = (
+        TopicAttachment.objects.filter(pk=pk, topic__in=visible_topics(person))
+        .select_related("topic")
+        .first()
+    )
+    if attachment is None:
+        raise Http404("file")
+    return attachment
 
 
 def topic_list(

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -40,7 +40,7 @@ from .forms import (
     TriageForm,
     WithdrawForm,
 )
-from .models import Topic, TopicAttachment
+from .models import Topic
 
 EVENT_LABELS = {
     "topic.created": _("Drafted"),
@@ -220,9 +220,7 @@ def topic_create(request):
 def topic_edit(request, pk: int):
     """Edit a draft (new or returned) — the department's liaison only."""
     now = timezone.now()
-    topic = selectors.topic_for(request.user, pk)
-    if not services.may("edit", topic=topic, person=request.user, now=now):
-        raise Forbidden(_("Only the department's liaison may edit its topics."), code="forbidden_edit")
+    topic = selectors.get_topic_for_user(request.user, pk, now=now, action="edit")
     if topic.status != Topic.Status.DRAFT:
         messages.error(request, _("Only a draft can be edited."))
         return HttpResponseRedirect(reverse("topics:detail", args=[topic.pk]))
@@ -352,18 +350,15 @@ def _render_detail(
 def topic_detail(request, pk: int):
     """The topic: 第六条 fields, 5W1H, status, target meeting, duties with clause and lateness,
     history, similar earlier topics and the actions the user may take."""
-    topic = selectors.topic_for(request.user, pk)
+    topic = selectors.get_topic_for_user(request.user, pk)
     return _render_detail(request, topic, now=timezone.now())
 
 
 def _act(request, pk: int, action: str, call):
-    """Shared POST handling: role check (403, nothing changes), form check, service call."""
+    """Shared POST handling: 404 for outsiders, role check (403, nothing changes), form check,
+    service call."""
     now = timezone.now()
-    topic = get_object_or_404(
-        Topic.objects.select_related("meeting__policy_version", "series", "department"), pk=pk
-    )
-    if not services.may(action, topic=topic, person=request.user, now=now):
-        raise Forbidden(_("You may not do this with this topic."), code=f"forbidden_{action}")
+    topic = selectors.get_topic_for_user(request.user, pk, now=now, action=action)
     form = None
     if action in PREFIX:
         forms = _action_forms(topic, [action], request.POST, action)
@@ -505,7 +500,7 @@ def topic_similar(request):
 def topic_attach(request, pk: int):
     """Upload one file to the topic's materials (403 for those who may not, field errors for bad files)."""
     now = timezone.now()
-    topic = selectors.topic_for(request.user, pk)
+    topic = selectors.get_topic_for_user(request.user, pk)
     try:
         attachments.check_may_change(topic=topic, actor=request.user, now=now)
     except DomainError as err:
@@ -528,8 +523,8 @@ def topic_attach(request, pk: int):
 def topic_attachment_remove(request, pk: int):
     """Remove one file from the topic's materials."""
     now = timezone.now()
-    attachment = get_object_or_404(TopicAttachment.objects.select_related("topic"), pk=pk)
-    topic = selectors.topic_for(request.user, attachment.topic_id)
+    attachment = selectors.get_attachment_for_user(request.user, pk)
+    topic = attachment.topic
     try:
         attachments.topic_attachment_remove(attachment=attachment, actor=request.user, now=now)
     except DomainError as err:
@@ -542,8 +537,7 @@ def topic_attachment_remove(request, pk: int):
 @login_required
 def topic_attachment(request, pk: int):
     """Download one file, for those who may see its topic (404 for everyone else)."""
-    attachment = get_object_or_404(TopicAttachment, pk=pk)
-    selectors.topic_for(request.user, attachment.topic_id)
+    attachment = selectors.get_attachment_for_user(request.user, pk)
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError as exc:
