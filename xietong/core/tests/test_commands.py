@@ -11,9 +11,11 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.test import override_settings
@@ -27,6 +29,7 @@ from xietong.desk.management.commands import demo
 from xietong.meetings.models import Meeting, MeetingSeries, Rsvp
 from xietong.obligations.models import Obligation, ObligationKind
 from xietong.org.models import Delegation, Department, LeadershipRank, Person, Role, RoleAssignment
+from xietong.policy.calendar import SHANGHAI
 from xietong.policy.models import Policy
 from xietong.topics.models import Topic
 
@@ -158,6 +161,25 @@ def counts():
     }
 
 
+# A Friday: the week's topic window (seed 01 第六条1, Thursday 10:00–17:00) has closed, so the
+# week in progress shows every state of a topic's way to the agenda.
+DEMO_FRIDAY = datetime(2026, 12, 11, 10, 0, tzinfo=SHANGHAI)
+
+
+def test_demo_before_the_topic_window_keeps_the_weeks_topics_approved(db):
+    """On a Tuesday the coming meeting's window has not opened: the week's ready topics wait,
+    approved, for Thursday; nothing of that week is submitted before its window."""
+    tuesday = datetime(2026, 12, 8, 10, 0, tzinfo=SHANGHAI)
+    with time_machine.travel(tuesday, tick=False):
+        call_command("demo", stdout=io.StringIO())
+    coming = Meeting.objects.filter(starts_at__gt=tuesday).order_by("starts_at").first()
+    waiting = Topic.objects.filter(meeting=coming)
+    assert waiting.filter(status="approved").exists()
+    # Only topics rolled over from an earlier meeting are already triaged for it.
+    assert not waiting.filter(status__in=["submitted", "triaged", "scheduled"], rollover_count=0).exists()
+
+
+@time_machine.travel(DEMO_FRIDAY, tick=False)
 def test_demo_loads_a_whole_organisation_once(db):
     out = io.StringIO()
     call_command("demo", stdout=out)

@@ -37,10 +37,10 @@ def live_meeting(torg, *, topics: int = 2, **rules) -> Meeting:
 
 
 SEED02_VOTE = {
-    "majority_method": {"clause": "四、(一)", "value": "absolute"},
-    "min_agree_votes": {"clause": "四、(一)", "count": 5},
-    "quorum_percent": {"clause": "本组织补充", "count": 50},
-    "speaking_limit": {"clause": "三、(一)1", "minutes": 3},
+    "majority_method": {"clause": "《跨部门业务协调会议的标准流程与措施》四、(一)", "value": "absolute"},
+    "min_agree_votes": {"clause": "《跨部门业务协调会议的标准流程与措施》四、(一)", "count": 5},
+    "quorum_percent": {"clause": "本组织补充（补充第五条(二)2）", "count": 50},
+    "speaking_limit": {"clause": "《跨部门业务协调会议的标准流程与措施》三、(一)1", "minutes": 3},
 }
 
 

@@ -29,9 +29,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ON_THE_DAY = "2026-03-09 00:50:00+00:00"  # 08:50 in Shanghai, before the 09:00 start
 VOTE_RULES = {
-    "majority_method": {"clause": "四、(一)", "value": "simple"},
-    "min_agree_votes": {"clause": "四、(一)", "count": 2},
-    "speaking_limit": {"clause": "三、(一)1", "minutes": 3},
+    "majority_method": {"clause": "《跨部门业务协调会议的标准流程与措施》四、(一)", "value": "simple"},
+    "min_agree_votes": {"clause": "《跨部门业务协调会议的标准流程与措施》四、(一)", "count": 2},
+    "speaking_limit": {"clause": "《跨部门业务协调会议的标准流程与措施》三、(一)1", "minutes": 3},
 }
 CSP_VIOLATIONS: list[str] = []
 VOTERS = ("tech_head", "market_head", "finance_head")

@@ -237,7 +237,9 @@ def test_publish_page_warns_over_the_attendee_cap(torg, login):
     from xietong.meetings.tests.factories import policy_version_with
 
     version = policy_version_with(
-        torg.policy, "seed01-weekly", attendee_cap={"clause": "二、(一)2", "note": "", "count": 3}
+        torg.policy,
+        "seed01-weekly",
+        attendee_cap={"clause": "《跨部门业务协调会议的标准流程与措施》二、(一)2", "note": "", "count": 3},
     )
     meeting = next_meeting(torg)
     meeting.policy_version = version

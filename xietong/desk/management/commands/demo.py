@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from xietong.agenda.services import agenda_build, agenda_confirm
+from xietong.core.errors import DomainError
 from xietong.meetings.models import Meeting, MeetingSeries, Rsvp
 from xietong.meetings.recurrence import series_occurrences
 from xietong.meetings.services import meeting_publish, rsvp_answer
@@ -530,6 +531,7 @@ class _History:
     rules: object
     calendar: object
     departments: dict
+    now: object = None
 
     def cutoff(self, rule: str, start):
         return self.rules.deadline(rule, start, self.calendar).value
@@ -574,12 +576,39 @@ def _review_topics(specs, made: dict[str, Topic], clock: _Clock, head_cut) -> No
             topics.topic_approve(topic=topic, actor=head, now=at)
 
 
+WINDOW_REFUSALS = {"window_not_open", "window_closed"}
+
+
+def _inside_window(history: _History, topic: Topic, n: int):
+    """A moment inside ``topic``'s topic window that has already come (the n-th submission a
+    few minutes after the opening), or None while the window is still ahead."""
+    start = topic.meeting.starts_at
+    opens = history.cutoff("topic_window_opens", start) + timedelta(minutes=5 + n)
+    closes = history.cutoff("topic_window_closes", start)
+    return opens if opens <= history.now and opens < closes else None
+
+
 def _submit_and_triage(history: _History, specs, made: dict[str, Topic], clock: _Clock, sub_cut) -> None:
     ready = [s for s in specs if s.fate not in {"draft", "review", "returned", "approved"}]
+    submitted = []
     for spec in sorted(ready, key=lambda s: s.late):
         topic = made[spec.key]
         at = sub_cut + timedelta(minutes=20) if spec.late else sub_cut - timedelta(hours=1)
-        topics.topic_submit(topic=topic, actor=topic.author, now=clock.at(at))
+        moment = clock.at(at)
+        try:
+            topics.topic_submit(topic=topic, actor=topic.author, now=moment)
+        except DomainError as refused:
+            # The week in progress, spread over the days so far, reached this step outside the
+            # policy's topic window: submitted inside the window when it has opened by now,
+            # else the topic waits, approved, for the window as it would in life.
+            if refused.code not in WINDOW_REFUSALS:
+                raise
+            inside = _inside_window(history, topic, len(submitted))
+            if inside is None:
+                continue
+            topics.topic_submit(topic=topic, actor=topic.author, now=inside)
+        submitted.append(spec)
+    ready = [s for s in ready if s in submitted]
     for spec in ready:
         topic = made[spec.key]
         at = clock.at(sub_cut + timedelta(minutes=30))
@@ -661,6 +690,7 @@ def load_history(*, series, people, coordinator, now) -> None:
         rules=series.policy.current_version().rules,
         calendar=business_calendar(),
         departments={d.name: d for d in Department.objects.all()},
+        now=now,
     )
 
     clock = _Clock(history.starts["p3"] - week)
