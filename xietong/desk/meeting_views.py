@@ -15,6 +15,7 @@ from xietong.core.errors import DomainError
 from xietong.meetings import selectors, services
 from xietong.meetings.forms import CancelForm, RescheduleForm, RsvpForm
 from xietong.meetings.models import Meeting, Rsvp
+from xietong.minutes.selectors import may_read_minutes
 from xietong.obligations.models import ObligationKind
 from xietong.org.permissions import require, roles_of
 from xietong.policy.calendar import as_shanghai
@@ -31,7 +32,8 @@ def _meeting(request, pk: int, now) -> Meeting:
 
 
 def _detail_context(request, meeting: Meeting, now, *, reschedule_form=None, cancel_form=None) -> dict:
-    coordinator = roles_of(request.user, on=as_shanghai(now).date()).is_coordinator
+    today = as_shanghai(now).date()
+    coordinator = roles_of(request.user, on=today).is_coordinator
     agenda = meeting_page.agenda_of(meeting)
     items = meeting_page.agenda_items(agenda)
     replies = list(selectors.meeting_replies(meeting))
@@ -57,6 +59,8 @@ def _detail_context(request, meeting: Meeting, now, *, reschedule_form=None, can
         "duties": duties,
         "notice": selectors.latest_notice(meeting),
         "is_coordinator": coordinator,
+        # The minutes' link only for their readers (the rule of the minutes pages themselves).
+        "reads_minutes": may_read_minutes(request.user, meeting, on=today)[0],
         "changeable": changeable,
         "reschedule_form": reschedule_form
         or (
