@@ -60,7 +60,9 @@ def client_for(person, language: str, **kwargs) -> Client:
 
 def page_parts(response) -> dict:
     html = response.content.decode()
-    error = re.search(r'<section class="card narrow" id="error" data-status="(\d+)">(.*?)</section>', html, re.S)
+    error = re.search(
+        r'<section class="card narrow" id="error" data-status="(\d+)">(.*?)</section>', html, re.S
+    )
     assert error, html[:500]
     body = error.group(2)
     return {
@@ -131,7 +133,9 @@ def test_a_server_error_shows_the_frame_without_reading_the_database(torg, langu
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_a_form_without_its_token_is_explained(torg, language):
     client = client_for(torg.tech_liaison, language, enforce_csrf_checks=True)
-    response = client.post("/lang/", {"language": "en", "next": "/"}, HTTP_REFERER="http://testserver/topics/")
+    response = client.post(
+        "/lang/", {"language": "en", "next": "/"}, HTTP_REFERER="http://testserver/topics/"
+    )
     parts = assert_error_page(response, 403, language, "csrf")
     assert 'href="http://testserver/topics/"' in parts["way back"]
 
