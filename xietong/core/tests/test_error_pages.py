@@ -7,7 +7,11 @@ import logging
 import re
 
 import pytest
-from django.test import Client
+from django.test import Client, RequestFactory
+from django.utils import translation
+from django.utils.functional import SimpleLazyObject
+
+from xietong.core.error_pages import server_error
 
 pytestmark = pytest.mark.urls("xietong.core.tests.urls_errors")
 
@@ -164,3 +168,12 @@ def test_a_refusal_is_logged_as_one_line_with_its_reason(torg, caplog):
     assert "\n" not in line
     assert "/obligations/" in line
     assert "Only the coordinator, the leadership group and department heads follow the ledger." in line
+
+
+def test_the_server_error_page_reads_nothing_from_the_database(torg, django_assert_num_queries):
+    request = RequestFactory().get("/somewhere/")
+    request.user = SimpleLazyObject(lambda: pytest.fail("the 500 page asked who the user is"))
+    with translation.override("zh-hans"), django_assert_num_queries(0):
+        response = server_error(request)
+    assert response.status_code == 500
+    assert "系统出错了" in response.content.decode()
