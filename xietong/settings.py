@@ -97,6 +97,8 @@ TEMPLATES = [
         "APP_DIRS": True,
         "OPTIONS": {
             "environment": "xietong.core.jinja.environment",
+            # The navigation's entries for the person (worked out only when the frame renders).
+            "context_processors": ["xietong.desk.navigation.navigation"],
             "extensions": ["jinja2.ext.i18n"],
             "autoescape": True,
         },
@@ -213,6 +215,8 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_SECURE = env_bool("XIETONG_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# A form without its valid token: the error page in the product's frame, not Django's own.
+CSRF_FAILURE_VIEW = "xietong.core.error_pages.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 
 # HTTPS (production: see the block at the end of .env.example). Behind a TLS-terminating proxy,

@@ -23,3 +23,9 @@ urlpatterns = [
     path("notify/", include("xietong.notify.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# The error pages in the product's frame (xietong/core/error_pages.py).
+handler400 = "xietong.core.error_pages.bad_request"
+handler403 = "xietong.core.error_pages.permission_denied"
+handler404 = "xietong.core.error_pages.page_not_found"
+handler500 = "xietong.core.error_pages.server_error"

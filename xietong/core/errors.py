@@ -33,4 +33,6 @@ class Forbidden(PermissionDenied):
 
     def __init__(self, message=None, *, code: str = "forbidden"):
         self.code = code
-        super().__init__(str(message) if message else code)
+        # The reason shown on the 403 page, in the language of the request that was refused.
+        self.message = str(message) if message else ""
+        super().__init__(self.message or code)

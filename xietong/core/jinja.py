@@ -43,16 +43,23 @@ _fragments: dict[tuple, Markup] = {}
 
 
 @pass_environment
-def static_fragment(env: Environment, name: str) -> Markup:
-    """Template ``name`` rendered once per language, URL configuration and script prefix.
+def static_fragment(env: Environment, name: str, **context) -> Markup:
+    """Template ``name`` rendered once per language, URL configuration, script prefix and
+    ``context`` (hashable values only).
 
-    For the parts of the page frame that are the same for every page and person (the
-    navigation, the style sheet and script). Re-rendered every time while templates reload
-    (development)."""
-    key = (name, translation.get_language(), get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
+    For the parts of the page frame that many pages and people share (the style sheet and
+    script; the navigation, once per set of entries shown). Re-rendered every time while
+    templates reload (development)."""
+    key = (
+        name,
+        translation.get_language(),
+        get_urlconf() or settings.ROOT_URLCONF,
+        get_script_prefix(),
+        tuple(sorted(context.items())),
+    )
     found = _fragments.get(key)
     if found is None:
-        found = Markup(env.get_template(name).render())  # noqa: S704 - a template's output
+        found = Markup(env.get_template(name).render(context))  # noqa: S704 - a template's output
         if not env.auto_reload:
             _fragments[key] = found
     return found

@@ -11,9 +11,9 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.http.request import split_domain_port
 from django.shortcuts import resolve_url
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
+from .error_pages import error_page, same_site_referer
 from .errors import DomainError
 
 # Session keys of SessionIdleMiddleware: when the session began and when it was last used (epoch s).
@@ -35,23 +35,18 @@ class DomainErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if isinstance(exception, DomainError) and request.method == "POST":
+        if not isinstance(exception, DomainError):
+            return None
+        if request.method == "POST":
             messages.error(request, str(exception))
             return HttpResponseRedirect(safe_referer(request))
-        return None
+        # A page that cannot be shown as asked: the 400 page with the refusal's own message.
+        return error_page(request, 400, title=_("This cannot be shown"), reason=str(exception))
 
 
 def safe_referer(request) -> str:
-    """The page the request came from when it is on this site, else the home page: a Referer
-    is the client's to write, and a redirect to another site would be an open redirect."""
-    back = request.headers.get("referer", "")
-    if back and url_has_allowed_host_and_scheme(
-        back,
-        allowed_hosts=set(settings.ALLOWED_HOSTS) | {request.get_host()},
-        require_https=request.is_secure(),
-    ):
-        return back
-    return resolve_url(settings.LOGIN_REDIRECT_URL)
+    """The page the request came from when it is on this site, else the home page."""
+    return same_site_referer(request) or resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
 class ChineseFirstMiddleware:

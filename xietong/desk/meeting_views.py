@@ -16,6 +16,7 @@ from xietong.core.forms import Message, submit_form
 from xietong.meetings import selectors, services
 from xietong.meetings.forms import CancelForm, RescheduleForm, RsvpForm
 from xietong.meetings.models import Meeting, Rsvp
+from xietong.minutes.selectors import may_read_minutes
 from xietong.obligations.models import ObligationKind
 from xietong.org.permissions import roles_of
 from xietong.policy.calendar import as_shanghai
@@ -35,7 +36,8 @@ def _meeting(request, pk: int, now, *, coordinate: bool = False) -> Meeting:
 
 
 def _detail_context(request, meeting: Meeting, now, *, reschedule_form=None, cancel_form=None) -> dict:
-    roles = roles_of(request.user, on=as_shanghai(now).date())
+    today = as_shanghai(now).date()
+    roles = roles_of(request.user, on=today)
     coordinator = roles.is_coordinator
     agenda = meeting_page.agenda_of(meeting)
     items = meeting_page.agenda_items(agenda)
@@ -60,6 +62,8 @@ def _detail_context(request, meeting: Meeting, now, *, reschedule_form=None, can
         "duties": duties,
         "notice": selectors.latest_notice(meeting),
         "is_coordinator": coordinator,
+        # The minutes' link only for their readers (the rule of the minutes pages themselves).
+        "reads_minutes": may_read_minutes(request.user, meeting, on=today)[0],
         "changeable": changeable,
         "steps": steps,
         "reschedule_form": reschedule_form

@@ -23,6 +23,7 @@ from xietong.policy.calendar import as_shanghai
 
 from . import colours, selectors, services
 from .forms import WaiveForm, format_key, parse_key
+from .permissions import follow_through_page
 
 
 def _roles(request, now) -> Roles:
@@ -39,15 +40,12 @@ def _require_leadership(roles: Roles) -> None:
 @require_GET
 def index(request):
     """The follow-through entry of the navigation: each role lands on its own page."""
-    now = timezone.now()
-    roles = _roles(request, now)
-    if roles.is_coordinator:
-        return redirect("obligations:board")
-    if roles.has(Role.LEADERSHIP):
-        return redirect("obligations:leadership")
-    if roles.departments(Role.HEAD) | roles.departments(Role.DEPUTY):
-        return redirect("obligations:department")
-    require(False, _("Only the coordinator, the leadership group and department heads follow the ledger."))
+    landing = follow_through_page(_roles(request, timezone.now()))
+    require(
+        landing is not None,
+        _("Only the coordinator, the leadership group and department heads follow the ledger."),
+    )
+    return redirect(landing)
 
 
 # Duties listed per department on a board (the most overdue first); the rest are on the
