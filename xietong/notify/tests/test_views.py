@@ -100,8 +100,9 @@ def test_inbox_query_count_is_pinned(torg, login):
     client.get("/notify/")
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/notify/").status_code == 200
-    # session + user, the page of messages, the unread count.
-    assert len(queries) == 4, [q["sql"] for q in queries]
+    # session + user, the person's roles (which navigation entries they may open), the page of
+    # messages, the unread count.
+    assert len(queries) == 5, [q["sql"] for q in queries]
     with CaptureQueriesContext(connection) as queries:
         client.get("/notify/badge/")
     assert len(queries) == 3
