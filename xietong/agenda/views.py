@@ -35,7 +35,9 @@ def _item(pk: int) -> AgendaItem:
     return get_object_or_404(AgendaItem.objects.select_related("agenda__meeting"), pk=pk)
 
 
-def _items_context(meeting: Meeting, agenda: Agenda | None, *, budget_errors: dict | None = None) -> dict:
+def _items_context(
+    meeting: Meeting, agenda: Agenda | None, *, budget_errors: dict | None = None, calendar=None
+) -> dict:
     rules = meeting.policy_version.rules
     items = selectors.agenda_items(agenda)
     total = sum(i.budget_minutes for i in items)
@@ -44,7 +46,9 @@ def _items_context(meeting: Meeting, agenda: Agenda | None, *, budget_errors: di
         "meeting": meeting,
         "agenda": agenda,
         "items": items,
-        "followup": selectors.followup_rows(meeting, (i.kind for i in items), now=timezone.now()),
+        "followup": selectors.followup_rows(
+            meeting, (i.kind for i in items), now=timezone.now(), calendar=calendar
+        ),
         "total": total,
         "cap": cap,
         "over_cap": total > cap,
@@ -72,7 +76,7 @@ def _builder_context(
     slot = rules.get("open_discussion_slot")
     default_budget = rules.get("default_item_budget")
     return {
-        **_items_context(meeting, agenda, budget_errors=budget_errors),
+        **_items_context(meeting, agenda, budget_errors=budget_errors, calendar=calendar),
         "now": now,
         "candidates": selectors.candidate_topics(meeting) if meeting.status == Meeting.Status.PLANNED else [],
         "deferred": selectors.deferred_topics(agenda),
