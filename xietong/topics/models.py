@@ -118,7 +118,10 @@ class Topic(Versioned):
     def status_label(self) -> str:
         """The status as shown (``get_status_display()``, which hashes and translates every
         label of the choices on each call: a fifth of the topic list's time in its rows)."""
-        return str(self.Status(self.status).label)
+        try:
+            return str(self.Status(self.status).label)
+        except ValueError:
+            return self.status
 
     def get_absolute_url(self) -> str:
         return reverse("topics:detail", args=[self.pk])
