@@ -90,23 +90,23 @@ class BoardGroup:
 _BOARD_RELATED = ("department", "responsible")
 
 
-def _firsts_by_department(board: QuerySet, department_ids, *, limit: int) -> Q:
-    """Each of ``department_ids``' first ``limit`` duties of ``board`` in due order, as a filter.
+def _firsts_by_department(board: QuerySet, department_ids, *, limit: int) -> QuerySet:
+    """The ids of each of ``department_ids``' first ``limit`` duties of ``board`` in due order.
 
-    The n-th duty of every department is one subquery over the departments, each asking for
-    its department's n-th entry of the index obligation_open_by_dept (a walk of at most
-    ``limit`` entries); the duties of no department likewise. So the board reads about as many
-    index entries as it shows, whatever the size of the ledger, and the query is built from
-    ``limit`` subqueries, not one per department."""
+    The n-th duty of every department is one query over the departments, each asking for its
+    department's n-th entry of the index obligation_open_by_dept (a walk of at most ``limit``
+    entries); the duties of no department likewise; the ``limit`` answers are joined with
+    UNION ALL into one subquery. So the board reads about as many index entries as it shows,
+    whatever the size of the ledger, and the query is built from ``limit`` subqueries, not one
+    per department."""
     ordered = board.order_by("due_at", "id").values("pk")
     in_department = ordered.filter(department_id=OuterRef("pk"))
-    departments = Department.objects.filter(pk__in=[d for d in department_ids if d is not None])
-    firsts = Q(pk__in=[])
-    for n in range(limit):
-        firsts |= Q(pk__in=departments.values(nth=Subquery(in_department[n : n + 1])))
+    departments = Department.objects.filter(pk__in=[d for d in department_ids if d is not None]).order_by()
+    parts = [departments.values(nth=Subquery(in_department[n : n + 1])) for n in range(limit)]
     if None in department_ids:
-        firsts |= Q(pk__in=ordered.filter(department__isnull=True)[:limit])
-    return firsts
+        loose = ordered.filter(department__isnull=True)[:limit]
+        parts.append(Obligation.objects.filter(pk__in=loose).order_by().values("pk"))
+    return parts[0].union(*parts[1:], all=True)
 
 
 def warning_board(now: datetime, *, limit: int, department_ids=None) -> list[BoardGroup]:
@@ -131,7 +131,7 @@ def warning_board(now: datetime, *, limit: int, department_ids=None) -> list[Boa
     if not counts:
         return []
     rows = (
-        with_colour(Obligation.objects.filter(_firsts_by_department(board, counts, limit=limit)), now)
+        with_colour(Obligation.objects.filter(pk__in=_firsts_by_department(board, counts, limit=limit)), now)
         .select_related(*_BOARD_RELATED)
         .prefetch_related("subject")
         .order_by("department__sort_order", "department_id", "due_at", "id")
