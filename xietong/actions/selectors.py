@@ -68,18 +68,20 @@ def _after(qs: QuerySet, after: tuple[date, int] | None) -> QuerySet:
     return qs.filter(Q(due_on__gt=due) | Q(due_on=due, id__gt=pk))
 
 
-def _open_walks(qs: QuerySet, *, limit: int, after: tuple[date, int] | None = None) -> Q:
-    """The first ``limit`` open or in-progress items of ``qs`` by (due_on, id) after ``after``.
+def _open_walks(qs: QuerySet, *, limit: int, after: tuple[date, int] | None = None) -> QuerySet:
+    """The ids of the first ``limit`` open or in-progress items of ``qs`` by (due_on, id) after
+    ``after``.
 
     Each open state is walked separately along an index ending in (status, due_on, id), each
     walk stopping after ``limit`` rows; filtering ``status IN (...)`` instead makes the database
-    sort every open item of ``qs``, which grows with the history.
+    sort every open item of ``qs``, which grows with the history. The walks are joined with
+    UNION ALL: an OR of ``IN`` subqueries makes PostgreSQL scan the whole table against them.
     """
-    walks = Q()
+    walks = []
     for state in OPEN_STATES:
         walk = _after(qs.filter(status=state), after).order_by("due_on", "id")
-        walks |= Q(pk__in=walk.values("pk")[:limit])
-    return walks
+        walks.append(ActionItem.objects.filter(pk__in=walk.values("pk")[:limit]).order_by().values("pk"))
+    return walks[0].union(*walks[1:], all=True)
 
 
 def open_rows(
@@ -93,7 +95,7 @@ def open_rows(
         if owner is not None
         else ActionItem.objects.filter(department=department)
     )
-    qs = _listed(ActionItem.objects.filter(_open_walks(whose, limit=limit, after=after)))
+    qs = _listed(ActionItem.objects.filter(pk__in=_open_walks(whose, limit=limit, after=after)))
     return list(with_overdue(qs, cutoff=cutoff).order_by("due_on", "id")[:limit])
 
 
@@ -105,7 +107,7 @@ def open_page(*, now: datetime, owner=None, department=None, after=None, limit: 
         if owner is not None
         else ActionItem.objects.filter(department=department)
     )
-    qs = _listed(ActionItem.objects.filter(_open_walks(whose, limit=limit + 1, after=after)))
+    qs = _listed(ActionItem.objects.filter(pk__in=_open_walks(whose, limit=limit + 1, after=after)))
     return _page(with_action_colour(qs, now=now), limit)
 
 
@@ -175,7 +177,7 @@ def followup_for_meeting(
     )
     walks = _open_walks(ActionItem.objects.filter(Exists(earlier)), limit=limit + 1)
     latest = ProgressReport.objects.filter(action_item=OuterRef("pk")).order_by("-reported_at", "-id")
-    qs = _listed(ActionItem.objects.filter(walks)).annotate(
+    qs = _listed(ActionItem.objects.filter(pk__in=walks)).annotate(
         latest_report_id=Subquery(latest.values("pk")[:1])
     )
     if now is not None:

@@ -32,7 +32,9 @@ def _meeting(request, pk: int, now) -> Meeting:
     return selectors.get_agenda_meeting_for_user(request.user, pk, now=now)
 
 
-def _items_context(meeting: Meeting, agenda: Agenda | None, *, budget_errors: dict | None = None) -> dict:
+def _items_context(
+    meeting: Meeting, agenda: Agenda | None, *, budget_errors: dict | None = None, calendar=None
+) -> dict:
     rules = meeting.policy_version.rules
     items = selectors.agenda_items(agenda)
     total = sum(i.budget_minutes for i in items)
@@ -41,7 +43,9 @@ def _items_context(meeting: Meeting, agenda: Agenda | None, *, budget_errors: di
         "meeting": meeting,
         "agenda": agenda,
         "items": items,
-        "followup": selectors.followup_rows(meeting, (i.kind for i in items), now=timezone.now()),
+        "followup": selectors.followup_rows(
+            meeting, (i.kind for i in items), now=timezone.now(), calendar=calendar
+        ),
         "total": total,
         "cap": cap,
         "over_cap": total > cap,
@@ -70,7 +74,7 @@ def _builder_context(
     default_budget = rules.get("default_item_budget")
     roles = roles_of(request.user, on=as_shanghai(now).date())
     return {
-        **_items_context(meeting, agenda, budget_errors=budget_errors),
+        **_items_context(meeting, agenda, budget_errors=budget_errors, calendar=calendar),
         # The buttons offered are the table's steps (agenda.services.TRANSITIONS); building makes
         # the first draft.
         "steps": services.allowed_actions(agenda, roles=roles) if agenda else ["build"],

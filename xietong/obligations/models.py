@@ -143,7 +143,16 @@ class Obligation(models.Model):
         ordering = ["due_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} · {self.clause} · {self.due_at:%Y-%m-%d %H:%M}"
+        return f"{self.kind_label} · {self.clause} · {self.due_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def kind_label(self) -> str:
+        """The duty as shown: ``get_kind_display()`` without hashing and translating every kind
+        of the choices on each call (it cost a tenth of the warning board)."""
+        try:
+            return str(ObligationKind(self.kind).label)
+        except ValueError:
+            return self.kind
 
     def is_late(self, now) -> bool:
         """Breached, or pending past its deadline (the ledger's lateness rule: see colours)."""

@@ -7,8 +7,7 @@ from datetime import date, datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import Count, F, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -96,10 +95,23 @@ class BoardGroup:
 _BOARD_RELATED = ("department", "responsible")
 
 
-def _firsts_by_department(board: QuerySet, *, limit: int) -> QuerySet:
-    """The ids of each department's first ``limit`` duties of ``board`` in due order."""
-    rank = Window(RowNumber(), partition_by=[F("department_id")], order_by=[F("due_at").asc(), F("id").asc()])
-    return board.annotate(rank=rank).filter(rank__lte=limit).values("pk")
+def _firsts_by_department(board: QuerySet, department_ids, *, limit: int) -> QuerySet:
+    """The ids of each of ``department_ids``' first ``limit`` duties of ``board`` in due order.
+
+    The n-th duty of every department is one query over the departments, each asking for its
+    department's n-th entry of the index obligation_open_by_dept (a walk of at most ``limit``
+    entries); the duties of no department likewise; the ``limit`` answers are joined with
+    UNION ALL into one subquery. So the board reads about as many index entries as it shows,
+    whatever the size of the ledger, and the query is built from ``limit`` subqueries, not one
+    per department."""
+    ordered = board.order_by("due_at", "id").values("pk")
+    in_department = ordered.filter(department_id=OuterRef("pk"))
+    departments = Department.objects.filter(pk__in=[d for d in department_ids if d is not None]).order_by()
+    parts = [departments.values(nth=Subquery(in_department[n : n + 1])) for n in range(limit)]
+    if None in department_ids:
+        loose = ordered.filter(department__isnull=True)[:limit]
+        parts.append(Obligation.objects.filter(pk__in=loose).order_by().values("pk"))
+    return parts[0].union(*parts[1:], all=True)
 
 
 def warning_board(now: datetime, *, limit: int, department_ids=None) -> list[BoardGroup]:
@@ -109,8 +121,8 @@ def warning_board(now: datetime, *, limit: int, department_ids=None) -> list[Boa
 
     Two queries plus one per kind of subject shown, both led by the index
     obligation_open_by_dept: the grouped count (one pass over the open duties' index entries,
-    which carry the columns of the colour), and the rows, whose subquery numbers each
-    department's duties in due order and keeps the first ``limit`` (``_firsts_by_department``)."""
+    which carry the columns of the colour), and the rows: each counted department's first
+    ``limit`` by a walk of its part of the index (``_firsts_by_department``)."""
     board = _on_board(now)
     if department_ids is not None:
         board = board.filter(department_id__in=list(department_ids))
@@ -123,9 +135,8 @@ def warning_board(now: datetime, *, limit: int, department_ids=None) -> list[Boa
     }
     if not counts:
         return []
-    ids = _firsts_by_department(board, limit=limit)
     rows = (
-        with_colour(Obligation.objects.filter(pk__in=ids), now)
+        with_colour(Obligation.objects.filter(pk__in=_firsts_by_department(board, counts, limit=limit)), now)
         .select_related(*_BOARD_RELATED)
         .prefetch_related("subject")
         .order_by("department__sort_order", "department_id", "due_at", "id")

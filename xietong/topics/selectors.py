@@ -111,6 +111,17 @@ def get_attachment_for_user(person, pk: int) -> TopicAttachment:
     return attachment
 
 
+# What a row of the list shows: a topic's six-part text and its 5W1H stay in the database.
+LIST_COLUMNS = (
+    "title",
+    "status",
+    "rollover_count",
+    "created_at",
+    "department__name",
+    "meeting__starts_at",
+)
+
+
 def topic_list(
     person,
     *,
@@ -120,7 +131,8 @@ def topic_list(
     before_id: int | None = None,
     limit: int = LIST_PAGE_SIZE,
 ) -> tuple[list[Topic], int | None]:
-    """One page of visible topics, newest first, keyed by id (no OFFSET, no COUNT).
+    """One page of visible topics, newest first, keyed by id (no OFFSET, no COUNT), with the
+    columns of the list (``LIST_COLUMNS``) and their department and meeting.
 
     Returns the page and the id to pass as ``before_id`` for the next page (None on the last).
     """
@@ -133,7 +145,12 @@ def topic_list(
         qs = qs.filter(meeting_id=meeting_id)
     if before_id:
         qs = qs.filter(pk__lt=before_id)
-    rows = list(qs.order_by("-id")[: limit + 1])
+    rows = list(
+        qs.select_related(None)
+        .select_related("department", "meeting")
+        .only(*LIST_COLUMNS)
+        .order_by("-id")[: limit + 1]
+    )
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (rows[-1].pk if more and rows else None)

@@ -105,8 +105,8 @@ def _late_message(duty: Obligation | None):
 @login_required
 def topic_list(request):
     """All topics the user may see, filtered by status/department/meeting, keyed pages of 50."""
-    departments = list(Department.objects.filter(is_active=True))
-    meetings = list(Meeting.objects.order_by("-starts_at")[:30])
+    departments = list(Department.objects.filter(is_active=True).only("name"))
+    meetings = list(Meeting.objects.only("title").order_by("-starts_at")[:30])
     form = FilterForm(request.GET or None, departments=departments, meetings=meetings)
     before = parse_id(request.GET.get("before"))
     rows, next_before = selectors.topic_list(

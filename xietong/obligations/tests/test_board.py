@@ -118,6 +118,26 @@ def test_a_department_with_more_duties_than_the_board_shows_links_to_all_of_them
     assert "data-all=" not in section(html, market)
 
 
+def test_duties_of_no_department_show_their_most_overdue_first_beside_the_departments(porg, login):
+    tech = porg.departments["tech"]
+    first = duty(porg, sh(2026, 3, 2, 9, 0), subject=porg.org, person=porg.tech_head, dept="tech")
+    copies(first, views.BOARD_ROWS + 1, start=sh(2026, 3, 3, 9, 0))
+    nobody = duty(porg, sh(2026, 3, 2, 8, 0), subject=porg.series, person=porg.tech_head, dept="tech")
+    Obligation.objects.filter(pk=nobody.pk).update(department=None)
+    copies(Obligation.objects.get(pk=nobody.pk), views.BOARD_ROWS + 3, start=sh(2026, 3, 3, 8, 0))
+    html = get(login(porg.coordinator), "/obligations/board/").content.decode()
+    card = section(html, tech)
+    assert card.count("data-obligation=") == views.BOARD_ROWS
+    assert f'data-obligation="{first.pk}"' in card
+    loose = re.search(r'<section class="card" data-department="">(.*?)</section>', html, re.S).group(1)
+    expected = list(
+        Obligation.objects.filter(department=None).order_by("due_at", "id").values_list("pk", flat=True)
+    )[: views.BOARD_ROWS]
+    assert [int(pk) for pk in re.findall(r'data-obligation="(\d+)"', loose)] == expected
+    total = views.BOARD_ROWS + 4
+    assert f'<a href="/obligations/board/department/none/" data-all="{total}">' in loose
+
+
 def test_a_departments_full_list_pages_with_more(porg, login, monkeypatch):
     monkeypatch.setattr(views, "LIST_ROWS", 4)
     tech = porg.departments["tech"]
