@@ -76,6 +76,12 @@ def get_room_meeting_for_user(
     return meeting
 
 
+def room_times(meeting: Meeting) -> tuple[datetime | None, datetime | None]:
+    """(started, ended) of ``meeting``'s live room, None for what has not happened (or no room)."""
+    found = Room.objects.filter(meeting=meeting).values_list("started_at", "ended_at").first()
+    return found if found is not None else (None, None)
+
+
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 

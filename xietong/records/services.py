@@ -23,6 +23,7 @@ from xietong.core.limits import max_length
 from xietong.core.optlock import require_current
 from xietong.core.text import clean_field
 from xietong.core.transitions import Step, step
+from xietong.meetings.hooks import has_started
 from xietong.meetings.models import Meeting
 from xietong.meetings.services import TRANSITIONS as MEETING_TRANSITIONS
 from xietong.meetings.services import deferral_target
@@ -92,13 +93,14 @@ def _is_host(meeting: Meeting, actor) -> bool:
 
 
 def _require_recording(meeting: Meeting, *, now: datetime, from_day: bool = False) -> None:
-    """The meeting takes place and has started (attendance: the meeting's day has come)."""
+    """The meeting takes place and has started — when the host opened the live room early, from
+    then (meetings.hooks.started_at); attendance from the meeting's day."""
     if meeting.status == Meeting.Status.CANCELLED:
         raise DomainError(_("This meeting was cancelled."), code="meeting_cancelled")
     if from_day:
         if as_shanghai(now).date() < as_shanghai(meeting.starts_at).date():
             raise DomainError(_("The meeting has not started yet."), code="meeting_not_started")
-    elif now < meeting.starts_at:
+    elif not has_started(meeting, now):
         raise DomainError(_("The meeting has not started yet."), code="meeting_not_started")
 
 
