@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db import connections, router
+from django.db.models import Q
 from django.utils import timezone
 
 from xietong.core.errors import Forbidden
 
-from .models import Person, Role, RoleAssignment
+from .models import Delegation, Person, Role, RoleAssignment
 
 
 @dataclass(frozen=True)
@@ -36,13 +36,6 @@ class Roles:
         return Role.COORDINATOR in self.org_roles
 
 
-_ROLES_SQL = """
-SELECT "role", "department_id" FROM "org_roleassignment"
-WHERE "person_id" = %s OR "person_id" IN (
-  SELECT "principal_id" FROM "org_delegation" WHERE "delegate_id" = %s AND "starts_on" <= %s AND "ends_on" >= %s)
-"""
-
-
 def roles_of(person: Person, *, on: date | None = None) -> Roles:
     """The person's roles on ``on`` (today in Shanghai by default), delegations included."""
     if person is None or not person.is_authenticated:
@@ -51,13 +44,11 @@ def roles_of(person: Person, *, on: date | None = None) -> Roles:
     cache = getattr(person, "_roles_cache", None)
     if cache is not None and cache[0] == on:
         return cache[1]
-    # One plain query (asked on every page; building it through the ORM cost more than
-    # running it): the person's own assignments and those of whoever delegated to them on ``on``.
-    connection = connections[router.db_for_read(RoleAssignment)]
-    day = connection.ops.adapt_datefield_value(on)
-    with connection.cursor() as cursor:
-        cursor.execute(_ROLES_SQL, [person.pk, person.pk, day, day])
-        found = cursor.fetchall()
+    # One query: the person's own assignments and those of whoever delegated to them on ``on``.
+    principals = Delegation.objects.filter(delegate=person, starts_on__lte=on, ends_on__gte=on)
+    found = RoleAssignment.objects.filter(
+        Q(person=person) | Q(person_id__in=principals.values("principal_id"))
+    ).values_list("role", "department_id")
     org_roles: set[str] = set()
     dept_roles: dict[str, set[int]] = {}
     for role, department_id in found:

@@ -6,8 +6,6 @@ import json
 from datetime import date, time
 from functools import lru_cache
 
-from django.db import connections, router
-
 from xietong.org.models import Organization
 
 from .calendar import BusinessCalendar
@@ -17,7 +15,7 @@ from .models import Policy, PolicyVersion
 def business_calendar(org: Organization | None = None) -> BusinessCalendar:
     """The organisation's calendar: official holidays plus its own closed/working days.
 
-    Asked on most pages: the organisation's four calendar columns are read with one plain
+    Asked on most pages: the organisation's four calendar columns are read with one
     query, and the calendar built from them is kept per process for as long as they are the
     same (an edit changes the key, so no calendar is ever older than the row; its day cache
     stays warm between requests)."""
@@ -25,10 +23,11 @@ def business_calendar(org: Organization | None = None) -> BusinessCalendar:
         return _calendar(
             tuple(org.extra_closed_days), tuple(org.extra_working_days), org.work_start, org.work_end
         )
-    connection = connections[router.db_for_read(Organization)]
-    with connection.cursor() as cursor:
-        cursor.execute(_CALENDAR_SQL)
-        row = cursor.fetchone()
+    row = (
+        Organization.objects.order_by("id")
+        .values_list("extra_closed_days", "extra_working_days", "work_start", "work_end")
+        .first()
+    )
     if row is None:
         return business_calendar(Organization.current())  # creates the organisation
     return calendar_of_columns(*row)
@@ -36,7 +35,7 @@ def business_calendar(org: Organization | None = None) -> BusinessCalendar:
 
 def calendar_of_columns(closed, working, start, end) -> BusinessCalendar:
     """The calendar of the organisation's four calendar columns as a query returns them (for a
-    page that reads them with another row; see _CALENDAR_SQL)."""
+    page that reads them with another row)."""
     if isinstance(closed, str) and isinstance(working, str):  # JSON text: kept per text
         return _calendar_of_text(closed, working, start, end)
     return _calendar(_days(closed), _days(working), _time(start), _time(end))
@@ -45,12 +44,6 @@ def calendar_of_columns(closed, working, start, end) -> BusinessCalendar:
 @lru_cache(maxsize=16)
 def _calendar_of_text(closed: str, working: str, start, end) -> BusinessCalendar:
     return _calendar(_days(closed), _days(working), _time(start), _time(end))
-
-
-_CALENDAR_SQL = (
-    'SELECT "extra_closed_days", "extra_working_days", "work_start", "work_end"'
-    ' FROM "org_organization" ORDER BY "id" LIMIT 1'
-)
 
 
 def _days(value) -> tuple[str, ...]:
