@@ -37,7 +37,7 @@ SMALL_SIZE = Pt(14)  # 4号: page numbers, tables, 版记
 LINE_PITCH = Pt(29)  # 225 mm / 22 lines
 THEME_ATTRS = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
 # The table of action items: 序号 / 任务 / 负责部门 / 负责人 / 完成时限, 156 mm in all.
-COLUMN_WIDTHS = (Mm(14), Mm(60), Mm(30), Mm(24), Mm(28))
+COLUMN_WIDTHS = (Mm(12), Mm(52), Mm(30), Mm(24), Mm(38))
 # The elements that follow w:pBdr in a paragraph's properties (ECMA-376 order).
 _AFTER_PBDR = (
     "w:shd",
@@ -222,6 +222,9 @@ def _table(document, rows) -> None:
     table.style = document.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
+    # Word reads the cells' widths, LibreOffice the grid's: both are set.
+    for column, width in zip(table.columns, COLUMN_WIDTHS, strict=False):
+        column.width = width
     for r, row in enumerate(rows):
         for c, text in enumerate(row):
             cell = table.cell(r, c)

@@ -1,6 +1,12 @@
-"""Minutes texts as the recorder saves them, for the layout and .docx tests (no database)."""
+"""Minutes texts as the recorder saves them, for the layout and .docx tests (no database), and
+the converters those tests read documents back with."""
 
 from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
 
 from xietong.minutes.layout import Labels, Vocabulary
 
@@ -71,3 +77,14 @@ Action items:
 
 Next meeting: to be announced
 """
+
+
+def require_tool(path: str, package: str) -> str:
+    """The converter's path. Missing, the calling test is skipped on a developer's machine and fails
+    under CI=true or XIETONG_REQUIRE_BROWSER=1 (as the browser tests do without Chromium)."""
+    found = shutil.which(path)
+    if found:
+        return found
+    if os.environ.get("CI") == "true" or os.environ.get("XIETONG_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{path} is required for the .docx layout test but is missing (apt install {package})")
+    pytest.skip(f"{path} is not installed (apt install {package}); CI requires it")
