@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 from decimal import Decimal
+from pathlib import Path
 
 from xietong.minutes.layout import (
     Labels,
@@ -142,3 +144,16 @@ def test_content_disposition_carries_utf8_name_and_ascii_fallback():
         "attachment; filename=\"x_y.docx\"; filename*=UTF-8''a_b_c_.docx"
     )
     assert safe_filename("..") == "minutes"
+
+
+def test_layout_and_docx_modules_import_no_django():
+    for module in ("layout.py", "docx.py"):
+        tree = ast.parse((Path(__file__).parents[1] / module).read_text())
+        imported = []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                imported += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                imported.append(node.module or "")
+        assert "docx" in imported or "re" in imported
+        assert not [name for name in imported if name.startswith(("django", "xietong"))], module
