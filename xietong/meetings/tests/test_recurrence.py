@@ -52,10 +52,10 @@ def test_a_rule_that_ends_gives_fewer():
 
 def test_a_cancelled_occurrence_is_skipped():
     cancelled = {sh(2026, 3, 9, 9, 0), sh(2026, 3, 16, 9, 0)}
-    assert first_free(Series(), after=sh(2026, 3, 4), cancelled=cancelled) == sh(2026, 3, 23, 9, 0)
-    assert first_free(Series(), after=sh(2026, 3, 4), cancelled=set()) == sh(2026, 3, 9, 9, 0)
+    assert first_free(Series(), after=sh(2026, 3, 4), taken=cancelled) == sh(2026, 3, 23, 9, 0)
+    assert first_free(Series(), after=sh(2026, 3, 4), taken=set()) == sh(2026, 3, 9, 9, 0)
 
 
 def test_no_free_occurrence_when_the_rule_runs_out():
     series = Series(rrule="FREQ=WEEKLY;BYDAY=MO;COUNT=1")
-    assert first_free(series, after=sh(2026, 3, 4), cancelled=set()) is None
+    assert first_free(series, after=sh(2026, 3, 4), taken=set()) is None
