@@ -5,6 +5,7 @@ next working day, their cut-offs following the moved meeting. Under both presets
 from __future__ import annotations
 
 import pytest
+import time_machine
 from django.utils import translation
 
 from xietong.core.errors import DomainError, Forbidden
@@ -321,3 +322,70 @@ def test_a_held_meeting_cannot_be_moved(org_march):
     assert err.value.code == "meeting_closed"
     meeting.refresh_from_db()
     assert meeting.status == Meeting.Status.HELD and meeting.ics_sequence == 0
+
+
+# ---- the pages ----------------------------------------------------------------------------
+
+
+def test_the_reschedule_form_asks_to_confirm_then_moves(org_march, login, preset):
+    torg = org_march
+    meeting = published_meeting(torg)
+    client = login(torg.coordinator)
+    url = f"/meetings/{meeting.pk}/reschedule/"
+    data = {"starts_at": "2026-03-06T15:00", "location": "三楼会议室"}
+    with time_machine.travel(THU_2000, tick=False):
+        response = client.post(url, data)
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert 'id="reschedule-confirm"' in page
+        assert 'data-warning="replies_reset"' in page and 'data-warning="inside_notice_lead"' in page
+        assert NOTICE_CLAUSE[preset] in page
+        assert 'name="confirmed" value="1"' in page and 'value="2026-03-06T15:00"' in page
+        meeting.refresh_from_db()
+        assert meeting.starts_at == sh(2026, 3, 9, 9, 0) and meeting.ics_sequence == 0
+        response = client.post(url, {**data, "confirmed": "1"})
+    assert response.status_code == 302
+    meeting.refresh_from_db()
+    assert meeting.starts_at == sh(2026, 3, 6, 15, 0) and meeting.ics_sequence == 1
+    assert not meeting.rsvps.exclude(response=Rsvp.Response.PENDING).exists()
+
+
+def test_the_reschedule_form_refuses_with_field_errors_and_changes_nothing(org_march, login):
+    torg = org_march
+    meeting = published_meeting(torg)
+    client = login(torg.coordinator)
+    url = f"/meetings/{meeting.pk}/reschedule/"
+    with time_machine.travel(THU_2000, tick=False):
+        for confirmed in ("", "1"):
+            response = client.post(
+                url, {"starts_at": "2026-03-05T08:00", "location": "", "confirmed": confirmed}
+            )
+            assert response.status_code == 400
+            assert 'data-field="starts_at"' in response.content.decode()
+        services.meeting_cancel(meeting=meeting, reason="领导出差", actor=torg.coordinator, now=THU_2000)
+        response = client.post(url, {"starts_at": "2026-03-10T09:00", "location": ""})
+        assert response.status_code == 400
+        response = login(torg.tech_head).post(url, {"starts_at": "2026-03-10T09:00", "confirmed": "1"})
+        assert response.status_code == 403
+    meeting.refresh_from_db()
+    assert meeting.starts_at == sh(2026, 3, 9, 9, 0) and meeting.status == Meeting.Status.CANCELLED
+
+
+def test_scheduling_on_a_holiday_from_the_page_offers_the_next_working_day(torg, login):
+    client = login(torg.coordinator)
+    with time_machine.travel(SEP_28, tick=False):
+        response = client.post(f"/meetings/series/{torg.series.pk}/next/", follow=True)
+        meeting = Meeting.objects.get(series=torg.series, starts_at=OCT_5)
+        page = response.content.decode()
+        assert 'class="flash warning"' in page and "2026-10-08 09:00" in page
+        assert 'id="closed-day"' in page and "国庆节" in page
+        assert 'id="use-next-working-day"' in page and 'value="2026-10-08T09:00"' in page
+        # A planned meeting has no replies to reset and the notice is not late yet: no confirm step.
+        response = client.post(
+            f"/meetings/{meeting.pk}/reschedule/",
+            {"starts_at": "2026-10-08T09:00", "location": meeting.location},
+        )
+        assert response.status_code == 302
+        meeting.refresh_from_db()
+        assert meeting.starts_at == OCT_8
+        assert 'id="closed-day"' not in client.get(f"/meetings/{meeting.pk}/").content.decode()
