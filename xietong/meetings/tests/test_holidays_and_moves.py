@@ -86,6 +86,15 @@ def test_a_generated_meeting_on_a_holiday_warns_the_coordinator_too(torg):
     ) == [torg.coordinator.pk]
 
 
+def test_a_meeting_moved_off_the_holiday_before_dispatch_warns_nobody(torg):
+    meeting = services.series_next_meeting(series=torg.series, now=SEP_28)
+    services.meeting_reschedule(
+        meeting=meeting, starts_at=OCT_8, location=meeting.location, actor=torg.coordinator, now=SEP_28
+    )
+    notify_dispatch(now=SEP_28)
+    assert not Message.objects.filter(topic="meeting_on_closed_day").exists()
+
+
 def test_a_working_day_meeting_warns_nobody(torg):
     meeting = services.meeting_schedule_next(
         series=torg.series, actor=torg.coordinator, now=sh(2026, 3, 2, 10)
@@ -380,6 +389,10 @@ def test_scheduling_on_a_holiday_from_the_page_offers_the_next_working_day(torg,
         assert 'class="flash warning"' in page and "2026-10-08 09:00" in page
         assert 'id="closed-day"' in page and "国庆节" in page
         assert 'id="use-next-working-day"' in page and 'value="2026-10-08T09:00"' in page
+        # The host sees the meeting but may not move it: no offer.
+        hosted = login(torg.host).get(f"/meetings/{meeting.pk}/")
+        assert hosted.status_code == 200 and 'id="closed-day"' not in hosted.content.decode()
+        client = login(torg.coordinator)
         # A planned meeting has no replies to reset and the notice is not late yet: no confirm step.
         response = client.post(
             f"/meetings/{meeting.pk}/reschedule/",
