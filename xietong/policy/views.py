@@ -13,7 +13,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from xietong.core.auth import login_required
@@ -25,22 +24,12 @@ from xietong.org.services import can_manage_org, org_calendar_override_set
 
 from .calendar import DayInfo
 from .forms import CalendarOverrideForm, PolicyEditForm
+from .labels import HOLIDAY_NAMES
 from .models import Policy, PolicyVersion
 from .rules import RULE_LABELS, PolicyFileError, dump_policy
 from .selectors import business_calendar
 from .services import policy_version_create
 
-# chinese_calendar names holidays in English; these msgids give them their Chinese names.
-HOLIDAY_NAMES = {
-    "New Year's Day": gettext_lazy("New Year's Day"),
-    "Spring Festival": gettext_lazy("Spring Festival"),
-    "Tomb-sweeping Day": gettext_lazy("Tomb-sweeping Day"),
-    "Labour Day": gettext_lazy("Labour Day"),
-    "Dragon Boat Festival": gettext_lazy("Dragon Boat Festival"),
-    "National Day": gettext_lazy("National Day"),
-    "Mid-autumn Festival": gettext_lazy("Mid-autumn Festival"),
-    "Anti-Fascist 70th Day": gettext_lazy("Anti-Fascist 70th Day"),
-}
 MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
