@@ -307,3 +307,34 @@ def test_a_blank_rule_cannot_take_effect_until_filled(org, login):
     assert not rules.blanks
     assert rules.minutes("meeting_duration_cap") == 80 and rules.count("leadership_approval_days") == 2
     assert rules.get("agenda_cutoff").weekday == 3
+
+
+def test_the_regulation_page_links_the_form_for_those_who_may_use_it(org, login, admin):
+    edit = reverse("policy:edit", args=[org.policy.key])
+    imp = reverse("policy:import", args=[org.policy.key])
+    for person, sees_form, sees_files in (
+        (org.coordinator, True, False),
+        (org.chair, True, False),
+        (org.tech_liaison, False, False),
+        (admin, True, True),
+    ):
+        html = login(person).get(reverse("policy:detail")).content.decode()
+        assert (edit in html) == sees_form and (imp in html) == sees_files
+
+
+def test_a_stale_form_is_refused_and_shows_the_saved_value(org, login):
+    first = login(org.coordinator)
+    assert _post_form(first, org.policy, {"meeting_duration_cap-minutes": "70"}).status_code == 302
+    # A second tab that started from version 1.
+    form = PolicyRulesForm(rules=org.policy.versions.get(number=1).rules, version=1)
+    data = {}
+    for name, field in form.fields.items():
+        value = form.initial.get(name, field.initial)
+        data[name] = (
+            "" if value is None else (value.strftime("%H:%M") if hasattr(value, "strftime") else str(value))
+        )
+    data.update({"meeting_duration_cap-minutes": "65", "reason": "另一处修改"})
+    response = _zh(login(org.chair)).post(reverse("policy:edit", args=[org.policy.key]), data)
+    assert response.status_code == 409
+    assert 'data-stale="1"' in response.content.decode()
+    assert current_version(org.policy).rules.minutes("meeting_duration_cap") == 70
