@@ -141,10 +141,10 @@ def _number(unit, *, minimum: int, maximum: int) -> forms.IntegerField:
     )
 
 
-def _clock(*, required_label=UNIT_CLOCK) -> forms.TimeField:
+def _clock(*, label=UNIT_CLOCK) -> forms.TimeField:
     return forms.TimeField(
         required=False,
-        label=required_label,
+        label=label,
         input_formats=["%H:%M"],
         error_messages={"invalid": _("Enter a time as HH:MM, e.g. 15:00.")},
         widget=forms.TimeInput(format="%H:%M", attrs={"type": "time", "class": "narrow"}),
@@ -155,7 +155,7 @@ def _fields_of(rule: Rule) -> dict[str, forms.Field]:
     """The inputs of one rule, by part name; empty for a rule without a value."""
     if rule.kind == "weekday_before":
         return {
-            "weekday": forms.TypedChoiceField(
+            "weekday": forms.ChoiceField(
                 required=False,
                 label=_("Weekday"),
                 choices=[("", "—"), *((w, WEEKDAY_NAMES[i]) for i, w in enumerate(WEEKDAYS))],

@@ -4,6 +4,11 @@ A policy file is TOML; the same shape, as a dict, is what the database stores as
 validates everything and reports *all* problems at once in PolicyFileError, so an
 administrator uploading a file fixes it in one pass.
 
+A rule whose number the regulation's text leaves blank ("X 小时", "X 万元") is written with
+``blank = true`` and no value (a deadline keeps its ``kind``). It loads, lands in
+``PolicyRules.blanks`` (never in ``rules``: to every reader it is a rule not set), and a new
+version that still has one is refused at that rule until someone fills it in.
+
 Only ``django.utils.translation`` is used from Django, and only lazily: importing this module
 needs no settings. Problem messages and ``Rule.describe()`` are rendered when created, in the
 active language, so those paths do need Django settings (they always have them in the app).
