@@ -4,6 +4,11 @@ A policy file is TOML; the same shape, as a dict, is what the database stores as
 validates everything and reports *all* problems at once in PolicyFileError, so an
 administrator uploading a file fixes it in one pass.
 
+A rule whose number the regulation's text leaves blank ("X 小时", "X 万元") is written with
+``blank = true`` and no value (a deadline keeps its ``kind``). It loads, lands in
+``PolicyRules.blanks`` (never in ``rules``: to every reader it is a rule not set), and a new
+version that still has one is refused at that rule until someone fills it in.
+
 Only ``django.utils.translation`` is used from Django, and only lazily: importing this module
 needs no settings. Problem messages and ``Rule.describe()`` are rendered when created, in the
 active language, so those paths do need Django settings (they always have them in the app).
@@ -42,6 +47,7 @@ __all__ = [
     "load_preset",
     "load_rules",
     "parse_policy",
+    "preset_for_key",
     "preset_names",
     "to_data",
 ]
@@ -222,6 +228,9 @@ class Rule:
     hours: int | None = None
     days: int | None = None
     value: str | None = None  # choice rules
+    # The regulation leaves this value blank ("X 小时"): the rule is known, its number is not.
+    # A blank rule is kept apart from the set rules (PolicyRules.blanks) until someone fills it.
+    blank: bool = False
 
     @property
     def label(self) -> str:
@@ -233,6 +242,8 @@ class Rule:
 
     def describe(self) -> str:
         """A short description in the active language, e.g. "会议前最近的周四 15:00（遇节假日提前）"."""
+        if self.blank:
+            return str(_("Blank in the regulation: to be filled in"))
         if self.kind == "weekday_before":
             assert self.weekday is not None and self.at is not None
             params = {"weekday": WEEKDAY_NAMES[self.weekday], "time": _hhmm(self.at)}
@@ -355,6 +366,9 @@ class PolicyRules:
     # The regulation's clauses, id -> short name (e.g. "第五条(二)3" -> "会议记录员职责"); empty
     # when the policy does not list them (its citations are then not checked).
     clauses: dict[str, str] = dataclasses.field(default_factory=dict)
+    # Rules the regulation names but leaves blank ("X 小时"), in house order. They are not in
+    # ``rules``: to every reader a blank rule is a rule not set. A version with any is refused.
+    blanks: dict[str, Rule] = dataclasses.field(default_factory=dict)
 
     def clause_name(self, clause_id: str) -> str:
         return self.clauses.get(clause_id, "")
@@ -522,6 +536,9 @@ def _check_rule(check: _Checker, key: str, table: Any) -> Rule | None:
     kind: Any = table.get("kind")  # as written in the file: checked below
     fields: dict[str, Any] | None
 
+    blank = table.get("blank", False)
+    if blank is not False:
+        return _check_blank(check, key, table, kind, clause, note, before)
     if key in DEADLINE_KEYS:
         fields = _deadline_fields(check, key, table, kind)
         if fields is None:
@@ -540,6 +557,42 @@ def _check_rule(check: _Checker, key: str, table: Any) -> Rule | None:
     if len(check.problems) > before:
         return None
     return Rule(key=key, clause=clause, note=note, kind=kind, **fields)
+
+
+# The value fields of each kind of rule: a blank rule has none of them.
+_VALUE_FIELDS = {"weekday", "time", "if_closed", "hours", "days", "minutes", "count", "value"}
+
+
+def _check_blank(
+    check: _Checker, key: str, table: dict, kind: Any, clause: str, note: str, before: int
+) -> Rule | None:
+    """A rule written ``blank = true``: its clause and (for a deadline) its kind, no value."""
+    if table["blank"] is not True:
+        check.add(key, _("“blank” must be true or left out."))
+        return None
+    if key in DUTY_KEYS:
+        check.add(key, _("This rule has no value, so it cannot be blank."))
+        return None
+    if key in DEADLINE_KEYS:
+        if kind not in DEADLINE_KINDS:
+            check.add(
+                key,
+                _("A blank deadline still needs its “kind”; use one of: %(choices)s."),
+                choices=", ".join(DEADLINE_KINDS),
+            )
+    else:
+        implied = DURATION if key in DURATION_KEYS else CHOICE if key in CHOICE_KEYS else COUNT
+        check.only_kind(key, kind, implied)
+        kind = implied
+    for field in table:
+        if field in _VALUE_FIELDS:
+            check.add(
+                key, _("A blank rule has no “%(field)s”: fill the value or remove “blank”."), field=field
+            )
+    check.unknown_fields(key, table, _COMMON_FIELDS | _VALUE_FIELDS | {"blank"})
+    if len(check.problems) > before:
+        return None
+    return Rule(key=key, clause=clause, note=note, kind=kind, blank=True)
 
 
 def _deadline_fields(check: _Checker, key: str, table: dict, kind: Any) -> dict[str, Any] | None:
@@ -759,8 +812,9 @@ def load_rules(data: dict) -> PolicyRules:
     _check_times(check, rules)
     if check.problems:
         raise PolicyFileError(check.problems)
-    ordered = {k: rules[k] for k in RULE_ORDER if k in rules}
-    return PolicyRules(key=key, name=name, source=source, rules=ordered, clauses=clauses)
+    ordered = {k: rules[k] for k in RULE_ORDER if k in rules and not rules[k].blank}
+    blanks = {k: rules[k] for k in RULE_ORDER if k in rules and rules[k].blank}
+    return PolicyRules(key=key, name=name, source=source, rules=ordered, clauses=clauses, blanks=blanks)
 
 
 def parse_policy(text: str) -> PolicyRules:
@@ -788,6 +842,11 @@ def _rule_data(rule: Rule) -> dict[str, Any]:
     out: dict[str, Any] = {"clause": rule.clause}
     if rule.note:
         out["note"] = rule.note
+    if rule.blank:
+        if rule.is_deadline:
+            out["kind"] = rule.kind
+        out["blank"] = True
+        return out
     if rule.kind == "weekday_before":
         assert rule.weekday is not None and rule.at is not None
         out.update(
@@ -814,7 +873,12 @@ def to_data(rules: PolicyRules) -> dict:
     """A JSON-serialisable dict of the same shape as the TOML file; load_rules reads it back."""
     data: dict[str, Any] = {
         "policy": {"key": rules.key, "name": rules.name, "source": rules.source},
-        "rules": {key: _rule_data(rule) for key, rule in rules.rules.items()},
+        "rules": {
+            key: _rule_data(rule)
+            for key in RULE_ORDER
+            for rule in (rules.rules.get(key) or rules.blanks.get(key),)
+            if rule is not None
+        },
     }
     if rules.clauses:
         data["clauses"] = dict(rules.clauses)
@@ -837,6 +901,8 @@ def _toml_string(value: str) -> str:
 
 
 def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, str):
         return _toml_string(value)
     if isinstance(value, int) and not isinstance(value, bool):
@@ -871,3 +937,15 @@ def load_preset(name: str) -> PolicyRules:
     if name not in preset_names():
         raise KeyError(name)
     return parse_policy((PRESETS_DIR / f"{name}.toml").read_text(encoding="utf-8"))
+
+
+def preset_for_key(key: str) -> PolicyRules | None:
+    """The bundled preset of the policy ``key`` (the values the regulation's text gives), or None."""
+    for name in preset_names():
+        try:
+            rules = load_preset(name)
+        except PolicyFileError:
+            continue
+        if rules.key == key:
+            return rules
+    return None
