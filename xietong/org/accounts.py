@@ -128,12 +128,14 @@ def password_set(*, person: Person, now: datetime, how: str) -> None:
 # ---- activation -----------------------------------------------------------------------------
 
 
-def never_logged_in(*, department_id: int | None = None) -> QuerySet[Person]:
-    """Active people with an e-mail address who have never logged in: those an activation link
-    is for."""
+def never_logged_in(*, department_id: int | None = None, person_id: int | None = None) -> QuerySet[Person]:
+    """Active people with an e-mail address who have never logged in (of one department, or
+    one person): those an activation link is for."""
     qs = Person.objects.filter(is_active=True, last_login__isnull=True).exclude(email="")
     if department_id is not None:
         qs = qs.filter(department_id=department_id)
+    if person_id is not None:
+        qs = qs.filter(pk=person_id)
     return qs.order_by("full_name", "id")
 
 

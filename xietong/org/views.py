@@ -54,13 +54,13 @@ def people(request):
 @login_required
 @require_POST
 def send_activation(request):
-    """Activation links to every active person (of the department filtered on, if any) who has
-    an e-mail address and has never logged in."""
+    """Activation links to one person (``person``) or to every active person (of the department
+    filtered on, if any) who has an e-mail address and has never logged in."""
     require(services.can_manage_org(request.user), _("Only the coordinator may send activation links."))
     department_id = parse_id(request.POST.get("department"))
-    report = accounts.person_send_activation(
-        actor=request.user, now=timezone.now(), people=accounts.never_logged_in(department_id=department_id)
-    )
+    person_id = parse_id(request.POST.get("person"))
+    people = accounts.never_logged_in(department_id=department_id, person_id=person_id)
+    report = accounts.person_send_activation(actor=request.user, now=timezone.now(), people=people)
     if report.sent:
         messages.success(
             request,
@@ -79,6 +79,8 @@ def send_activation(request):
         )
     if not report.sent and not report.failed:
         messages.info(request, _("Everyone with an e-mail address has logged in already: no link was sent."))
+    if person_id is not None:
+        return HttpResponseRedirect(reverse("org:person", args=[person_id]))
     target = reverse("org:people")
     return HttpResponseRedirect(f"{target}?department={department_id}" if department_id else target)
 

@@ -411,3 +411,29 @@ def test_plain_employee_directory_has_no_mobile_column(torg, login):
     page = login(torg.outsider).get(reverse("org:people")).content.decode()
     assert "手机" not in section(page, "people")
     assert not any(p.mobile in page for p in torg.people.values())
+
+
+def test_coordinator_sends_one_activation_link_from_the_person_page(torg, login):
+    imported(torg)
+    xu = Person.objects.get(username="13800000002")
+    client = login(torg.coordinator)
+    assert "send-activation" in client.get(reverse("org:person", args=[xu.pk])).content.decode()
+    response = client.post(reverse("org:send_activation"), {"person": xu.pk})
+    assert response.status_code == 302 and response["Location"] == reverse("org:person", args=[xu.pk])
+    assert [m.to for m in mail.outbox] == [["xu@example.cn"]]
+    # Someone who has logged in has no such button: they use the reset.
+    assert (
+        "send-activation" not in client.get(reverse("org:person", args=[torg.tech_head.pk])).content.decode()
+    )
+
+
+def test_coordinators_directory_query_count_does_not_grow(torg, login, django_assert_num_queries):
+    client = login(torg.coordinator)
+    url = reverse("org:people")
+    client.get(url)
+    with django_assert_num_queries(6) as before:  # session, person, roles_of, departments, people, roles
+        page = client.get(url).content.decode()
+    imported(torg)
+    with django_assert_num_queries(len(before.captured_queries)):
+        page = client.get(url).content.decode()
+    assert "13800000002" in page and page.count("data-never-logged-in") == 4
