@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
@@ -121,7 +122,11 @@ def reset_request_allowed(*, email: str, client: str | None, now: datetime) -> b
 def password_set(*, person: Person, now: datetime, how: str) -> None:
     """Record that ``person`` set a new password (``how``: change, reset or activation).
 
+    A password set through a mailed link also forgets the account's failed log-ins (the owner
+    proved the mailbox), so the login delays of earlier guesses do not hold the new password up.
     Event: ``person.password_set`` (never the password or the link)."""
+    if how in {"reset", "activation"}:
+        axes_reset(username=person.get_username())
     record_event(name="person.password_set", actor=person, subject=person, now=now, how=how)
 
 

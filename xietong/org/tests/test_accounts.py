@@ -437,3 +437,18 @@ def test_coordinators_directory_query_count_does_not_grow(torg, login, django_as
     with django_assert_num_queries(len(before.captured_queries)):
         page = client.get(url).content.decode()
     assert "13800000002" in page and page.count("data-never-logged-in") == 4
+
+
+def test_a_reset_lifts_the_login_delay_of_earlier_wrong_passwords(torg):
+    person = torg.tech_head
+    guesser = client_in(addr="10.7.7.7")
+    for _ in range(settings.LOGIN_FAILURE_LIMIT + 1):
+        guesser.post(reverse("login"), {"username": person.username, "password": "wrong-password"})
+    assert (
+        guesser.post(reverse("login"), {"username": person.username, "password": PASSWORD}).status_code == 429
+    )
+    request_reset(client_in(addr="10.7.7.7"), person.email)
+    set_password(client_in(addr="10.7.7.7"), link_in(mail.outbox[0]))
+    owner = client_in(addr="10.7.7.7")
+    response = owner.post(reverse("login"), {"username": person.username, "password": NEW_PASSWORD})
+    assert response.status_code == 302 and "_auth_user_id" in owner.session
