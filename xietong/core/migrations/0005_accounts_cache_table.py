@@ -17,5 +17,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(create_cache_table, migrations.RunPython.noop, elidable=True),
+        migrations.RunPython(create_cache_table, migrations.RunPython.noop),
     ]

@@ -452,3 +452,14 @@ def test_a_reset_lifts_the_login_delay_of_earlier_wrong_passwords(torg):
     owner = client_in(addr="10.7.7.7")
     response = owner.post(reverse("login"), {"username": person.username, "password": NEW_PASSWORD})
     assert response.status_code == 302 and "_auth_user_id" in owner.session
+
+
+def test_an_account_named_after_the_mobile_does_not_give_the_mobile_away(torg, login):
+    imported(torg)  # no 账号 column: the login is the mobile
+    xu = Person.objects.get(username="13800000002")
+    assert xu.mobile == xu.username
+    assert xu.mobile not in login(torg.outsider).get(reverse("org:person", args=[xu.pk])).content.decode()
+    assert xu.mobile in login(torg.coordinator).get(reverse("org:person", args=[xu.pk])).content.decode()
+    # The head of 软件部 (许软件 himself) reads the mobile of 马副职 of his department.
+    ma = Person.objects.get(username="13800000004")
+    assert ma.mobile in login(xu).get(reverse("org:person", args=[ma.pk])).content.decode()
