@@ -11,11 +11,13 @@ import time_machine
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core import mail
+from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 from django.urls import reverse
 
 from xietong.core.errors import Forbidden
 from xietong.core.events import events_for
+from xietong.core.tests.test_settings import load_settings
 from xietong.desk.testing import PASSWORD
 from xietong.org import accounts, services
 from xietong.org.models import Person
@@ -463,3 +465,19 @@ def test_an_account_named_after_the_mobile_does_not_give_the_mobile_away(torg, l
     # The head of 软件部 (许软件 himself) reads the mobile of 马副职 of his department.
     ma = Person.objects.get(username="13800000004")
     assert ma.mobile in login(xu).get(reverse("org:person", args=[ma.pk])).content.decode()
+
+
+# ---- settings ----------------------------------------------------------------------------
+
+
+def test_link_lifetimes_come_from_the_environment(monkeypatch, tmp_path):
+    loaded = load_settings(
+        monkeypatch, tmp_path, XIETONG_PASSWORD_RESET_MINUTES="30", XIETONG_ACTIVATION_DAYS="3"
+    )
+    assert (loaded.PASSWORD_RESET_TIMEOUT, loaded.ACTIVATION_TIMEOUT) == (1800, 3 * 86400)
+    monkeypatch.delenv("XIETONG_PASSWORD_RESET_MINUTES")
+    monkeypatch.delenv("XIETONG_ACTIVATION_DAYS")
+    defaults = load_settings(monkeypatch, tmp_path)
+    assert (defaults.PASSWORD_RESET_TIMEOUT, defaults.ACTIVATION_TIMEOUT) == (3600, 7 * 86400)
+    with pytest.raises(ImproperlyConfigured, match="XIETONG_PASSWORD_RESET_MINUTES"):
+        load_settings(monkeypatch, tmp_path, XIETONG_PASSWORD_RESET_MINUTES="0")
