@@ -169,6 +169,31 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Password reset and first-login activation (xietong/org/accounts.py): a reset link lives
+# XIETONG_PASSWORD_RESET_MINUTES, an activation link (people imported from a roster)
+# XIETONG_ACTIVATION_DAYS; both die once the password is set. Reset requests are counted per
+# e-mail address and per client address over XIETONG_PASSWORD_RESET_WINDOW_MINUTES, in the
+# "accounts" cache (a database table, so every page process and machine shares the counts).
+PASSWORD_RESET_TIMEOUT = env_int("XIETONG_PASSWORD_RESET_MINUTES", 60) * 60
+ACTIVATION_TIMEOUT = env_int("XIETONG_ACTIVATION_DAYS", 7) * 24 * 60 * 60
+PASSWORD_RESET_ADDRESS_LIMIT = env_int("XIETONG_PASSWORD_RESET_ADDRESS_LIMIT", 3)
+PASSWORD_RESET_CLIENT_LIMIT = env_int("XIETONG_PASSWORD_RESET_CLIENT_LIMIT", 10)
+PASSWORD_RESET_WINDOW_SECONDS = env_int("XIETONG_PASSWORD_RESET_WINDOW_MINUTES", 60) * 60
+if min(PASSWORD_RESET_TIMEOUT, ACTIVATION_TIMEOUT, PASSWORD_RESET_WINDOW_SECONDS) < 60:
+    raise ImproperlyConfigured(
+        "XIETONG_PASSWORD_RESET_MINUTES, XIETONG_ACTIVATION_DAYS and "
+        "XIETONG_PASSWORD_RESET_WINDOW_MINUTES must be positive"
+    )
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # The table is made by the migration core 0005 (and by Django for test databases).
+    "accounts": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "xietong_accounts_cache",
+        "TIMEOUT": PASSWORD_RESET_WINDOW_SECONDS,
+    },
+}
+
 # Login throttling (xietong/core/throttle.py; engineering limits, not regulation): free failures
 # per account and client address, per address over any user names, and per account over all
 # addresses; past each, the next attempt waits LOGIN_DELAY_SECONDS doubling per failure, capped.

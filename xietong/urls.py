@@ -9,6 +9,7 @@ urlpatterns = [
     path("login/", core_views.LoginView.as_view(), name="login"),
     path("logout/", core_views.logout_view, name="logout"),
     path("lang/", core_views.set_language, name="set_language"),
+    path("account/", include("xietong.org.account_urls")),
     path("healthz", core_views.healthz, name="healthz"),
     path("org/", include("xietong.org.urls")),
     path("policy/", include("xietong.policy.urls")),

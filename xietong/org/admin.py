@@ -1,8 +1,13 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from xietong.core.errors import Forbidden
+
+from .accounts import person_send_activation
 from .models import Delegation, Department, Organization, Person, RoleAssignment
 
 
@@ -48,6 +53,40 @@ class PersonAdmin(UserAdmin):
     ordering = ["full_name", "id"]
     autocomplete_fields = ["department"]
     inlines = [RoleAssignmentInline]
+    actions = ["send_activation"]
+
+    @admin.action(description=_("Send activation links to the selected people who have never logged in"))
+    def send_activation(self, request, queryset):
+        try:
+            report = person_send_activation(actor=request.user, now=timezone.now(), people=queryset)
+        except Forbidden as err:
+            self.message_user(request, str(err), messages.ERROR)
+            return
+        self.message_user(
+            request,
+            ngettext(
+                "Activation link sent to %(count)d person.",
+                "Activation links sent to %(count)d people.",
+                len(report.sent),
+            )
+            % {"count": len(report.sent)},
+            messages.SUCCESS if report.sent else messages.WARNING,
+        )
+        if report.skipped:
+            self.message_user(
+                request,
+                _("Skipped (disabled, no e-mail address, or logged in before): %(names)s")
+                % {"names": "、".join(str(p) for p in report.skipped)},
+                messages.WARNING,
+            )
+        if report.failed:
+            self.message_user(
+                request,
+                _("The mail server did not accept the mail for: %(names)s. Try again later.")
+                % {"names": "、".join(str(p) for p in report.failed)},
+                messages.ERROR,
+            )
+
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("Person"), {"fields": ("full_name", "department", "title", "mobile", "email")}),

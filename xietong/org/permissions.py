@@ -72,3 +72,36 @@ def holders(role: str, department_id: int | None = None) -> list[Person]:
     if department_id is not None:
         qs = qs.filter(roles__department_id=department_id)
     return list(qs.distinct().select_related("department"))
+
+
+@dataclass(frozen=True)
+class MobileScope:
+    """Whose mobile number a viewer may read (PIPL's minimum necessary): the coordinator and
+    administrators everyone's, a department head their department's people, everyone their own.
+    """
+
+    everyone: bool = False
+    department_ids: frozenset[int] = frozenset()
+    person_id: int | None = None
+
+    @property
+    def others(self) -> bool:
+        """Whether the scope reaches anyone besides the viewer (a directory column is worth it)."""
+        return self.everyone or bool(self.department_ids)
+
+    def covers(self, person: Person) -> bool:
+        return (
+            self.everyone
+            or (self.person_id is not None and person.pk == self.person_id)
+            or (person.department_id is not None and person.department_id in self.department_ids)
+        )
+
+
+def mobile_scope(viewer, *, on: date | None = None) -> MobileScope:
+    """The one answer to "whose mobile may ``viewer`` see", for every page that shows mobiles."""
+    if viewer is None or not viewer.is_authenticated:
+        return MobileScope()
+    roles = roles_of(viewer, on=on)
+    if viewer.is_superuser or roles.is_coordinator:
+        return MobileScope(everyone=True, person_id=viewer.pk)
+    return MobileScope(department_ids=roles.departments(Role.HEAD), person_id=viewer.pk)

@@ -83,7 +83,7 @@ def roster_import(
     Columns absent from the file are left alone; when 角色 is present the person's roles
     become exactly the listed ones (department roles for the person's 部门). People not in
     the file are not touched. New people get an unusable password: they set one through
-    the password reset or the coordinator.
+    the activation link the coordinator sends them (org/accounts.py) or the password reset.
 
     With ``dry_run`` the report says what would change and nothing is written.
     Events: ``department.created``, ``department.moved``, ``person.created``,

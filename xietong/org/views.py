@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from django.http import Http404, HttpResponse
+from django.contrib import messages
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from xietong.core.auth import login_required
 from xietong.core.forms import submit_action, submit_form
 from xietong.core.params import parse_id
 
-from . import selectors, services
+from . import accounts, selectors, services
 from .forms import DelegationForm, RosterImportForm
 from .models import Delegation, Person
-from .permissions import require
+from .permissions import mobile_scope, require
 
 
 @login_required
@@ -44,8 +46,43 @@ def people(request):
             "departments": list(selectors.departments_for_filter()),
             "is_first_page": not request.GET.get("after"),
             "can_manage": services.can_manage_org(request.user),
+            "mobiles": mobile_scope(request.user),
         },
     )
+
+
+@login_required
+@require_POST
+def send_activation(request):
+    """Activation links to one person (``person``) or to every active person (of the department
+    filtered on, if any) who has an e-mail address and has never logged in."""
+    require(services.can_manage_org(request.user), _("Only the coordinator may send activation links."))
+    department_id = parse_id(request.POST.get("department"))
+    person_id = parse_id(request.POST.get("person"))
+    people = accounts.never_logged_in(department_id=department_id, person_id=person_id)
+    report = accounts.person_send_activation(actor=request.user, now=timezone.now(), people=people)
+    if report.sent:
+        messages.success(
+            request,
+            ngettext(
+                "Activation link sent to %(count)d person.",
+                "Activation links sent to %(count)d people.",
+                len(report.sent),
+            )
+            % {"count": len(report.sent)},
+        )
+    if report.failed:
+        messages.error(
+            request,
+            _("The mail server did not accept the mail for: %(names)s. Try again later.")
+            % {"names": "、".join(p.full_name or p.username for p in report.failed)},
+        )
+    if not report.sent and not report.failed:
+        messages.info(request, _("Everyone with an e-mail address has logged in already: no link was sent."))
+    if person_id is not None:
+        return HttpResponseRedirect(reverse("org:person", args=[person_id]))
+    target = reverse("org:people")
+    return HttpResponseRedirect(f"{target}?department={department_id}" if department_id else target)
 
 
 @login_required
@@ -59,7 +96,11 @@ def person(request, pk: int):
     return render(
         request,
         "org/person.html",
-        {"person": target, "can_manage": services.can_manage_org(request.user)},
+        {
+            "person": target,
+            "can_manage": services.can_manage_org(request.user),
+            "mobile_shown": mobile_scope(request.user, on=today).covers(target),
+        },
     )
 
 

@@ -200,6 +200,7 @@ def _valid_kwargs(namespace, name, route, converters, ids) -> dict:
         "number": ids["policy_number"],
         "key": ids["policy_key"],
         "token": "x",
+        "uidb64": "MQ",
         "vote_pk": 1,
         "meeting_id": ids["meeting"],
     }
