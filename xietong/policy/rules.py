@@ -25,6 +25,7 @@ from django.utils.translation import ngettext_lazy
 from .calendar import BusinessCalendar, CalendarResult, as_shanghai
 
 __all__ = [
+    "AMOUNT_KEYS",
     "CHOICE_KEYS",
     "DUTY_KEYS",
     "COUNT_KEYS",
@@ -51,6 +52,7 @@ DURATION = "duration"
 COUNT = "count"
 CHOICE = "choice"
 DUTY = "duty"
+AMOUNT = "amount"
 
 # Rule key -> required?  The order here is the order of dump_policy and of settings pages.
 DEADLINE_KEYS: dict[str, bool] = {
@@ -82,6 +84,7 @@ COUNT_KEYS: dict[str, bool] = {
     "warning_lead_days": False,
     "escalation_misses": False,
     "leadership_approval_days": False,
+    "approval_step_days": False,
 }
 # Rule key -> the values it may take (the first is the default when the rule is absent).
 CHOICE_VALUES: dict[str, tuple[str, ...]] = {
@@ -91,10 +94,26 @@ CHOICE_KEYS: dict[str, bool] = {"majority_method": False}
 # Duties whose deadline is set case by case (a decision names its own), so the rule carries only
 # the clause the ledger files them under.
 DUTY_KEYS: dict[str, bool] = {"action_due": False}
-RULE_ORDER: tuple[str, ...] = (*DEADLINE_KEYS, *DURATION_KEYS, *COUNT_KEYS, *CHOICE_KEYS, *DUTY_KEYS)
+# Amounts in whole 元 (approval thresholds). A regulation may leave the amount blank ("X 万元"):
+# the rule then has no ``yuan`` and whatever depends on it refuses to run until it is filled.
+AMOUNT_KEYS: dict[str, bool] = {"approval_finance_threshold": False, "approval_ceo_threshold": False}
+# Rules of an approvals regulation (its amounts, its step time and the ledger's warnings and
+# reminders): a regulation holding only these sets no meeting, so the meeting rules required of a
+# meeting regulation are not asked of it.
+APPROVAL_KEYS: frozenset[str] = frozenset(
+    {*AMOUNT_KEYS, "approval_step_days", "warning_lead_short", "reminder_first", "reminder_second"}
+)
+RULE_ORDER: tuple[str, ...] = (
+    *DEADLINE_KEYS,
+    *DURATION_KEYS,
+    *COUNT_KEYS,
+    *CHOICE_KEYS,
+    *DUTY_KEYS,
+    *AMOUNT_KEYS,
+)
 REQUIRED_KEYS: frozenset[str] = frozenset(
     k
-    for group in (DEADLINE_KEYS, DURATION_KEYS, COUNT_KEYS, CHOICE_KEYS, DUTY_KEYS)
+    for group in (DEADLINE_KEYS, DURATION_KEYS, COUNT_KEYS, CHOICE_KEYS, DUTY_KEYS, AMOUNT_KEYS)
     for k, required in group.items()
     if required
 )
@@ -130,6 +149,9 @@ RULE_LABELS: dict[str, Any] = {
     "majority_method": _("Majority needed for a decision"),
     "signin_link_grace": _("Personal sign-in links valid after the meeting"),
     "action_due": _("Action items done by the deadline of their decision"),
+    "approval_finance_threshold": _("Amount from which finance takes part in an approval"),
+    "approval_ceo_threshold": _("Amount from which the CEO approves"),
+    "approval_step_days": _("Time for one approval step"),
 }
 
 MAJORITY_METHOD_NAMES: dict[str, Any] = {
@@ -156,6 +178,7 @@ MAX_HOURS = 24 * 366
 MAX_DAYS = 366
 MAX_MINUTES = 60 * 24 * 366
 MAX_COUNT = 10_000
+MAX_YUAN = 10**12
 # Field lengths of xietong.policy.models.Policy.
 MAX_POLICY_KEY = 60
 MAX_POLICY_NAME = 100
@@ -222,6 +245,7 @@ class Rule:
     hours: int | None = None
     days: int | None = None
     value: str | None = None  # choice rules
+    yuan: int | None = None  # amount rules; None while the regulation leaves it blank
 
     @property
     def label(self) -> str:
@@ -273,6 +297,10 @@ class Rule:
             return str(MAJORITY_METHOD_NAMES[self.value])
         if self.kind == DUTY:
             return str(_("By the deadline the decision sets"))
+        if self.kind == AMOUNT:
+            if self.yuan is None:
+                return str(_("Blank in the regulation: the organisation must fill it in"))
+            return str(_("From ¥%(yuan)s") % {"yuan": f"{self.yuan:,}"})
         return str(_COUNT_TEXTS[self.key] % {"count": self.count})
 
 
@@ -343,6 +371,11 @@ _COUNT_TEXTS: dict[str, Any] = {
         "Leadership decides within %(count)s working days",
         "count",
     ),
+    "approval_step_days": ngettext_lazy(
+        "Each approval step within %(count)s working day",
+        "Each approval step within %(count)s working days",
+        "count",
+    ),
 }
 
 
@@ -366,6 +399,11 @@ class PolicyRules:
         """A count rule's value, or ``default`` when the policy does not set it."""
         rule = self.rules.get(key)
         return default if rule is None else rule.count
+
+    def amount(self, key: str) -> int | None:
+        """An amount rule's yuan; None when the rule is absent or left blank."""
+        rule = self.rules.get(key)
+        return None if rule is None else rule.yuan
 
     def choice(self, key: str) -> str:
         """A choice rule's value; the first allowed value when the policy does not set it."""
@@ -534,6 +572,13 @@ def _check_rule(check: _Checker, key: str, table: Any) -> Rule | None:
         check.only_kind(key, kind, DUTY)
         check.unknown_fields(key, table, _COMMON_FIELDS)
         fields, kind = {}, DUTY
+    elif key in AMOUNT_KEYS:
+        check.only_kind(key, kind, AMOUNT)
+        check.unknown_fields(key, table, _COMMON_FIELDS | {"yuan"})
+        yuan = None
+        if table.get("yuan") is not None:
+            yuan = check.integer(key, table, "yuan", minimum=1, maximum=MAX_YUAN)
+        fields, kind = {"yuan": yuan}, AMOUNT
     else:
         fields, kind = _count_fields(check, key, table, kind), COUNT
 
@@ -662,7 +707,8 @@ def _check_tables(check: _Checker, tables: Any) -> dict[str, Rule]:
         rule = _check_rule(check, rule_key, table)
         if rule is not None:
             rules[rule_key] = rule
-    for rule_key in RULE_ORDER:
+    approvals_only = bool(tables) and all(key in APPROVAL_KEYS for key in tables)
+    for rule_key in () if approvals_only else RULE_ORDER:
         if rule_key in REQUIRED_KEYS and rule_key not in tables:
             check.add(rule_key, _("The rule “%(key)s” is required but missing."), key=rule_key)
     return rules
@@ -805,6 +851,9 @@ def _rule_data(rule: Rule) -> dict[str, Any]:
         out["value"] = rule.value
     elif rule.kind == DUTY:
         pass
+    elif rule.kind == AMOUNT:
+        if rule.yuan is not None:
+            out["yuan"] = rule.yuan
     else:
         out["count"] = rule.count
     return out
