@@ -171,4 +171,7 @@ class Task(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.approval} · {self.step_name} · {self.approver}"
+        return f"{self.approval} · {self.step_name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("approvals:detail", args=[self.approval_id])

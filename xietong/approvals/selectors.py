@@ -73,7 +73,7 @@ def my_approvals(person, *, before: int | None = None) -> list[Approval]:
     return list(_with_holders(qs).order_by("-id")[:PAGE])
 
 
-def approvals_to_handle(person, *, on=None) -> list[Task]:
+def approvals_to_handle(person, *, on=None, limit: int = PAGE) -> list[Task]:
     """The pending tasks the person holds or acts for (delegations covering ``on``), oldest first."""
     principals = Delegation.objects.filter(delegate=person)
     if on is not None:
@@ -82,16 +82,16 @@ def approvals_to_handle(person, *, on=None) -> list[Task]:
         Task.objects.filter(state=Task.State.PENDING)
         .filter(Q(approver=person) | Q(approver_id__in=principals.values("principal_id")))
         .select_related("approval__applicant", "approval__department", "approver")
-        .order_by("opened_at", "id")[:PAGE]
+        .order_by("opened_at", "id")[:limit]
     )
 
 
-def returned_to(person) -> list[Approval]:
+def returned_to(person, *, limit: int = PAGE) -> list[Approval]:
     """The person's approvals returned for changes."""
     return list(
         Approval.objects.filter(applicant=person, status=Approval.Status.RETURNED)
         .select_related("version__template")
-        .order_by("-id")[:PAGE]
+        .order_by("-id")[:limit]
     )
 
 
