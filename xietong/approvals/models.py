@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .definition import Definition, parse_definition
 
@@ -132,7 +133,7 @@ class Task(models.Model):
 
     class State(models.TextChoices):
         PENDING = "pending", _("Awaiting decision")
-        APPROVED = "approved", _("Approved")
+        APPROVED = "approved", pgettext_lazy("approval decision", "Approved")
         RETURNED = "returned", _("Returned")
         REJECTED = "rejected", _("Rejected")
         TRANSFERRED = "transferred", _("Transferred")

@@ -148,6 +148,12 @@ def apply(request, pk: int):
 # ---- one approval ---------------------------------------------------------------------------
 
 
+def _action_form(action: str, data=None):
+    """The form under one button; prefixed so the page's several forms keep distinct ids."""
+    form_class = TransferForm if action == "transfer" else CommentForm
+    return form_class(data, prefix=action)
+
+
 def _detail(request, approval: Approval, *, status: int = 200, forms: dict | None = None):
     now = timezone.now()
     actions = services.approval_actions(approval, request.user, now=now)
@@ -156,7 +162,7 @@ def _detail(request, approval: Approval, *, status: int = 200, forms: dict | Non
         {
             "action": action,
             "label": ACTION_LABELS[action],
-            "form": forms.get(action) or (TransferForm() if action == "transfer" else CommentForm()),
+            "form": forms.get(action) or _action_form(action),
         }
         for action in actions
         if action != "resubmit"
@@ -221,7 +227,7 @@ def act(request, pk: int, action: str):
     if action not in DONE:
         raise Http404
     approval = selectors.get_approval_for_user(request.user, pk)
-    form = TransferForm(request.POST) if action == "transfer" else CommentForm(request.POST)
+    form = _action_form(action, request.POST)
     return submit_form(
         request,
         form,

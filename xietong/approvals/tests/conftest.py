@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 
 from xietong.approvals import services
-from xietong.approvals.testing import bundled_template, fill_thresholds
+from xietong.approvals.bundled import bundled_template, fill_thresholds
 from xietong.policy.calendar import SHANGHAI
 from xietong.policy.services import policy_install_preset
 

@@ -8,8 +8,8 @@ import pytest
 from django.utils import translation
 
 from xietong.approvals import services
+from xietong.approvals.bundled import bundled_template
 from xietong.approvals.models import Approval, Task
-from xietong.approvals.testing import bundled_template
 from xietong.core.errors import DomainError, Forbidden
 from xietong.core.models import Event
 from xietong.desk.testing import make_person
@@ -49,7 +49,7 @@ def test_route_by_amount_at_below_and_above_each_threshold(torg, purchase, amoun
 
 
 def test_thresholds_come_from_the_policy_version_in_force(torg, purchase, activity):
-    from xietong.approvals.testing import fill_thresholds
+    from xietong.approvals.bundled import fill_thresholds
 
     fill_thresholds(activity, actor=torg.coordinator, now=TUE, finance=100_000, ceo=500_000)
     assert route_keys(file(torg, purchase, 80_000, now=TUE)) == ["head"]

@@ -6,8 +6,8 @@ import pytest
 import time_machine
 
 from xietong.approvals import services
+from xietong.approvals.bundled import bundled_template
 from xietong.approvals.models import Approval
-from xietong.approvals.testing import bundled_template
 
 from .conftest import MON, TUE, file
 
@@ -77,10 +77,10 @@ def test_outsiders_get_404_and_a_viewer_off_the_step_403(torg, purchase, login):
 def test_approving_and_rejecting_through_the_page(torg, purchase, login):
     approval = file(torg, purchase, 80_000)
     client = login(torg.tech_head)
-    response = client.post(f"/approvals/{approval.pk}/reject/", {"comment": ""})
+    response = client.post(f"/approvals/{approval.pk}/reject/", {"reject-comment": ""})
     assert response.status_code == 400
     assert 'data-field="comment"' in response.content.decode()
-    assert client.post(f"/approvals/{approval.pk}/approve/", {"comment": "同意"}).status_code == 302
+    assert client.post(f"/approvals/{approval.pk}/approve/", {"approve-comment": "同意"}).status_code == 302
     assert Approval.objects.get().current_step_name == "财务部审核"
     # A second decision by the same approver: told on the page, nothing changes.
     response = client.post(f"/approvals/{approval.pk}/approve/", {"comment": ""})

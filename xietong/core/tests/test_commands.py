@@ -196,7 +196,11 @@ def test_demo_loads_a_whole_organisation_once(db):
         assert {Role.HEAD, Role.LIAISON} <= held, department.name
     assert RoleAssignment.objects.filter(role=Role.DEPUTY).count() >= 5
     assert all("\u4e00" <= p.full_name[0] <= "\u9fff" for p in Person.objects.all())
-    assert Policy.objects.count() == 2
+    assert Policy.objects.count() == 3  # the two meeting regulations and seed 03's approvals
+    from xietong.approvals.models import ApprovalTemplate
+
+    purchase = ApprovalTemplate.objects.get(key="equipment-purchase")
+    assert purchase.policy.current_version().rules.amount("approval_finance_threshold") == 10_000
     series = MeetingSeries.objects.get()
     assert (series.rrule, series.start_time.hour, series.location) == (
         "FREQ=WEEKLY;BYDAY=MO",
