@@ -137,3 +137,12 @@ def test_the_template_editor_shows_problems_on_the_field(torg, activity, purchas
         .status_code
         == 403
     )
+
+
+def test_the_regulation_page_shows_seed03s_blank_and_filled_amounts(torg, login):
+    from xietong.policy.services import policy_install_preset
+
+    policy_install_preset(name="seed03-activity", now=MON)
+    body = login(torg.coordinator).get("/policy/?key=activity-cooperation").content.decode()
+    assert "制度中未填写：须由本组织填写" in body
+    assert "四、(一)" in body
