@@ -7,7 +7,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from xietong.core.auth import login_required
@@ -22,7 +22,7 @@ from .forms import ApplyForm, CommentForm, TemplateCreateForm, TemplateEditForm,
 from .models import Approval
 
 ACTION_LABELS = {
-    "approve": gettext_lazy("Approve"),
+    "approve": pgettext_lazy("approval decision", "Approve"),
     "return": gettext_lazy("Return for changes"),
     "reject": gettext_lazy("Reject"),
     "transfer": gettext_lazy("Transfer"),
@@ -32,7 +32,7 @@ ACTION_LABELS = {
 
 EVENT_LABELS = {
     "approval.submitted": gettext_lazy("Submitted"),
-    "approval.approved": gettext_lazy("Approved"),
+    "approval.approved": pgettext_lazy("approval decision", "Approved"),
     "approval.returned": gettext_lazy("Returned for changes"),
     "approval.rejected": gettext_lazy("Rejected"),
     "approval.transferred": gettext_lazy("Transferred"),

@@ -146,3 +146,34 @@ def test_the_regulation_page_shows_seed03s_blank_and_filled_amounts(torg, login)
     body = login(torg.coordinator).get("/policy/?key=activity-cooperation").content.decode()
     assert "制度中未填写：须由本组织填写" in body
     assert "四、(一)" in body
+
+
+def test_my_todo_has_rows_to_approve_and_returned_to_me(torg, purchase, login):
+    approval = file(torg, purchase, 80_000)
+    body = login(torg.tech_head).get("/").content.decode()
+    assert 'id="to-approve"' in body and f'href="/approvals/{approval.pk}/"' in body
+    assert 'id="returned-approvals"' not in login(torg.tech_liaison).get("/").content.decode()
+    services.approval_return(approval=approval, actor=torg.tech_head, now=TUE, comment="补充报价")
+    body = login(torg.tech_liaison).get("/").content.decode()
+    assert 'id="returned-approvals"' in body and "测试设备采购" in body
+    assert 'id="to-approve"' not in login(torg.tech_head).get("/").content.decode()
+
+
+def test_resubmitting_and_transferring_through_the_pages(torg, purchase, login):
+    approval = file(torg, purchase, 80_000)
+    client = login(torg.tech_head)
+    response = client.post(f"/approvals/{approval.pk}/transfer/", {"transfer-to": torg.tech_deputy.pk})
+    assert response.status_code == 302
+    assert list(Approval.objects.get().tasks.values_list("state", flat=True)) == ["transferred", "pending"]
+    client = login(torg.tech_deputy)
+    assert client.post(f"/approvals/{approval.pk}/return/", {"return-comment": "金额有误"}).status_code == 302
+    client = login(torg.tech_liaison)
+    assert client.get(f"/approvals/{approval.pk}/resubmit/").status_code == 200
+    response = client.post(
+        f"/approvals/{approval.pk}/resubmit/", {"title": "测试设备采购", "amount": "8000", "purpose": "测试"}
+    )
+    assert response.status_code == 302
+    approval = Approval.objects.get()
+    assert (approval.status, approval.round, [s["key"] for s in approval.route]) == ("pending", 2, ["head"])
+    body = client.get(f"/approvals/{approval.pk}/").content.decode()
+    assert body.count('data-event="') == 4  # submitted, transferred, returned, resubmitted
