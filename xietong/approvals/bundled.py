@@ -22,7 +22,9 @@ def fill_thresholds(policy: Policy, *, actor, now: datetime, **yuan: int):
     """A new version of ``policy`` with the amount rules ``yuan`` filled in (finance=…, ceo=…)."""
     data = to_data(current_version(policy).rules)
     for short, value in yuan.items():
-        data["rules"][f"approval_{short}_threshold"]["yuan"] = value
+        rule = data["rules"][f"approval_{short}_threshold"]
+        rule.pop("blank", None)
+        rule["yuan"] = value
     return policy_version_create(
         policy=policy, actor=actor, now=now, reason="填写审批金额", rules=load_rules(data)
     )

@@ -75,18 +75,8 @@ def _thresholds(definition: Definition, version: PolicyVersion) -> dict[str, int
     """The policy's amount for every threshold the route uses; refused when one is blank."""
     out: dict[str, int] = {}
     for key in definition.rules_used():
-        if key not in AMOUNT_KEYS or version.rules.get(key) is None:
-            raise DomainError(
-                _(
-                    "The condition uses “%(rule)s”, which is not an amount rule of the regulation “%(policy)s”."
-                ),
-                code="unknown_threshold",
-                field="text",
-                params={"rule": key, "policy": version.policy.name},
-            )
-        yuan = version.rules.amount(key)
-        if yuan is None:
-            rule = version.rules.rules[key]
+        blank = version.rules.blanks.get(key)
+        if blank is not None:
             raise DomainError(
                 _(
                     "The threshold “%(label)s” (%(clause)s) is still blank in the regulation: the "
@@ -94,7 +84,17 @@ def _thresholds(definition: Definition, version: PolicyVersion) -> dict[str, int
                 ),
                 code="blank_threshold",
                 field="text",
-                params={"label": rule.label, "clause": rule.clause},
+                params={"label": blank.label, "clause": blank.clause},
+            )
+        yuan = version.rules.amount(key) if key in AMOUNT_KEYS else None
+        if yuan is None:
+            raise DomainError(
+                _(
+                    "The condition uses “%(rule)s”, which is not an amount rule of the regulation “%(policy)s”."
+                ),
+                code="unknown_threshold",
+                field="text",
+                params={"rule": key, "policy": version.policy.name},
             )
         out[key] = yuan
     return out

@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from xietong.core.auth import login_required
-from xietong.core.forms import Message, submit_form
+from xietong.core.errors import DomainError
+from xietong.core.forms import Message, add_form_error, submit_form
 from xietong.meetings import selectors, services
 from xietong.meetings.forms import CancelForm, RescheduleForm, RsvpForm
 from xietong.meetings.models import Meeting, Rsvp
@@ -35,7 +36,9 @@ def _meeting(request, pk: int, now, *, coordinate: bool = False) -> Meeting:
 # ---- the meeting page ---------------------------------------------------------------------
 
 
-def _detail_context(request, meeting: Meeting, now, *, reschedule_form=None, cancel_form=None) -> dict:
+def _detail_context(
+    request, meeting: Meeting, now, *, reschedule_form=None, cancel_form=None, confirm=None
+) -> dict:
     today = as_shanghai(now).date()
     roles = roles_of(request.user, on=today)
     coordinator = roles.is_coordinator
@@ -78,6 +81,9 @@ def _detail_context(request, meeting: Meeting, now, *, reschedule_form=None, can
             else None
         ),
         "cancel_form": cancel_form or (CancelForm() if "cancel" in steps else None),
+        # A day off is pointed out to whoever may move the meeting, with the next working day.
+        "closed_day": selectors.meeting_closed_day(meeting) if "reschedule" in steps else None,
+        "confirm": confirm,
         "answerable": answerable,
         "takes_part": answerable or any(request.user.pk in (r.invitee_id, r.delegate_id) for r in replies),
     }
@@ -94,23 +100,48 @@ def meeting_detail(request, pk: int):
 @login_required
 @require_POST
 def meeting_reschedule(request, pk: int):
+    """Two steps: the change with what it does (replies reset, inside the notice lead time, a day
+    off), then, confirmed, the change itself. A change that does nothing of the kind goes at once."""
     now = timezone.now()
     meeting = _meeting(request, pk, now, coordinate=True)
     form = RescheduleForm(request.POST)
+
+    def page(status: int, confirm=None):
+        return render(
+            request,
+            "desk/meeting_detail.html",
+            _detail_context(request, _meeting(request, pk, now), now, reschedule_form=form, confirm=confirm),
+            status=status,
+        )
+
+    if form.is_valid() and not form.cleaned_data["confirmed"]:
+        data = form.cleaned_data
+        try:
+            warnings = services.meeting_reschedule_check(
+                meeting=meeting,
+                starts_at=data["starts_at"],
+                location=data["location"],
+                actor=request.user,
+                now=now,
+            )
+        except DomainError as err:
+            add_form_error(form, err)
+            return page(400)
+        if warnings:
+            return page(200, confirm={"starts_at": data["starts_at"], "warnings": warnings})
     return submit_form(
         request,
         form,
         lambda data, **who: services.meeting_reschedule(
             meeting=meeting, starts_at=data["starts_at"], location=data["location"], **who
         ),
-        success=_("The meeting was changed and a new notice issued."),
-        redirect_to=reverse("meetings:detail", args=[pk]),
-        invalid=lambda status: render(
-            request,
-            "desk/meeting_detail.html",
-            _detail_context(request, _meeting(request, pk, now), now, reschedule_form=form),
-            status=status,
+        success=lambda moved: (
+            _("The meeting was changed and a new notice issued.")
+            if moved.status == Meeting.Status.PUBLISHED
+            else _("The meeting was changed.")
         ),
+        redirect_to=reverse("meetings:detail", args=[pk]),
+        invalid=page,
         now=now,
     )
 

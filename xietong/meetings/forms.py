@@ -93,6 +93,8 @@ class EmergencyMeetingForm(forms.Form):
 class RescheduleForm(forms.Form):
     starts_at = ShanghaiDateTimeField(label=_("New start"))
     location = forms.CharField(label=_("Place"), max_length=120, required=False)
+    # Set by the confirm step: the coordinator has seen what the change does (replies reset …).
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 class CancelForm(forms.Form):

@@ -73,6 +73,9 @@ class Meeting(models.Model):
     title = models.CharField(_("title"), max_length=120)
     starts_at = models.DateTimeField(_("starts"), db_index=True)
     ends_at = models.DateTimeField(_("ends"), db_index=True)  # "upcoming": ends after now
+    # The series occurrence (a start time of its recurrence rule) this meeting stands for. It stays
+    # when the meeting is moved, so the series never schedules that occurrence a second time.
+    occurrence = models.DateTimeField(_("series occurrence"), null=True, blank=True, editable=False)
     location = models.CharField(_("place"), max_length=120, blank=True)
     online_url = models.URLField(_("online meeting link"), blank=True)
     host = models.ForeignKey(

@@ -12,7 +12,7 @@ from typing import Protocol
 
 from dateutil.rrule import rrulestr
 
-from xietong.policy.calendar import SHANGHAI
+from xietong.policy.calendar import SHANGHAI, BusinessCalendar, DayInfo, as_shanghai
 
 
 class Recurring(Protocol):
@@ -42,10 +42,24 @@ def series_occurrences(series: Recurring, *, after: datetime, count: int = 1) ->
     return occurrences(series.rrule, series.start_time, after=after, count=count)
 
 
-def first_free(series: Recurring, *, after: datetime, cancelled: Collection[datetime]) -> datetime | None:
-    """The series' first start time after ``after`` that is not one of ``cancelled`` (a
-    cancelled occurrence stays cancelled); None when the rule has no such occurrence."""
-    for start in series_occurrences(series, after=after, count=len(cancelled) + 1):
-        if start not in cancelled:
+def first_free(series: Recurring, *, after: datetime, taken: Collection[datetime]) -> datetime | None:
+    """The series' first start time after ``after`` that is not one of ``taken`` (an occurrence
+    that was cancelled stays cancelled, one that was moved stays moved); None when the rule has
+    no such occurrence."""
+    for start in series_occurrences(series, after=after, count=len(taken) + 1):
+        if start not in taken:
             return start
     return None
+
+
+def closed_day(start: datetime, calendar: BusinessCalendar) -> DayInfo | None:
+    """The day of ``start`` when the organisation does not work on it (a public holiday, a
+    weekend that is not a 调休 working day, or a day it closed itself); None on a working day."""
+    info = calendar.day(as_shanghai(start).date())
+    return None if info.working else info
+
+
+def next_working_start(start: datetime, calendar: BusinessCalendar) -> datetime:
+    """The first working day after ``start``'s date, at the same Shanghai wall-clock time."""
+    local = as_shanghai(start)
+    return calendar.next_working_day_at(local, local.time().replace(tzinfo=None)).value

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -17,10 +17,11 @@ from xietong.obligations.selectors import obligations_for
 from xietong.org.models import Delegation, Department, Person, Role, RoleAssignment
 from xietong.org.permissions import require, roles_of
 from xietong.policy.calendar import as_shanghai
+from xietong.policy.labels import HOLIDAY_NAMES
 from xietong.policy.selectors import business_calendar, current_version
 
 from .models import Meeting, MeetingSeries, Notice, Rsvp
-from .recurrence import series_occurrences
+from .recurrence import closed_day, next_working_start, series_occurrences
 
 PAGE_SIZE = 20
 HOME_MEETINGS = 5
@@ -409,7 +410,14 @@ def open_occurrence(series: MeetingSeries, *, now: datetime, look_ahead: int = 8
         .select_related("policy_version")
         .order_by("starts_at")[:look_ahead]
     }
-    starts = sorted(set(existing) | set(series_occurrences(series, after=now, count=look_ahead)))
+    # An occurrence a meeting was moved away from is not free again.
+    moved = set(
+        Meeting.objects.filter(series=series, occurrence__gt=now)
+        .exclude(occurrence=F("starts_at"))
+        .values_list("occurrence", flat=True)
+    )
+    slots = set(series_occurrences(series, after=now, count=look_ahead)) - moved
+    starts = sorted(set(existing) | slots)
     calendar = business_calendar()
     current_rules = None
     first_free: OpenOccurrence | None = None
@@ -428,3 +436,24 @@ def open_occurrence(series: MeetingSeries, *, now: datetime, look_ahead: int = 8
         if due is None or now <= due.value:
             return candidate
     return first_free
+
+
+@dataclass(frozen=True)
+class ClosedDay:
+    """A meeting day the organisation does not work, and the start offered instead."""
+
+    day: date
+    holiday: (
+        str  # the holiday's name in the reader's language; "" for a weekend or the organisation's own day
+    )
+    suggested: datetime  # the next working day at the same time
+
+
+def meeting_closed_day(meeting: Meeting) -> ClosedDay | None:
+    """Whether ``meeting`` falls on a public holiday (or another day off) by the business calendar."""
+    calendar = business_calendar()
+    info = closed_day(meeting.starts_at, calendar)
+    if info is None:
+        return None
+    holiday = str(HOLIDAY_NAMES.get(info.holiday_name, info.holiday_name)) if info.holiday_name else ""
+    return ClosedDay(info.day, holiday, next_working_start(meeting.starts_at, calendar))

@@ -8,10 +8,12 @@ invited, at least the notice lead time). Every number comes from the meeting's p
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
@@ -26,11 +28,12 @@ from xietong.obligations.services import obligation_close, obligation_open, obli
 from xietong.org.models import Person, Role
 from xietong.org.permissions import Roles, holders, require, roles_of
 from xietong.policy.calendar import SHANGHAI, CalendarResult, as_shanghai
+from xietong.policy.labels import HOLIDAY_NAMES
 from xietong.policy.selectors import business_calendar, current_version
 
 from .hooks import agenda_outline
 from .models import Meeting, MeetingSeries, Notice, Rsvp
-from .recurrence import first_free
+from .recurrence import closed_day, first_free, next_working_start
 from .selectors import delegate_allowed, may_answer, meeting_invitee_plan, open_occurrence
 
 MAX_REASON = 300
@@ -126,6 +129,7 @@ def meeting_schedule(
             title=title or (f"{series.name}（{local:%Y-%m-%d}）" if series else ""),
             starts_at=starts_at,
             ends_at=starts_at + timedelta(minutes=minutes),
+            occurrence=starts_at if series is not None else None,
             location=location if location is not None else (series.location if series else ""),
             online_url=series.online_url if series else "",
             host=host or (series.host if series else None),
@@ -134,8 +138,29 @@ def meeting_schedule(
             emergency_reason=emergency_reason,
         )
         _open_meeting_duties(meeting, now=now)
-        record_event(name="meeting.scheduled", actor=actor, subject=meeting, now=now, emergency=is_emergency)
+        record_event(
+            name="meeting.scheduled",
+            actor=actor,
+            subject=meeting,
+            now=now,
+            emergency=is_emergency,
+            **_closed_day_data(meeting.starts_at),
+        )
     return meeting
+
+
+def _closed_day_data(starts_at: datetime) -> dict:
+    """What the coordinator is warned of when a meeting falls on a day the organisation does not
+    work (the next working day offered instead); nothing on a working day."""
+    calendar = business_calendar()
+    day = closed_day(starts_at, calendar)
+    if day is None:
+        return {}
+    return {
+        "closed_day": day.day.isoformat(),
+        "holiday": day.holiday_name or "",
+        "next_working": next_working_start(starts_at, calendar).isoformat(),
+    }
 
 
 def series_next_meeting(*, series: MeetingSeries, now: datetime, actor=None) -> Meeting:
@@ -179,16 +204,19 @@ def series_meeting_after(*, meeting: Meeting, now: datetime, actor=None) -> Meet
 
 
 def next_free_occurrence(series: MeetingSeries, *, after: datetime) -> datetime:
-    """The series' first start time after ``after`` whose meeting was not cancelled.
+    """The series' first start time after ``after`` that no meeting stands for yet.
 
-    A cancelled occurrence stays cancelled: rolling topics over must not bring it back.
+    A cancelled occurrence stays cancelled (rolling topics over must not bring it back), and
+    a moved one stays moved (a meeting taken off a public holiday is not scheduled there again).
     """
-    cancelled = set(
-        Meeting.objects.filter(
-            series=series, starts_at__gt=after, status=Meeting.Status.CANCELLED
-        ).values_list("starts_at", flat=True)
-    )
-    start = first_free(series, after=after, cancelled=cancelled)
+    taken = {
+        start
+        for start in Meeting.objects.filter(series=series, occurrence__gt=after).values_list(
+            "occurrence", flat=True
+        )
+        if start is not None
+    }
+    start = first_free(series, after=after, taken=taken)
     if start is not None:
         return start
     raise DomainError(_("The series has no further occurrence."), code="no_occurrence")
@@ -527,34 +555,139 @@ def meeting_publish(
     return notice
 
 
+@dataclass(frozen=True)
+class ChangeWarning:
+    """Something moving a meeting does that the coordinator confirms first."""
+
+    code: str  # "replies_reset" | "inside_notice_lead" | "closed_day"
+    text: str  # in the language of the page that shows it
+    clause: str = ""
+    suggested: datetime | None = None  # a better start (the next working day)
+
+
+def _check_reschedule(meeting: Meeting, *, starts_at: datetime, location: str, now: datetime) -> bool:
+    """Refuse a change meeting_reschedule would refuse; whether the start moves."""
+    if len(location) > MAX_LOCATION:
+        raise DomainError(_("The place is too long."), code="too_long", field="location")
+    if starts_at is None or starts_at <= now:
+        raise DomainError(_("The meeting must start in the future."), code="in_past", field="starts_at")
+    _check_not_started(meeting, "reschedule", now=now)
+    moved = starts_at != meeting.starts_at
+    if not moved and location == meeting.location:
+        raise DomainError(_("Nothing changed."), code="unchanged", field="starts_at")
+    return moved
+
+
+def reschedule_warnings(meeting: Meeting, *, starts_at: datetime, now: datetime) -> list[ChangeWarning]:
+    """What moving ``meeting`` to ``starts_at`` would do beyond the move itself.
+
+    - the replies are reset (a published meeting: everyone answers again for the new time);
+    - the new time is inside the notice lead time (policy rule notice_lead, with its clause):
+      only an emergency meeting may be called at such short notice;
+    - the new day is not a working day (the next working day is offered).
+    """
+    found: list[ChangeWarning] = []
+    if starts_at == meeting.starts_at:
+        return found
+    if meeting.status == MS.PUBLISHED:
+        counts = meeting.rsvps.aggregate(
+            invitees=Count("id"), answered=Count("id", filter=~Q(response=Rsvp.Response.PENDING))
+        )
+        invitees, answered = counts["invitees"], counts["answered"]
+        found.append(
+            ChangeWarning(
+                "replies_reset",
+                str(
+                    _(
+                        "Every reply will be reset: the %(invitees)s invitees (%(answered)s have "
+                        "answered) are told the new time and asked to reply again."
+                    )
+                    % {"invitees": invitees, "answered": answered}
+                ),
+            )
+        )
+    calendar = business_calendar()
+    deadline = meeting.policy_version.rules.deadline("notice_lead", starts_at, calendar)
+    if deadline is not None and now > deadline.value:
+        clause = meeting.policy_version.rules.get("notice_lead").clause
+        found.append(
+            ChangeWarning(
+                "inside_notice_lead",
+                str(
+                    _(
+                        "The new time is inside the notice lead time: under %(clause)s the notice "
+                        "for it had to go out by %(deadline)s. Only an emergency meeting may be "
+                        "called at such short notice."
+                    )
+                    % {"clause": clause, "deadline": _fmt(deadline.value)}
+                ),
+                clause=clause,
+            )
+        )
+    day = closed_day(starts_at, calendar)
+    if day is not None:
+        suggested = next_working_start(starts_at, calendar)
+        found.append(
+            ChangeWarning(
+                "closed_day",
+                str(closed_day_text(day.day.isoformat(), day.holiday_name or "", suggested)),
+                suggested=suggested,
+            )
+        )
+    return found
+
+
+def closed_day_text(day: str, holiday: str, suggested: datetime):
+    """ "2026-10-05 is not a working day (National Day)…" in the current language."""
+    if holiday:
+        return _("%(day)s is not a working day (%(holiday)s). The next working day is %(next)s.") % {
+            "day": day,
+            "holiday": HOLIDAY_NAMES.get(holiday, holiday),
+            "next": _fmt(suggested),
+        }
+    return _("%(day)s is not a working day. The next working day is %(next)s.") % {
+        "day": day,
+        "next": _fmt(suggested),
+    }
+
+
+def meeting_reschedule_check(
+    *, meeting: Meeting, starts_at: datetime, location: str, actor, now: datetime
+) -> list[ChangeWarning]:
+    """The confirm step before meeting_reschedule: refuses what it would refuse (coordinator;
+    PLANNED or PUBLISHED, not started; a future start; something changed) and returns
+    reschedule_warnings. Writes nothing."""
+    require_coordinator(actor, now=now)
+    meeting = Meeting.objects.select_related("policy_version").get(pk=meeting.pk)
+    _check_reschedule(meeting, starts_at=starts_at, location=(location or "").strip(), now=now)
+    return reschedule_warnings(meeting, starts_at=starts_at, now=now)
+
+
 def meeting_reschedule(
     *, meeting: Meeting, starts_at: datetime, location: str, actor, now: datetime
 ) -> Meeting:
     """Move ``meeting`` (keeping its length) and/or change its place.
 
     Preconditions: coordinator; meeting PLANNED or PUBLISHED and not started; the new
-    start in the future. Side effects: ics_sequence + 1 (same UID); an auto-generated
-    title follows the new date; pending agenda/notice duties get the new deadlines; a
-    published meeting gets a new Notice, and when the time moved every reply is reset
-    and a new reply duty opened (people answer for the new time). Records
-    ``meeting.rescheduled``.
+    start in the future. The pages show meeting_reschedule_check's warnings first (replies
+    reset, inside the notice lead time, not a working day). Side effects: ics_sequence + 1
+    (same UID; the series occurrence it stands for stays); an auto-generated title follows
+    the new date; pending agenda/notice/progress duties get the new deadlines (the Thursday
+    cut-offs follow the meeting); a published meeting gets a new Notice, and when the time
+    moved every reply is reset and a new reply duty opened (people answer for the new time).
+    Records ``meeting.rescheduled`` (old and new start, moved, inside_notice_lead), from which
+    every invitee is told what changed.
     """
     require_coordinator(actor, now=now)
     location = (location or "").strip()
-    if len(location) > MAX_LOCATION:
-        raise DomainError(_("The place is too long."), code="too_long", field="location")
-    if starts_at is None or starts_at <= now:
-        raise DomainError(_("The meeting must start in the future."), code="in_past", field="starts_at")
     with transaction.atomic():
         meeting = (
             Meeting.objects.select_for_update(of=("self",))
             .select_related("series", "host", "recorder")
             .get(pk=meeting.pk)
         )
-        _check_not_started(meeting, "reschedule", now=now)
-        moved = starts_at != meeting.starts_at
-        if not moved and location == meeting.location:
-            raise DomainError(_("Nothing changed."), code="unchanged", field="starts_at")
+        moved = _check_reschedule(meeting, starts_at=starts_at, location=location, now=now)
+        warnings = reschedule_warnings(meeting, starts_at=starts_at, now=now)
         old_start = meeting.starts_at
         length = meeting.ends_at - meeting.starts_at
         if meeting.series is not None and meeting.title == _auto_title(meeting.series, old_start):
@@ -625,6 +758,9 @@ def meeting_reschedule(
             new_start=meeting.starts_at.isoformat(),
             location=meeting.location,
             sequence=meeting.ics_sequence,
+            moved=moved,
+            inside_notice_lead=any(w.code == "inside_notice_lead" for w in warnings),
+            **_closed_day_data(meeting.starts_at),
         )
     return meeting
 

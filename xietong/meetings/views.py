@@ -3,6 +3,7 @@ show later stages too and are served by the desk app (xietong/desk/meeting_views
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -11,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from xietong.core.auth import login_required
-from xietong.core.forms import submit_action, submit_form
+from xietong.core.forms import Message, submit_action, submit_form
 from xietong.org.permissions import roles_of
 from xietong.policy.calendar import as_shanghai
 
@@ -49,6 +50,17 @@ def meeting_list(request):
     return render(request, "meetings/list.html", _list_context(request, now))
 
 
+def _scheduled_message(meeting: Meeting) -> Message:
+    """Scheduled; on a day off, a warning with the next working day (the meeting page offers it)."""
+    text = _("Meeting scheduled: %(title)s") % {"title": meeting.title}
+    closed = selectors.meeting_closed_day(meeting)
+    if closed is None:
+        return text
+    return messages.WARNING, " ".join(
+        (text, str(services.closed_day_text(closed.day.isoformat(), closed.holiday, closed.suggested)))
+    )
+
+
 @login_required
 @require_POST
 def schedule_next(request, series_pk: int):
@@ -57,7 +69,7 @@ def schedule_next(request, series_pk: int):
     return submit_action(
         request,
         lambda **who: services.meeting_schedule_next(series=series, **who),
-        success=lambda meeting: _("Meeting scheduled: %(title)s") % {"title": meeting.title},
+        success=_scheduled_message,
         redirect_to=lambda meeting: reverse("meetings:detail", args=[meeting.pk]),
         now=now,
     )

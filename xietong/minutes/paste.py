@@ -23,6 +23,8 @@ MAX_TASK = 200
 
 # Owner and deadline labels as they are written in Chinese minutes.
 _OWNER_LABELS = ("负责人",)
+# The department is the owner's; a line may name it (the drafted minutes do), it is not read.
+_DEPARTMENT_LABELS = ("负责部门",)
 _DUE_LABELS = ("截止日期", "截止时间", "完成时限")
 
 # After NFKC, full-width （）：， become ( ) : , and full-width digits become ASCII.
@@ -97,6 +99,8 @@ def _fields(text: str) -> tuple[dict[str, str], list[str]]:
             found["owner"] = value.strip()
         elif name in _DUE_LABELS:
             found["due"] = value.strip()
+        elif name in _DEPARTMENT_LABELS:
+            continue
         else:
             reasons.append(_reason(ERR_UNKNOWN_FIELD, name=name))
     return found, reasons

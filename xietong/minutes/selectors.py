@@ -192,3 +192,15 @@ def archive_minutes(user, *, start: datetime, end: datetime, on: date) -> list[d
         if file_id is not None:
             entry["materials"].append(ArchiveFile(file_id, name, size))
     return list(newest.values())
+
+
+def minutes_distribution(meeting: Meeting) -> list[str]:
+    """The departments approved minutes of ``meeting`` go to (the 分送 line): those of its
+    invitees, in the organisation's order. The leadership group, which receives them too, is
+    named by the caller."""
+    rows = (
+        Rsvp.objects.filter(meeting=meeting, invitee__department__isnull=False)
+        .values_list("invitee__department__name", "invitee__department__sort_order")
+        .distinct()
+    )
+    return [name for name, _order in sorted(set(rows), key=lambda row: (row[1], row[0]))]

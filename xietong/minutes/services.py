@@ -31,7 +31,7 @@ from xietong.policy.calendar import CalendarResult, as_shanghai
 from xietong.records.models import Attendance, Decision, ItemRecord
 from xietong.records.services import decision_create
 
-from .docx import chinese_numeral
+from .layout import chinese_numeral, yuan
 from .models import MAX_BODY, Minutes, MinutesReceipt
 from .paste import PasteResult, parse_pasted_minutes
 
@@ -40,10 +40,18 @@ MAX_COMMENT = max_length(Minutes, "return_comment")
 MAX_REASON = max_length(Minutes, "correction_reason")
 
 
-def action_line(task: str, owner: str, due_on) -> str:
-    """An action item in the form the paste parser reads back."""
-    return f"[{task}](负责人:{owner},截止日期:{due_on:%Y-%m-%d})"
+def action_line(task: str, owner: str, due_on, department: str = "") -> str:
+    """An action item in the form the paste parser reads back (the department is optional)."""
+    department = f"负责部门:{department}," if department else ""
+    return f"[{task}]({department}负责人:{owner},截止日期:{due_on:%Y-%m-%d})"
 
+
+# The labels of the drafted text that the official document (xietong.minutes.official) reads back.
+MSG_DECISIONS = _("Decisions:")
+MSG_DECISION = _("%(n)s. %(text)s (responsible: %(department)s, %(person)s; deadline %(due)s)")
+MSG_RESOURCES = _("Resources: %(kind)s, %(amount)s")
+MSG_ACTIONS = _("Action items:")
+MSG_NEXT_MEETING = _("Next meeting: %(when)s, %(place)s")
 
 M = Minutes.Status
 RECORDER = "recorder"
@@ -165,10 +173,10 @@ def _decision_lines(
     """An agenda item's decisions, then the action items they created."""
     if not decisions:
         return []
-    lines: list[str | Promise] = [_("Decisions:")]
+    lines: list[str | Promise] = [MSG_DECISIONS]
     for k, d in enumerate(decisions, start=1):
         lines.append(
-            _("%(n)s. %(text)s (responsible: %(department)s, %(person)s; deadline %(due)s)")
+            MSG_DECISION
             % {
                 "n": k,
                 "text": d.text,
@@ -177,11 +185,25 @@ def _decision_lines(
                 "due": d.due_on.isoformat(),
             }
         )
+        if d.allocates_resources and d.amount is not None:
+            lines.append(_resources_line(d))
     item_actions = [a for d in decisions for a in actions_by_decision.get(d.pk, [])]
     if item_actions:
-        lines.append(_("Action items:"))
-        lines += [action_line(a.title, a.owner.get_full_name(), a.due_on) for a in item_actions]
+        lines.append(MSG_ACTIONS)
+        lines += [
+            action_line(a.title, a.owner.get_full_name(), a.due_on, a.department.name) for a in item_actions
+        ]
     return lines
+
+
+def _resources_line(decision: Decision) -> str | Promise:
+    """What a resource decision allocates; money in 元."""
+    amount = decision.amount or 0
+    if decision.resource_kind == Decision.ResourceKind.MONEY:
+        text = yuan(amount)
+    else:
+        text = yuan(amount).removesuffix("元")
+    return MSG_RESOURCES % {"kind": decision.get_resource_kind_display(), "amount": text}
 
 
 def _next_meeting_line(meeting: Meeting) -> str | Promise:
@@ -196,7 +218,7 @@ def _next_meeting_line(meeting: Meeting) -> str | Promise:
         )
     if following is None:
         return _("Next meeting: to be announced")
-    return _("Next meeting: %(when)s, %(place)s") % {
+    return MSG_NEXT_MEETING % {
         "when": _when(following.starts_at),
         "place": following.location or following.online_url or "—",
     }
@@ -221,7 +243,9 @@ def minutes_body_from_record(meeting: Meeting) -> str:
         .select_related("department", "responsible")
         .order_by("id")
     )
-    actions = list(ActionItem.objects.filter(meeting=meeting).select_related("owner").order_by("id"))
+    actions = list(
+        ActionItem.objects.filter(meeting=meeting).select_related("owner", "department").order_by("id")
+    )
     lines = _heading_lines(meeting, attendances)
     # Speeches, votes and guests from the live room (xietong.live): nothing typed twice.
     live = minutes_lines(meeting)

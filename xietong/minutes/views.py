@@ -8,7 +8,6 @@ recorder, the host and the coordinator. The archive lists the same (meetings_wit
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, time
 
 from django.http import HttpResponse
@@ -25,12 +24,12 @@ from xietong.meetings.models import Meeting
 from xietong.policy.calendar import SHANGHAI, as_shanghai
 
 from . import selectors, services
-from .docx import DocSection, minutes_docx
+from .docx import official_docx
 from .forms import ArchiveForm, CorrectForm, ReturnForm, SaveForm
+from .layout import content_disposition
 from .models import Minutes
+from .official import ascii_download_name, download_name, official_document
 from .selectors import archive_minutes, minutes_obligation, minutes_versions
-
-_HEADING = re.compile(r"^[零一二三四五六七八九十]+、\s*(?P<title>.+)$")
 
 
 def _page(
@@ -204,37 +203,21 @@ def version(request, pk: int):
 @require_GET
 def print_view(request, pk: int):
     minutes = selectors.get_minutes_for_user(request.user, pk)
-    return render(request, "minutes/print.html", {"minutes": minutes, "meeting": minutes.meeting})
-
-
-def docx_parts(body: str) -> tuple[str, list[str], list[DocSection]]:
-    """Split the minutes text into title, meta lines and numbered sections (一、…)."""
-    lines = [line.strip() for line in body.splitlines() if line.strip()]
-    title = lines[0] if lines else ""
-    meta: list[str] = []
-    sections: list[tuple[str, list[str]]] = []
-    for line in lines[1:]:
-        match = _HEADING.match(line)
-        if match:
-            sections.append((match.group("title"), []))
-        elif sections:
-            sections[-1][1].append(line)
-        else:
-            meta.append(line)
-    return title, meta, [DocSection(heading, paragraphs) for heading, paragraphs in sections]
+    context = {"minutes": minutes, "meeting": minutes.meeting, "doc": official_document(minutes)}
+    return render(request, "minutes/print.html", context)
 
 
 @login_required
 @require_GET
 def docx_view(request, pk: int):
     minutes = selectors.get_minutes_for_user(request.user, pk)
-    title, meta, sections = docx_parts(minutes.body)
-    data = minutes_docx(title, meta, sections)
+    data = official_docx(official_document(minutes))
     response = HttpResponse(
         data, content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     )
-    filename = f"minutes-{minutes.meeting_id}-v{minutes.number}.docx"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = content_disposition(
+        download_name(minutes), fallback=ascii_download_name(minutes)
+    )
     return response
 
 

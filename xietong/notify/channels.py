@@ -67,7 +67,11 @@ def _meeting_ics(message: Message) -> tuple[str, bytes] | None:
 
 def _signin_line(message: Message, person, language: str) -> str:
     """The invitee's personal one-time sign-in link, carried by the notice and its updates."""
-    if message.topic not in ("meeting_notice", "meeting_rescheduled") or not message.params.get("meeting"):
+    if message.topic not in (
+        "meeting_notice",
+        "meeting_rescheduled",
+        "meeting_place_changed",
+    ) or not message.params.get("meeting"):
         return ""
     meeting = Meeting.objects.filter(pk=message.params["meeting"]).first()
     if meeting is None or meeting.status == Meeting.Status.CANCELLED:

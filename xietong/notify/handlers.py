@@ -18,6 +18,7 @@ from xietong.meetings.models import Meeting
 from xietong.minutes.services import minutes_recipients
 from xietong.org.models import Role
 from xietong.org.permissions import holders
+from xietong.policy.calendar import as_shanghai
 from xietong.records.models import Decision
 
 
@@ -57,19 +58,50 @@ MEETING_TOPIC = {
 
 @handles(*MEETING_TOPIC)
 def meeting_changed(event, meeting) -> list[Plan]:
-    """Every invitee; the e-mail carries the meeting's .ics (REQUEST, or CANCEL)."""
+    """Every invitee; the e-mail carries the meeting's .ics (REQUEST, or CANCEL). A change says
+    what changed: the old and new time (and that the replies were reset), or the new place."""
     invitees = meeting.rsvps.order_by("id").values_list("invitee_id", flat=True)
+    topic = MEETING_TOPIC[event.name]
+    if event.name == "meeting.rescheduled" and event.data.get("moved") is False:
+        topic = "meeting_place_changed"
     return [
         Plan(
             recipients=_unique(invitees),
-            topic=MEETING_TOPIC[event.name],
+            topic=topic,
             params={
                 "meeting": meeting.pk,
                 "title": meeting.title,
-                "starts_at": meeting.starts_at.isoformat(),
-                "place": meeting.location or meeting.online_url,
+                # The time the event recorded: a later change sends its own message.
+                "starts_at": event.data.get("new_start") or meeting.starts_at.isoformat(),
+                "old_starts_at": event.data.get("old_start", ""),
+                "place": event.data.get("location", meeting.location) or meeting.online_url,
                 "reason": event.data.get("reason", ""),
                 "ics": True,
+            },
+            link=reverse("meetings:detail", args=[meeting.pk]),
+        )
+    ]
+
+
+@handles("meeting.scheduled")
+def meeting_on_closed_day(event, meeting) -> list[Plan]:
+    """A meeting scheduled (or generated) on a day the organisation does not work: the
+    coordinator is warned and offered the next working day (on the meeting page)."""
+    day = event.data.get("closed_day")
+    if not day or meeting.status == Meeting.Status.CANCELLED:
+        return []
+    if as_shanghai(meeting.starts_at).date().isoformat() != day:
+        return []  # moved off that day before anyone was told
+    return [
+        Plan(
+            recipients=_unique(p.pk for p in holders(Role.COORDINATOR)),
+            topic="meeting_on_closed_day",
+            params={
+                "meeting": meeting.pk,
+                "title": meeting.title,
+                "closed_day": event.data["closed_day"],
+                "holiday": event.data.get("holiday", ""),
+                "next_working_at": event.data.get("next_working", ""),
             },
             link=reverse("meetings:detail", args=[meeting.pk]),
         )

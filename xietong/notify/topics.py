@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xietong.obligations.models import ObligationKind
 from xietong.policy.calendar import as_shanghai
+from xietong.policy.labels import HOLIDAY_NAMES
 
 # topic -> (subject, body); params are filled with %-formatting after translation.
 TEXTS = {
@@ -25,8 +26,22 @@ TEXTS = {
         _("You are invited to %(title)s at %(starts_at)s, %(place)s. Please reply to the notice."),
     ),
     "meeting_rescheduled": (
+        _("Meeting moved: %(title)s"),
+        _(
+            "%(title)s moved from %(old_starts_at)s to %(starts_at)s, %(place)s. Your earlier reply"
+            " no longer counts: please reply to the notice again."
+        ),
+    ),
+    "meeting_place_changed": (
         _("Meeting changed: %(title)s"),
         _("%(title)s now takes place at %(starts_at)s, %(place)s. Please check your reply."),
+    ),
+    "meeting_on_closed_day": (
+        _("Meeting on a day off: %(title)s"),
+        _(
+            "%(title)s falls on %(closed_day)s, which is not a working day (%(holiday)s). The next working"
+            " day is %(next_working_at)s: move the meeting on its page if it should not meet then."
+        ),
     ),
     "meeting_cancelled": (
         _("Meeting cancelled: %(title)s"),
@@ -121,6 +136,8 @@ def _display(key: str, value):
             return date_format(as_shanghai(datetime.fromisoformat(value)), "Y-m-d H:i")
         except ValueError:
             return value
+    if key == "holiday":
+        return HOLIDAY_NAMES.get(value, value) if value else _("day off")
     if key == "duty" and value:
         try:
             return str(ObligationKind(value).label)

@@ -235,6 +235,95 @@ def obligation_waive_by_coordinator(
     return locked
 
 
+# Count rules whose duty falls that many working days after it was opened.
+_WORKING_DAYS_FROM_OPENING = frozenset({"leadership_approval_days"})
+
+
+def _meeting_start(subject) -> datetime | None:
+    """The start of the meeting a duty's deadline is counted back from: the subject's own start
+    (a meeting) or its meeting's (a topic), read by attribute so the ledger imports neither."""
+    start = getattr(subject, "starts_at", None)
+    if start is None:
+        meeting = getattr(subject, "meeting", None)
+        start = getattr(meeting, "starts_at", None)
+    return start if isinstance(start, datetime) else None
+
+
+def recomputed_due(obligation: Obligation, calendar: BusinessCalendar) -> CalendarResult | None:
+    """The deadline of ``obligation`` computed again from its own policy version and the
+    calendar as it is now; None when the ledger cannot tell (a deadline set case by case)."""
+    rules = obligation.policy_version.rules
+    rule = rules.get(obligation.rule)
+    if rule is None:
+        return None
+    if rule.is_deadline:
+        start = _meeting_start(obligation.subject)
+        return None if start is None else rules.deadline(obligation.rule, start, calendar)
+    if obligation.rule in _WORKING_DAYS_FROM_OPENING and rule.count:
+        return calendar.add_working_days(obligation.opened_at, rule.count)
+    return None
+
+
+def obligations_recompute_flagged(*, now: datetime, calendar: BusinessCalendar | None = None) -> int:
+    """Open duties whose deadline was computed across a year without an official holiday
+    schedule, computed again now that the calendar knows more (e.g. the coordinator entered the
+    year's schedule). Returns how many changed.
+
+    A pending duty gets its new deadline, flag, yellow moment and reminders (a reminder already
+    sent is not sent again). A deadline that would now lie in the past keeps its former moment:
+    nobody becomes late because a schedule was entered. Runs in the caller's transaction.
+    """
+    calendar = calendar or business_calendar()
+    changed = 0
+    flagged = (
+        Obligation.objects.select_for_update(of=("self",))
+        .filter(state=transitions.sole_state(TRANSITIONS, "supersede"), calendar_flagged=True)
+        .select_related("policy_version")
+        .prefetch_related("subject")
+        .order_by("id")
+    )
+    for obligation in flagged:
+        due = recomputed_due(obligation, calendar)
+        if due is None:
+            continue
+        due_at = due.value if due.value > now or due.value == obligation.due_at else obligation.due_at
+        if due_at == obligation.due_at and due.flagged == obligation.calendar_flagged:
+            continue
+        rules = obligation.policy_version.rules
+        remind_at, remind_second_at, passed = reminder_schedule(due_at=due_at, opened_at=now, rules=rules)
+        if passed < obligation.reminded_step:
+            # Drop the moments of reminders already sent.
+            moments = [m for m in (remind_at, remind_second_at) if m is not None]
+            moments = moments[obligation.reminded_step - passed :]
+            remind_at = moments[0] if moments else None
+            remind_second_at = moments[1] if len(moments) > 1 else None
+        obligation.due_at = due_at
+        obligation.calendar_flagged = due.flagged
+        obligation.warn_at = warning_start(
+            due_at=due_at, opened_at=obligation.opened_at, rules=rules, calendar=calendar
+        )
+        obligation.remind_at = remind_at
+        obligation.remind_second_at = remind_second_at
+        obligation.reminded_step = max(obligation.reminded_step, passed)
+        obligation.save(
+            update_fields=[
+                "due_at",
+                "calendar_flagged",
+                "warn_at",
+                "remind_at",
+                "remind_second_at",
+                "reminded_step",
+            ]
+        )
+        changed += 1
+    return changed
+
+
+def on_calendar_changed(*, event, subject, actor, now: datetime) -> dict:
+    """Reaction to ``calendar.schedule_entered``: the open deadlines follow the new schedule."""
+    return {"deadlines_recomputed": obligations_recompute_flagged(now=now)}
+
+
 def obligations_mark_breached(*, now: datetime) -> int:
     """Scheduler tick: pending duties past their deadline become breached (still open).
 

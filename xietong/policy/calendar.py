@@ -7,13 +7,17 @@ but every result that touched such a year carries the year in ``unpublished_year
 UI can say "this deadline may move once the holiday notice is out". An unpublished year is
 never silently treated as ordinary.
 
+A year the library does not know yet can be *entered* from the State Council's notice
+(``entered``: year -> {day: (working, name)} for its holidays and 调休 working days; the other
+days of the year are Mon–Fri). An entered year is published: its results carry no flag.
+
 Per-organisation overrides (``extra_closed`` / ``extra_working``) win over the official data.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -121,7 +125,10 @@ class BusinessCalendar:
         extra_working: Iterable[date] = (),
         work_start: time = time(9, 0),
         work_end: time = time(17, 30),
+        entered: Mapping[int, Mapping[date, tuple[bool, str | None]]] | None = None,
     ) -> None:
+        # Only years the library does not know: the library's own schedule always wins.
+        self.entered = {y: dict(days) for y, days in (entered or {}).items() if not _year_published(y)}
         self.extra_closed = frozenset(extra_closed)
         self.extra_working = frozenset(extra_working)
         both = self.extra_closed & self.extra_working
@@ -137,8 +144,12 @@ class BusinessCalendar:
     # ---- single days -------------------------------------------------------------------
 
     def is_published(self, year: int) -> bool:
-        """Whether the official holiday schedule for `year` is known."""
-        return _year_published(year)
+        """Whether the official holiday schedule for `year` is known (from the library, or entered)."""
+        return _year_published(year) or year in self.entered
+
+    def is_entered(self, year: int) -> bool:
+        """Whether `year`'s schedule was entered by hand (the library does not know it)."""
+        return year in self.entered
 
     def day(self, d: date) -> DayInfo:
         if isinstance(d, datetime):
@@ -150,6 +161,8 @@ class BusinessCalendar:
 
     def _compute_day(self, d: date) -> DayInfo:
         official = _official(d)
+        if official is None and d.year in self.entered:
+            official = self.entered[d.year].get(d, (d.weekday() < 5, None))
         published = official is not None
         weekend = d.weekday() >= 5
         if official is None:
@@ -177,7 +190,7 @@ class BusinessCalendar:
     def unpublished_between(self, start: date, end: date) -> frozenset[int]:
         """The unpublished years among those from `start` to `end` (either order), inclusive."""
         lo, hi = (start, end) if start <= end else (end, start)
-        return frozenset(y for y in range(lo.year, hi.year + 1) if not _year_published(y))
+        return frozenset(y for y in range(lo.year, hi.year + 1) if not self.is_published(y))
 
     # ---- stepping ----------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from functools import cached_property
 
 from django.conf import settings
@@ -55,3 +56,38 @@ class PolicyVersion(models.Model):
     @cached_property
     def rules(self):
         return load_rules(self.data)
+
+
+def _new_token() -> str:
+    return uuid.uuid4().hex
+
+
+class HolidaySchedule(models.Model):
+    """The State Council's holiday schedule of one year, entered by the coordinator while the
+    calendar library does not know that year yet: its holidays and its 调休 working days.
+
+    Rows are never changed: entering a year again adds a row, and the latest row of a year
+    applies (the earlier ones stay as the record of who entered what).
+    """
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    # [[first day, last day, name], …] as ISO dates, in date order.
+    holidays = models.JSONField(_("holidays"))
+    # [[day, name], …]: weekends (or other days off) that are worked, in date order.
+    working_days = models.JSONField(_("adjusted working days"))
+    entered_at = models.DateTimeField(_("entered"))
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source = models.CharField(_("source notice"), max_length=200, blank=True)
+    # Names this row among all rows ever written (ids may be reused after a rollback): the
+    # latest row's token keys the calendar that processes keep (policy.selectors).
+    token = models.CharField(max_length=32, default=_new_token, editable=False)
+
+    class Meta:
+        verbose_name = _("holiday schedule")
+        verbose_name_plural = _("holiday schedules")
+        indexes = [models.Index(fields=["year", "-id"], name="holiday_schedule_year")]
+
+    def __str__(self) -> str:
+        return str(self.year)

@@ -4,6 +4,11 @@ A policy file is TOML; the same shape, as a dict, is what the database stores as
 validates everything and reports *all* problems at once in PolicyFileError, so an
 administrator uploading a file fixes it in one pass.
 
+A rule whose number the regulation's text leaves blank ("X 小时", "X 万元") is written with
+``blank = true`` and no value (a deadline keeps its ``kind``). It loads, lands in
+``PolicyRules.blanks`` (never in ``rules``: to every reader it is a rule not set), and a new
+version that still has one is refused at that rule until someone fills it in.
+
 Only ``django.utils.translation`` is used from Django, and only lazily: importing this module
 needs no settings. Problem messages and ``Rule.describe()`` are rendered when created, in the
 active language, so those paths do need Django settings (they always have them in the app).
@@ -43,6 +48,7 @@ __all__ = [
     "load_preset",
     "load_rules",
     "parse_policy",
+    "preset_for_key",
     "preset_names",
     "to_data",
 ]
@@ -94,8 +100,8 @@ CHOICE_KEYS: dict[str, bool] = {"majority_method": False}
 # Duties whose deadline is set case by case (a decision names its own), so the rule carries only
 # the clause the ledger files them under.
 DUTY_KEYS: dict[str, bool] = {"action_due": False}
-# Amounts in whole 元 (approval thresholds). A regulation may leave the amount blank ("X 万元"):
-# the rule then has no ``yuan`` and whatever depends on it refuses to run until it is filled.
+# Amounts in whole 元 (approval thresholds). A regulation that leaves the amount blank ("X 万元")
+# writes the rule ``blank = true``; whatever depends on it refuses to run until it is filled.
 AMOUNT_KEYS: dict[str, bool] = {"approval_finance_threshold": False, "approval_ceo_threshold": False}
 # Rules of an approvals regulation (its amounts, its step time and the ledger's warnings and
 # reminders): a regulation holding only these sets no meeting, so the meeting rules required of a
@@ -245,7 +251,10 @@ class Rule:
     hours: int | None = None
     days: int | None = None
     value: str | None = None  # choice rules
-    yuan: int | None = None  # amount rules; None while the regulation leaves it blank
+    yuan: int | None = None  # amount rules, in whole 元
+    # The regulation leaves this value blank ("X 小时"): the rule is known, its number is not.
+    # A blank rule is kept apart from the set rules (PolicyRules.blanks) until someone fills it.
+    blank: bool = False
 
     @property
     def label(self) -> str:
@@ -257,6 +266,8 @@ class Rule:
 
     def describe(self) -> str:
         """A short description in the active language, e.g. "会议前最近的周四 15:00（遇节假日提前）"."""
+        if self.blank:
+            return str(_("Blank in the regulation: to be filled in"))
         if self.kind == "weekday_before":
             assert self.weekday is not None and self.at is not None
             params = {"weekday": WEEKDAY_NAMES[self.weekday], "time": _hhmm(self.at)}
@@ -298,8 +309,6 @@ class Rule:
         if self.kind == DUTY:
             return str(_("By the deadline the decision sets"))
         if self.kind == AMOUNT:
-            if self.yuan is None:
-                return str(_("Blank in the regulation: the organisation must fill it in"))
             return str(_("From ¥%(yuan)s") % {"yuan": f"{self.yuan:,}"})
         return str(_COUNT_TEXTS[self.key] % {"count": self.count})
 
@@ -388,6 +397,9 @@ class PolicyRules:
     # The regulation's clauses, id -> short name (e.g. "第五条(二)3" -> "会议记录员职责"); empty
     # when the policy does not list them (its citations are then not checked).
     clauses: dict[str, str] = dataclasses.field(default_factory=dict)
+    # Rules the regulation names but leaves blank ("X 小时"), in house order. They are not in
+    # ``rules``: to every reader a blank rule is a rule not set. A version with any is refused.
+    blanks: dict[str, Rule] = dataclasses.field(default_factory=dict)
 
     def clause_name(self, clause_id: str) -> str:
         return self.clauses.get(clause_id, "")
@@ -401,7 +413,7 @@ class PolicyRules:
         return default if rule is None else rule.count
 
     def amount(self, key: str) -> int | None:
-        """An amount rule's yuan; None when the rule is absent or left blank."""
+        """An amount rule's yuan; None when the rule is absent or left blank (``blanks``)."""
         rule = self.rules.get(key)
         return None if rule is None else rule.yuan
 
@@ -560,6 +572,9 @@ def _check_rule(check: _Checker, key: str, table: Any) -> Rule | None:
     kind: Any = table.get("kind")  # as written in the file: checked below
     fields: dict[str, Any] | None
 
+    blank = table.get("blank", False)
+    if blank is not False:
+        return _check_blank(check, key, table, kind, clause, note, before)
     if key in DEADLINE_KEYS:
         fields = _deadline_fields(check, key, table, kind)
         if fields is None:
@@ -575,9 +590,7 @@ def _check_rule(check: _Checker, key: str, table: Any) -> Rule | None:
     elif key in AMOUNT_KEYS:
         check.only_kind(key, kind, AMOUNT)
         check.unknown_fields(key, table, _COMMON_FIELDS | {"yuan"})
-        yuan = None
-        if table.get("yuan") is not None:
-            yuan = check.integer(key, table, "yuan", minimum=1, maximum=MAX_YUAN)
+        yuan = check.integer(key, table, "yuan", minimum=1, maximum=MAX_YUAN)
         fields, kind = {"yuan": yuan}, AMOUNT
     else:
         fields, kind = _count_fields(check, key, table, kind), COUNT
@@ -585,6 +598,50 @@ def _check_rule(check: _Checker, key: str, table: Any) -> Rule | None:
     if len(check.problems) > before:
         return None
     return Rule(key=key, clause=clause, note=note, kind=kind, **fields)
+
+
+# The value fields of each kind of rule: a blank rule has none of them.
+_VALUE_FIELDS = {"weekday", "time", "if_closed", "hours", "days", "minutes", "count", "value", "yuan"}
+
+
+def _check_blank(
+    check: _Checker, key: str, table: dict, kind: Any, clause: str, note: str, before: int
+) -> Rule | None:
+    """A rule written ``blank = true``: its clause and (for a deadline) its kind, no value."""
+    if table["blank"] is not True:
+        check.add(key, _("“blank” must be true or left out."))
+        return None
+    if key in DUTY_KEYS:
+        check.add(key, _("This rule has no value, so it cannot be blank."))
+        return None
+    if key in DEADLINE_KEYS:
+        if kind not in DEADLINE_KINDS:
+            check.add(
+                key,
+                _("A blank deadline still needs its “kind”; use one of: %(choices)s."),
+                choices=", ".join(DEADLINE_KINDS),
+            )
+    else:
+        implied = (
+            DURATION
+            if key in DURATION_KEYS
+            else CHOICE
+            if key in CHOICE_KEYS
+            else AMOUNT
+            if key in AMOUNT_KEYS
+            else COUNT
+        )
+        check.only_kind(key, kind, implied)
+        kind = implied
+    for field in table:
+        if field in _VALUE_FIELDS:
+            check.add(
+                key, _("A blank rule has no “%(field)s”: fill the value or remove “blank”."), field=field
+            )
+    check.unknown_fields(key, table, _COMMON_FIELDS | _VALUE_FIELDS | {"blank"})
+    if len(check.problems) > before:
+        return None
+    return Rule(key=key, clause=clause, note=note, kind=kind, blank=True)
 
 
 def _deadline_fields(check: _Checker, key: str, table: dict, kind: Any) -> dict[str, Any] | None:
@@ -805,8 +862,9 @@ def load_rules(data: dict) -> PolicyRules:
     _check_times(check, rules)
     if check.problems:
         raise PolicyFileError(check.problems)
-    ordered = {k: rules[k] for k in RULE_ORDER if k in rules}
-    return PolicyRules(key=key, name=name, source=source, rules=ordered, clauses=clauses)
+    ordered = {k: rules[k] for k in RULE_ORDER if k in rules and not rules[k].blank}
+    blanks = {k: rules[k] for k in RULE_ORDER if k in rules and rules[k].blank}
+    return PolicyRules(key=key, name=name, source=source, rules=ordered, clauses=clauses, blanks=blanks)
 
 
 def parse_policy(text: str) -> PolicyRules:
@@ -834,6 +892,11 @@ def _rule_data(rule: Rule) -> dict[str, Any]:
     out: dict[str, Any] = {"clause": rule.clause}
     if rule.note:
         out["note"] = rule.note
+    if rule.blank:
+        if rule.is_deadline:
+            out["kind"] = rule.kind
+        out["blank"] = True
+        return out
     if rule.kind == "weekday_before":
         assert rule.weekday is not None and rule.at is not None
         out.update(
@@ -852,8 +915,7 @@ def _rule_data(rule: Rule) -> dict[str, Any]:
     elif rule.kind == DUTY:
         pass
     elif rule.kind == AMOUNT:
-        if rule.yuan is not None:
-            out["yuan"] = rule.yuan
+        out["yuan"] = rule.yuan
     else:
         out["count"] = rule.count
     return out
@@ -863,7 +925,12 @@ def to_data(rules: PolicyRules) -> dict:
     """A JSON-serialisable dict of the same shape as the TOML file; load_rules reads it back."""
     data: dict[str, Any] = {
         "policy": {"key": rules.key, "name": rules.name, "source": rules.source},
-        "rules": {key: _rule_data(rule) for key, rule in rules.rules.items()},
+        "rules": {
+            key: _rule_data(rule)
+            for key in RULE_ORDER
+            for rule in (rules.rules.get(key) or rules.blanks.get(key),)
+            if rule is not None
+        },
     }
     if rules.clauses:
         data["clauses"] = dict(rules.clauses)
@@ -886,6 +953,8 @@ def _toml_string(value: str) -> str:
 
 
 def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, str):
         return _toml_string(value)
     if isinstance(value, int) and not isinstance(value, bool):
@@ -920,3 +989,15 @@ def load_preset(name: str) -> PolicyRules:
     if name not in preset_names():
         raise KeyError(name)
     return parse_policy((PRESETS_DIR / f"{name}.toml").read_text(encoding="utf-8"))
+
+
+def preset_for_key(key: str) -> PolicyRules | None:
+    """The bundled preset of the policy ``key`` (the values the regulation's text gives), or None."""
+    for name in preset_names():
+        try:
+            rules = load_preset(name)
+        except PolicyFileError:
+            continue
+        if rules.key == key:
+            return rules
+    return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
@@ -10,10 +10,38 @@ from django.utils.translation import gettext_lazy as _
 from xietong.core.errors import DomainError
 from xietong.core.events import record_event
 from xietong.core.optlock import require_current
+from xietong.org.models import Role
 from xietong.org.permissions import require, roles_of
+from xietong.org.services import can_manage_org
 
-from .models import Policy, PolicyVersion
-from .rules import PolicyRules, load_preset, parse_policy, to_data
+from .calendar import BusinessCalendar
+from .models import HolidaySchedule, Policy, PolicyVersion
+from .rules import PolicyFileError, PolicyRules, load_preset, parse_policy, to_data
+
+
+def can_change_policy(actor) -> bool:
+    """The coordinator and the leadership group change the rules (in the form); administrators
+    too (they also import and export the TOML file)."""
+    if actor is None or not actor.is_authenticated:
+        return False
+    roles = roles_of(actor)
+    return bool(actor.is_superuser or roles.is_coordinator or roles.has(Role.LEADERSHIP))
+
+
+def can_use_policy_files(actor) -> bool:
+    """Importing and exporting a policy as a TOML file is for administrators."""
+    return bool(actor is not None and actor.is_authenticated and actor.is_superuser)
+
+
+def blank_problems(rules: PolicyRules) -> list[tuple[str, str]]:
+    """(rule key, message) for every rule the regulation leaves blank and nobody has filled."""
+    return [
+        (
+            key,
+            str(_("The regulation leaves this value blank: fill it in before the version can take effect.")),
+        )
+        for key in rules.blanks
+    ]
 
 
 def policy_install_preset(*, name: str, now: datetime, actor=None) -> Policy:
@@ -51,13 +79,16 @@ def policy_version_create(
 ) -> PolicyVersion:
     """Record a new version of ``policy`` from TOML ``text`` (or parsed ``rules``).
 
-    Only the coordinator may change a policy. An invalid file raises PolicyFileError
-    naming each rule and its problem; nothing is saved. A reason is required. The
+    The coordinator, the leadership group and administrators may change a policy. An invalid
+    file raises PolicyFileError naming each rule and its problem; nothing is saved. So does a
+    version with a rule still blank (``blank = true``): it cannot take effect until filled. A reason is required. The
     policy key inside the file must match the policy being edited. ``expected_version`` (from
     the edit form) is the number of the version the editor started from: if a newer version
     was recorded in between, ``StaleEdit`` (code "stale") is raised and nothing is saved.
     """
-    require(roles_of(actor).is_coordinator or actor.is_superuser)
+    require(
+        can_change_policy(actor), _("Only the coordinator or the leadership group may change the regulation.")
+    )
     if not reason or not reason.strip():
         raise DomainError(_("Say why the regulation changes."), code="reason_required", field="reason")
     if rules is None:
@@ -69,6 +100,8 @@ def policy_version_create(
             field="text",
             params={"key": rules.key, "expected": policy.key},
         )
+    if rules.blanks:
+        raise PolicyFileError(blank_problems(rules))
     with transaction.atomic():
         locked = Policy.objects.select_for_update(of=("self",)).get(pk=policy.pk)
         last = locked.versions.order_by("-number").first()
@@ -98,3 +131,159 @@ def policy_version_create(
             reason=version.reason,
         )
     return version
+
+
+# ---- a coming year's holiday schedule ----------------------------------------------------------
+
+MAX_HOLIDAY_DAYS = 31  # one break; the longest (Spring Festival, National Day) is 8–9 days
+MAX_HOLIDAY_NAME = 30
+MAX_SCHEDULE_SOURCE = 200
+
+
+def holiday_schedule_enter(
+    *,
+    year: int,
+    holidays: list[tuple[date, date, str]],
+    working_days: list[tuple[date, str]],
+    actor,
+    now: datetime,
+    source: str = "",
+) -> HolidaySchedule:
+    """Record the State Council's holiday schedule of ``year``, which the calendar library does
+    not know yet: its holidays (first day, last day, name) and its 调休 working days.
+
+    Preconditions: the coordinator or an administrator (else Forbidden); a year from 2000 to
+    2100 the library does not know (else DomainError); at least one holiday; every day in
+    ``year``; no two holidays overlapping; a working day neither in a holiday nor given twice;
+    each holiday named and at most 31 days long. Entering a year again replaces its schedule
+    (a new row; the latest applies).
+    Event: ``calendar.schedule_entered`` on the schedule with the year and the counts; the ledger
+    reacts by recomputing the open deadlines that were computed without the schedule.
+    """
+    require(can_manage_org(actor), _("Only the coordinator may enter the holiday schedule."))
+    _check_schedule(year, holidays, working_days)
+    source = (source or "").strip()[:MAX_SCHEDULE_SOURCE]
+    with transaction.atomic():
+        schedule = HolidaySchedule.objects.create(
+            year=year,
+            holidays=[[a.isoformat(), b.isoformat(), name.strip()] for a, b, name in sorted(holidays)],
+            working_days=[[d.isoformat(), (name or "").strip()] for d, name in sorted(working_days)],
+            entered_at=now,
+            entered_by=actor if actor is not None and actor.pk else None,
+            source=source,
+        )
+        record_event(
+            name="calendar.schedule_entered",
+            actor=actor,
+            subject=schedule,
+            now=now,
+            year=year,
+            holidays=len(holidays),
+            working_days=len(working_days),
+        )
+    return schedule
+
+
+def _check_schedule(
+    year: int, holidays: list[tuple[date, date, str]], working_days: list[tuple[date, str]]
+) -> None:
+    _check_year(year)
+    _check_holidays(year, holidays)
+    _check_working_days(year, holidays, working_days)
+
+
+def _check_year(year: int) -> None:
+    if not isinstance(year, int) or not 2000 <= year <= 2100:
+        raise DomainError(_("Choose a year between 2000 and 2100."), code="bad_year", field="year")
+    # Any day of the year tells whether the library knows it.
+    if BusinessCalendar().is_published(year):
+        raise DomainError(
+            _("The official schedule of %(year)s is already known; it cannot be entered by hand."),
+            code="published",
+            field="year",
+            params={"year": year},
+        )
+
+
+def _check_holidays(year: int, holidays: list[tuple[date, date, str]]) -> None:
+    if not holidays:
+        raise DomainError(_("Enter at least one holiday."), code="no_holidays", field="holidays")
+    for first, last, name in holidays:
+        where = {"first": first.isoformat(), "last": last.isoformat()}
+        if first.year != year or last.year != year:
+            raise DomainError(
+                _("%(first)s – %(last)s is not in %(year)s."),
+                code="wrong_year",
+                field="holidays",
+                params={**where, "year": year},
+            )
+        if last < first:
+            raise DomainError(
+                _("%(first)s – %(last)s ends before it begins."),
+                code="bad_range",
+                field="holidays",
+                params=where,
+            )
+        if (last - first).days + 1 > MAX_HOLIDAY_DAYS:
+            raise DomainError(
+                _("%(first)s – %(last)s is longer than %(max)s days."),
+                code="too_long",
+                field="holidays",
+                params={**where, "max": MAX_HOLIDAY_DAYS},
+            )
+        if not (name or "").strip() or len(name.strip()) > MAX_HOLIDAY_NAME:
+            raise DomainError(
+                _("Name the holiday %(first)s – %(last)s (at most %(max)s characters)."),
+                code="bad_name",
+                field="holidays",
+                params={**where, "max": MAX_HOLIDAY_NAME},
+            )
+    ordered = sorted(holidays)
+    for (a1, b1, n1), (a2, b2, n2) in zip(ordered, ordered[1:], strict=False):
+        if a2 <= b1:
+            raise DomainError(
+                _("%(one)s and %(other)s overlap."),
+                code="overlap",
+                field="holidays",
+                params={
+                    "one": f"{n1} {a1.isoformat()} – {b1.isoformat()}",
+                    "other": f"{n2} {a2.isoformat()} – {b2.isoformat()}",
+                },
+            )
+
+
+def _check_working_days(
+    year: int, holidays: list[tuple[date, date, str]], working_days: list[tuple[date, str]]
+) -> None:
+    seen: set[date] = set()
+    for day, name in working_days:
+        if day.year != year:
+            raise DomainError(
+                _("%(day)s is not in %(year)s."),
+                code="wrong_year",
+                field="working_days",
+                params={"day": day.isoformat(), "year": year},
+            )
+        if day in seen:
+            raise DomainError(
+                _("%(day)s is given twice."),
+                code="duplicate",
+                field="working_days",
+                params={"day": day.isoformat()},
+            )
+        seen.add(day)
+        if len((name or "").strip()) > MAX_HOLIDAY_NAME:
+            raise DomainError(
+                _("The note of %(day)s is too long (at most %(max)s characters)."),
+                code="bad_name",
+                field="working_days",
+                params={"day": day.isoformat(), "max": MAX_HOLIDAY_NAME},
+            )
+        for first, last, holiday in holidays:
+            if first <= day <= last:
+                raise DomainError(
+                    _("%(day)s is a working day and also inside the holiday %(name)s."),
+                    code="overlap",
+                    field="working_days",
+                    params={"day": day.isoformat(), "name": holiday},
+                )

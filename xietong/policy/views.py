@@ -7,13 +7,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Max
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from xietong.core.auth import login_required
@@ -24,23 +23,18 @@ from xietong.org.permissions import require
 from xietong.org.services import can_manage_org, org_calendar_override_set
 
 from .calendar import DayInfo
-from .forms import CalendarOverrideForm, PolicyEditForm
+from .forms import CalendarOverrideForm, HolidayScheduleForm, PolicyEditForm, PolicyRulesForm, schedule_text
+from .labels import HOLIDAY_NAMES
 from .models import Policy, PolicyVersion
-from .rules import RULE_LABELS, PolicyFileError, dump_policy
-from .selectors import business_calendar
-from .services import policy_version_create
+from .rules import RULE_LABELS, PolicyFileError, dump_policy, preset_for_key
+from .selectors import business_calendar, latest_schedule
+from .services import (
+    can_change_policy,
+    can_use_policy_files,
+    holiday_schedule_enter,
+    policy_version_create,
+)
 
-# chinese_calendar names holidays in English; these msgids give them their Chinese names.
-HOLIDAY_NAMES = {
-    "New Year's Day": gettext_lazy("New Year's Day"),
-    "Spring Festival": gettext_lazy("Spring Festival"),
-    "Tomb-sweeping Day": gettext_lazy("Tomb-sweeping Day"),
-    "Labour Day": gettext_lazy("Labour Day"),
-    "Dragon Boat Festival": gettext_lazy("Dragon Boat Festival"),
-    "National Day": gettext_lazy("National Day"),
-    "Mid-autumn Festival": gettext_lazy("Mid-autumn Festival"),
-    "Anti-Fascist 70th Day": gettext_lazy("Anti-Fascist 70th Day"),
-}
 MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
@@ -51,6 +45,7 @@ class RuleRow:
     value: str | None  # None: the regulation does not set this rule
     clause: str
     note: str
+    blank: bool = False  # the regulation leaves the value blank and nobody has filled it
 
 
 def _rule_rows(version: PolicyVersion) -> tuple[list[RuleRow], list[tuple[str, str]]]:
@@ -62,7 +57,10 @@ def _rule_rows(version: PolicyVersion) -> tuple[list[RuleRow], list[tuple[str, s
     rows = []
     for key in RULE_LABELS:
         rule = rules.get(key)
-        if rule is None:
+        blank = rules.blanks.get(key)
+        if blank is not None:
+            rows.append(RuleRow(key, blank.label, blank.describe(), blank.clause, blank.note, blank=True))
+        elif rule is None:
             rows.append(RuleRow(key, str(RULE_LABELS[key]), None, "", ""))
         else:
             rows.append(RuleRow(key, rule.label, rule.describe(), rule.clause, rule.note))
@@ -108,7 +106,8 @@ def policy_detail(request):
             "rows": rows,
             "problems": problems,
             "several": len(policies) > 1,
-            "can_edit": can_manage_org(request.user),
+            "can_edit": can_change_policy(request.user),
+            "can_use_files": can_use_policy_files(request.user),
         },
     )
 
@@ -131,9 +130,94 @@ def policy_version(request, key: str, number: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def policy_edit(request, key: str):
-    """The coordinator records a new version: edited TOML (or an uploaded file) plus a reason."""
+    """The coordinator or the leadership group change the rules in a form: one row per rule with
+    its clause, note and the preset's value, and the reason; saving records a new version."""
     policy = get_object_or_404(Policy, key=key)
-    require(can_manage_org(request.user), _("Only the coordinator may change the regulation."))
+    require(
+        can_change_policy(request.user),
+        _("Only the coordinator or the leadership group may change the regulation."),
+    )
+    current = policy.versions.order_by("-number").first()
+    if current is None:
+        raise Http404
+    try:
+        rules = current.rules
+    except PolicyFileError:
+        rules = None  # an unreadable version: only a file import can repair it
+    preset = preset_for_key(policy.key)
+
+    def page(form, *, version: PolicyVersion = current, status: int = 200):
+        context = {
+            "policy": policy,
+            "version": version,
+            "form": form,
+            "can_use_files": can_use_policy_files(request.user),
+        }
+        return render(request, "policy/edit_form.html", context, status=status)
+
+    if rules is None:
+        return page(None)
+    if request.method != "POST":
+        return page(PolicyRulesForm(rules=rules, preset=preset, version=current.number))
+    form = PolicyRulesForm(request.POST, rules=rules, preset=preset)
+
+    def stale(err: StaleEdit):
+        latest = policy.versions.order_by("-number").first()
+        form.mark_stale(err, saved=PolicyRulesForm(rules=latest.rules, preset=preset))
+        return page(form, version=latest, status=409)
+
+    def save(data, **who):
+        try:
+            return policy_version_create(
+                policy=policy,
+                reason=data["reason"],
+                rules=data["rules"],
+                expected_version=form.expected_version,
+                **who,
+            )
+        except PolicyFileError as err:
+            form.add_problems(err.problems)
+            raise _Refused from None
+
+    try:
+        return submit_form(
+            request,
+            form,
+            save,
+            success=lambda version: _("Version %(number)s saved.") % {"number": version.number},
+            redirect_to=reverse("policy:detail") + "?" + urlencode({"key": policy.key}),
+            invalid=lambda status: page(form, status=status),
+            status=200,
+            stale=stale,
+        )
+    except _Refused:
+        return page(form)
+
+
+class _Refused(Exception):
+    """The rules were refused rule by rule; the errors are on the form."""
+
+
+@login_required
+@require_GET
+def policy_export(request, key: str):
+    """The current version as a TOML file, for administrators."""
+    policy = get_object_or_404(Policy, key=key)
+    require(can_use_policy_files(request.user), _("Only an administrator may export a policy file."))
+    current = policy.versions.order_by("-number").first()
+    if current is None:
+        raise Http404
+    response = HttpResponse(_policy_text(current), content_type="application/toml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{policy.key}-v{current.number}.toml"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def policy_import(request, key: str):
+    """An administrator records a new version from TOML (edited here, or an uploaded file)."""
+    policy = get_object_or_404(Policy, key=key)
+    require(can_use_policy_files(request.user), _("Only an administrator may import a policy file."))
     current = policy.versions.order_by("-number").first()
     if current is None:
         raise Http404
@@ -235,6 +319,7 @@ def _calendar_context(request, *, year: int, month: int, form: CalendarOverrideF
         "weeks": weeks,
         "weekday_names": [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")],
         "published": cal.is_published(year),
+        "entered": latest_schedule(year) if cal.is_entered(year) else None,
         "special_days": [
             c
             for week in weeks
@@ -288,5 +373,45 @@ def calendar_override(request):
             reverse("policy:calendar") + "?" + urlencode({"year": chosen[0].year, "month": chosen[0].month})
         ),
         invalid=render_calendar,
+        status=200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def holiday_schedule(request, year: int):
+    """The coordinator enters the State Council's schedule of a year the calendar library does
+    not know yet, in one form; the open deadlines in it are then computed again."""
+    require(can_manage_org(request.user), _("Only the coordinator may enter the holiday schedule."))
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise Http404
+    cal = business_calendar()
+    known = cal.is_published(year) and not cal.is_entered(year)
+    previous = latest_schedule(year) if cal.is_entered(year) else None
+    if request.method == "POST":
+        form = HolidayScheduleForm(request.POST)
+    else:
+        form = HolidayScheduleForm(initial=schedule_text(previous) if previous else None)
+
+    def page(status: int = 200):
+        context = {"year": year, "form": form, "known": known, "previous": previous}
+        return render(request, "policy/holiday_schedule.html", context, status=status)
+
+    if request.method != "POST":
+        return page()
+    return submit_form(
+        request,
+        form,
+        lambda data, **who: holiday_schedule_enter(
+            year=year,
+            holidays=data["holidays"],
+            working_days=data["working_days"],
+            source=data["source"],
+            **who,
+        ),
+        success=_("The holiday schedule of %(year)s is saved; deadlines in it are computed again.")
+        % {"year": year},
+        redirect_to=reverse("policy:calendar") + "?" + urlencode({"year": year, "month": 1}),
+        invalid=page,
         status=200,
     )

@@ -363,19 +363,20 @@ def test_a_blank_threshold_refuses_the_template(torg):
     assert "四、(一)" in str(caught.value)
 
 
-def test_a_threshold_blanked_later_refuses_new_filings(torg, purchase, activity):
-    from xietong.policy.rules import load_rules, to_data
+def test_a_filled_threshold_cannot_be_blanked_again(torg, purchase, activity):
+    from xietong.policy.rules import PolicyFileError, load_rules, to_data
     from xietong.policy.selectors import current_version
     from xietong.policy.services import policy_version_create
 
     data = to_data(current_version(activity).rules)
     del data["rules"]["approval_ceo_threshold"]["yuan"]
-    policy_version_create(
-        policy=activity, actor=torg.coordinator, now=TUE, reason="重新讨论", rules=load_rules(data)
-    )
-    with pytest.raises(DomainError) as caught:
-        file(torg, purchase, 100, now=TUE)
-    assert caught.value.code == "blank_threshold"
+    data["rules"]["approval_ceo_threshold"]["blank"] = True
+    with pytest.raises(PolicyFileError) as caught:
+        policy_version_create(
+            policy=activity, actor=torg.coordinator, now=TUE, reason="重新讨论", rules=load_rules(data)
+        )
+    assert caught.value.keys() == {"approval_ceo_threshold"}
+    assert [s["key"] for s in file(torg, purchase, CEO, now=TUE).route] == ["head", "finance", "ceo"]
 
 
 @pytest.mark.parametrize(

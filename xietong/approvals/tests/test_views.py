@@ -144,7 +144,7 @@ def test_the_regulation_page_shows_seed03s_blank_and_filled_amounts(torg, login)
 
     policy_install_preset(name="seed03-activity", now=MON)
     body = login(torg.coordinator).get("/policy/?key=activity-cooperation").content.decode()
-    assert "制度中未填写：须由本组织填写" in body
+    assert "财务部参与审批的金额起点" in body
     assert "四、(一)" in body
 
 

@@ -39,6 +39,8 @@ def test_half_width_line_becomes_a_proposed_action():
         "[完成供应商评估](负责人：张三,截止日期:２０２６-０３-２０)。",
         "[完成供应商评估](截止日期:2026/3/20,负责人:张三)",
         "[完成供应商评估](负责人:张三,截止日期:2026年3月20日)",
+        # The drafted minutes name the department too; the owner's own is used.
+        "[完成供应商评估](负责部门:技术部,负责人:张三,截止日期:2026-03-20)",
     ],
 )
 def test_full_width_spaces_and_order_are_accepted(line):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.utils import translation
@@ -11,7 +12,7 @@ from xietong.meetings.models import Meeting
 from xietong.meetings.services import series_next_meeting
 from xietong.meetings.tests.factories import sh
 from xietong.minutes import services
-from xietong.minutes.docx import chinese_numeral
+from xietong.minutes.layout import chinese_numeral
 from xietong.minutes.models import Minutes
 from xietong.minutes.paste import parse_pasted_minutes
 from xietong.minutes.selectors import minutes_obligation, minutes_versions
@@ -108,7 +109,7 @@ def test_draft_builds_the_standard_structure_from_the_record(torg, recorded):
     ]:
         assert text in body, text
     # The action item line is in the paste format and reads back.
-    assert "(负责人:周技术,截止日期:2026-03-20)" in body
+    assert "(负责部门:技术部,负责人:周技术,截止日期:2026-03-20)" in body
     found = parse_pasted_minutes(
         body,
         find_people=lambda name: list(Person.objects.filter(full_name=name)),
@@ -117,6 +118,37 @@ def test_draft_builds_the_standard_structure_from_the_record(torg, recorded):
     assert found.problems == []
     assert [(a.owner, a.due_on) for a in found.actions] == [(torg.tech_head, date(2026, 3, 20))]
     assert Event.objects.filter(name="minutes.drafted").count() == 1
+
+
+def test_draft_writes_a_resource_decisions_amount_in_yuan(torg, meeting):
+    [item, *_rest] = items_of(meeting)
+    decide(
+        torg,
+        meeting,
+        agenda_item=item,
+        text="追加宣传预算",
+        allocates_resources=True,
+        resource_kind="money",
+        amount=Decimal("50000"),
+    )
+    decide(
+        torg,
+        meeting,
+        agenda_item=item,
+        text="借调两人",
+        allocates_resources=True,
+        resource_kind="people",
+        amount=2,
+    )
+    body = draft(torg, meeting).body
+    lines = body.splitlines()
+    assert "涉及资源：资金，50,000元" in lines
+    assert "涉及资源：人员，2" in lines
+    # Each resource line follows its decision.
+    assert (
+        lines.index("涉及资源：资金，50,000元")
+        == next(k for k, t in enumerate(lines) if "追加宣传预算" in t) + 1
+    )
 
 
 def test_draft_without_a_following_meeting_says_so(torg, meeting):

@@ -3,11 +3,13 @@ from __future__ import annotations
 from datetime import timedelta
 from io import BytesIO
 from pathlib import Path
+from urllib.parse import quote
 
 import docx
 import pytest
 import time_machine
 from django.contrib.staticfiles import finders
+from django.utils import translation
 from docx.oxml.ns import qn
 from docx.shared import Mm
 
@@ -15,6 +17,8 @@ from xietong.meetings.models import Meeting, Rsvp
 from xietong.meetings.tests.factories import published_meeting, sh
 from xietong.minutes import services
 from xietong.minutes.models import Minutes
+
+from .minutes_samples import BODY
 
 AFTER = sh(2026, 3, 9, 11, 0)  # after the meeting (ends 10:30), before the 2-hour deadline
 LATE = sh(2026, 3, 9, 13, 0)
@@ -226,15 +230,84 @@ def test_docx_download_reads_back(torg, meeting, login):
     with time_machine.travel(AFTER, tick=False):
         response = login(torg.chair).get(f"/minutes/{minutes.pk}/minutes.docx")
     assert response.status_code == 200
-    assert response["Content-Disposition"] == f'attachment; filename="minutes-{meeting.pk}-v1.docx"'
     document = docx.Document(BytesIO(response.content))
     section = document.sections[0]
     assert abs(section.page_width - Mm(210)) <= Mm(0.1) and abs(section.page_height - Mm(297)) <= Mm(0.1)
     texts = [p.text for p in document.paragraphs]
     assert texts[0] == minutes.body.splitlines()[0]
     assert any(t.startswith("一、") for t in texts) and any(t.startswith("二、") for t in texts)
+    assert "三、下次会议" in texts or any(t.endswith("、下次会议") for t in texts)
     fonts = {r._element.rPr.rFonts.get(qn("w:eastAsia")) for p in document.paragraphs for r in p.runs}
     assert "方正小标宋简体" in fonts and "仿宋_GB2312" in fonts
+    # The sign-off: approved by the host, who also reviews; the recorder wrote it.
+    assert "签发：孙主持　　审核：孙主持　　记录：李记录" in texts
+    record = texts[-1]
+    assert record.startswith("分送：会议领导小组，") and "技术部" in record and record.endswith("。")
+
+
+def test_docx_file_name_from_the_meeting_title_rfc5987(torg, meeting, login):
+    minutes = _approved(torg, meeting)
+    with time_machine.travel(AFTER, tick=False):
+        response = login(torg.chair).get(f"/minutes/{minutes.pk}/minutes.docx")
+    name = "跨科室周例会纪要（2026-03-09）.docx"
+    assert response["Content-Disposition"] == (
+        f"attachment; filename=\"minutes-{meeting.pk}-v1.docx\"; filename*=UTF-8''{quote(name)}"
+    )
+    # A correction is named with its version; English readers get an English name.
+    services.minutes_correct(minutes=minutes, reason="错字", actor=torg.recorder, now=AFTER)
+    second = Minutes.objects.get(meeting=meeting, number=2)
+    with time_machine.travel(AFTER, tick=False):
+        response = _en(login(torg.recorder)).get(f"/minutes/{second.pk}/minutes.docx")
+    assert response["Content-Disposition"].endswith(
+        "UTF-8''" + quote("跨科室周例会 minutes (2026-03-09, version 2).docx")
+    )
+    assert f'filename="minutes-{meeting.pk}-v2.docx"' in response["Content-Disposition"]
+
+
+def _written(torg, meeting):
+    minutes = _draft(torg, meeting)
+    return services.minutes_save(
+        minutes=minutes, body=BODY, expected_version=1, actor=torg.recorder, now=AFTER
+    )
+
+
+def test_docx_and_print_view_share_the_official_structure(torg, meeting, login):
+    minutes = _written(torg, meeting)
+    client = login(torg.recorder)
+    with time_machine.travel(AFTER, tick=False):
+        document = docx.Document(BytesIO(client.get(f"/minutes/{minutes.pk}/minutes.docx").content))
+        page = client.get(f"/minutes/{minutes.pk}/print/").content.decode()
+    texts = [p.text for p in document.paragraphs]
+    headings = [
+        "一、停车位改造",
+        "（一）议定事项",
+        "1.提交停车位改造方案（负责部门：技术部；负责人：周技术；完成时限：2026年3月20日）。",
+        "（1）涉及资源：资金，50,000元",
+        "（二）任务分工",
+        "二、宣传物料",
+        "三、下次会议",
+    ]
+    for text in headings:
+        assert text in texts, text
+        assert text in page, text
+    [table] = document.tables
+    assert [c.text for c in table.rows[0].cells] == ["序号", "任务", "负责部门", "负责人", "完成时限"]
+    assert '<th scope="col">负责部门</th>' in page and "<td>周技术</td>" in page
+    assert 'data-level="4"' in page and 'class="doc-title"' in page
+    # A draft is not issued yet: a blank to sign on.
+    assert "签发：　　　　" in page and "审核：孙主持" in page
+    for raw in ("](", "负责人:", "负责人：陈财务，截止日期"):
+        assert raw not in page and not any(raw in t for t in texts)
+    assert 'lang="zh-CN"' in page
+
+
+def test_minutes_drafted_in_english_keep_their_language(torg, meeting, login):
+    with translation.override("en"):
+        minutes = _approved(torg, meeting)
+    with time_machine.travel(AFTER, tick=False):
+        page = login(torg.chair).get(f"/minutes/{minutes.pk}/print/").content.decode()
+    assert "Next meeting" in page and "Issued by: 孙主持" in page and 'lang="en-US"' in page
+    assert "Next meeting: " not in page  # its own section, not the draft's label
 
 
 # ---- archive --------------------------------------------------------------------------------

@@ -544,18 +544,18 @@ def test_seed03_preset_leaves_the_regulations_blanks_blank():
     assert rules.key == "activity-cooperation"
     assert rules.amount("approval_finance_threshold") is None
     assert rules.amount("approval_ceo_threshold") is None
-    assert rules.get("approval_finance_threshold").clause == "四、(一)"
+    assert rules.blanks["approval_finance_threshold"].clause == "四、(一)"
+    assert rules.get("approval_finance_threshold") is None  # to every reader, a rule not set
     assert rules.count("approval_step_days") == 2
     # An approvals regulation sets no meeting, so the meeting rules are not required of it.
     assert rules.get("submission_cutoff") is None
     with translation.override("en"):
-        assert rules.get("approval_ceo_threshold").describe() == (
-            "Blank in the regulation: the organisation must fill it in"
-        )
+        assert rules.blanks["approval_ceo_threshold"].describe() == "Blank in the regulation: to be filled in"
 
 
 def test_an_amount_filled_in_is_read_back():
     data = copy.deepcopy(to_data(load_preset("seed03-activity")))
+    assert data["rules"]["approval_finance_threshold"].pop("blank") is True
     data["rules"]["approval_finance_threshold"]["yuan"] = 10_000
     rules = load_rules(data)
     assert rules.amount("approval_finance_threshold") == 10_000
@@ -567,6 +567,7 @@ def test_an_amount_filled_in_is_read_back():
 @pytest.mark.parametrize(
     ("yuan", "message"),
     [
+        (None, "“yuan” is required for this rule."),
         (-5, "“yuan” must not be negative (got -5)."),
         (0, "“yuan” must be greater than zero."),
         ("1万", "“yuan” must be a whole number, not “1万”."),
@@ -574,7 +575,9 @@ def test_an_amount_filled_in_is_read_back():
 )
 def test_bad_amounts_are_refused(yuan, message):
     data = copy.deepcopy(to_data(load_preset("seed03-activity")))
-    data["rules"]["approval_finance_threshold"]["yuan"] = yuan
+    del data["rules"]["approval_finance_threshold"]["blank"]
+    if yuan is not None:
+        data["rules"]["approval_finance_threshold"]["yuan"] = yuan
     with translation.override("en"):
         assert problems_of(data) == [("approval_finance_threshold", message)]
 
@@ -585,3 +588,12 @@ def test_a_meeting_regulation_still_needs_its_meeting_rules_when_it_adds_amounts
     data["rules"]["approval_finance_threshold"] = {"clause": "第五条(一)2", "yuan": 1000}
     with translation.override("en"):
         assert problems_of(data) == [("agenda_cutoff", "The rule “agenda_cutoff” is required but missing.")]
+
+
+def test_a_blank_amount_has_no_yuan():
+    data = copy.deepcopy(to_data(load_preset("seed03-activity")))
+    data["rules"]["approval_finance_threshold"]["yuan"] = 10_000  # beside blank = true
+    with translation.override("en"):
+        assert problems_of(data) == [
+            ("approval_finance_threshold", "A blank rule has no “yuan”: fill the value or remove “blank”.")
+        ]
