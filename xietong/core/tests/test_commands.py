@@ -242,6 +242,23 @@ def test_demo_loads_a_whole_organisation_once(db):
     assert Person.objects.get(username="chenjing").check_password(demo.DEMO_PASSWORD)
     assert Person.objects.get(username="admin").is_superuser
 
+    # An approval runs in the demo: 研发一部's liaison files ¥80,000, head → finance → general manager.
+    from xietong.approvals.services import approval_approve, approval_submit
+
+    approval = approval_submit(
+        template=purchase,
+        actor=Person.objects.get(username="zhuwenbo"),
+        now=timezone.now(),
+        title="采购示波器",
+        amount=80_000,
+        values={"purpose": "联调测试"},
+    )
+    for username in ("hanbing", "zhenghua", "zhangjianguo"):
+        approval = approval_approve(
+            approval=approval, actor=Person.objects.get(username=username), now=timezone.now()
+        )
+    assert approval.status == "approved"
+
     before = counts()
     again = io.StringIO()
     call_command("demo", stdout=again)
