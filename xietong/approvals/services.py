@@ -410,6 +410,7 @@ def approval_submit(
             now=now,
             step=route[0]["name"],
             approvers=[t.approver_id for t in tasks],
+            opened_tasks=[t.pk for t in tasks],
             amount=str(cleaned_amount) if cleaned_amount is not None else None,
         )
     return approval
@@ -508,6 +509,7 @@ def approval_approve(*, approval: Approval, actor, now: datetime, comment: str =
             or not locked.tasks.filter(round=locked.round, step=locked.step, state=TS.PENDING).exists()
         )
         next_step = ""
+        opened: list[Task] = []
         if step_done:
             _close_others(locked, now=now)
             if locked.step + 1 >= len(locked.route):
@@ -517,7 +519,7 @@ def approval_approve(*, approval: Approval, actor, now: datetime, comment: str =
             else:
                 locked.step += 1
                 locked.save(update_fields=["step"])
-                _open_step(locked, locked.version.definition, now=now)
+                opened = _open_step(locked, locked.version.definition, now=now)
                 next_step = locked.route[locked.step]["name"]
         record_event(
             name="approval.approved",
@@ -528,6 +530,7 @@ def approval_approve(*, approval: Approval, actor, now: datetime, comment: str =
             comment=comment,
             on_behalf_of=task.approver_id if task.approver_id != actor.pk else None,
             next_step=next_step,
+            opened_tasks=[t.pk for t in opened],
             finished=locked.status == AS.APPROVED,
         )
     return locked
@@ -603,7 +606,7 @@ def approval_transfer(
                 _("This person is already an approver of the step."), code="bad_target", field="to"
             )
         _sign(task, TS.TRANSFERRED, actor=actor, now=now, comment=comment)
-        _open_task(locked, to, now=now)
+        new_task = _open_task(locked, to, now=now)
         record_event(
             name="approval.transferred",
             actor=actor,
@@ -612,6 +615,7 @@ def approval_transfer(
             step=locked.route[locked.step]["name"],
             to=to.pk,
             comment=comment,
+            opened_tasks=[new_task.pk],
         )
     return locked
 
@@ -664,7 +668,7 @@ def approval_resubmit(
         locked.round += 1
         locked.status = AS.PENDING
         locked.save()
-        _open_step(locked, definition, now=now)
+        opened = _open_step(locked, definition, now=now)
         record_event(
             name="approval.resubmitted",
             actor=actor,
@@ -672,6 +676,7 @@ def approval_resubmit(
             now=now,
             step=locked.route[locked.step]["name"],
             amount=str(locked.amount) if locked.amount is not None else None,
+            opened_tasks=[t.pk for t in opened],
         )
     return locked
 

@@ -223,9 +223,9 @@ def approval_changed(event, approval) -> list[Plan]:
         "actor": (event.actor.full_name or event.actor.username) if event.actor_id else "",
     }
     plans = []
-    opened = ApprovalTask.objects.filter(approval=approval, opened_at=event.at).values_list(
-        "approver_id", flat=True
-    )
+    opened = ApprovalTask.objects.filter(
+        approval=approval, pk__in=event.data.get("opened_tasks") or ()
+    ).values_list("approver_id", flat=True)
     waiting = [pk for pk in opened if pk != event.actor_id]
     if waiting:
         plans.append(Plan(_unique(waiting), "approval_awaiting", params, link))

@@ -45,3 +45,13 @@ def test_a_returned_approval_tells_the_applicant_why(torg, purchase):
     notify_dispatch(now=TUE)
     message = Message.objects.get(recipient=torg.tech_liaison)
     assert message.topic == "approval_returned" and message.params["comment"] == "请补充用途"
+
+
+def test_steps_opened_at_the_same_instant_notify_each_approver_once(torg, purchase):
+    approval = file(torg, purchase, 80_000, now=MON)
+    services.approval_approve(approval=approval, actor=torg.tech_head, now=MON)
+    services.approval_transfer(approval=approval, actor=torg.finance_head, now=MON, to=torg.finance_liaison)
+    notify_dispatch(now=MON)
+    assert inbox(torg.tech_head) == ["approval_awaiting"]
+    assert inbox(torg.finance_head) == ["approval_awaiting"]
+    assert inbox(torg.finance_liaison) == ["approval_awaiting"]
