@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "xietong.actions",
     "xietong.minutes",
     "xietong.live",
+    "xietong.approvals",
     "xietong.notify",
     "xietong.desk",
 ]

@@ -20,6 +20,7 @@ urlpatterns = [
     path("obligations/", include("xietong.obligations.urls")),
     path("records/", include("xietong.records.urls")),
     path("minutes/", include("xietong.minutes.urls")),
+    path("approvals/", include("xietong.approvals.urls")),
     path("live/", include("xietong.live.urls")),
     path("notify/", include("xietong.notify.urls")),
     path("admin/", admin.site.urls),

@@ -12,7 +12,18 @@ from xietong.obligations.permissions import follow_through_page
 from xietong.org.permissions import roles_of
 
 # Open to everyone signed in: each of these pages lists what the person may see.
-EVERYONE = ("home", "topics", "meetings", "archive", "actions", "policy", "calendar", "org", "inbox")
+EVERYONE = (
+    "home",
+    "topics",
+    "meetings",
+    "archive",
+    "actions",
+    "approvals",
+    "policy",
+    "calendar",
+    "org",
+    "inbox",
+)
 
 
 def nav_entries(request: HttpRequest) -> tuple[str, ...]:

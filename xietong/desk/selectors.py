@@ -8,6 +8,7 @@ from datetime import datetime
 from django.db.models import QuerySet
 
 from xietong.actions.selectors import open_page
+from xietong.approvals.selectors import approvals_to_handle, returned_to
 from xietong.meetings.models import Meeting, Rsvp
 from xietong.meetings.selectors import HOME_MEETINGS, HOME_RSVPS, _involved, meetings_visible_to
 from xietong.minutes.models import MinutesReceipt
@@ -19,6 +20,7 @@ from xietong.topics.selectors import topic_queues_for
 HOME_DUTIES = 50
 HOME_ACTIONS = 20
 HOME_MINUTES = 20
+HOME_APPROVALS = 20
 
 
 def todo_for(person, *, now: datetime) -> dict:
@@ -29,6 +31,8 @@ def todo_for(person, *, now: datetime) -> dict:
         "rsvps": list(pending_rsvps(person, now=now)[:HOME_RSVPS]),
         "meetings": list(upcoming_meetings(person, now=now)[:HOME_MEETINGS]),
         "new_minutes": list(unread_minutes(person)[:HOME_MINUTES]),
+        "to_approve": approvals_to_handle(person, on=as_shanghai(now).date(), limit=HOME_APPROVALS),
+        "returned_approvals": returned_to(person, limit=HOME_APPROVALS),
     }
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.urls import reverse
 
+from xietong.approvals.models import Task as ApprovalTask
 from xietong.meetings.models import Meeting
 from xietong.minutes.services import minutes_recipients
 from xietong.org.models import Role
@@ -198,6 +199,40 @@ def action_created(event, item) -> list[Plan]:
             link=reverse("actions:detail", args=[item.pk]),
         )
     ]
+
+
+# ---- approvals ----------------------------------------------------------------------------
+
+APPROVAL_DECIDED = {
+    "approval.approved": "approval_step_approved",
+    "approval.returned": "approval_returned",
+    "approval.rejected": "approval_rejected",
+}
+
+
+@handles("approval.submitted", "approval.resubmitted", "approval.approved", "approval.transferred")
+@handles(*APPROVAL_DECIDED)
+def approval_changed(event, approval) -> list[Plan]:
+    """The approvers of a step that opened with this event learn it awaits them; the applicant
+    learns of each decision (and that the approval is finished)."""
+    link = reverse("approvals:detail", args=[approval.pk])
+    params = {
+        "title": approval.title,
+        "step": event.data.get("step", ""),
+        "comment": event.data.get("comment") or event.data.get("reason") or "",
+        "actor": (event.actor.full_name or event.actor.username) if event.actor_id else "",
+    }
+    plans = []
+    opened = ApprovalTask.objects.filter(
+        approval=approval, pk__in=event.data.get("opened_tasks") or ()
+    ).values_list("approver_id", flat=True)
+    waiting = [pk for pk in opened if pk != event.actor_id]
+    if waiting:
+        plans.append(Plan(_unique(waiting), "approval_awaiting", params, link))
+    if event.name in APPROVAL_DECIDED and approval.applicant_id != event.actor_id:
+        topic = "approval_finished" if event.data.get("finished") else APPROVAL_DECIDED[event.name]
+        plans.append(Plan(_unique([approval.applicant_id]), topic, params, link))
+    return plans
 
 
 # ---- the follow-through ledger ------------------------------------------------------------

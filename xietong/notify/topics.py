@@ -96,6 +96,26 @@ TEXTS = {
             " and is escalated to the leadership group."
         ),
     ),
+    "approval_awaiting": (
+        _("Approval awaiting you: %(title)s"),
+        _("“%(title)s” awaits your decision at the step “%(step)s”."),
+    ),
+    "approval_step_approved": (
+        _("Approval step approved: %(title)s"),
+        _("%(actor)s approved “%(title)s” at the step “%(step)s”. %(comment)s"),
+    ),
+    "approval_finished": (
+        _("Approved: %(title)s"),
+        _("“%(title)s” is approved; %(actor)s signed the last step “%(step)s”. %(comment)s"),
+    ),
+    "approval_returned": (
+        _("Approval returned to you: %(title)s"),
+        _("%(actor)s returned “%(title)s” for changes at the step “%(step)s”: %(comment)s"),
+    ),
+    "approval_rejected": (
+        _("Approval rejected: %(title)s"),
+        _("%(actor)s rejected “%(title)s” at the step “%(step)s”. Reason: %(comment)s"),
+    ),
     "digest": (
         _("Your daily notifications (%(count)s)"),
         _("Notifications of the last day:"),

@@ -23,6 +23,7 @@ class ObligationKind(models.TextChoices):
     PROGRESS_REPORT = "progress_report", _("Progress report before the meeting")
     ACTION_DUE = "action_due", _("Action item done by its due date")
     LEADERSHIP_APPROVAL = "leadership_approval", _("Leadership decision on a resource request")
+    APPROVAL_STEP = "approval_step", _("Decision on an approval step")
 
 
 class Obligation(models.Model):

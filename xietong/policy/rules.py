@@ -30,6 +30,7 @@ from django.utils.translation import ngettext_lazy
 from .calendar import BusinessCalendar, CalendarResult, as_shanghai
 
 __all__ = [
+    "AMOUNT_KEYS",
     "CHOICE_KEYS",
     "DUTY_KEYS",
     "COUNT_KEYS",
@@ -57,6 +58,7 @@ DURATION = "duration"
 COUNT = "count"
 CHOICE = "choice"
 DUTY = "duty"
+AMOUNT = "amount"
 
 # Rule key -> required?  The order here is the order of dump_policy and of settings pages.
 DEADLINE_KEYS: dict[str, bool] = {
@@ -88,6 +90,7 @@ COUNT_KEYS: dict[str, bool] = {
     "warning_lead_days": False,
     "escalation_misses": False,
     "leadership_approval_days": False,
+    "approval_step_days": False,
 }
 # Rule key -> the values it may take (the first is the default when the rule is absent).
 CHOICE_VALUES: dict[str, tuple[str, ...]] = {
@@ -97,10 +100,26 @@ CHOICE_KEYS: dict[str, bool] = {"majority_method": False}
 # Duties whose deadline is set case by case (a decision names its own), so the rule carries only
 # the clause the ledger files them under.
 DUTY_KEYS: dict[str, bool] = {"action_due": False}
-RULE_ORDER: tuple[str, ...] = (*DEADLINE_KEYS, *DURATION_KEYS, *COUNT_KEYS, *CHOICE_KEYS, *DUTY_KEYS)
+# Amounts in whole 元 (approval thresholds). A regulation that leaves the amount blank ("X 万元")
+# writes the rule ``blank = true``; whatever depends on it refuses to run until it is filled.
+AMOUNT_KEYS: dict[str, bool] = {"approval_finance_threshold": False, "approval_ceo_threshold": False}
+# Rules of an approvals regulation (its amounts, its step time and the ledger's warnings and
+# reminders): a regulation holding only these sets no meeting, so the meeting rules required of a
+# meeting regulation are not asked of it.
+APPROVAL_KEYS: frozenset[str] = frozenset(
+    {*AMOUNT_KEYS, "approval_step_days", "warning_lead_short", "reminder_first", "reminder_second"}
+)
+RULE_ORDER: tuple[str, ...] = (
+    *DEADLINE_KEYS,
+    *DURATION_KEYS,
+    *COUNT_KEYS,
+    *CHOICE_KEYS,
+    *DUTY_KEYS,
+    *AMOUNT_KEYS,
+)
 REQUIRED_KEYS: frozenset[str] = frozenset(
     k
-    for group in (DEADLINE_KEYS, DURATION_KEYS, COUNT_KEYS, CHOICE_KEYS, DUTY_KEYS)
+    for group in (DEADLINE_KEYS, DURATION_KEYS, COUNT_KEYS, CHOICE_KEYS, DUTY_KEYS, AMOUNT_KEYS)
     for k, required in group.items()
     if required
 )
@@ -136,6 +155,9 @@ RULE_LABELS: dict[str, Any] = {
     "majority_method": _("Majority needed for a decision"),
     "signin_link_grace": _("Personal sign-in links valid after the meeting"),
     "action_due": _("Action items done by the deadline of their decision"),
+    "approval_finance_threshold": _("Amount from which finance takes part in an approval"),
+    "approval_ceo_threshold": _("Amount from which the CEO approves"),
+    "approval_step_days": _("Time for one approval step"),
 }
 
 MAJORITY_METHOD_NAMES: dict[str, Any] = {
@@ -162,6 +184,7 @@ MAX_HOURS = 24 * 366
 MAX_DAYS = 366
 MAX_MINUTES = 60 * 24 * 366
 MAX_COUNT = 10_000
+MAX_YUAN = 10**12
 # Field lengths of xietong.policy.models.Policy.
 MAX_POLICY_KEY = 60
 MAX_POLICY_NAME = 100
@@ -228,6 +251,7 @@ class Rule:
     hours: int | None = None
     days: int | None = None
     value: str | None = None  # choice rules
+    yuan: int | None = None  # amount rules, in whole 元
     # The regulation leaves this value blank ("X 小时"): the rule is known, its number is not.
     # A blank rule is kept apart from the set rules (PolicyRules.blanks) until someone fills it.
     blank: bool = False
@@ -284,6 +308,8 @@ class Rule:
             return str(MAJORITY_METHOD_NAMES[self.value])
         if self.kind == DUTY:
             return str(_("By the deadline the decision sets"))
+        if self.kind == AMOUNT:
+            return str(_("From ¥%(yuan)s") % {"yuan": f"{self.yuan:,}"})
         return str(_COUNT_TEXTS[self.key] % {"count": self.count})
 
 
@@ -354,6 +380,11 @@ _COUNT_TEXTS: dict[str, Any] = {
         "Leadership decides within %(count)s working days",
         "count",
     ),
+    "approval_step_days": ngettext_lazy(
+        "Each approval step within %(count)s working day",
+        "Each approval step within %(count)s working days",
+        "count",
+    ),
 }
 
 
@@ -380,6 +411,11 @@ class PolicyRules:
         """A count rule's value, or ``default`` when the policy does not set it."""
         rule = self.rules.get(key)
         return default if rule is None else rule.count
+
+    def amount(self, key: str) -> int | None:
+        """An amount rule's yuan; None when the rule is absent or left blank (``blanks``)."""
+        rule = self.rules.get(key)
+        return None if rule is None else rule.yuan
 
     def choice(self, key: str) -> str:
         """A choice rule's value; the first allowed value when the policy does not set it."""
@@ -551,6 +587,11 @@ def _check_rule(check: _Checker, key: str, table: Any) -> Rule | None:
         check.only_kind(key, kind, DUTY)
         check.unknown_fields(key, table, _COMMON_FIELDS)
         fields, kind = {}, DUTY
+    elif key in AMOUNT_KEYS:
+        check.only_kind(key, kind, AMOUNT)
+        check.unknown_fields(key, table, _COMMON_FIELDS | {"yuan"})
+        yuan = check.integer(key, table, "yuan", minimum=1, maximum=MAX_YUAN)
+        fields, kind = {"yuan": yuan}, AMOUNT
     else:
         fields, kind = _count_fields(check, key, table, kind), COUNT
 
@@ -560,7 +601,7 @@ def _check_rule(check: _Checker, key: str, table: Any) -> Rule | None:
 
 
 # The value fields of each kind of rule: a blank rule has none of them.
-_VALUE_FIELDS = {"weekday", "time", "if_closed", "hours", "days", "minutes", "count", "value"}
+_VALUE_FIELDS = {"weekday", "time", "if_closed", "hours", "days", "minutes", "count", "value", "yuan"}
 
 
 def _check_blank(
@@ -581,7 +622,15 @@ def _check_blank(
                 choices=", ".join(DEADLINE_KINDS),
             )
     else:
-        implied = DURATION if key in DURATION_KEYS else CHOICE if key in CHOICE_KEYS else COUNT
+        implied = (
+            DURATION
+            if key in DURATION_KEYS
+            else CHOICE
+            if key in CHOICE_KEYS
+            else AMOUNT
+            if key in AMOUNT_KEYS
+            else COUNT
+        )
         check.only_kind(key, kind, implied)
         kind = implied
     for field in table:
@@ -715,7 +764,8 @@ def _check_tables(check: _Checker, tables: Any) -> dict[str, Rule]:
         rule = _check_rule(check, rule_key, table)
         if rule is not None:
             rules[rule_key] = rule
-    for rule_key in RULE_ORDER:
+    approvals_only = bool(tables) and all(key in APPROVAL_KEYS for key in tables)
+    for rule_key in () if approvals_only else RULE_ORDER:
         if rule_key in REQUIRED_KEYS and rule_key not in tables:
             check.add(rule_key, _("The rule “%(key)s” is required but missing."), key=rule_key)
     return rules
@@ -864,6 +914,8 @@ def _rule_data(rule: Rule) -> dict[str, Any]:
         out["value"] = rule.value
     elif rule.kind == DUTY:
         pass
+    elif rule.kind == AMOUNT:
+        out["yuan"] = rule.yuan
     else:
         out["count"] = rule.count
     return out

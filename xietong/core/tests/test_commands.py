@@ -196,7 +196,11 @@ def test_demo_loads_a_whole_organisation_once(db):
         assert {Role.HEAD, Role.LIAISON} <= held, department.name
     assert RoleAssignment.objects.filter(role=Role.DEPUTY).count() >= 5
     assert all("\u4e00" <= p.full_name[0] <= "\u9fff" for p in Person.objects.all())
-    assert Policy.objects.count() == 2
+    assert Policy.objects.count() == 3  # the two meeting regulations and seed 03's approvals
+    from xietong.approvals.models import ApprovalTemplate
+
+    purchase = ApprovalTemplate.objects.get(key="equipment-purchase")
+    assert purchase.policy.current_version().rules.amount("approval_finance_threshold") == 10_000
     series = MeetingSeries.objects.get()
     assert (series.rrule, series.start_time.hour, series.location) == (
         "FREQ=WEEKLY;BYDAY=MO",
@@ -237,6 +241,23 @@ def test_demo_loads_a_whole_organisation_once(db):
         assert login in text
     assert Person.objects.get(username="chenjing").check_password(demo.DEMO_PASSWORD)
     assert Person.objects.get(username="admin").is_superuser
+
+    # An approval runs in the demo: 研发一部's liaison files ¥80,000, head → finance → general manager.
+    from xietong.approvals.services import approval_approve, approval_submit
+
+    approval = approval_submit(
+        template=purchase,
+        actor=Person.objects.get(username="zhuwenbo"),
+        now=timezone.now(),
+        title="采购示波器",
+        amount=80_000,
+        values={"purpose": "联调测试"},
+    )
+    for username in ("hanbing", "zhenghua", "zhangjianguo"):
+        approval = approval_approve(
+            approval=approval, actor=Person.objects.get(username=username), now=timezone.now()
+        )
+    assert approval.status == "approved"
 
     before = counts()
     again = io.StringIO()

@@ -74,7 +74,7 @@ def problems_of(data):
 
 def test_preset_names():
     assert PRESETS_DIR.name == "presets"
-    assert preset_names() == ["seed01-weekly", "seed02-coordination"]
+    assert preset_names() == ["seed01-weekly", "seed02-coordination", "seed03-activity"]
     with pytest.raises(KeyError):
         load_preset("../rules")
 
@@ -177,14 +177,14 @@ def test_every_preset_rule_cites_a_clause():
     for name in preset_names():
         for rule in load_preset(name).rules.values():
             assert rule.clause.strip(), (name, rule.key)
-            assert rule.kind in (*DEADLINE_KINDS, "duration", "count", "choice", "duty")
+            assert rule.kind in (*DEADLINE_KINDS, "duration", "count", "choice", "duty", "amount")
             assert str(RULE_LABELS[rule.key])
 
 
 # ---- round trips ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["seed01-weekly", "seed02-coordination"])
+@pytest.mark.parametrize("name", ["seed01-weekly", "seed02-coordination", "seed03-activity"])
 def test_dump_then_parse_gives_the_same_rules(name):
     rules = load_preset(name)
     text = dump_policy(rules)
@@ -192,7 +192,7 @@ def test_dump_then_parse_gives_the_same_rules(name):
     assert dump_policy(parse_policy(text)) == text
 
 
-@pytest.mark.parametrize("name", ["seed01-weekly", "seed02-coordination"])
+@pytest.mark.parametrize("name", ["seed01-weekly", "seed02-coordination", "seed03-activity"])
 def test_data_survives_json(name):
     rules = load_preset(name)
     data = json.loads(json.dumps(to_data(rules)))
@@ -534,3 +534,66 @@ def test_choice_rule_refuses_unknown_value_and_round_trips():
     with pytest.raises(PolicyFileError) as err:
         parse_policy(text.replace("count = 50", "count = 150"))
     assert err.value.keys() == {"quorum_percent"}
+
+
+# ---- amounts (seed 03's approval thresholds) ----------------------------------------------
+
+
+def test_seed03_preset_leaves_the_regulations_blanks_blank():
+    rules = load_preset("seed03-activity")
+    assert rules.key == "activity-cooperation"
+    assert rules.amount("approval_finance_threshold") is None
+    assert rules.amount("approval_ceo_threshold") is None
+    assert rules.blanks["approval_finance_threshold"].clause == "四、(一)"
+    assert rules.get("approval_finance_threshold") is None  # to every reader, a rule not set
+    assert rules.count("approval_step_days") == 2
+    # An approvals regulation sets no meeting, so the meeting rules are not required of it.
+    assert rules.get("submission_cutoff") is None
+    with translation.override("en"):
+        assert rules.blanks["approval_ceo_threshold"].describe() == "Blank in the regulation: to be filled in"
+
+
+def test_an_amount_filled_in_is_read_back():
+    data = copy.deepcopy(to_data(load_preset("seed03-activity")))
+    assert data["rules"]["approval_finance_threshold"].pop("blank") is True
+    data["rules"]["approval_finance_threshold"]["yuan"] = 10_000
+    rules = load_rules(data)
+    assert rules.amount("approval_finance_threshold") == 10_000
+    assert to_data(rules)["rules"]["approval_finance_threshold"]["yuan"] == 10_000
+    with translation.override("en"):
+        assert rules.get("approval_finance_threshold").describe() == "From ¥10,000"
+
+
+@pytest.mark.parametrize(
+    ("yuan", "message"),
+    [
+        (None, "“yuan” is required for this rule."),
+        (-5, "“yuan” must not be negative (got -5)."),
+        (0, "“yuan” must be greater than zero."),
+        ("1万", "“yuan” must be a whole number, not “1万”."),
+    ],
+)
+def test_bad_amounts_are_refused(yuan, message):
+    data = copy.deepcopy(to_data(load_preset("seed03-activity")))
+    del data["rules"]["approval_finance_threshold"]["blank"]
+    if yuan is not None:
+        data["rules"]["approval_finance_threshold"]["yuan"] = yuan
+    with translation.override("en"):
+        assert problems_of(data) == [("approval_finance_threshold", message)]
+
+
+def test_a_meeting_regulation_still_needs_its_meeting_rules_when_it_adds_amounts():
+    data = base()
+    del data["rules"]["agenda_cutoff"]
+    data["rules"]["approval_finance_threshold"] = {"clause": "第五条(一)2", "yuan": 1000}
+    with translation.override("en"):
+        assert problems_of(data) == [("agenda_cutoff", "The rule “agenda_cutoff” is required but missing.")]
+
+
+def test_a_blank_amount_has_no_yuan():
+    data = copy.deepcopy(to_data(load_preset("seed03-activity")))
+    data["rules"]["approval_finance_threshold"]["yuan"] = 10_000  # beside blank = true
+    with translation.override("en"):
+        assert problems_of(data) == [
+            ("approval_finance_threshold", "A blank rule has no “yuan”: fill the value or remove “blank”.")
+        ]

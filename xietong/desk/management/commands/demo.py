@@ -147,6 +147,30 @@ SHOWCASE = (
 )
 
 
+# Seed 03 四、(一) leaves its amounts blank ("X万元以下由部门负责人审批，X万元以上需财务部参与"):
+# the demo organisation fills them in — finance from 1 万元, the CEO (总经理) from 5 万元.
+APPROVAL_PRESET = "seed03-activity"
+APPROVAL_AMOUNTS = {"finance": 10_000, "ceo": 50_000}
+
+
+def load_approvals(*, coordinator, now) -> None:
+    """Seed 03's regulation with its amounts filled in, and the equipment purchase template
+    (部门负责人 → 财务部 → CEO by amount)."""
+    from xietong.approvals.bundled import bundled_template, fill_thresholds
+    from xietong.approvals.services import template_create
+
+    policy = policy_install_preset(name=APPROVAL_PRESET, now=now, actor=coordinator)
+    fill_thresholds(policy, actor=coordinator, now=now, **APPROVAL_AMOUNTS)
+    template_create(
+        actor=coordinator,
+        now=now,
+        key="equipment-purchase",
+        name="设备采购审批",
+        policy=policy,
+        text=bundled_template("equipment-purchase"),
+    )
+
+
 def roster_csv() -> bytes:
     """The demo roster as the CSV file an office would upload (UTF-8 with BOM, as Excel writes it)."""
     parents = dict(DEPARTMENTS)
@@ -250,6 +274,7 @@ class Command(BaseCommand):
 
         load_history(series=series, people=people, coordinator=people["chenjing"], now=now)
         series_next_meeting(series=series, now=now, actor=people["chenjing"])
+        load_approvals(coordinator=people["chenjing"], now=origin)
 
     def fill_inboxes(self, *, now) -> None:
         """The loaded weeks fill the in-app inboxes, but nobody is e-mailed or messaged in a
