@@ -203,6 +203,8 @@ def _valid_kwargs(namespace, name, route, converters, ids) -> dict:
         "uidb64": "MQ",
         "vote_pk": 1,
         "meeting_id": ids["meeting"],
+        "year": 2027,
+        "action": "approve",
     }
     pk_by_place = {
         "agenda": ids["agenda_item"],
@@ -226,6 +228,7 @@ def _valid_kwargs(namespace, name, route, converters, ids) -> dict:
         "minutes:paste": ids["meeting"],
         "minutes": ids["minutes"],
         "obligations": ids["obligation"],
+        "approvals": 1,
     }
     kwargs = {}
     for param in converters:
