@@ -31,3 +31,11 @@ def decide(torg, meeting, *, actor=None, now=DURING, **overrides):
     }
     fields.update(overrides)
     return services.decision_create(meeting=meeting, actor=actor or torg.recorder, now=now, **fields)
+
+
+def settle_items(torg, meeting, *, now=DURING, outcome: str = "closed") -> None:
+    """Record ``outcome`` for every agenda item still without one (the open-discussion slot
+    needs none), so the record may close (第三条2, 议而有决)."""
+    for title in services.items_without_outcome(meeting):
+        item = meeting.agenda.items.get(title=title)
+        services.item_record(item=item, outcome=outcome, actor=torg.recorder, now=now)
