@@ -23,7 +23,10 @@ def items_of(meeting):
 
 
 def decide(torg, meeting, *, actor=None, now=DURING, **overrides):
+    """A decision of ``meeting``, as passed by a vote (seed 02 四、(一) records no other: the
+    live room's vote_to_decision passes ``voted``); ``voted=False`` for one taken without."""
     fields = {
+        "voted": True,
         "text": "技术部两周内提交停车位改造方案",
         "department": torg.departments["tech"],
         "responsible": torg.tech_head,
