@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import time_machine
 
 from xietong.desk.testing import build_test_org
 from xietong.live import services as live
@@ -14,6 +15,7 @@ from xietong.meetings import services as meeting_services
 from xietong.meetings.models import MeetingSeries
 from xietong.meetings.tests.factories import THU_1800, published_meeting, sh
 from xietong.minutes import services
+from xietong.minutes.tasks import minutes_duties_tick
 from xietong.obligations.models import Obligation, ObligationKind
 from xietong.obligations.selectors import obligations_for
 from xietong.obligations.tick import ledger_tick
@@ -67,6 +69,13 @@ def test_the_duty_opens_when_the_scheduled_end_passes(torg, preset, meeting):
     )
     # Run again (or by a second worker): nothing more.
     assert services.minutes_duties_open(now=END + timedelta(minutes=1)) == 0
+    assert len(_duties(meeting)) == 1
+
+
+def test_the_worker_opens_it_every_minute(torg, meeting):
+    with time_machine.travel(END + timedelta(seconds=30), tick=False):
+        assert minutes_duties_tick.call_local() == 1
+        assert minutes_duties_tick.call_local() == 0
     assert len(_duties(meeting)) == 1
 
 

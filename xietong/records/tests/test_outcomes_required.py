@@ -5,6 +5,8 @@ still without one named, and nothing changes."""
 from __future__ import annotations
 
 import pytest
+import time_machine
+from django.urls import reverse
 
 from xietong.core.errors import DomainError
 from xietong.desk.testing import build_test_org
@@ -67,3 +69,17 @@ def test_a_deferral_needs_its_reason(porg, meeting):
         services.item_record(item=first, outcome="deferred", reason="", actor=porg.recorder, now=DURING)
     assert err.value.field == "reason"
     assert services.items_without_outcome(meeting)[0] == first.title
+
+
+def test_the_page_says_which_items_still_need_an_outcome(porg, meeting, login):
+    first, second, third = _topic_items(meeting)
+    services.item_record(item=first, outcome="decided", actor=porg.recorder, now=DURING)
+    record_page = reverse("records:meeting", args=[meeting.pk])
+    with time_machine.travel(AFTER, tick=False):
+        response = login(porg.recorder).post(
+            reverse("records:close", args=[meeting.pk]), HTTP_REFERER=record_page, follow=True
+        )
+    assert response.redirect_chain[-1][0].endswith(record_page)
+    assert f"尚无结果：{second.title}、{third.title}" in response.content.decode()
+    meeting.refresh_from_db()
+    assert meeting.status == Meeting.Status.PUBLISHED
