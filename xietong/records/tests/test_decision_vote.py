@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from xietong.core.errors import DomainError
@@ -95,3 +96,31 @@ def test_a_marking_policy_records_and_shows_it_as_not_voted_on(porg, preset, log
 def test_a_voted_decision_needs_no_reason(porg, preset):
     meeting = _marking(porg, preset)
     assert _decide(porg, meeting, voted=True).unvoted_reason == ""
+
+
+def test_the_record_page_asks_for_the_reason_only_where_the_policy_marks(porg, preset, login):
+    meeting = published_meeting(porg, now=THU_1800)
+    client = login(porg.recorder)
+    page = reverse("records:meeting", args=[meeting.pk])
+    with time_machine.travel(DURING, tick=False):
+        assert 'name="unvoted_reason"' not in client.get(page).content.decode()
+    version = policy_version_with(porg.policy, preset, decision_vote={"value": "mark_unvoted"})
+    Meeting.objects.filter(pk=meeting.pk).update(policy_version=version)
+    form = {
+        "text": "市场部配合宣传",
+        "agenda_item": "",
+        "department": porg.departments["market"].pk,
+        "responsible": porg.market_head.pk,
+        "due_on": "2026-03-20",
+        "unvoted_reason": "",
+    }
+    with time_machine.travel(DURING, tick=False):
+        assert 'name="unvoted_reason"' in client.get(page).content.decode()
+        refused = client.post(reverse("records:decision_add", args=[meeting.pk]), form)
+        assert refused.status_code == 400
+        assert not Decision.objects.filter(meeting=meeting).exists()
+        done = client.post(
+            reverse("records:decision_add", args=[meeting.pk]), {**form, "unvoted_reason": "主持人当场确定"}
+        )
+    assert done.status_code == 302
+    assert Decision.objects.get(meeting=meeting).unvoted_reason == "主持人当场确定"
