@@ -689,8 +689,8 @@ def rsvp_answer(
 
     Preconditions: ``actor`` is the invitee or their period delegate (else Forbidden);
     the meeting is published and has not started. A delegate is a named person other
-    than the invitee; a department head sends their deputy, liaison or someone of their
-    department (seed 01 第五条(三)3). Absence needs a reason. Answers may change until
+    than the invitee; a department head sends the department's deputy or liaison (seed 01
+    第五条(三)3), or someone else of the department where the policy's ``delegate_scope`` allows. Absence needs a reason. Answers may change until
     the meeting starts. Side effects: the reply is stored; the invitee's RSVP duty is
     closed — after its deadline the answer is accepted but marked late from the ledger.
     Changing an answer to absent/delegate after the first reply counts as a new notice
