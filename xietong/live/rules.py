@@ -19,6 +19,8 @@ Definitions (written down here because regulations rarely are precise about them
 - Quorum: voters present × 100 ≥ quorum_percent × entitled ("达到…以上", inclusive).
   Checked first: without a quorum the meeting cannot decide, whatever the counts.
 - Minimum agrees: agree ≥ min_agree_votes. Checked after the majority.
+- Every test that fails is reported (``Outcome.failures``, in the order above), not only the
+  first: a 4/3/2 vote under "absolute majority + at least 5 agree" fails both.
 - Nothing cast (no votes for or against) never passes.
 """
 
@@ -52,8 +54,9 @@ class Counts:
 @dataclass(frozen=True)
 class Outcome:
     passed: bool
-    code: str  # one of RESULT_CODES
+    code: str  # one of RESULT_CODES: PASSED, else the first failing test
     quorum_needed: int | None  # voters present needed (None: no quorum rule)
+    failures: tuple[str, ...] = ()  # every failing test, in the order they are checked
 
 
 def quorum_needed(eligible: int, quorum_percent: int | None) -> int | None:
@@ -81,14 +84,17 @@ def has_majority(method: str, counts: Counts) -> bool:
 def decide(
     counts: Counts, *, method: str, min_agree: int | None = None, quorum_percent: int | None = None
 ) -> Outcome:
-    """Whether a proposal with ``counts`` passes under the rule; the first failing test is named."""
+    """Whether a proposal with ``counts`` passes under the rule; every failing test is named."""
     if min(counts.agree, counts.against, counts.abstain, counts.present, counts.eligible) < 0:
         raise ValueError("counts must not be negative")
     needed = quorum_needed(counts.eligible, quorum_percent)
+    failures: list[str] = []
     if needed is not None and counts.present < needed:
-        return Outcome(False, NO_QUORUM, needed)
+        failures.append(NO_QUORUM)
     if not has_majority(method, counts):
-        return Outcome(False, NO_MAJORITY, needed)
+        failures.append(NO_MAJORITY)
     if min_agree and counts.agree < min_agree:
-        return Outcome(False, TOO_FEW_AGREES, needed)
+        failures.append(TOO_FEW_AGREES)
+    if failures:
+        return Outcome(False, failures[0], needed, tuple(failures))
     return Outcome(True, PASSED, needed)

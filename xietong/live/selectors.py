@@ -37,6 +37,12 @@ RESULT_TEXTS = {
     decision_rules.NO_MAJORITY: gettext_lazy("Not passed: the required majority was not reached"),
     decision_rules.TOO_FEW_AGREES: gettext_lazy("Not passed: too few votes in favour"),
 }
+# Each failing test of a vote that failed more than one, joined after "Not passed: ".
+FAILURE_TEXTS = {
+    decision_rules.NO_QUORUM: gettext_lazy("too few voters present (no quorum)"),
+    decision_rules.NO_MAJORITY: gettext_lazy("the required majority was not reached"),
+    decision_rules.TOO_FEW_AGREES: gettext_lazy("too few votes in favour"),
+}
 
 
 # ---- one room for one person ------------------------------------------------------------------
@@ -110,9 +116,33 @@ def vote_rule_text(vote: Vote) -> str:
     )
 
 
+def vote_failures(vote: Vote) -> tuple[str, ...]:
+    """Every test a closed vote failed, from its stored counts and the rule copied at opening."""
+    if vote.status != Vote.Status.CLOSED or vote.passed or vote.present_count is None:
+        return ()
+    outcome = decision_rules.decide(
+        decision_rules.Counts(
+            agree=vote.agree,
+            against=vote.against,
+            abstain=vote.abstain,
+            present=vote.present_count,
+            eligible=vote.eligible_count,
+        ),
+        method=vote.method,
+        min_agree=vote.min_agree,
+        quorum_percent=vote.quorum_percent,
+    )
+    return outcome.failures or (vote.result_code,)
+
+
 def vote_result_text(vote: Vote) -> str:
+    """ "Passed", or every reason it did not pass (not only the first)."""
     if vote.status != Vote.Status.CLOSED:
         return ""
+    failures = vote_failures(vote)
+    if len(failures) > 1:
+        reasons = _("; ").join(str(FAILURE_TEXTS.get(code, code)) for code in failures)
+        return str(_("Not passed: %(reasons)s") % {"reasons": reasons})
     return str(RESULT_TEXTS.get(vote.result_code, vote.result_code))
 
 
@@ -159,6 +189,7 @@ def _vote_dict(vote: Vote, *, voted: list[str], ballots: list[dict] | None) -> d
             present_count=vote.present_count,
             passed=vote.passed,
             result_code=vote.result_code,
+            failures=list(vote_failures(vote)),
             result=vote_result_text(vote),
             decision_id=vote.decision_id,
         )

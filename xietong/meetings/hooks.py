@@ -5,7 +5,7 @@ The notice and the calendar file list the meeting's agenda; the agenda is a late
 meeting never imports it. Without an agenda app the notice simply lists no items.
 
 When a meeting really started and ended is known to the live room, when it ran; the live app
-fills ``actual_times`` and everyone asks ``started_at``/``has_started`` here: one source of truth
+fills ``actual_times`` and everyone asks ``started_at``/``ended_at``/``has_started`` here: one source of truth
 (the room's own times when it ran, the scheduled times otherwise).
 """
 
@@ -44,6 +44,15 @@ def started_at(meeting: Any) -> datetime:
     """When ``meeting`` started: the live room's start when the host opened it, else the schedule."""
     started, _ended = actual_times.call(meeting)
     return started or meeting.starts_at
+
+
+def ended_at(meeting: Any) -> datetime:
+    """When ``meeting`` ended: the live room's end when the host ended it there, else the schedule.
+
+    Every window that runs "after the meeting" (minutes, acknowledgement) starts here.
+    """
+    _started, ended = actual_times.call(meeting)
+    return ended or meeting.ends_at
 
 
 def has_started(meeting: Any, now: datetime) -> bool:

@@ -288,13 +288,19 @@ def delegate_candidates(rsvp: Rsvp) -> QuerySet[Person]:
 
 
 def delegate_allowed(rsvp: Rsvp, delegate: Person) -> bool:
-    """Whether ``delegate`` may attend for ``rsvp.invitee`` (heads are held to their department)."""
+    """Whether ``delegate`` may attend for ``rsvp.invitee``.
+
+    A department head sends the department's deputy or liaison (seed 01 第五条(三)3); anyone
+    else of the department only when the policy's ``delegate_scope`` is "department". Other
+    invitees may send whom they choose.
+    """
     if delegate is None or not delegate.is_active or delegate.pk == rsvp.invitee_id:
         return False
     departments = head_departments(rsvp.invitee)
     if not departments:
         return True
-    if delegate.department_id in departments:
+    scope = rsvp.meeting.policy_version.rules.choice("delegate_scope")
+    if scope == "department" and delegate.department_id in departments:
         return True
     return RoleAssignment.objects.filter(
         person=delegate, role__in=[Role.DEPUTY, Role.LIAISON], department_id__in=departments

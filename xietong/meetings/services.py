@@ -285,11 +285,14 @@ def deferral_target(*, meeting: Meeting, topic, now: datetime, actor) -> Meeting
 
 
 def rsvp_due(meeting: Meeting, *, now: datetime, calendar=None) -> tuple[str, CalendarResult]:
-    """The rule and deadline for replying to ``meeting``'s notice.
+    """The rule and deadline for replying to ``meeting``'s notice sent at ``now``.
 
     The policy's absence-notice lead (seed 01 第五条(三)3) when it has one, otherwise the
-    meeting start under the notice rule. A notice published after that deadline (an
-    emergency) gives the invitees until the meeting starts: nobody is late by construction.
+    meeting start under the notice rule. A notice sent close to that deadline (on time on the
+    Friday before a Monday meeting, or an emergency) still leaves the invitees at least the
+    policy's ``absence_notice_after_notice`` minutes after it: the deadline is the later of
+    the two, never after the meeting starts. Without that rule a notice sent after the lead
+    deadline gives until the start.
     """
     rules = meeting.policy_version.rules
     start = CalendarResult(as_shanghai(meeting.starts_at))
@@ -297,10 +300,14 @@ def rsvp_due(meeting: Meeting, *, now: datetime, calendar=None) -> tuple[str, Ca
         return "notice_lead", start
     calendar = calendar or business_calendar()
     due = rules.deadline("absence_notice_lead", meeting.starts_at, calendar)
+    flags = due.unpublished_years if due else frozenset()
+    least = rules.get("absence_notice_after_notice")
+    if due is not None and least is not None and least.minutes is not None:
+        floor = as_shanghai(now) + timedelta(minutes=least.minutes)
+        if floor > due.value:
+            return "absence_notice_after_notice", CalendarResult(min(floor, start.value), flags)
     if due is None or due.value < now:
-        return "absence_notice_lead", CalendarResult(
-            start.value, due.unpublished_years if due else frozenset()
-        )
+        return "absence_notice_lead", CalendarResult(start.value, flags)
     return "absence_notice_lead", due
 
 
@@ -818,8 +825,8 @@ def rsvp_answer(
 
     Preconditions: ``actor`` is the invitee or their period delegate (else Forbidden);
     the meeting is published and has not started. A delegate is a named person other
-    than the invitee; a department head sends their deputy, liaison or someone of their
-    department (seed 01 第五条(三)3). Absence needs a reason. Answers may change until
+    than the invitee; a department head sends the department's deputy or liaison (seed 01
+    第五条(三)3), or someone else of the department where the policy's ``delegate_scope`` allows. Absence needs a reason. Answers may change until
     the meeting starts. Side effects: the reply is stored; the invitee's RSVP duty is
     closed — after its deadline the answer is accepted but marked late from the ledger.
     Changing an answer to absent/delegate after the first reply counts as a new notice
@@ -841,10 +848,10 @@ def rsvp_answer(
             raise DomainError(_("The delegate must be someone else."), code="delegate_self", field="delegate")
         if not delegate_allowed(rsvp, delegate):
             raise DomainError(
-                _("A department head sends a deputy, the liaison or someone of the department (%(clause)s)."),
+                ERR_DELEGATE[rsvp.meeting.policy_version.rules.choice("delegate_scope")],
                 code="delegate_not_allowed",
                 field="delegate",
-                params={"clause": _absence_clause(rsvp.meeting)},
+                params={"clause": _delegate_clause(rsvp.meeting)},
             )
     else:
         delegate = None
@@ -893,6 +900,19 @@ def rsvp_answer(
             on_behalf=actor.pk != rsvp.invitee_id,
         )
     return rsvp
+
+
+ERR_DELEGATE = {
+    "deputy_or_liaison": _("A department head sends the department's deputy or liaison (%(clause)s)."),
+    "department": _(
+        "A department head sends a deputy, the liaison or someone of the department (%(clause)s)."
+    ),
+}
+
+
+def _delegate_clause(meeting: Meeting) -> str:
+    rule = meeting.policy_version.rules.get("delegate_scope")
+    return rule.clause if rule else _absence_clause(meeting)
 
 
 def _absence_clause(meeting: Meeting) -> str:

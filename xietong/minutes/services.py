@@ -1,8 +1,12 @@
 """Minutes (纪要): drafting from the record, editing with optimistic locking, review, corrections.
 
-The recorder drafts and edits; the host approves or returns with comments. Drafting opens the
-ledger duty "minutes" on the meeting, due ``minutes_deadline`` minutes after the meeting ends;
-approval of the first version closes it (breached when late). Approved minutes never change:
+The recorder drafts and edits; the host approves or returns with comments. The ledger duty
+"minutes" on the meeting opens when the meeting ends — when the host ends the live room
+(reaction to ``live.ended``), or when the scheduled end has passed (``minutes_duties_open``, run
+every minute: a meeting held without the live room has no other signal, and a run missed while
+the worker was down is caught up by the next). It is due ``minutes_deadline`` minutes after the
+meeting's actual end (the live room's, else the schedule's); approval of the first version
+closes it (breached when late). Approved minutes never change:
 a correction is a new version with a reason.
 """
 
@@ -10,7 +14,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -23,8 +29,9 @@ from xietong.core.optlock import check_and_bump
 from xietong.core.text import clean_field
 from xietong.core.transitions import Step, step
 from xietong.live.selectors import minutes_lines
+from xietong.meetings.hooks import ended_at
 from xietong.meetings.models import Meeting, Rsvp
-from xietong.obligations.models import ObligationKind
+from xietong.obligations.models import Obligation, ObligationKind
 from xietong.obligations.services import obligation_close, obligation_open
 from xietong.org.models import Person, Role
 from xietong.policy.calendar import CalendarResult, as_shanghai
@@ -113,9 +120,107 @@ def _when(t: datetime) -> str:
 
 
 def minutes_deadline(meeting: Meeting) -> CalendarResult:
-    """When the minutes of ``meeting`` are due: its end plus the policy's ``minutes_deadline``."""
+    """When the minutes of ``meeting`` are due: its actual end (the live room's when it recorded
+    one, else the scheduled end) plus the policy's ``minutes_deadline``."""
     minutes = meeting.policy_version.rules.minutes(MINUTES_RULE)
-    return CalendarResult(as_shanghai(meeting.ends_at) + timedelta(minutes=minutes))
+    return CalendarResult(as_shanghai(ended_at(meeting)) + timedelta(minutes=minutes))
+
+
+# Meetings that take place: a planned meeting never announced did not happen; a cancelled one
+# has nothing to minute.
+TAKES_PLACE = (Meeting.Status.PUBLISHED, Meeting.Status.HELD)
+
+
+def _minutes_duties(meeting_id: int):
+    return Obligation.objects.filter(
+        subject_type=ContentType.objects.get_for_model(Meeting),
+        subject_id=meeting_id,
+        kind=ObligationKind.MINUTES,
+    )
+
+
+def _open_minutes_duty(meeting: Meeting, *, now: datetime) -> Obligation | None:
+    """Open the meeting's minutes duty unless it has one already (in any state); the caller holds
+    the meeting row's lock. None when nothing was opened."""
+    if _minutes_duties(meeting.pk).exists():
+        return None
+    return obligation_open(
+        kind=ObligationKind.MINUTES,
+        rule=MINUTES_RULE,
+        subject=meeting,
+        due=minutes_deadline(meeting),
+        policy_version=meeting.policy_version,
+        now=now,
+        responsible=meeting.recorder,
+        department=meeting.recorder.department if meeting.recorder else None,
+    )
+
+
+def minutes_duties_open(*, now: datetime) -> int:
+    """Open the minutes duty of every meeting that took place and has ended by ``now`` without one.
+
+    Ended: the scheduled end has passed, or the host ended the live room. Each meeting is
+    locked and checked again, so two workers never open the same duty twice; a meeting whose
+    duty was opened, met or waived before is left alone. Returns how many duties were opened
+    (each records ``minutes.duty_opened``).
+
+    The scan reads meetings through their ``ends_at`` index and probes the ledger's
+    (subject, kind) index once per ended meeting: its cost grows with the meetings held, a few
+    dozen a year per series.
+    """
+    meeting_type = ContentType.objects.get_for_model(Meeting)
+    has_duty = Obligation.objects.filter(
+        subject_type=meeting_type, subject_id=OuterRef("pk"), kind=ObligationKind.MINUTES
+    )
+    due_ids = list(
+        Meeting.objects.filter(status__in=TAKES_PLACE)
+        .filter(Q(ends_at__lte=now) | Q(live_room__ended_at__lte=now))
+        .filter(~Exists(has_duty))
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    opened = 0
+    for pk in due_ids:
+        with transaction.atomic():
+            meeting = (
+                Meeting.objects.select_for_update(of=("self",))
+                .select_related("policy_version", "recorder")
+                .get(pk=pk)
+            )
+            if meeting.status not in TAKES_PLACE:
+                continue
+            if _open_minutes_duty(meeting, now=now) is not None:
+                record_event(name="minutes.duty_opened", actor=None, subject=meeting, now=now)
+                opened += 1
+    return opened
+
+
+def on_live_ended(*, event, subject: Meeting, actor, now: datetime) -> dict | None:
+    """The host ended the live room: the minutes duty opens now, due from this actual end; a
+    duty the schedule opened before (the meeting overran) is re-timed to it."""
+    meeting = Meeting.objects.select_related("policy_version", "recorder").get(pk=subject.pk)
+    if meeting.status not in TAKES_PLACE:
+        return None
+    pending = _minutes_duties(meeting.pk).filter(state=Obligation.State.PENDING).first()
+    due = minutes_deadline(meeting)
+    if pending is not None:
+        if pending.due_at == due.value:
+            return None
+        # obligation_open replaces the pending duty (waived, "superseded") with the re-timed one.
+        obligation_open(
+            kind=ObligationKind.MINUTES,
+            rule=MINUTES_RULE,
+            subject=meeting,
+            due=due,
+            policy_version=meeting.policy_version,
+            now=now,
+            responsible=pending.responsible,
+            department=pending.department,
+        )
+        return {"minutes_due": due.value.isoformat()}
+    if _open_minutes_duty(meeting, now=now) is None:
+        return None
+    return {"minutes_due": due.value.isoformat()}
 
 
 def _heading_lines(meeting: Meeting, attendances: list[Attendance]) -> list[str | Promise]:
@@ -187,6 +292,8 @@ def _decision_lines(
         )
         if d.allocates_resources and d.amount is not None:
             lines.append(_resources_line(d))
+        if d.unvoted_reason:
+            lines.append(_("Not voted on: %(reason)s") % {"reason": d.unvoted_reason})
     item_actions = [a for d in decisions for a in actions_by_decision.get(d.pk, [])]
     if item_actions:
         lines.append(MSG_ACTIONS)
@@ -278,8 +385,8 @@ def minutes_draft(*, meeting: Meeting, actor, now: datetime) -> Minutes:
 
     Preconditions: ``actor`` is the meeting's recorder; the meeting is not cancelled and has
     started; it has no minutes yet. Side effects: opens the ledger duty "minutes" on the
-    meeting (responsible: the recorder) due at the end plus ``minutes_deadline``.
-    Records ``minutes.drafted``.
+    meeting (responsible: the recorder) due at the end plus ``minutes_deadline`` when the
+    meeting's end has not opened it yet. Records ``minutes.drafted``.
     """
     _require_recorder(meeting, actor)
     if meeting.status == Meeting.Status.CANCELLED:
@@ -299,16 +406,7 @@ def minutes_draft(*, meeting: Meeting, actor, now: datetime) -> Minutes:
             drafted_at=now,
             updated_at=now,
         )
-        obligation_open(
-            kind=ObligationKind.MINUTES,
-            rule=MINUTES_RULE,
-            subject=meeting,
-            due=minutes_deadline(meeting),
-            policy_version=meeting.policy_version,
-            now=now,
-            responsible=meeting.recorder,
-            department=meeting.recorder.department if meeting.recorder else None,
-        )
+        _open_minutes_duty(meeting, now=now)
         record_event(name="minutes.drafted", actor=actor, subject=minutes, now=now, number=1)
     return minutes
 

@@ -82,6 +82,7 @@ DURATION_KEYS: dict[str, bool] = {
     "reminder_first": False,
     "reminder_second": False,
     "signin_link_grace": False,
+    "absence_notice_after_notice": False,
 }
 COUNT_KEYS: dict[str, bool] = {
     "attendee_cap": False,
@@ -95,8 +96,14 @@ COUNT_KEYS: dict[str, bool] = {
 # Rule key -> the values it may take (the first is the default when the rule is absent).
 CHOICE_VALUES: dict[str, tuple[str, ...]] = {
     "majority_method": ("simple", "absolute", "two_thirds", "unanimous"),
+    # Whom a department head who cannot attend may send: the deputy or the liaison only, or
+    # also anyone else of the department.
+    "delegate_scope": ("deputy_or_liaison", "department"),
+    # A decision recorded without a passed vote: allowed, refused, or recorded and marked
+    # "未经表决" with the host's reason.
+    "decision_vote": ("not_required", "refuse", "mark_unvoted"),
 }
-CHOICE_KEYS: dict[str, bool] = {"majority_method": False}
+CHOICE_KEYS: dict[str, bool] = {"majority_method": False, "delegate_scope": False, "decision_vote": False}
 # Duties whose deadline is set case by case (a decision names its own), so the rule carries only
 # the clause the ledger files them under.
 DUTY_KEYS: dict[str, bool] = {"action_due": False}
@@ -158,6 +165,9 @@ RULE_LABELS: dict[str, Any] = {
     "approval_finance_threshold": _("Amount from which finance takes part in an approval"),
     "approval_ceo_threshold": _("Amount from which the CEO approves"),
     "approval_step_days": _("Time for one approval step"),
+    "absence_notice_after_notice": _("Least time to send word of an absence after the notice"),
+    "delegate_scope": _("Whom a department head may send in their place"),
+    "decision_vote": _("Decisions without a passed vote"),
 }
 
 MAJORITY_METHOD_NAMES: dict[str, Any] = {
@@ -165,6 +175,23 @@ MAJORITY_METHOD_NAMES: dict[str, Any] = {
     "absolute": _("Absolute majority of those present"),
     "two_thirds": _("Two-thirds of votes cast"),
     "unanimous": _("Unanimity"),
+}
+
+DELEGATE_SCOPE_NAMES: dict[str, Any] = {
+    "deputy_or_liaison": _("The deputy or the liaison"),
+    "department": _("The deputy, the liaison or anyone of the department"),
+}
+
+DECISION_VOTE_NAMES: dict[str, Any] = {
+    "not_required": _("No vote required"),
+    "refuse": _("Refused: a decision needs a passed vote"),
+    "mark_unvoted": _("Recorded as not voted on, with the host's reason"),
+}
+
+CHOICE_NAMES: dict[str, dict[str, Any]] = {
+    "majority_method": MAJORITY_METHOD_NAMES,
+    "delegate_scope": DELEGATE_SCOPE_NAMES,
+    "decision_vote": DECISION_VOTE_NAMES,
 }
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -305,7 +332,7 @@ class Rule:
             return str(_DURATION_TEXTS.get(self.key, _DURATION_TEXT) % {"minutes": self.minutes})
         if self.kind == CHOICE:
             assert self.value is not None
-            return str(MAJORITY_METHOD_NAMES[self.value])
+            return str(CHOICE_NAMES[self.key][self.value])
         if self.kind == DUTY:
             return str(_("By the deadline the decision sets"))
         if self.kind == AMOUNT:
@@ -351,6 +378,11 @@ _DURATION_TEXTS: dict[str, Any] = {
     "reminder_second": ngettext_lazy(
         "Remind again %(minutes)s minute before the deadline",
         "Remind again %(minutes)s minutes before the deadline",
+        "minutes",
+    ),
+    "absence_notice_after_notice": ngettext_lazy(
+        "At least %(minutes)s minute after the notice is sent",
+        "At least %(minutes)s minutes after the notice is sent",
         "minutes",
     ),
     "signin_link_grace": ngettext_lazy(

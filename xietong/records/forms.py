@@ -76,10 +76,16 @@ class DecisionForm(forms.Form):
         label=_("Resource"), choices=[("", "—"), *Decision.ResourceKind.choices], required=False
     )
     amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=2, required=False)
+    # Shown only where the policy records decisions without a passed vote with a reason.
+    unvoted_reason = forms.CharField(
+        label=_("Decided without a vote: the host's reason"), max_length=300, required=False
+    )
 
-    def __init__(self, *args, items: list[tuple[int, str]], **kwargs):
+    def __init__(self, *args, items: list[tuple[int, str]], unvoted: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["agenda_item"].choices = [("", "—"), *items]
+        if not unvoted:
+            del self.fields["unvoted_reason"]
 
 
 class ApproveForm(forms.Form):

@@ -146,6 +146,9 @@ class Decision(models.Model):
     )
     leadership_at = models.DateTimeField(_("answered"), null=True, blank=True)
     leadership_comment = models.CharField(_("leadership comment"), max_length=500, blank=True)
+    # Recorded without a passed vote under a policy that marks such decisions ("未经表决"):
+    # the host's reason. Empty for a voted decision or where the policy needs no vote.
+    unvoted_reason = models.CharField(_("reason for deciding without a vote"), max_length=300, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -23,7 +23,7 @@ from xietong.core.limits import max_length
 from xietong.core.optlock import require_current
 from xietong.core.text import clean_field
 from xietong.core.transitions import Step, step
-from xietong.meetings.hooks import has_started
+from xietong.meetings.hooks import ended_at, has_started
 from xietong.meetings.models import Meeting
 from xietong.meetings.services import TRANSITIONS as MEETING_TRANSITIONS
 from xietong.meetings.services import deferral_target
@@ -404,6 +404,36 @@ def _allocated_amount(amount) -> Decimal:
     return amount.quantize(Decimal("0.01"))
 
 
+VOTE_RULE = "decision_vote"
+MAX_UNVOTED_REASON = max_length(Decision, "unvoted_reason")
+
+
+def _unvoted_reason(meeting: Meeting, reason: str) -> str:
+    """What a decision without a passed vote records under the policy's ``decision_vote``:
+    nothing ("not_required"), a refusal ("refuse"), or the host's reason ("mark_unvoted")."""
+    rules = meeting.policy_version.rules
+    mode = rules.choice(VOTE_RULE)
+    if mode == "not_required":
+        return ""
+    rule = rules.get(VOTE_RULE)
+    clause = rule.clause if rule is not None else ""
+    if mode == "refuse":
+        raise DomainError(
+            _("Under this regulation a decision needs a passed vote (%(clause)s); put it to the vote first."),
+            code="vote_required",
+            params={"clause": clause},
+        )
+    reason = _text(reason, field="unvoted_reason", max_length=MAX_UNVOTED_REASON, required=False)
+    if not reason:
+        raise DomainError(
+            _("This decision was not voted on: give the host's reason (%(clause)s)."),
+            code="unvoted_reason_required",
+            field="unvoted_reason",
+            params={"clause": clause},
+        )
+    return reason
+
+
 def decision_create(
     *,
     meeting: Meeting,
@@ -417,6 +447,8 @@ def decision_create(
     allocates_resources: bool = False,
     resource_kind: str = "",
     amount=None,
+    voted: bool = False,
+    unvoted_reason: str = "",
 ) -> Decision:
     """Record a decision (决议) of ``meeting`` with its responsible department, person and deadline.
 
@@ -425,6 +457,11 @@ def decision_create(
     characters (stored as typed, escaped when shown); an active department; a responsible
     person who belongs to it (member, or holds a role for it); a deadline after the meeting's
     date. A decision allocating resources needs their kind and a positive amount.
+    ``voted``: the decision records a passed vote (the live room checked it). Otherwise the
+    policy's ``decision_vote`` says (seed 02 四、(一): decisions need a majority's agreement):
+    "refuse" refuses it (code "vote_required"); "mark_unvoted" records it with the host's
+    reason (``unvoted_reason``, required, code "unvoted_reason_required"), shown as "未经表决"
+    in the minutes; "not_required" records it as it is.
     Refused (code "record_closed") once the record is closed: corrections go through the
     minutes.
     Side effects: an allocating decision waits for the leadership group
@@ -447,6 +484,7 @@ def decision_create(
     text = _text(text, field="text", max_length=MAX_TEXT, required=True)
     responsible = _responsible_in(department, responsible)
     _require_due_after_meeting(due_on, meeting)
+    unvoted_reason = "" if voted else _unvoted_reason(meeting, unvoted_reason)
     if allocates_resources:
         if resource_kind not in Decision.ResourceKind.values:
             raise DomainError(_("Choose the kind of resource."), code="required", field="resource_kind")
@@ -468,6 +506,7 @@ def decision_create(
             resource_kind=resource_kind,
             amount=amount,
             status=status,
+            unvoted_reason=unvoted_reason,
             created_by=actor,
             created_at=now,
         )
@@ -480,6 +519,8 @@ def decision_create(
             department=department.pk,
             responsible=responsible.pk,
             due_on=due_on.isoformat(),
+            voted=voted,
+            unvoted=bool(unvoted_reason),
         )
         if status != Decision.Status.EFFECTIVE:
             _open_leadership_duty(decision, meeting=locked_meeting, now=now)
@@ -632,7 +673,7 @@ def ack_duties_open(meeting: Meeting, department_ids: list[int], *, now: datetim
     opened: list[int] = []
     without_liaison: list[int] = []
     if rule is not None and rule.minutes is not None and department_ids:
-        due = CalendarResult(as_shanghai(meeting.ends_at) + timedelta(minutes=rule.minutes))
+        due = CalendarResult(as_shanghai(ended_at(meeting)) + timedelta(minutes=rule.minutes))
         departments = Department.objects.in_bulk(department_ids)
         for dept_id in department_ids:
             if _open_ack_duty(meeting, departments[dept_id], due=due, now=now):
@@ -660,10 +701,34 @@ def _open_ack_after_close(meeting: Meeting, department: Department, *, now: date
     ).exists()
     if still_open:
         return None
-    start = max(as_shanghai(meeting.ends_at), as_shanghai(now))
+    start = max(as_shanghai(ended_at(meeting)), as_shanghai(now))
     return _open_ack_duty(
         meeting, department, due=CalendarResult(start + timedelta(minutes=rule.minutes)), now=now
     )
+
+
+def items_without_outcome(meeting: Meeting) -> list[str]:
+    """Titles of ``meeting``'s agenda items that have no outcome recorded yet, in agenda order
+    (the open-discussion slot excepted)."""
+    return list(
+        AgendaItem.objects.filter(agenda__meeting=meeting, record__isnull=True)
+        .exclude(kind=AgendaItem.Kind.OPEN_DISCUSSION)
+        .order_by("position")
+        .values_list("title", flat=True)
+    )
+
+
+def _require_outcomes(meeting: Meeting) -> None:
+    missing = items_without_outcome(meeting)
+    if missing:
+        raise DomainError(
+            _(
+                "Record the outcome (decided, deferred with a reason, or closed) of every agenda "
+                "item before closing the record. Without an outcome: %(items)s."
+            ),
+            code="items_without_outcome",
+            params={"items": "、".join(missing)},
+        )
 
 
 def record_close(*, meeting: Meeting, actor, now: datetime) -> Meeting:
@@ -675,7 +740,10 @@ def record_close(*, meeting: Meeting, actor, now: datetime) -> Meeting:
     第五条(二)4), one DECISION_ACK duty per department that has action items from this
     meeting, responsible: that department's liaison, due at the meeting's end plus the
     rule's minutes, under the rule's clause (a department without a liaison gets none; it
-    is named in the event). Records ``record.closed``; the action items react (they know
+    is named in the event). Every agenda item needs its outcome first (decided, deferred
+    with a reason, or closed: seed 01 第三条1–2, 议而有决): refused (code
+    "items_without_outcome", the items named) otherwise; the open-discussion slot is time
+    kept free, not an item to decide, and needs none. Records ``record.closed``; the action items react (they know
     which departments the meeting gave tasks: ack_duties_open) and add departments and
     without_liaison to it.
     """
@@ -703,6 +771,7 @@ def record_close(*, meeting: Meeting, actor, now: datetime) -> Meeting:
             _("The record of this meeting is already closed."),
             code="already_closed",
         )
+        _require_outcomes(locked)
         locked.status = Meeting.Status.HELD
         locked.save(update_fields=["status"])
         meeting.status = locked.status

@@ -103,7 +103,8 @@ def _page(
         "item_rows": item_rows,
         "decisions": decisions,
         "approval_duties": approval_duties,
-        "decision_form": decision_form or (DecisionForm(items=item_choices) if edits else None),
+        "decision_form": decision_form
+        or (DecisionForm(items=item_choices, unvoted=_marks_unvoted(meeting)) if edits else None),
         "answer_form": answer_form,
         # The steps offered are the tables' (meetings.services.TRANSITIONS for closing the record,
         # records.services.DECISION_TRANSITIONS for the leadership group's answers).
@@ -220,6 +221,11 @@ def item(request, pk: int):
     )
 
 
+def _marks_unvoted(meeting) -> bool:
+    """Whether the policy records a decision without a passed vote with the host's reason."""
+    return meeting.policy_version.rules.choice(services.VOTE_RULE) == "mark_unvoted"
+
+
 @login_required
 @require_POST
 def decision_add(request, pk: int):
@@ -229,7 +235,9 @@ def decision_add(request, pk: int):
     )
     _require_open_record(meeting)
     items = selectors.record_items_by_id(meeting)
-    form = DecisionForm(request.POST, items=[(i.pk, i.title) for i in items.values()])
+    form = DecisionForm(
+        request.POST, items=[(i.pk, i.title) for i in items.values()], unvoted=_marks_unvoted(meeting)
+    )
     return submit_form(
         request,
         form,
@@ -243,6 +251,7 @@ def decision_add(request, pk: int):
             allocates_resources=data["allocates_resources"],
             resource_kind=data["resource_kind"],
             amount=data["amount"],
+            unvoted_reason=data.get("unvoted_reason", ""),
             **who,
         ),
         success=_("Decision recorded."),

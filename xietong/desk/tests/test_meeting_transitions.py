@@ -14,7 +14,7 @@ from xietong.meetings.models import Meeting
 from xietong.meetings.tests.factories import THU_1800, confirmed_meeting, published_meeting, sh
 from xietong.org.permissions import roles_of
 from xietong.records import services as record_services
-from xietong.records.tests.helpers import DURING
+from xietong.records.tests.helpers import DURING, settle_items
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +29,7 @@ def _in_state(torg, status: str) -> Meeting:
     if status == S.CANCELLED:
         services.meeting_cancel(meeting=meeting, reason="临时取消", actor=torg.coordinator, now=THU_1800)
     elif status == S.HELD:
+        settle_items(torg, meeting)
         record_services.record_close(meeting=meeting, actor=torg.recorder, now=DURING)
     meeting.refresh_from_db()
     assert meeting.status == status

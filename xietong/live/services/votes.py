@@ -232,6 +232,7 @@ def vote_close(*, meeting: Meeting, vote, actor, now: datetime, expected_version
             subject=vote,
             now=now,
             result=outcome.code,
+            failures=list(outcome.failures),
             agree=vote.agree,
             against=vote.against,
             abstain=vote.abstain,
@@ -290,6 +291,7 @@ def vote_to_decision(
             allocates_resources=allocates_resources,
             resource_kind=resource_kind,
             amount=amount,
+            voted=True,
         )
         vote.decision = decision
         vote.save(update_fields=["decision"])

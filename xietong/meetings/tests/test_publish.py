@@ -173,11 +173,14 @@ def test_rsvp_duties_use_the_absence_notice_lead(torg):
     assert duty.due_at == sh(2026, 3, 6, 9, 0)  # one working day before, at the meeting's time
 
 
-def test_rsvp_duty_published_after_the_absence_lead_runs_to_the_start(torg):
+def test_rsvp_duty_published_after_the_absence_lead_keeps_a_window_after_the_notice(torg):
+    # On time for the notice (Friday 17:00) but after "one working day before" (Friday 09:00):
+    # the head still has the policy's least time after the notice, not until the start.
     meeting = confirmed_meeting(torg)
     services.meeting_publish(meeting=meeting, actor=torg.coordinator, now=FRI_1000)
     duty = obligations_for(meeting).get(kind=ObligationKind.RSVP, responsible=torg.tech_head)
-    assert duty.due_at == MEETING
+    assert duty.due_at == sh(2026, 3, 6, 14, 0)
+    assert duty.rule == "absence_notice_after_notice"
 
 
 def test_rsvp_duty_without_an_absence_rule_is_due_at_the_start(torg):

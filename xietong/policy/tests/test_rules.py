@@ -104,9 +104,12 @@ def test_seed01_preset():
         "reminder_first",
         "reminder_second",
         "signin_link_grace",
+        "absence_notice_after_notice",
         "warning_lead_days",
         "escalation_misses",
         "leadership_approval_days",
+        "delegate_scope",
+        "decision_vote",
         "action_due",
     ]
     assert rules.choice("majority_method") == "simple"  # seed 01 sets no vote rule: the default

@@ -23,7 +23,10 @@ def items_of(meeting):
 
 
 def decide(torg, meeting, *, actor=None, now=DURING, **overrides):
+    """A decision of ``meeting``, as passed by a vote (seed 02 四、(一) records no other: the
+    live room's vote_to_decision passes ``voted``); ``voted=False`` for one taken without."""
     fields = {
+        "voted": True,
         "text": "技术部两周内提交停车位改造方案",
         "department": torg.departments["tech"],
         "responsible": torg.tech_head,
@@ -31,3 +34,11 @@ def decide(torg, meeting, *, actor=None, now=DURING, **overrides):
     }
     fields.update(overrides)
     return services.decision_create(meeting=meeting, actor=actor or torg.recorder, now=now, **fields)
+
+
+def settle_items(torg, meeting, *, now=DURING, outcome: str = "closed") -> None:
+    """Record ``outcome`` for every agenda item still without one (the open-discussion slot
+    needs none), so the record may close (第三条2, 议而有决)."""
+    for title in services.items_without_outcome(meeting):
+        item = meeting.agenda.items.get(title=title)
+        services.item_record(item=item, outcome=outcome, actor=torg.recorder, now=now)

@@ -19,7 +19,7 @@ from xietong.policy.models import PolicyVersion
 from xietong.policy.rules import load_preset, to_data
 from xietong.records import services
 from xietong.records.selectors import ack_duties_for_meeting
-from xietong.records.tests.helpers import BEFORE, decide, held_meeting
+from xietong.records.tests.helpers import BEFORE, decide, held_meeting, settle_items
 
 AFTER = sh(2026, 3, 9, 10, 45)  # the meeting (09:00–10:30) is over
 ON_TIME = sh(2026, 3, 9, 11, 0)  # within 60 minutes of the end
@@ -37,6 +37,7 @@ def meeting(torg):
         department=torg.departments["market"],
         responsible=torg.market_head,
     )
+    settle_items(torg, meeting, outcome="decided")
     return meeting
 
 
@@ -69,6 +70,7 @@ def test_recorder_closes_the_record_and_each_department_owes_an_acknowledgement(
 
 def test_host_may_close_and_a_meeting_without_decisions_opens_no_duty(torg):
     meeting = held_meeting(torg, topics=1)
+    settle_items(torg, meeting)
     services.record_close(meeting=meeting, actor=torg.host, now=AFTER)
     meeting.refresh_from_db()
     assert meeting.status == Meeting.Status.HELD
@@ -233,6 +235,7 @@ def test_held_record_page_query_count_does_not_grow_with_departments(
 ):
     meeting = held_meeting(torg, topics=1)
     decide(torg, meeting)
+    settle_items(torg, meeting)
     _close(torg, meeting)
     client = login(torg.coordinator)
     with time_machine.travel(LATE, tick=False), django_assert_max_num_queries(20) as few:

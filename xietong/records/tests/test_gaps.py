@@ -24,7 +24,7 @@ from xietong.policy.models import PolicyVersion
 from xietong.policy.rules import load_preset, to_data
 from xietong.records import services
 from xietong.records.models import Attendance, Decision, ItemRecord
-from xietong.records.tests.helpers import DURING, decide, held_meeting, items_of
+from xietong.records.tests.helpers import DURING, decide, held_meeting, items_of, settle_items
 from xietong.topics.models import Topic
 
 AFTER = sh(2026, 3, 9, 10, 45)  # the meeting (09:00–10:30) is over
@@ -56,6 +56,7 @@ def _resource(torg, meeting, **overrides):
 
 
 def _close(torg, meeting, now=AFTER):
+    settle_items(torg, meeting)
     services.record_close(meeting=meeting, actor=torg.recorder, now=now)
     meeting.refresh_from_db()
 

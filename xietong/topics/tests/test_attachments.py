@@ -13,7 +13,7 @@ from xietong.core.errors import DomainError, Forbidden
 from xietong.core.models import Event
 from xietong.core.tests.uploadsamples import EXE, HTML, OLE2, SVG, docx_bytes, xlsx_bytes
 from xietong.records import services as records
-from xietong.records.tests.helpers import DURING, held_meeting, items_of
+from xietong.records.tests.helpers import DURING, held_meeting, items_of, settle_items
 from xietong.topics import services
 from xietong.topics.models import Topic, TopicAttachment
 
@@ -91,6 +91,7 @@ def test_coordinator_may_not_attach_once_the_meeting_is_held(torg):
     meeting = held_meeting(torg, topics=1)
     topic = items_of(meeting)[0].topic
     a = attach(topic, torg.coordinator, now=DURING)  # during the meeting: still allowed
+    settle_items(torg, meeting)
     records.record_close(meeting=meeting, actor=torg.recorder, now=DURING)
     topic.refresh_from_db()
     with pytest.raises(DomainError) as err:
