@@ -40,9 +40,12 @@ class AttendanceRowForm(forms.Form):
     reason = forms.CharField(label=_("Reason for absence"), max_length=300, required=False)
     delegate = forms.TypedChoiceField(label=_("Delegate"), coerce=int, required=False, empty_value=None)
 
-    def __init__(self, *args, delegates: list[tuple[int, str]], **kwargs):
+    def __init__(self, *args, delegates: list[tuple[int, str]], who: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["delegate"].choices = [("", "—"), *delegates]
+        # The table has one header per column: each input says whose row it is to a screen reader.
+        for field in self.fields.values():
+            field.widget.attrs["aria-label"] = f"{who} · {field.label}" if who else str(field.label)
 
 
 class ItemRecordForm(VersionedForm):

@@ -60,7 +60,10 @@ def _page(
         if edits:
             pk = row.rsvp.invitee_id
             form = (attendance_forms or {}).get(pk) or AttendanceRowForm(
-                initial=row.initial, delegates=row.delegates, prefix=f"a{pk}"
+                initial=row.initial,
+                delegates=row.delegates,
+                who=row.rsvp.invitee.get_full_name(),
+                prefix=f"a{pk}",
             )
         rows.append({"row": row, "rsvp": row.rsvp, "attendance": row.attendance, "form": form})
     item_rows = []
@@ -131,7 +134,10 @@ def attendance(request, pk: int):
     table = selectors.attendance_table(meeting)
     forms = {
         row.rsvp.invitee_id: AttendanceRowForm(
-            request.POST, delegates=row.delegates, prefix=f"a{row.rsvp.invitee_id}"
+            request.POST,
+            delegates=row.delegates,
+            who=row.rsvp.invitee.get_full_name(),
+            prefix=f"a{row.rsvp.invitee_id}",
         )
         for row in table
     }

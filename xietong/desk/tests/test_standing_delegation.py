@@ -17,6 +17,9 @@ from xietong.meetings.models import Rsvp
 from xietong.meetings.selectors import meeting_invitee_plan, rsvps_answerable_by
 from xietong.meetings.tests.factories import MON, THU_1600, confirmed_meeting, sh
 from xietong.minutes.services import minutes_body_from_record
+from xietong.notify.models import Message
+from xietong.notify.services import notify_dispatch
+from xietong.notify.topics import render
 from xietong.obligations.models import Obligation, ObligationKind
 from xietong.org.services import delegation_create
 from xietong.records.models import Attendance
@@ -162,3 +165,18 @@ def test_the_record_and_the_minutes_name_the_delegate_for_the_principal(org, log
     body = minutes_body_from_record(meeting)
     attendees = next(line for line in body.splitlines() if line.startswith("出席"))
     assert "郑副职（代周技术）" in attendees
+
+
+def test_the_notice_message_goes_to_the_delegate_and_says_for_whom(org):
+    _delegate(org)
+    meeting = _publish(org)
+    notify_dispatch(now=THU_1600)
+    notices = Message.objects.filter(topic="meeting_notice")
+    assert set(notices.values_list("recipient_id", flat=True)) == set(
+        meeting.rsvps.values_list("invitee_id", flat=True)
+    )
+    assert not notices.filter(recipient=org.tech_head).exists()
+    mine = render("meeting_notice", notices.get(recipient=org.tech_deputy).params, language="zh-hans")
+    assert "您代 周技术 参会。" in mine.body
+    other = render("meeting_notice", notices.get(recipient=org.market_head).params, language="zh-hans")
+    assert "代" not in other.body
