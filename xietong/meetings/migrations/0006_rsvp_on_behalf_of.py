@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('meetings', '0004_meeting_ends_at_index'),
+        ('meetings', '0005_meeting_occurrence'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
