@@ -11,6 +11,7 @@ import time_machine
 
 from xietong.core.errors import Forbidden
 from xietong.desk.testing import build_test_org
+from xietong.live import selectors as live_selectors
 from xietong.live import services as live_services
 from xietong.meetings import services as meeting_services
 from xietong.meetings.models import Rsvp
@@ -147,6 +148,9 @@ def test_the_delegate_signs_in_and_the_principal_is_refused(org, login):
     assert (attendance.person, attendance.status) == (org.tech_deputy, Attendance.Status.PRESENT)
     # The seat is the delegate's own invitation: it counts among the voters present.
     assert live_services.present_voter_seats(meeting) == {org.tech_deputy.pk}
+    # The live room's list of those signed in says for whom the delegate sits.
+    signed_in = live_selectors.room_state(meeting, EARLY)["signed_in"]
+    assert [(s["person_id"], s["delegate_for"]) for s in signed_in] == [(org.tech_deputy.pk, "周技术")]
     token = live_services.room_for(meeting).signin_token
     with time_machine.travel(EARLY, tick=False):
         page = login(org.tech_deputy).get(f"/live/{meeting.pk}/signin/{token}/").content.decode()
