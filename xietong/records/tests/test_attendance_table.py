@@ -18,13 +18,14 @@ from xietong.meetings.models import Rsvp
 from xietong.meetings.tests.factories import THU_1600, confirmed_meeting, sh
 from xietong.minutes.services import minutes_body_from_record
 from xietong.records.models import Attendance
+from xietong.records.tests.test_views import RECORD_PAGE_QUERIES
 
 FRI = sh(2026, 3, 6, 10, 0)
 EARLY = sh(2026, 3, 9, 8, 50)
 LATE = sh(2026, 3, 9, 9, 5)
 DURING = sh(2026, 3, 9, 9, 40)
 # The record page of one meeting, whatever its number of invitees.
-PAGE_QUERIES = 12
+PAGE_QUERIES = RECORD_PAGE_QUERIES
 
 
 @pytest.fixture(params=["seed01-weekly", "seed02-coordination"])
