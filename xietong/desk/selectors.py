@@ -45,8 +45,15 @@ def pending_rsvps(person, *, now: datetime) -> QuerySet[Rsvp]:
             meeting__status=Meeting.Status.PUBLISHED,
             meeting__starts_at__gt=now,
         )
-        .select_related("meeting")
-        .only("meeting", "meeting__title", "meeting__starts_at")
+        .select_related("meeting", "on_behalf_of")
+        .only(
+            "meeting",
+            "meeting__title",
+            "meeting__starts_at",
+            "on_behalf_of",
+            "on_behalf_of__full_name",
+            "on_behalf_of__username",
+        )
         .order_by("meeting__starts_at", "id")
     )
 

@@ -396,9 +396,15 @@ def room_state(meeting: Meeting, now: datetime) -> dict:
     vote = vote_out(open_vote) if open_vote is not None else None
     last_vote = vote_out(last) if last is not None else None
 
+    # Invited in someone's place through a standing delegation (meetings.Rsvp.on_behalf_of).
+    standing = Rsvp.objects.filter(meeting=meeting, invitee=OuterRef("person_id"))
     attendances = (
         Attendance.objects.filter(
             meeting=meeting, status__in=[Attendance.Status.PRESENT, Attendance.Status.LATE]
+        )
+        .annotate(
+            standing_name=Subquery(standing.values("on_behalf_of__full_name")[:1]),
+            standing_login=Subquery(standing.values("on_behalf_of__username")[:1]),
         )
         .order_by("signed_in_at", "id")
         .values(
@@ -411,6 +417,8 @@ def room_state(meeting: Meeting, now: datetime) -> dict:
             "on_behalf_of__full_name",
             "on_behalf_of__username",
             "signed_in_at",
+            "standing_name",
+            "standing_login",
         )
     )
     signed_in = [
@@ -419,7 +427,9 @@ def room_state(meeting: Meeting, now: datetime) -> dict:
             "name": _person_name(a, "person"),
             "department": a["person__department__name"] or "",
             "late": a["status"] == Attendance.Status.LATE,
-            "delegate_for": _person_name(a, "on_behalf_of") if a["on_behalf_of_id"] else None,
+            "delegate_for": _person_name(a, "on_behalf_of")
+            if a["on_behalf_of_id"]
+            else (a["standing_name"] or a["standing_login"] or None),
             "signed_in_at": _iso(a["signed_in_at"]),
         }
         for a in attendances

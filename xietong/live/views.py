@@ -131,6 +131,10 @@ def signin(request, pk: int, token: str):
         "meeting": meeting,
         "attendance": attendance,
         "invited": bool(seats),
+        # Invited in someone's place through a standing delegation: the page says for whom.
+        "standing_for": Rsvp.objects.filter(meeting=meeting, invitee=request.user, on_behalf_of__isnull=False)
+        .select_related("on_behalf_of")
+        .first(),
         "form": form if len(seats) > 1 else None,
         "error": error,
         "late": now > meeting.starts_at,
@@ -182,7 +186,7 @@ def signin_link(request, token: str):
 def _desk_context(request, meeting: Meeting, *, signin_form=None, guest_form=None, error=None) -> dict:
     rsvps = list(
         Rsvp.objects.filter(meeting=meeting)
-        .select_related("invitee", "delegate", "department")
+        .select_related("invitee", "delegate", "department", "on_behalf_of")
         .order_by("department__sort_order", "invitee__full_name", "id")
     )
     people, invitees = _desk_people(meeting)

@@ -195,6 +195,16 @@ class Rsvp(models.Model):
         related_name="delegated_rsvps",
         verbose_name=_("delegate"),
     )
+    # The invitee stands in for ``on_behalf_of`` through a standing delegation covering the
+    # meeting's date (org.Delegation), applied when the notice went out (meeting_invitee_plan).
+    on_behalf_of = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("on behalf of"),
+    )
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
     answered_late = models.BooleanField(_("answered after the lead time"), default=False)

@@ -198,7 +198,7 @@ def meeting_replies(meeting: Meeting) -> QuerySet[Rsvp]:
     invitee, delegate and department: one query."""
     return (
         Rsvp.objects.filter(meeting=meeting)
-        .select_related("invitee", "delegate", "department")
+        .select_related("invitee", "delegate", "department", "on_behalf_of")
         .order_by("department__sort_order", "invitee__full_name", "id")
     )
 
@@ -240,7 +240,7 @@ def rsvps_answerable_by(meeting: Meeting, person) -> list[Rsvp]:
     ids = [person.pk, *principals_of(person, on=as_shanghai(meeting.starts_at).date())]
     return list(
         Rsvp.objects.filter(meeting=meeting, invitee_id__in=ids)
-        .select_related("invitee", "delegate", "department")
+        .select_related("invitee", "delegate", "department", "on_behalf_of")
         .order_by("id")
     )
 
@@ -321,9 +321,61 @@ def _topic_departments(meeting: Meeting) -> set[int]:
 
 @dataclass(frozen=True)
 class Invitation:
+    """``person`` is asked to come (answer, sign in, attend); with ``on_behalf_of`` they stand
+    in for that person through a standing delegation."""
+
     person: Person
     invited_as: str
     department: Department | None
+    on_behalf_of: Person | None = None
+
+
+# Invited for a role in this very meeting: named for it, so no standing delegation replaces them.
+NAMED_FOR_THE_MEETING = frozenset({Rsvp.InvitedAs.HOST, Rsvp.InvitedAs.RECORDER})
+
+
+def standing_delegates(principal_ids: Iterable[int], *, on: date) -> dict[int, Person]:
+    """Principal id -> the active person standing in for them on ``on`` (org.Delegation; the
+    latest-starting delegation wins when several cover the day): one query."""
+    ids = list(principal_ids)
+    if not ids:
+        return {}
+    rows = (
+        Delegation.objects.filter(
+            principal_id__in=ids, starts_on__lte=on, ends_on__gte=on, delegate__is_active=True
+        )
+        .select_related("delegate__department")
+        .order_by("starts_on", "id")
+    )
+    return {d.principal_id: d.delegate for d in rows}
+
+
+def _apply_delegations(
+    found: dict[int, Invitation], *, on: date, rank: dict[str, int]
+) -> dict[int, Invitation]:
+    """The invitations with each principal replaced by their standing delegate for ``on``.
+
+    The delegate is invited in the principal's place, marked as standing in for them (a
+    delegation is not passed on: the delegate's own delegation does not apply to it). A
+    delegate already invited in their own right keeps one invitation, the more specific
+    reason, now also on the principal's behalf. A delegate stands in for one principal per
+    meeting: a second principal delegating to the same person stays invited themselves.
+    """
+    delegates = standing_delegates(
+        (pk for pk, inv in found.items() if inv.invited_as not in NAMED_FOR_THE_MEETING), on=on
+    )
+    out = {pk: inv for pk, inv in found.items() if pk not in delegates}
+    for principal_id, delegate in delegates.items():
+        inv = found[principal_id]
+        current = out.get(delegate.pk)
+        if current is not None and current.on_behalf_of is not None:
+            out[principal_id] = inv
+            continue
+        invited_as = inv.invited_as
+        if current is not None and rank[current.invited_as] < rank[invited_as]:
+            invited_as = current.invited_as
+        out[delegate.pk] = Invitation(delegate, invited_as, inv.department, on_behalf_of=inv.person)
+    return out
 
 
 def meeting_invitee_plan(meeting: Meeting) -> list[Invitation]:
@@ -332,8 +384,9 @@ def meeting_invitee_plan(meeting: Meeting) -> list[Invitation]:
     Every department head (when the series invites them all; a meeting outside a series
     does), the liaisons of the departments bringing or involved in the scheduled topics,
     the host, the recorder, the coordinator, and the leadership group when the series
-    invites it. A head who delegated for the meeting's date is still the invitee: the
-    delegate answers for them.
+    invites it. Standing delegations covering the meeting's date apply here, once, for every
+    reader of the invitations (notice, reply, sign-in, 我的待办, attendance, minutes): the
+    delegate is invited in the principal's place, on their behalf (_apply_delegations).
     """
     series = meeting.series
     invite_heads = series.invite_all_heads if series is not None else True
@@ -369,8 +422,9 @@ def meeting_invitee_plan(meeting: Meeting) -> list[Invitation]:
         add(ra.person, by_role[ra.role], ra.department)
     add(meeting.host, Rsvp.InvitedAs.HOST, None)
     add(meeting.recorder, Rsvp.InvitedAs.RECORDER, None)
+    invited = _apply_delegations(found, on=as_shanghai(meeting.starts_at).date(), rank=rank)
     return sorted(
-        found.values(),
+        invited.values(),
         key=lambda inv: (
             rank[inv.invited_as],
             inv.department.sort_order if inv.department else 9999,

@@ -541,6 +541,7 @@ def meeting_publish(
                     invitee=inv.person,
                     invited_as=inv.invited_as,
                     department=inv.department,
+                    on_behalf_of=inv.on_behalf_of,
                     notified_at=now,
                 )
                 for inv in plan

@@ -223,8 +223,8 @@ def on_live_ended(*, event, subject: Meeting, actor, now: datetime) -> dict | No
     return {"minutes_due": due.value.isoformat()}
 
 
-def _heading_lines(meeting: Meeting, attendances: list[Attendance]) -> list[str | Promise]:
-    """Title, time, place, host, recorder, attendees and absentees."""
+def _heading_lines(meeting: Meeting, rsvps: list[Rsvp], attendances: list[Attendance]) -> list[str | Promise]:
+    """Title, time, place, host, recorder, and every invitee's attendance."""
     lines: list[str | Promise] = [_("Minutes of %(title)s") % {"title": meeting.title}, ""]
     end = as_shanghai(meeting.ends_at).strftime("%H:%M")
     lines.append(_("Time: %(when)s–%(end)s") % {"when": _when(meeting.starts_at), "end": end})
@@ -234,25 +234,43 @@ def _heading_lines(meeting: Meeting, attendances: list[Attendance]) -> list[str 
     lines.append(
         _("Recorder: %(name)s") % {"name": meeting.recorder.get_full_name() if meeting.recorder else "—"}
     )
-    present = [_present_name(a) for a in attendances if a.status != Attendance.Status.ABSENT]
-    absent = [
-        _("%(name)s (%(reason)s)") % {"name": a.person.get_full_name(), "reason": a.reason}
-        for a in attendances
-        if a.status == Attendance.Status.ABSENT
+    present: list[str] = []
+    absent: list[str] = []
+    unconfirmed: list[str] = []
+    # Each invitee's seat: their own attendance, or that of whoever sat in for them.
+    by_seat = {a.on_behalf_of_id or a.person_id: a for a in attendances}
+    seated = [
+        (_stood_in_name(r.invitee, r.on_behalf_of), r.on_behalf_of, by_seat.pop(r.invitee_id, None))
+        for r in rsvps
     ]
+    # Signed in without an invitation (e.g. admitted by the host): listed as they came.
+    seated += [(a.person.get_full_name(), None, a) for a in by_seat.values()]
+    for name, standing_for, a in seated:
+        if a is None:
+            unconfirmed.append(name)
+        elif a.status == Attendance.Status.ABSENT:
+            absent.append(_("%(name)s (%(reason)s)") % {"name": name, "reason": a.reason})
+        else:
+            present.append(_present_name(a, standing_for=standing_for))
     lines.append(_("Attendees: %(names)s") % {"names": "、".join(present) or "—"})
     lines.append(_("Absent: %(names)s") % {"names": "、".join(absent) or "—"})
+    if unconfirmed:
+        lines.append(_("Attendance not recorded: %(names)s") % {"names": "、".join(unconfirmed)})
     return lines
 
 
-def _present_name(attendance: Attendance) -> str:
-    """An attendee as the minutes name them: whom they stood in for, and whether they came late."""
-    name = attendance.person.get_full_name()
-    if attendance.on_behalf_of is not None:  # joined: no query
-        name = _("%(name)s (for %(principal)s)") % {
-            "name": name,
-            "principal": attendance.on_behalf_of.get_full_name(),
-        }
+def _stood_in_name(person: Person, principal: Person | None) -> str:
+    """A name as the minutes give it, with whom the person stood in for."""
+    name = person.get_full_name()
+    if principal is None:
+        return name
+    return _("%(name)s (for %(principal)s)") % {"name": name, "principal": principal.get_full_name()}
+
+
+def _present_name(attendance: Attendance, *, standing_for: Person | None = None) -> str:
+    """An attendee as the minutes name them: whom they stood in for (for this meeting, or
+    ``standing_for`` through a standing delegation), and whether they came late."""
+    name = _stood_in_name(attendance.person, attendance.on_behalf_of or standing_for)
     if attendance.status == Attendance.Status.LATE:
         name = _("%(name)s (late)") % {"name": name}
     return name
@@ -353,7 +371,12 @@ def minutes_body_from_record(meeting: Meeting) -> str:
     actions = list(
         ActionItem.objects.filter(meeting=meeting).select_related("owner", "department").order_by("id")
     )
-    lines = _heading_lines(meeting, attendances)
+    rsvps = list(
+        Rsvp.objects.filter(meeting=meeting)
+        .select_related("invitee", "on_behalf_of", "department")
+        .order_by("department__sort_order", "invitee__full_name", "id")
+    )
+    lines = _heading_lines(meeting, rsvps, attendances)
     # Speeches, votes and guests from the live room (xietong.live): nothing typed twice.
     live = minutes_lines(meeting)
     lines += live["guests"]

@@ -59,28 +59,39 @@ MEETING_TOPIC = {
 @handles(*MEETING_TOPIC)
 def meeting_changed(event, meeting) -> list[Plan]:
     """Every invitee; the e-mail carries the meeting's .ics (REQUEST, or CANCEL). A change says
-    what changed: the old and new time (and that the replies were reset), or the new place."""
-    invitees = meeting.rsvps.order_by("id").values_list("invitee_id", flat=True)
+    what changed: the old and new time (and that the replies were reset), or the new place.
+    Someone invited in another's place (a standing delegation) is told for whom."""
+    rows = meeting.rsvps.order_by("id").values_list(
+        "invitee_id", "on_behalf_of__full_name", "on_behalf_of__username"
+    )
     topic = MEETING_TOPIC[event.name]
     if event.name == "meeting.rescheduled" and event.data.get("moved") is False:
         topic = "meeting_place_changed"
-    return [
+    params = {
+        "meeting": meeting.pk,
+        "title": meeting.title,
+        # The time the event recorded: a later change sends its own message.
+        "starts_at": event.data.get("new_start") or meeting.starts_at.isoformat(),
+        "old_starts_at": event.data.get("old_start", ""),
+        "place": event.data.get("location", meeting.location) or meeting.online_url,
+        "reason": event.data.get("reason", ""),
+        "ics": True,
+    }
+    link = reverse("meetings:detail", args=[meeting.pk])
+    plans = [
         Plan(
-            recipients=_unique(invitees),
+            recipients=_unique(pk for pk, name, login in rows if not (name or login)),
             topic=topic,
-            params={
-                "meeting": meeting.pk,
-                "title": meeting.title,
-                # The time the event recorded: a later change sends its own message.
-                "starts_at": event.data.get("new_start") or meeting.starts_at.isoformat(),
-                "old_starts_at": event.data.get("old_start", ""),
-                "place": event.data.get("location", meeting.location) or meeting.online_url,
-                "reason": event.data.get("reason", ""),
-                "ics": True,
-            },
-            link=reverse("meetings:detail", args=[meeting.pk]),
+            params=params,
+            link=link,
         )
     ]
+    plans += [
+        Plan(recipients=[pk], topic=topic, params={**params, "on_behalf_of": name or login}, link=link)
+        for pk, name, login in rows
+        if name or login
+    ]
+    return plans
 
 
 @handles("meeting.scheduled")

@@ -155,7 +155,10 @@ def render(topic: str, params: dict, *, language: str | None = None) -> Rendered
     subject_msgid, body_msgid = TEXTS.get(topic, FALLBACK)
     with translation.override(language or translation.get_language() or settings.LANGUAGE_CODE):
         values = _Params({k: _display(k, v) for k, v in params.items()})
-        return Rendered(subject=str(subject_msgid) % values, body=str(body_msgid) % values)
+        body = str(body_msgid) % values
+        if values["on_behalf_of"]:  # invited in someone's place through a standing delegation
+            body = f"{body} {_('You are invited on behalf of %(on_behalf_of)s.') % values}"
+        return Rendered(subject=str(subject_msgid) % values, body=body)
 
 
 def recipient_language(person) -> str:

@@ -21,23 +21,31 @@ class PersonChoice(IdModelChoiceField):
         return obj.full_name or obj.username
 
 
-class AttendanceForm(forms.Form):
-    """One invitee's row. ``people`` are (pk, name) pairs of the meeting's invitees."""
+class AttendanceRowForm(forms.Form):
+    """One invitee's row of the attendance table (prefix ``a<invitee id>``). No choice = not
+    confirmed: the row is left as it is. ``delegates`` are (pk, name) pairs offered for
+    "a delegate came"."""
 
-    person = forms.TypedChoiceField(coerce=int, widget=forms.HiddenInput)
     status = forms.ChoiceField(
         label=_("Attendance"),
-        choices=Attendance.Status.choices,
+        required=False,
+        choices=[
+            ("", _("Not confirmed")),
+            (Attendance.Status.PRESENT, Attendance.Status.PRESENT.label),
+            (Attendance.Status.LATE, Attendance.Status.LATE.label),
+            ("delegate", _("A delegate came")),
+            (Attendance.Status.ABSENT, Attendance.Status.ABSENT.label),
+        ],
     )
     reason = forms.CharField(label=_("Reason for absence"), max_length=300, required=False)
-    on_behalf_of = forms.TypedChoiceField(
-        label=_("Delegate for"), coerce=int, required=False, empty_value=None
-    )
+    delegate = forms.TypedChoiceField(label=_("Delegate"), coerce=int, required=False, empty_value=None)
 
-    def __init__(self, *args, people: list[tuple[int, str]], **kwargs):
+    def __init__(self, *args, delegates: list[tuple[int, str]], who: str = "", **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["person"].choices = people
-        self.fields["on_behalf_of"].choices = [("", "—"), *people]
+        self.fields["delegate"].choices = [("", "—"), *delegates]
+        # The table has one header per column: each input says whose row it is to a screen reader.
+        for field in self.fields.values():
+            field.widget.attrs["aria-label"] = f"{who} · {field.label}" if who else str(field.label)
 
 
 class ItemRecordForm(VersionedForm):

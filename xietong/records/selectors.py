@@ -4,7 +4,9 @@ agenda items and what was recorded for each, and the leadership group's pending 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Prefetch, QuerySet
@@ -19,7 +21,7 @@ from xietong.org.models import Person, Role
 from xietong.org.permissions import require, roles_of
 from xietong.policy.calendar import as_shanghai
 
-from .models import Decision, ItemRecord
+from .models import Attendance, Decision, ItemRecord
 
 
 def record_meetings() -> QuerySet[Meeting]:
@@ -27,9 +29,12 @@ def record_meetings() -> QuerySet[Meeting]:
     attendances and the decisions in the order they were taken, all preloaded."""
     return Meeting.objects.select_related("host", "recorder").prefetch_related(
         Prefetch(
-            "rsvps", queryset=Rsvp.objects.select_related("invitee").order_by("invitee__full_name", "id")
+            "rsvps",
+            queryset=Rsvp.objects.select_related(
+                "invitee", "delegate", "on_behalf_of", "department"
+            ).order_by("department__sort_order", "invitee__full_name", "id"),
         ),
-        Prefetch("attendances"),
+        Prefetch("attendances", queryset=Attendance.objects.select_related("person", "on_behalf_of")),
         Prefetch(
             "decisions",
             queryset=Decision.objects.select_related("department", "responsible", "agenda_item").order_by(
@@ -136,6 +141,70 @@ def pending_approval_duties(decision_ids: list[int]) -> dict[int, Obligation]:
             state=Obligation.State.PENDING,
         )
     }
+
+
+@dataclass
+class AttendanceTableRow:
+    """One invitee's row of the attendance table: their reply, whoever sits in their seat
+    (their own attendance or a delegate's), the table's pre-filled choice and the people
+    offered as their delegate."""
+
+    rsvp: Rsvp
+    attendance: Attendance | None
+    initial: dict[str, Any]
+    delegates: list[tuple[int, str]]
+
+    @property
+    def unconfirmed(self) -> bool:
+        """Replied 参加 (or nothing) and nobody signed in or was recorded: not "present"."""
+        return self.attendance is None and not self.initial.get("status")
+
+
+def _prefill(rsvp: Rsvp, seat: Attendance | None) -> dict[str, Any]:
+    """What the table shows chosen: what is recorded (a sign-in included), else what the reply
+    says of an absence or a named delegate. A reply to attend proves nothing: left unchosen."""
+    if seat is not None:
+        if seat.status == Attendance.Status.ABSENT:
+            return {"status": seat.status, "reason": seat.reason}
+        if seat.person_id != rsvp.invitee_id:
+            return {"status": "delegate", "delegate": seat.person_id}
+        return {"status": seat.status}
+    if rsvp.response == Rsvp.Response.ABSENT:
+        return {"status": Attendance.Status.ABSENT, "reason": rsvp.reason}
+    if rsvp.response == Rsvp.Response.DELEGATE and rsvp.delegate_id:
+        return {"delegate": rsvp.delegate_id}
+    return {}
+
+
+def attendance_table(meeting: Meeting) -> list[AttendanceTableRow]:
+    """The attendance table of ``meeting`` (read with record_meetings), one row per invitee:
+    one query beyond the meeting's, for the delegates offered (active people of the rows'
+    departments, the named delegate and whoever already sat in the seat)."""
+    rsvps = list(meeting.rsvps.all())
+    seats = {a.on_behalf_of_id or a.person_id: a for a in meeting.attendances.all()}
+    departments = {d for r in rsvps for d in (r.department_id, r.invitee.department_id) if d is not None}
+    colleagues: dict[int, list[tuple[int, str]]] = {}
+    if departments:
+        people = (
+            Person.objects.filter(is_active=True, department_id__in=departments)
+            .order_by("full_name", "id")
+            .values_list("pk", "full_name", "username", "department_id")
+        )
+        for pk, full_name, username, department_id in people:
+            colleagues.setdefault(department_id, []).append((pk, full_name or username))
+    rows = []
+    for rsvp in rsvps:
+        seat = seats.get(rsvp.invitee_id)
+        offered: dict[int, str] = {}
+        for extra in (rsvp.delegate, seat.person if seat is not None else None):
+            if extra is not None:
+                offered[extra.pk] = extra.get_full_name()
+        for dept in (rsvp.department_id, rsvp.invitee.department_id):
+            for pk, name in colleagues.get(dept, []) if dept is not None else []:
+                offered.setdefault(pk, name)
+        offered.pop(rsvp.invitee_id, None)
+        rows.append(AttendanceTableRow(rsvp, seat, _prefill(rsvp, seat), list(offered.items())))
+    return rows
 
 
 def people_by_id(ids: Iterable[int]) -> dict[int, Person]:

@@ -8,11 +8,13 @@ creates its action item in the same transaction: the action items react to
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from xietong.agenda.models import AgendaItem
@@ -24,7 +26,7 @@ from xietong.core.optlock import require_current
 from xietong.core.text import clean_field
 from xietong.core.transitions import Step, step
 from xietong.meetings.hooks import ended_at, has_started
-from xietong.meetings.models import Meeting
+from xietong.meetings.models import Meeting, Rsvp
 from xietong.meetings.services import TRANSITIONS as MEETING_TRANSITIONS
 from xietong.meetings.services import deferral_target
 from xietong.obligations.models import Obligation, ObligationKind
@@ -221,6 +223,175 @@ def attendance_record(
             on_behalf_of=on_behalf_of.pk if on_behalf_of else None,
         )
     return attendance
+
+
+# The recorder's choices on the attendance table: the invitee came (on time / late), sent
+# someone in their place, or was absent. A row left without a choice is not confirmed and not
+# written: replying 参加 is no proof of presence.
+DELEGATE_CAME = "delegate"
+TABLE_CHOICES = (
+    Attendance.Status.PRESENT,
+    Attendance.Status.LATE,
+    DELEGATE_CAME,
+    Attendance.Status.ABSENT,
+)
+
+
+@dataclass(frozen=True)
+class AttendanceRow:
+    """One invitee's row of the attendance table: ``seat`` is the invitee (Rsvp.invitee),
+    ``status`` one of TABLE_CHOICES, ``delegate`` who came in their place (DELEGATE_CAME)."""
+
+    seat: Person
+    status: str
+    reason: str = ""
+    delegate: Person | None = None
+
+
+class AttendanceTableError(DomainError):
+    """The table was refused as a whole; ``rows`` holds each row's refusals by invitee id."""
+
+    def __init__(self, rows: dict[int, list[DomainError]]):
+        super().__init__(
+            _("Some rows need correcting; nothing was saved."), code="attendance_rows", field=None
+        )
+        self.rows = rows
+
+
+def _check_row(
+    row: AttendanceRow, *, invited: set[int], active: dict[int, Person]
+) -> tuple[Person, str, Person | None] | list[DomainError]:
+    """(who attended or was absent, reason, whom they stood in for), or the row's refusals."""
+    errors: list[DomainError] = []
+    reason = ""
+    if row.seat.pk not in invited:
+        errors.append(
+            DomainError(_("This person is not invited to this meeting."), code="not_invited", field="status")
+        )
+    if row.status not in TABLE_CHOICES:
+        errors.append(
+            DomainError(_("Choose present, late or absent."), code="invalid_status", field="status")
+        )
+    try:
+        reason = _text(
+            row.reason, field="reason", max_length=MAX_REASON, required=row.status == Attendance.Status.ABSENT
+        )
+    except DomainError as err:
+        errors.append(err)
+    person: Person = row.seat
+    if row.status == DELEGATE_CAME:
+        delegate = active.get(row.delegate.pk) if row.delegate is not None else None
+        if row.delegate is None:
+            errors.append(
+                DomainError(_("Choose who came in this person's place."), code="required", field="delegate")
+            )
+        elif delegate is None:
+            errors.append(
+                DomainError(
+                    _("This person is unknown or no longer active."), code="unknown_person", field="delegate"
+                )
+            )
+        elif delegate.pk == row.seat.pk:
+            errors.append(
+                DomainError(_("A delegate attends for someone else."), code="delegate_self", field="delegate")
+            )
+        else:
+            person = delegate
+    if errors:
+        return errors
+    return person, reason, (row.seat if person.pk != row.seat.pk else None)
+
+
+def attendance_record_table(
+    *, meeting: Meeting, rows: list[AttendanceRow], actor, now: datetime
+) -> list[Attendance]:
+    """Record the attendance table of ``meeting`` at once: all rows or none.
+
+    Preconditions: as ``attendance_record`` (recorder or host; the meeting's day has come; the
+    record is open). Each row is one invitee's seat; each person is recorded once. Lateness
+    comes from the sign-in time (the live sign-in of whoever sat in the seat) or the recorder
+    choosing "late", never from when the table is saved. Refused as a whole
+    (``AttendanceTableError``, each row's refusals by invitee id) when any row is wrong.
+    Side effects: per row, the seat's one Attendance (the invitee's, or their delegate's on
+    their behalf), replacing whatever else sat in that seat. Records ``attendance.recorded``
+    per row (via "table").
+    """
+    if not (_is_recorder(meeting, actor) or _is_host(meeting, actor)):
+        raise Forbidden(_("Only the meeting's recorder or host may record attendance."))
+    _require_recording(meeting, now=now, from_day=True)
+    _require_open_record(meeting)
+    invited = set(Rsvp.objects.filter(meeting=meeting).values_list("invitee_id", flat=True))
+    wanted = {r.delegate.pk for r in rows if r.delegate is not None and r.status == DELEGATE_CAME}
+    active = Person.objects.filter(is_active=True).in_bulk(list(wanted))
+    checked: list[tuple[AttendanceRow, Person, str, Person | None]] = []
+    errors: dict[int, list[DomainError]] = {}
+    taken: dict[int, int] = {}
+    for row in rows:
+        result = _check_row(row, invited=invited, active=active)
+        if isinstance(result, list):
+            errors[row.seat.pk] = result
+            continue
+        person, reason, principal = result
+        if person.pk in taken:
+            errors[row.seat.pk] = [
+                DomainError(
+                    _("%(name)s is already recorded in another row."),
+                    code="twice",
+                    field="delegate" if principal is not None else "status",
+                    params={"name": person.get_full_name()},
+                )
+            ]
+            continue
+        taken[person.pk] = row.seat.pk
+        checked.append((row, person, reason, principal))
+    if errors:
+        raise AttendanceTableError(errors)
+    saved: list[Attendance] = []
+    with transaction.atomic():
+        _lock_open_record(meeting)
+        signed_in = dict(
+            Attendance.objects.filter(meeting=meeting, signed_in_at__isnull=False).values_list(
+                "person_id", "signed_in_at"
+            )
+        )
+        for row, person, reason, principal in checked:
+            if row.status == Attendance.Status.ABSENT:
+                final, signed_in_at = Attendance.Status.ABSENT, None
+            else:
+                signed_in_at = signed_in.get(person.pk)
+                late = row.status == Attendance.Status.LATE or (
+                    signed_in_at is not None and signed_in_at > meeting.starts_at
+                )
+                final = Attendance.Status.LATE if late else Attendance.Status.PRESENT
+            # One attendance per seat: whoever else sat in it (the invitee, another delegate) goes.
+            seat_rows = Attendance.objects.filter(meeting=meeting).exclude(person=person)
+            seat_rows.filter(
+                Q(on_behalf_of=row.seat) | Q(person=row.seat, on_behalf_of__isnull=True)
+            ).delete()
+            attendance, _created = Attendance.objects.update_or_create(
+                meeting=meeting,
+                person=person,
+                defaults={
+                    "status": final,
+                    "reason": reason,
+                    "on_behalf_of": principal,
+                    "signed_in_at": signed_in_at,
+                    "recorded_by": actor,
+                    "recorded_at": now,
+                },
+            )
+            record_event(
+                name="attendance.recorded",
+                actor=actor,
+                subject=attendance,
+                now=now,
+                person=person.pk,
+                status=final,
+                on_behalf_of=principal.pk if principal else None,
+                via="table",
+            )
+            saved.append(attendance)
+    return saved
 
 
 def attendance_signin(

@@ -3,14 +3,16 @@ leadership group's answer to decisions that allocate resources."""
 
 from __future__ import annotations
 
-from django.shortcuts import render
+from django.contrib import messages
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from xietong.core.auth import login_required
-from xietong.core.forms import submit_action, submit_form
+from xietong.core.errors import DomainError
+from xietong.core.forms import add_form_error, submit_action, submit_form
 from xietong.core.optlock import StaleEdit
 from xietong.meetings import services as meeting_services
 from xietong.meetings.models import Meeting
@@ -19,7 +21,7 @@ from xietong.org.permissions import require, roles_of
 from xietong.policy.calendar import as_shanghai
 
 from . import selectors, services
-from .forms import ApproveForm, AttendanceForm, DecisionForm, ItemRecordForm, RejectForm
+from .forms import ApproveForm, AttendanceRowForm, DecisionForm, ItemRecordForm, RejectForm
 from .models import Decision, ItemRecord
 
 
@@ -40,7 +42,8 @@ def _page(
     now,
     *,
     status: int = 200,
-    attendance_form=None,
+    attendance_forms: dict[int, AttendanceRowForm] | None = None,
+    attendance_error: str | None = None,
     item_form=None,
     decision_form=None,
     answer_form=None,
@@ -51,27 +54,18 @@ def _page(
     edits = selectors.keeps_record(meeting, request.user) and meeting.status != Meeting.Status.HELD
     items = selectors.record_items(meeting)
     records_by_item = selectors.item_records_by_item(items)
-    attendance_by_person = {a.person_id: a for a in meeting.attendances.all()}
-    rsvps = list(meeting.rsvps.all())
-    people = [(r.invitee_id, r.invitee.full_name or r.invitee.username) for r in rsvps]
     rows = []
-    for rsvp in rsvps:
+    for row in selectors.attendance_table(meeting):
         form = None
         if edits:
-            if attendance_form is not None and attendance_form.prefix == f"a{rsvp.invitee_id}":
-                form = attendance_form
-            else:
-                current = attendance_by_person.get(rsvp.invitee_id)
-                initial = {"person": rsvp.invitee_id}
-                if current is not None:
-                    initial.update(
-                        status="absent" if current.status == "absent" else "present",
-                        reason=current.reason,
-                        on_behalf_of=current.on_behalf_of_id,
-                    )
-                form = AttendanceForm(initial=initial, people=people, prefix=f"a{rsvp.invitee_id}")
-        rows.append({"rsvp": rsvp, "attendance": attendance_by_person.get(rsvp.invitee_id), "form": form})
-    names = dict(people)
+            pk = row.rsvp.invitee_id
+            form = (attendance_forms or {}).get(pk) or AttendanceRowForm(
+                initial=row.initial,
+                delegates=row.delegates,
+                who=row.rsvp.invitee.get_full_name(),
+                prefix=f"a{pk}",
+            )
+        rows.append({"row": row, "rsvp": row.rsvp, "attendance": row.attendance, "form": form})
     item_rows = []
     for item in items:
         record = records_by_item.get(item.pk)
@@ -99,7 +93,7 @@ def _page(
         "edits": edits,
         "leadership": leadership,
         "rows": rows,
-        "names": names,
+        "attendance_error": attendance_error,
         "item_rows": item_rows,
         "decisions": decisions,
         "approval_duties": approval_duties,
@@ -130,37 +124,61 @@ def record_meeting(request, pk: int):
 @login_required
 @require_POST
 def attendance(request, pk: int):
+    """The attendance table: every invitee's row at once, all saved or none (each wrong row
+    shows its refusal beside its field)."""
     now = timezone.now()
     meeting = _meeting(
         request, pk, now, edit_refusal=_("Only the meeting's recorder or host may record attendance.")
     )
     _require_open_record(meeting)
-    people = [(r.invitee_id, r.invitee.full_name or r.invitee.username) for r in meeting.rsvps.all()]
-    prefix = f"a{request.POST.get('row', '')}"
-    form = AttendanceForm(request.POST, people=people, prefix=prefix)
+    table = selectors.attendance_table(meeting)
+    forms = {
+        row.rsvp.invitee_id: AttendanceRowForm(
+            request.POST,
+            delegates=row.delegates,
+            who=row.rsvp.invitee.get_full_name(),
+            prefix=f"a{row.rsvp.invitee_id}",
+        )
+        for row in table
+    }
 
-    def record(data, **who):
-        persons = selectors.people_by_id(x for x in (data["person"], data["on_behalf_of"]) if x)
-        return services.attendance_record(
-            meeting=meeting,
-            person=persons.get(data["person"]),
-            status=data["status"],
-            reason=data["reason"],
-            on_behalf_of=persons.get(data["on_behalf_of"]) if data["on_behalf_of"] else None,
-            **who,
+    def again(error: str | None = None):
+        return _page(
+            request,
+            _meeting(request, pk, now),
+            now,
+            status=400,
+            attendance_forms=forms,
+            attendance_error=error or _("Some rows need correcting; nothing was saved."),
         )
 
-    return submit_form(
-        request,
-        form,
-        record,
-        success=_("Attendance recorded."),
-        redirect_to=reverse("records:meeting", args=[pk]),
-        invalid=lambda status: _page(
-            request, _meeting(request, pk, now), now, status=status, attendance_form=form
-        ),
-        now=now,
+    if not all(form.is_valid() for form in forms.values()):
+        return again()
+    invitees = {row.rsvp.invitee_id: row.rsvp.invitee for row in table}
+    delegates = selectors.people_by_id(
+        form.cleaned_data["delegate"] for form in forms.values() if form.cleaned_data["delegate"]
     )
+    rows = [
+        services.AttendanceRow(
+            seat=invitees[pk],
+            status=form.cleaned_data["status"],
+            reason=form.cleaned_data["reason"],
+            delegate=delegates.get(form.cleaned_data["delegate"]) if form.cleaned_data["delegate"] else None,
+        )
+        for pk, form in forms.items()
+        if form.cleaned_data["status"]
+    ]
+    try:
+        services.attendance_record_table(meeting=meeting, rows=rows, actor=request.user, now=now)
+    except services.AttendanceTableError as err:
+        for seat, refusals in err.rows.items():
+            for refusal in refusals:
+                add_form_error(forms[seat], refusal)
+        return again(str(err))
+    except DomainError as err:
+        return again(str(err))
+    messages.success(request, _("Attendance recorded."))
+    return redirect(reverse("records:meeting", args=[pk]) + "#attendance")
 
 
 @login_required

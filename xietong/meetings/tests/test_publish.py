@@ -157,8 +157,11 @@ def test_invitees_with_leadership_and_a_delegating_head(torg):
     services.meeting_publish(meeting=meeting, actor=torg.coordinator, now=THU_1800)
     invited = _invitees(meeting)
     assert invited["chair"] == Rsvp.InvitedAs.LEADERSHIP
-    assert invited["tech_head"] == Rsvp.InvitedAs.HEAD
-    assert "tech_deputy" not in invited
+    # The standing delegation covers the meeting's day: the deputy is invited in the head's
+    # place, on the head's behalf (desk/tests/test_standing_delegation.py follows it through).
+    assert invited["tech_deputy"] == Rsvp.InvitedAs.HEAD
+    assert meeting.rsvps.get(invitee=torg.tech_deputy).on_behalf_of == torg.tech_head
+    assert "tech_head" not in invited
     assert "outsider" not in invited
 
 

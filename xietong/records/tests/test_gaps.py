@@ -16,8 +16,9 @@ from xietong.actions import services as action_services
 from xietong.actions.models import ActionItem
 from xietong.core.errors import DomainError
 from xietong.core.models import Event
+from xietong.meetings import services as meeting_services
 from xietong.meetings.models import Meeting
-from xietong.meetings.tests.factories import sh
+from xietong.meetings.tests.factories import THU_1800, sh
 from xietong.minutes import services as minutes_services
 from xietong.obligations.models import Obligation, ObligationKind
 from xietong.policy.models import PolicyVersion
@@ -303,7 +304,7 @@ def test_paste_import_into_a_closed_record_is_refused(torg, closed):
     [
         (
             "/records/meeting/{m}/attendance/",
-            {"row": "{p}", "a{p}-person": "{p}", "a{p}-status": "absent", "a{p}-reason": "出差"},
+            {"a{p}-status": "absent", "a{p}-reason": "出差"},
         ),
         ("/records/item/{i}/", {"i{i}-outcome": "closed", "i{i}-notes": "改"}),
         (
@@ -414,16 +415,17 @@ def test_decision_text_of_control_characters_only_and_unknown_people_are_refused
 
 
 def test_attendance_over_long_reason_and_unknown_delegate_are_field_errors(torg, meeting, login):
-    p = torg.market_head.pk
+    meeting_services.meeting_publish(meeting=meeting, actor=torg.coordinator, now=THU_1800)
+    p = torg.tech_head.pk
     client = _english(login(torg.recorder))
     with time_machine.travel(DURING, tick=False):
         long = client.post(
             f"/records/meeting/{meeting.pk}/attendance/",
-            {"row": p, f"a{p}-person": p, f"a{p}-status": "absent", f"a{p}-reason": "长" * 301},
+            {f"a{p}-status": "absent", f"a{p}-reason": "长" * 301},
         )
         unknown = client.post(
             f"/records/meeting/{meeting.pk}/attendance/",
-            {"row": p, f"a{p}-person": p, f"a{p}-status": "present", f"a{p}-on_behalf_of": 999999},
+            {f"a{p}-status": "delegate", f"a{p}-delegate": 999999},
         )
     assert long.status_code == 400 and unknown.status_code == 400
     assert not Attendance.objects.exists()

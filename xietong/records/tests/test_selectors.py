@@ -17,7 +17,8 @@ def test_record_meeting_preloads_invitees_attendance_and_decisions(torg, meeting
     second = decide(torg, meeting, text="市场部下周汇报")
     with django_assert_num_queries(4):
         loaded = selectors.record_meetings().get(pk=meeting.pk)
-        names = [r.invitee.full_name for r in loaded.rsvps.all()]
+        # The attendance table's order: by department, then name (departments joined, no query).
+        names = [(r.department.sort_order, r.invitee.full_name) for r in loaded.rsvps.all()]
         decisions = [d.pk for d in loaded.decisions.all()]
         list(loaded.attendances.all())
         assert loaded.host.pk == torg.host.pk
