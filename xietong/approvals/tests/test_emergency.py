@@ -223,3 +223,18 @@ def test_leadership_list_query_count_is_pinned(torg, purchase, login, django_ass
 
 
 QUERIES = 6
+
+
+def test_leadership_page_links_the_list_awaiting_ratification(torg, purchase, login):
+    html = login(torg.chair).get(reverse("obligations:leadership")).content.decode()
+    assert reverse("approvals:emergencies") in html and reverse("approvals:figures") in html
+
+
+def test_list_shows_only_what_the_viewer_may_see(torg, purchase, login):
+    decision = decide(torg, purchase)
+    assert (
+        f'data-emergency="{decision.pk}"'
+        in login(torg.tech_head).get(reverse("approvals:emergencies")).content.decode()
+    )
+    html = login(torg.outsider).get(reverse("approvals:emergencies")).content.decode()
+    assert 'data-emergency="' not in html and "emergency-new" not in html

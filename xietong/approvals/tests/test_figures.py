@@ -164,3 +164,10 @@ def test_overview_keyset_pages(torg, purchase, monkeypatch):
 
 
 OVERVIEW_QUERIES = 5
+
+
+def test_templates_page_links_the_overview_for_the_coordinator(torg, purchase, login):
+    html = login(torg.coordinator).get(reverse("approvals:templates")).content.decode()
+    assert reverse("approvals:overview") in html and reverse("approvals:figures") in html
+    html = login(torg.tech_liaison).get(reverse("approvals:templates")).content.decode()
+    assert reverse("approvals:overview") not in html
