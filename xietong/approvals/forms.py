@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from xietong.core.params import IdModelChoiceField
+from xietong.core.params import IdModelChoiceField, IdModelMultipleChoiceField
 from xietong.org.models import Person
 from xietong.policy.models import Policy
 
@@ -75,3 +75,35 @@ class TransferForm(forms.Form):
         label=_("Hand over to"), queryset=Person.objects.filter(is_active=True).select_related("department")
     )
     comment = forms.CharField(label=_("Comment"), max_length=500, required=False)
+
+
+class EmergencyForm(ApplyForm):
+    """An emergency decision, and the form of the template that ratifies it (its title is the
+    urgent matter)."""
+
+    def __init__(self, *args, definition: Definition, **kwargs):
+        super().__init__(*args, definition=definition, **kwargs)
+        del self.fields["title"]
+        people = Person.objects.filter(is_active=True).select_related("department")
+        extra: dict[str, forms.Field] = {
+            "matter": forms.CharField(label=_("Urgent matter"), max_length=120),
+            "reason": forms.CharField(
+                label=_("Why it could not wait"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+            ),
+            "group": PersonMultipleChoice(label=_("Temporary group"), queryset=people, required=False),
+            "consulted": PersonMultipleChoice(label=_("Consulted"), queryset=people, required=False),
+            "consultation": forms.CharField(
+                label=_("Views heard"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+            ),
+            "decision": forms.CharField(
+                label=_("Decision"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+            ),
+            "executed": forms.BooleanField(label=_("Carried out at once"), required=False),
+        }
+        self.fields = {**extra, **self.fields}
+
+
+class PersonMultipleChoice(IdModelMultipleChoiceField):
+    def label_from_instance(self, obj: Person) -> str:
+        dept = f" · {obj.department}" if obj.department_id else ""
+        return f"{obj.full_name or obj.username}{dept}"

@@ -176,3 +176,50 @@ class Task(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("approvals:detail", args=[self.approval_id])
+
+
+class EmergencyDecision(models.Model):
+    """An emergency decision (紧急决策): the director convened a temporary group, decided and may
+    have acted at once; the decision is then ratified after the fact by ``approval``, an
+    approval on the template the director chose. Whether it is ratified is that approval's
+    status: nothing here repeats it."""
+
+    matter = models.CharField(_("urgent matter"), max_length=120)
+    decision = models.TextField(_("decision"))
+    reason = models.TextField(_("why it could not wait"))
+    # Whose views were heard and what they said, as the director recorded it.
+    consultation = models.TextField(_("views heard"), blank=True)
+    director = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="emergency_decisions",
+        verbose_name=_("director"),
+    )
+    group = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="+", verbose_name=_("temporary group")
+    )
+    consulted = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="+", blank=True, verbose_name=_("consulted")
+    )
+    # The policy version whose rule named the director.
+    policy_version = models.ForeignKey(
+        "policy.PolicyVersion", on_delete=models.PROTECT, related_name="+", verbose_name=_("policy version")
+    )
+    decided_at = models.DateTimeField(_("decided"))
+    executed_at = models.DateTimeField(_("executed"), null=True, blank=True)
+    approval = models.OneToOneField(
+        Approval,
+        on_delete=models.PROTECT,
+        related_name="emergency",
+        verbose_name=_("ratification"),
+    )
+
+    class Meta:
+        verbose_name = _("emergency decision")
+        verbose_name_plural = _("emergency decisions")
+
+    def __str__(self) -> str:
+        return self.matter
+
+    def get_absolute_url(self) -> str:
+        return reverse("approvals:emergency", args=[self.pk])

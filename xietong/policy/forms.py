@@ -16,11 +16,11 @@ from xietong.core.optlock import VersionedForm
 
 from .rules import (
     CHOICE,
+    CHOICE_NAMES,
     CHOICE_VALUES,
     COUNT,
     DURATION,
     DUTY,
-    MAJORITY_METHOD_NAMES,
     MAX_COUNT,
     MAX_DAYS,
     MAX_HOURS,
@@ -174,7 +174,7 @@ def _fields_of(rule: Rule) -> dict[str, forms.Field]:
         maximum = 100 if rule.key == "quorum_percent" else MAX_COUNT
         return {"count": _number(COUNT_UNITS.get(rule.key, ""), minimum=1, maximum=maximum)}
     if rule.kind == CHOICE:
-        choices = [("", "—"), *((v, MAJORITY_METHOD_NAMES[v]) for v in CHOICE_VALUES[rule.key])]
+        choices = [("", "—"), *((v, CHOICE_NAMES[rule.key][v]) for v in CHOICE_VALUES[rule.key])]
         return {"value": forms.ChoiceField(required=False, label=_("Choice"), choices=choices)}
     assert rule.kind == DUTY
     return {}

@@ -102,8 +102,16 @@ CHOICE_VALUES: dict[str, tuple[str, ...]] = {
     # A decision recorded without a passed vote: allowed, refused, or recorded and marked
     # "未经表决" with the host's reason.
     "decision_vote": ("not_required", "refuse", "mark_unvoted"),
+    # Who leads an emergency decision (紧急决策, the "director"): the leadership group's chair,
+    # any member of the leadership group, or the coordinator.
+    "emergency_lead": ("chair", "leadership", "coordinator"),
 }
-CHOICE_KEYS: dict[str, bool] = {"majority_method": False, "delegate_scope": False, "decision_vote": False}
+CHOICE_KEYS: dict[str, bool] = {
+    "majority_method": False,
+    "delegate_scope": False,
+    "decision_vote": False,
+    "emergency_lead": False,
+}
 # Duties whose deadline is set case by case (a decision names its own), so the rule carries only
 # the clause the ledger files them under.
 DUTY_KEYS: dict[str, bool] = {"action_due": False}
@@ -114,7 +122,14 @@ AMOUNT_KEYS: dict[str, bool] = {"approval_finance_threshold": False, "approval_c
 # reminders): a regulation holding only these sets no meeting, so the meeting rules required of a
 # meeting regulation are not asked of it.
 APPROVAL_KEYS: frozenset[str] = frozenset(
-    {*AMOUNT_KEYS, "approval_step_days", "warning_lead_short", "reminder_first", "reminder_second"}
+    {
+        *AMOUNT_KEYS,
+        "approval_step_days",
+        "warning_lead_short",
+        "reminder_first",
+        "reminder_second",
+        "emergency_lead",
+    }
 )
 RULE_ORDER: tuple[str, ...] = (
     *DEADLINE_KEYS,
@@ -168,6 +183,7 @@ RULE_LABELS: dict[str, Any] = {
     "absence_notice_after_notice": _("Least time to send word of an absence after the notice"),
     "delegate_scope": _("Whom a department head may send in their place"),
     "decision_vote": _("Decisions without a passed vote"),
+    "emergency_lead": _("Who leads emergency decisions"),
 }
 
 MAJORITY_METHOD_NAMES: dict[str, Any] = {
@@ -188,10 +204,17 @@ DECISION_VOTE_NAMES: dict[str, Any] = {
     "mark_unvoted": _("Recorded as not voted on, with the host's reason"),
 }
 
+EMERGENCY_LEAD_NAMES: dict[str, Any] = {
+    "chair": _("The chair of the leadership group"),
+    "leadership": _("Any member of the leadership group"),
+    "coordinator": _("The coordinator"),
+}
+
 CHOICE_NAMES: dict[str, dict[str, Any]] = {
     "majority_method": MAJORITY_METHOD_NAMES,
     "delegate_scope": DELEGATE_SCOPE_NAMES,
     "decision_vote": DECISION_VOTE_NAMES,
+    "emergency_lead": EMERGENCY_LEAD_NAMES,
 }
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -309,3 +309,9 @@ def test_calendar_override_bad_input_shows_field_errors(login, torg):
     html = page(client.post(reverse("policy:calendar_override"), {"day": "2026-03-04", "kind": "maybe"}))
     assert field_errors(html, "kind")
     assert Organization.current().extra_closed_days == []
+
+
+def test_edit_page_names_each_choice_rules_own_values(torg, login):
+    """Every choice rule offers its own values (not the majority methods' names)."""
+    html = login(torg.coordinator).get(reverse("policy:edit", args=[torg.policy.key])).content.decode()
+    assert "The deputy or the liaison" in html and "No vote required" in html
