@@ -15,6 +15,7 @@ from xietong.core.errors import DomainError
 from xietong.core.optlock import VersionedForm
 
 from .rules import (
+    AMOUNT,
     CHOICE,
     CHOICE_NAMES,
     CHOICE_VALUES,
@@ -25,6 +26,7 @@ from .rules import (
     MAX_DAYS,
     MAX_HOURS,
     MAX_MINUTES,
+    MAX_YUAN,
     RULE_ORDER,
     WEEKDAY_NAMES,
     WEEKDAYS,
@@ -113,6 +115,7 @@ UNIT_PERCENT = pgettext_lazy("unit", "percent")
 UNIT_PEOPLE = pgettext_lazy("unit", "people")
 UNIT_VOTES = pgettext_lazy("unit", "votes")
 UNIT_TIMES = pgettext_lazy("unit", "times")
+UNIT_YUAN = pgettext_lazy("unit", "yuan")
 COUNT_UNITS = {
     "attendee_cap": UNIT_PEOPLE,
     "min_agree_votes": UNIT_VOTES,
@@ -176,6 +179,8 @@ def _fields_of(rule: Rule) -> dict[str, forms.Field]:
     if rule.kind == CHOICE:
         choices = [("", "—"), *((v, CHOICE_NAMES[rule.key][v]) for v in CHOICE_VALUES[rule.key])]
         return {"value": forms.ChoiceField(required=False, label=_("Choice"), choices=choices)}
+    if rule.kind == AMOUNT:
+        return {"yuan": _number(UNIT_YUAN, minimum=1, maximum=MAX_YUAN)}
     assert rule.kind == DUTY
     return {}
 
@@ -192,6 +197,7 @@ def _initial_of(rule: Rule) -> dict[str, Any]:
         "minutes": rule.minutes,
         "count": rule.count,
         "value": rule.value,
+        "yuan": rule.yuan,
     }
     return {k: v for k, v in values.items() if v is not None}
 
@@ -288,7 +294,7 @@ class PolicyRulesForm(VersionedForm):
                 if parts[part] not in self.errors:
                     self.add_error(parts[part], _("Enter a value."))
             return None
-        for field in ("weekday", "time", "if_closed", "hours", "days", "minutes", "count", "value", "blank"):
+        for field in ("weekday", "time", "if_closed", "hours", "days", "minutes", "count", "value", "yuan", "blank"):
             table.pop(field, None)
         for part, value in filled.items():
             table[part] = value.strftime("%H:%M") if part == "time" else value

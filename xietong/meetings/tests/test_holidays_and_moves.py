@@ -22,6 +22,7 @@ from xietong.obligations.models import Obligation, ObligationKind
 from xietong.obligations.selectors import obligations_for
 from xietong.policy.selectors import business_calendar
 from xietong.records.services import record_close
+from xietong.records.tests.helpers import settle_items
 
 PRESETS = ["seed01-weekly", "seed02-coordination"]
 THU_2000 = sh(2026, 3, 5, 20, 0)
@@ -319,6 +320,7 @@ def test_a_cancelled_or_started_meeting_cannot_be_moved(org_march):
 def test_a_held_meeting_cannot_be_moved(org_march):
     torg = org_march
     meeting = published_meeting(torg)
+    settle_items(torg, meeting, now=sh(2026, 3, 9, 9, 30))
     record_close(meeting=meeting, actor=torg.recorder, now=sh(2026, 3, 9, 10, 0))
     with pytest.raises(DomainError) as err:
         services.meeting_reschedule(

@@ -16,7 +16,7 @@ from xietong.policy.forms import PolicyRulesForm
 from xietong.policy.models import Policy, PolicyVersion
 from xietong.policy.rules import PolicyFileError, dump_policy, parse_policy, to_data
 from xietong.policy.selectors import current_version
-from xietong.policy.services import policy_version_create
+from xietong.policy.services import policy_install_preset, policy_version_create
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=SHANGHAI)
 
@@ -338,3 +338,30 @@ def test_a_stale_form_is_refused_and_shows_the_saved_value(org, login):
     assert response.status_code == 409
     assert 'data-stale="1"' in response.content.decode()
     assert current_version(org.policy).rules.minutes("meeting_duration_cap") == 70
+
+
+def test_seed03s_blank_amounts_are_filled_in_the_form_in_yuan(db, login):
+    """Seed 03 leaves its approval amounts blank ("X 万元"): the form offers them in 元, refuses a
+    version that keeps them blank, and records the amounts once filled."""
+    org = build_test_org(now=NOW)
+    policy = policy_install_preset(name="seed03-activity", now=NOW)
+    client = _zh(login(org.coordinator))
+    page = client.get(reverse("policy:edit", args=[policy.key])).content.decode()
+    assert 'name="approval_finance_threshold-yuan"' in page and "元" in page
+    refused = _post_form(client, policy, {"approval_step_days-count": "3"})
+    assert refused.status_code == 200 and policy.versions.count() == 1
+    response = _post_form(
+        client,
+        policy,
+        {"approval_finance_threshold-yuan": "10000", "approval_ceo_threshold-yuan": "-1"},
+    )
+    assert response.status_code == 200 and policy.versions.count() == 1
+    response = _post_form(
+        client,
+        policy,
+        {"approval_finance_threshold-yuan": "10000", "approval_ceo_threshold-yuan": "50000"},
+    )
+    assert response.status_code == 302
+    rules = current_version(policy).rules
+    assert rules.amount("approval_finance_threshold") == 10000
+    assert rules.amount("approval_ceo_threshold") == 50000
