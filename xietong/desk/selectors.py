@@ -3,7 +3,7 @@ meeting notices, meetings and unread minutes."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
 from django.db.models import QuerySet
 
@@ -11,11 +11,13 @@ from xietong.actions.selectors import open_page
 from xietong.approvals.selectors import approvals_to_handle, returned_to
 from xietong.meetings.models import Meeting, Rsvp
 from xietong.meetings.selectors import HOME_MEETINGS, HOME_RSVPS, _involved, meetings_visible_to
-from xietong.minutes.models import MinutesReceipt
+from xietong.minutes.models import Minutes, MinutesReceipt
 from xietong.obligations.selectors import open_duty_rows
 from xietong.org.permissions import roles_of
-from xietong.policy.calendar import as_shanghai
+from xietong.policy.calendar import SHANGHAI, as_shanghai
 from xietong.topics.selectors import topic_queues_for
+
+from .duty_links import attach_duty_links
 
 HOME_DUTIES = 50
 HOME_ACTIONS = 20
@@ -25,7 +27,9 @@ HOME_APPROVALS = 20
 
 def todo_for(person, *, now: datetime) -> dict:
     return {
-        "duties": open_duty_rows(person, limit=HOME_DUTIES, now=now),
+        "duties": attach_duty_links(open_duty_rows(person, limit=HOME_DUTIES, now=now)),
+        "minutes_to_review": list(minutes_to_review(person)[:HOME_MINUTES]),
+        "records_to_write": list(records_to_write(person, now=now)[:HOME_MEETINGS]),
         "queues": topic_queues_for(person, now=now),
         "actions": open_page(now=now, owner=person, limit=HOME_ACTIONS).items,
         "rsvps": list(pending_rsvps(person, now=now)[:HOME_RSVPS]),
@@ -81,4 +85,32 @@ def unread_minutes(person) -> QuerySet[MinutesReceipt]:
         .select_related("minutes__meeting")
         .only("minutes", "delivered_at", "minutes__number", "minutes__meeting", "minutes__meeting__title")
         .order_by("-delivered_at", "-id")
+    )
+
+
+def minutes_to_review(person) -> QuerySet[Minutes]:
+    """Minutes versions the recorder sent to ``person``, the meeting's host, for approval,
+    oldest first (without their text)."""
+    return (
+        Minutes.objects.filter(status=Minutes.Status.IN_REVIEW, meeting__host=person)
+        .select_related("meeting")
+        .only("number", "submitted_at", "meeting", "meeting__title", "meeting__starts_at")
+        .order_by("submitted_at", "id")
+    )
+
+
+def records_to_write(person, *, now: datetime) -> QuerySet[Meeting]:
+    """Today's meetings (Shanghai day) ``person`` records whose record is still open (the
+    notice is out and the record not yet closed), soonest first."""
+    day = as_shanghai(now).date()
+    start = datetime.combine(day, time.min, tzinfo=SHANGHAI)
+    return (
+        Meeting.objects.filter(
+            recorder=person,
+            status=Meeting.Status.PUBLISHED,
+            starts_at__gte=start,
+            starts_at__lt=start + timedelta(days=1),
+        )
+        .only("title", "starts_at", "location")
+        .order_by("starts_at", "id")
     )

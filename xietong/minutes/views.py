@@ -196,7 +196,15 @@ def version(request, pk: int):
     now = timezone.now()
     minutes = selectors.get_minutes_for_user(request.user, pk, now=now)
     services.minutes_mark_read(minutes=minutes, actor=request.user, now=now)
-    return render(request, "minutes/version.html", {"minutes": minutes, "meeting": minutes.meeting})
+    # The host approves or returns a version in review here too (the table decides who may).
+    actions = [a for a in services.allowed_actions(minutes, request.user) if a in ("approve", "return")]
+    context = {
+        "minutes": minutes,
+        "meeting": minutes.meeting,
+        "actions": actions,
+        "return_form": ReturnForm(),
+    }
+    return render(request, "minutes/version.html", context)
 
 
 @login_required

@@ -172,7 +172,7 @@ def test_demo_before_the_topic_window_keeps_the_weeks_topics_approved(db):
     tuesday = datetime(2026, 12, 8, 10, 0, tzinfo=SHANGHAI)
     with time_machine.travel(tuesday, tick=False):
         call_command("demo", stdout=io.StringIO())
-    coming = Meeting.objects.filter(starts_at__gt=tuesday).order_by("starts_at").first()
+    coming = Meeting.objects.filter(series__isnull=False, starts_at__gt=tuesday).order_by("starts_at").first()
     waiting = Topic.objects.filter(meeting=coming)
     assert waiting.filter(status="approved").exists()
     # Only topics rolled over from an earlier meeting are already triaged for it.
@@ -218,10 +218,16 @@ def test_demo_loads_a_whole_organisation_once(db):
     assert Topic.objects.filter(status="triaged").exclude(deferral_reason="").exists()  # rolled over
     late = Obligation.objects.filter(kind=ObligationKind.SUBMISSION, state=Obligation.State.BREACHED)
     assert late.filter(closed_at__isnull=False).exists()  # submitted after the cut-off
-    assert Agenda.objects.filter(status=Agenda.Status.PUBLISHED).count() == 3
-    published = Meeting.objects.filter(status=Meeting.Status.PUBLISHED)
-    assert published.count() == 3
+    # Three past weeks and today's emergency meeting were announced; the two latest weeks were held.
+    assert Agenda.objects.filter(status=Agenda.Status.PUBLISHED).count() == 4
+    weekly = Meeting.objects.filter(series__isnull=False)
+    assert weekly.filter(status=Meeting.Status.HELD).count() == 2
+    published = weekly.filter(status=Meeting.Status.PUBLISHED)
+    assert published.count() == 1
     assert all(m.starts_at < timezone.now() for m in published)
+    emergency = Meeting.objects.get(series__isnull=True)
+    assert (emergency.status, emergency.is_emergency) == (Meeting.Status.PUBLISHED, True)
+    assert emergency.starts_at > timezone.now()
     answers = set(Rsvp.objects.values_list("response", flat=True))
     assert {"attend", "delegate", "absent", "pending"} <= answers
     assert not Event.objects.filter(at__gt=timezone.now()).exists()  # nothing dated in the future

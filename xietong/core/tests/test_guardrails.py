@@ -99,7 +99,8 @@ OWN_ACCOUNT = {"/logout/", "/lang/", "/notify/preferences/"}
 
 def test_a_plain_employee_changes_nothing_on_any_route(demo):
     client = Client()
-    client.force_login(Person.objects.get(username="panwei"))
+    # 葛慧: no role and nothing of her own (潘伟, the README's plain employee, owns an action item).
+    client.force_login(Person.objects.get(username="gehui"))
     before = fingerprint()
     errors = {}
     for url in product_urls():

@@ -112,12 +112,18 @@ def _duty_rows(body: str) -> str:
 def test_a_duty_row_shows_its_subject_deadline_colour_and_clause_in_both_languages(torg, client):
     topic = _draft(torg, "报价<b>单</b>")
     rows = _duty_rows(_home(client, torg.tech_liaison, NOW))
-    assert f'<a href="/topics/{topic.pk}/">Topic submission · 报价&lt;b&gt;单&lt;/b&gt;</a>' in rows
+    assert (
+        f'<a href="/topics/{topic.pk}/" data-duty="submission">Topic submission · 报价&lt;b&gt;单&lt;/b&gt;</a>'
+        in rows
+    )
     assert '<span class="badge warn">Due 2026-03-05 15:00</span>' in rows
     assert 'data-colour="green">Green: on track</span>' in rows
     assert "Clause 第五条(二)4" in rows
     rows = _duty_rows(_home(client, torg.tech_liaison, NOW, "zh-hans"))
-    assert f'<a href="/topics/{topic.pk}/">议题提交 · 报价&lt;b&gt;单&lt;/b&gt;</a>' in rows
+    assert (
+        f'<a href="/topics/{topic.pk}/" data-duty="submission">议题提交 · 报价&lt;b&gt;单&lt;/b&gt;</a>'
+        in rows
+    )
     assert "2026-03-05 15:00" in rows and 'data-colour="green"' in rows and "第五条(二)4" in rows
     # On the morning of the cut-off the duty is yellow; the day after, red and late.
     rows = _duty_rows(_home(client, torg.tech_liaison, datetime(2026, 3, 5, 9, 0, tzinfo=SHANGHAI)))

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from xietong.agenda.services import agenda_build, agenda_confirm
 from xietong.core.errors import DomainError
+from xietong.desk.demo_story import load_present
 from xietong.meetings.models import Meeting, MeetingSeries, Rsvp
 from xietong.meetings.recurrence import series_occurrences
 from xietong.meetings.services import meeting_publish, rsvp_answer
@@ -274,6 +275,7 @@ class Command(BaseCommand):
 
         load_history(series=series, people=people, coordinator=people["chenjing"], now=now)
         series_next_meeting(series=series, now=now, actor=people["chenjing"])
+        load_present(series=series, people=people, now=now)
         load_approvals(coordinator=people["chenjing"], now=origin)
 
     def fill_inboxes(self, *, now) -> None:
@@ -458,6 +460,18 @@ TOPICS: dict[str, tuple[DemoTopic, ...]] = {
             "宣传素材在发布会前一周定稿。",
             "市场部起草文案，研发一部指定专人审核。",
             category="info",
+            fate="review",
+        ),
+        DemoTopic(
+            "platform",
+            "shenjie",
+            "技术中心各部门共用代码托管与持续集成平台的权限梳理",
+            "研发一部、研发二部、测试部各自维护代码仓库与构建服务器，权限分散，离职人员账号未及时回收。",
+            "信息运维部统一账号与权限；各研发部门提供仓库清单与负责人。",
+            ("信息运维部", "研发一部", "研发二部"),
+            "一个月内完成权限梳理，离职账号当日回收。",
+            "技术中心牵头制定权限清单模板，信息运维部按清单统一配置。",
+            category="process",
             fate="review",
         ),
         DemoTopic(
