@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db.models import QuerySet
 
 from xietong.actions.selectors import open_page
-from xietong.approvals.selectors import approvals_to_handle, returned_to
+from xietong.approvals.selectors import approval_links, approvals_to_handle, returned_to
 from xietong.meetings.models import Meeting, Rsvp
 from xietong.meetings.selectors import HOME_MEETINGS, HOME_RSVPS, _involved, meetings_visible_to
 from xietong.minutes.models import MinutesReceipt
@@ -24,8 +24,11 @@ HOME_APPROVALS = 20
 
 
 def todo_for(person, *, now: datetime) -> dict:
+    duties = open_duty_rows(person, limit=HOME_DUTIES, now=now)
+    # A duty decided on an approval's page (a resource decision's leadership duty) leads there.
+    approval_links(duties)
     return {
-        "duties": open_duty_rows(person, limit=HOME_DUTIES, now=now),
+        "duties": duties,
         "queues": topic_queues_for(person, now=now),
         "actions": open_page(now=now, owner=person, limit=HOME_ACTIONS).items,
         "rsvps": list(pending_rsvps(person, now=now)[:HOME_RSVPS]),
