@@ -12,10 +12,13 @@ class ApprovalsConfig(AppConfig):
         # records never imports the approvals.
         from xietong.core.events import reactions
 
-        from . import resources
+        from . import policies, resources
 
         reactions.connect("decision.created", resources.on_decision_created)
         reactions.connect("decision.approved", resources.on_decision_answered)
         reactions.connect("decision.rejected", resources.on_decision_answered)
         reactions.connect("approval.approved", resources.on_approval_approved)
         reactions.connect("approval.rejected", resources.on_approval_rejected)
+        reactions.connect("policy.version_drafted", policies.on_version_drafted)
+        reactions.connect("approval.approved", policies.on_approval_approved)
+        reactions.connect("approval.rejected", policies.on_approval_rejected)
