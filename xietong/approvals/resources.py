@@ -62,6 +62,7 @@ def on_decision_created(*, event, subject: Decision, actor, now: datetime) -> di
                 values={"resource": resource, "decision": subject.text},
                 actor=actor,
                 now=now,
+                notify=False,  # records tells the leadership group (decision_awaiting_leadership)
             )
     except DomainError:
         return None

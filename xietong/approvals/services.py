@@ -455,12 +455,13 @@ def approval_open_for(
     values: dict[str, str],
     actor,
     now: datetime,
+    notify: bool = True,
 ) -> Approval:
     """Another part of the product sends ``subject`` through the engine (in its transaction).
 
     The route is resolved under ``policy_version`` (the version in force when the subject was
-    recorded); the first step's tasks open. Nobody is told here: the part that asked has its
-    own notice. Such an approval is only approved or rejected, and its outcome is applied to
+    recorded); the first step's tasks open, and their approvers are told unless ``notify`` is
+    False (the part that asked sends its own notice). Such an approval is only approved or rejected, and its outcome is applied to
     ``subject`` by that part's reaction to ``approval.approved`` / ``approval.rejected``.
     Records ``approval.submitted``.
     """
@@ -488,7 +489,7 @@ def approval_open_for(
         now=now,
         step=route[0]["name"],
         approvers=[t.approver_id for t in tasks],
-        opened_tasks=[],
+        opened_tasks=[t.pk for t in tasks] if notify else [],
         amount=str(amount) if amount is not None else None,
         linked=True,
     )

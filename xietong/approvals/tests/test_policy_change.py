@@ -10,6 +10,8 @@ from xietong.approvals import policies, services
 from xietong.approvals.models import Approval
 from xietong.core.errors import DomainError, Forbidden
 from xietong.meetings.tests.factories import sh
+from xietong.notify.models import Message
+from xietong.notify.services import notify_dispatch
 from xietong.org.models import Role, RoleAssignment
 from xietong.policy.models import PolicyVersion
 from xietong.policy.rules import load_rules, to_data
@@ -54,6 +56,9 @@ def test_a_drafted_version_is_not_in_force_until_the_leadership_approves(torg):
     assert approval.policy_version == before and approval.applicant_id == torg.coordinator.pk
     leaders = set(RoleAssignment.objects.filter(role=Role.LEADERSHIP).values_list("person_id", flat=True))
     assert {t.approver_id for t in approval.tasks.all()} == leaders
+    notify_dispatch(now=MON)  # the leadership group is told through the outbox
+    told = Message.objects.filter(topic="approval_awaiting").values_list("recipient_id", flat=True)
+    assert set(told) == leaders
 
     with pytest.raises(Forbidden):
         services.approval_approve(approval=approval, actor=torg.coordinator, now=TUE)

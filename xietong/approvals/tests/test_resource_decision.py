@@ -17,6 +17,8 @@ from xietong.approvals.models import Approval, Task
 from xietong.core.errors import DomainError, Forbidden
 from xietong.core.models import Event
 from xietong.meetings.tests.factories import sh
+from xietong.notify.models import Message
+from xietong.notify.services import notify_dispatch
 from xietong.obligations.models import Obligation, ObligationKind
 from xietong.org.models import Role, RoleAssignment
 from xietong.records import services as records
@@ -62,6 +64,10 @@ def test_a_resource_decision_is_filed_on_the_engine_under_the_meetings_policy(to
     assert len(_duties(ObligationKind.LEADERSHIP_APPROVAL, decision)) == 1
     assert not Obligation.objects.filter(kind=ObligationKind.APPROVAL_STEP).exists()
     assert Event.objects.get(name="decision.created").data["approval"] == approval.pk
+    # The leadership group hears of it once, as before (records' notice, not the engine's).
+    notify_dispatch(now=TUE)
+    assert Message.objects.filter(topic="decision_awaiting_leadership").exists()
+    assert not Message.objects.filter(topic="approval_awaiting").exists()
 
 
 def test_an_effective_decision_needs_no_approval(torg, meeting):
