@@ -9,6 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from xietong.approvals import policies, services
 from xietong.approvals.models import Approval
 from xietong.core.errors import DomainError, Forbidden
+from xietong.meetings import services as meeting_services
 from xietong.meetings.tests.factories import sh
 from xietong.notify.models import Message
 from xietong.notify.services import notify_dispatch
@@ -108,3 +109,12 @@ def test_bad_drafts_are_refused_and_nothing_is_saved(torg):
     assert err.value.code == "no_approver"
     assert PolicyVersion.objects.count() == count
     assert not Approval.objects.exists()
+
+
+def test_a_meeting_keeps_the_version_in_force_when_it_was_scheduled(torg):
+    before = current_version(torg.policy, at=MON)
+    version = _draft(torg, effective_from=WED)
+    services.approval_approve(approval=_approval(version), actor=torg.chair, now=TUE)
+    early = meeting_services.meeting_schedule(series=torg.series, starts_at=sh(2026, 3, 23, 9, 0), now=TUE)
+    late = meeting_services.meeting_schedule(series=torg.series, starts_at=sh(2026, 3, 30, 9, 0), now=WED)
+    assert early.policy_version == before and late.policy_version == version
