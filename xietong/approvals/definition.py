@@ -23,9 +23,10 @@ APPLICANT_HEAD = "applicant_head"  # the head of the department the approval is 
 DEPARTMENT_HEAD = "department_head"  # the head of a named department (e.g. 财务部)
 CHAIR = "chair"  # the leadership group's chair (总经理 / CEO)
 COMMITTEE = "committee"  # the coordination committee
+LEADERSHIP = "leadership"  # every member of the leadership group
 PERSON = "person"  # one named person
 GROUP = "group"  # named people
-APPROVER_KINDS = (APPLICANT_HEAD, DEPARTMENT_HEAD, CHAIR, COMMITTEE, PERSON, GROUP)
+APPROVER_KINDS = (APPLICANT_HEAD, DEPARTMENT_HEAD, CHAIR, COMMITTEE, LEADERSHIP, PERSON, GROUP)
 ALL = "all"  # 会签: every approver of the step
 ANY = "any"  # 或签: the first approver's decision
 MODES = (ANY, ALL)
@@ -62,6 +63,8 @@ class StepDef:
     # Taken only when the form's ``when_field`` is at least the policy's amount rule ``when_rule``.
     when_field: str = ""
     when_rule: str = ""
+    # The policy rule giving the step's time limit in working days ("" = approval_step_days).
+    limit: str = ""
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,9 @@ class Definition:
     steps: tuple[StepDef, ...]
     return_to: str = ""  # the step a returned approval restarts at ("" = the first)
     transfer: bool = False  # approvers may hand their step to someone else
+    # False when the record the approval is about already carries the step's duty in the
+    # ledger (a resource decision's leadership duty): the steps then open no duties of their own.
+    ledger: bool = True
     problems: list[str] = field(default_factory=list, compare=False, repr=False)
 
     def field_names(self) -> list[str]:
@@ -232,6 +238,10 @@ def _steps(problems: list[str], tables: Any, fields: dict[str, FieldDef]) -> lis
                 )
             )
         when_field, when_rule = _when(problems, where, table, fields)
+        limit = table.get("limit", "")
+        if not isinstance(limit, str) or (limit and not _KEY.match(limit)):
+            problems.append(_msg(_("%(where)s: “limit” must name a rule of the regulation."), where=where))
+            limit = ""
         out.append(
             StepDef(
                 key=key,
@@ -242,12 +252,13 @@ def _steps(problems: list[str], tables: Any, fields: dict[str, FieldDef]) -> lis
                 people=people,
                 when_field=when_field,
                 when_rule=when_rule,
+                limit=limit,
             )
         )
     return out
 
 
-_TOP = {"fields", "steps", "return_to", "transfer"}
+_TOP = {"fields", "steps", "return_to", "transfer", "ledger"}
 
 
 def load_definition(data: Any) -> Definition:
@@ -269,9 +280,18 @@ def load_definition(data: Any) -> Definition:
     transfer = data.get("transfer", False)
     if not isinstance(transfer, bool):
         problems.append(_msg(_("“transfer” must be true or false.")))
+    ledger = data.get("ledger", True)
+    if not isinstance(ledger, bool):
+        problems.append(_msg(_("“ledger” must be true or false.")))
     if problems:
         raise DefinitionError(problems)
-    return Definition(fields=tuple(fields), steps=tuple(steps), return_to=return_to, transfer=bool(transfer))
+    return Definition(
+        fields=tuple(fields),
+        steps=tuple(steps),
+        return_to=return_to,
+        transfer=bool(transfer),
+        ledger=bool(ledger),
+    )
 
 
 def parse_definition(text: str) -> Definition:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -105,17 +106,37 @@ class Approval(models.Model):
     round = models.PositiveSmallIntegerField(_("round"), default=1)
     submitted_at = models.DateTimeField(_("submitted"))
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # The record another part of the product asked to have approved (a resource decision …);
+    # empty for an approval filed through a template's form. Its outcome is applied to it.
+    subject_type = models.ForeignKey(
+        "contenttypes.ContentType", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    subject_id = models.PositiveBigIntegerField(null=True, blank=True)
+    subject = GenericForeignKey("subject_type", "subject_id")
 
     class Meta:
         verbose_name = _("approval")
         verbose_name_plural = _("approvals")
         indexes = [models.Index(fields=["applicant", "-id"], name="approval_by_applicant")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject_type", "subject_id"],
+                condition=models.Q(subject_type__isnull=False),
+                name="uniq_approval_subject",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title
 
     def get_absolute_url(self) -> str:
         return reverse("approvals:detail", args=[self.pk])
+
+    @property
+    def is_linked(self) -> bool:
+        """Filed on behalf of another record: its outcome belongs to that record, so the
+        applicant can neither withdraw it nor have it returned."""
+        return self.subject_type_id is not None
 
     @property
     def is_finished(self) -> bool:

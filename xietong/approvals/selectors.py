@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
 
 from xietong.core.events import events_for
 from xietong.org.models import Delegation, Role
@@ -108,3 +109,24 @@ def get_template(pk: int) -> ApprovalTemplate:
     if template is None:
         raise Http404
     return template
+
+
+def approval_links(duties) -> None:
+    """Each duty whose subject was sent through the engine (a resource decision's leadership
+    duty) gets ``link``: the approval's page, where it is decided. One query (none without duties)."""
+    keys = {(o.subject_type_id, o.subject_id) for o in duties}
+    if not keys:
+        return
+    q = Q()
+    for type_id, subject_id in keys:
+        q |= Q(subject_type_id=type_id, subject_id=subject_id)
+    found = {
+        (type_id, subject_id): pk
+        for pk, type_id, subject_id in Approval.objects.filter(q).values_list(
+            "pk", "subject_type_id", "subject_id"
+        )
+    }
+    for o in duties:
+        pk = found.get((o.subject_type_id, o.subject_id))
+        if pk is not None:
+            o.link = reverse("approvals:detail", args=[pk])

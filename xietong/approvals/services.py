@@ -14,6 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -51,6 +52,8 @@ TRANSITIONS: dict[str, Step] = {
     "resubmit": transitions.step({AS.RETURNED}, APPLICANT),
 }
 DECIDED = frozenset({TS.APPROVED, TS.RETURNED, TS.REJECTED})
+# An approval filed for another record (approval_open_for) is only approved or rejected.
+LINKED_REFUSED = frozenset({"return", "withdraw", "resubmit"})
 STEP_RULE = "approval_step_days"
 MAX_TITLE = 120
 MAX_COMMENT = 500
@@ -247,6 +250,10 @@ def _resolve(step: StepDef, approval: Approval) -> list[Person]:
     if step.approver == d.CHAIR:
         chair = _chair()
         return [chair] if chair else []
+    if step.approver == d.LEADERSHIP:
+        return list(
+            Person.objects.filter(is_active=True, roles__role=Role.LEADERSHIP).distinct().order_by("id")
+        )
     if step.approver == d.COMMITTEE:
         return list(
             Person.objects.filter(is_active=True, roles__role=Role.COMMITTEE).distinct().order_by("id")
@@ -261,8 +268,12 @@ def _step_def(approval: Approval, definition: Definition) -> StepDef:
     return next(s for s in definition.steps if s.key == key)
 
 
+def _step_rule(approval: Approval) -> str:
+    return _step_def(approval, approval.version.definition).limit or STEP_RULE
+
+
 def _step_due(approval: Approval, now: datetime) -> CalendarResult | None:
-    days = approval.policy_version.rules.count(STEP_RULE)
+    days = approval.policy_version.rules.count(_step_rule(approval))
     return None if days is None else business_calendar().add_working_days(now, days)
 
 
@@ -275,11 +286,11 @@ def _open_task(approval: Approval, approver: Person, *, now: datetime) -> Task:
         approver=approver,
         opened_at=now,
     )
-    due = _step_due(approval, now)
+    due = _step_due(approval, now) if approval.version.definition.ledger else None
     if due is not None:
         obligation_open(
             kind=ObligationKind.APPROVAL_STEP,
-            rule=STEP_RULE,
+            rule=_step_rule(approval),
             subject=task,
             due=due,
             policy_version=approval.policy_version,
@@ -416,6 +427,121 @@ def approval_submit(
     return approval
 
 
+def builtin_template(*, key: str, name: str, policy: Policy, text: str, now: datetime) -> ApprovalTemplate:
+    """The product's own template ``key`` (version 1 written from ``text`` on first use).
+
+    Used by the parts of the product that send their records through the engine (a resource
+    decision's leadership approval); the coordinator may add versions like any template's."""
+    template = ApprovalTemplate.objects.filter(key=key).first()
+    if template is not None:
+        return template
+    parse_definition(text)  # bundled text: a problem here is a bug, not bad input
+    template = ApprovalTemplate.objects.create(key=key, name=name, policy=policy)
+    TemplateVersion.objects.create(
+        template=template, number=1, text=text, created_at=now, reason=str(_("Built into the product"))
+    )
+    return template
+
+
+def approval_open_for(
+    *,
+    subject,
+    template: ApprovalTemplate,
+    policy_version: PolicyVersion,
+    applicant: Person,
+    department: Department,
+    title: str,
+    amount: Decimal | None,
+    values: dict[str, str],
+    actor,
+    now: datetime,
+    notify: bool = True,
+) -> Approval:
+    """Another part of the product sends ``subject`` through the engine (in its transaction).
+
+    The route is resolved under ``policy_version`` (the version in force when the subject was
+    recorded); the first step's tasks open, and their approvers are told unless ``notify`` is
+    False (the part that asked sends its own notice). Such an approval is only approved or rejected, and its outcome is applied to
+    ``subject`` by that part's reaction to ``approval.approved`` / ``approval.rejected``.
+    Records ``approval.submitted``.
+    """
+    version = current_template_version(template)
+    definition = version.definition
+    route = _route(definition, amount, policy_version)
+    approval = Approval.objects.create(
+        version=version,
+        policy_version=policy_version,
+        applicant=applicant,
+        department=department,
+        title=title[:MAX_TITLE],
+        amount=amount,
+        values=values,
+        route=route,
+        submitted_at=now,
+        subject_type=ContentType.objects.get_for_model(subject),
+        subject_id=subject.pk,
+    )
+    tasks = _open_step(approval, definition, now=now)
+    record_event(
+        name="approval.submitted",
+        actor=actor,
+        subject=approval,
+        now=now,
+        step=route[0]["name"],
+        approvers=[t.approver_id for t in tasks],
+        opened_tasks=[t.pk for t in tasks] if notify else [],
+        amount=str(amount) if amount is not None else None,
+        linked=True,
+    )
+    return approval
+
+
+def approval_for(subject) -> Approval | None:
+    """The approval filed for ``subject``, if any."""
+    return Approval.objects.filter(
+        subject_type=ContentType.objects.get_for_model(subject), subject_id=subject.pk
+    ).first()
+
+
+def approval_settle(
+    *, approval: Approval, approve: bool, actor, now: datetime, comment: str
+) -> Approval | None:
+    """The subject's own page answered it (a resource decision approved on the meeting
+    record): the approval, still pending, is finished the same way, signed by ``actor`` on the
+    task they hold or act for (the current step's first task otherwise). A no-op for a finished
+    approval. Records ``approval.approved`` (finished) or ``approval.rejected``."""
+    locked = Approval.objects.select_for_update(of=("self",)).get(pk=approval.pk)
+    if locked.status != AS.PENDING:
+        return None
+    pending = list(locked.tasks.filter(round=locked.round, step=locked.step, state=TS.PENDING))
+    mine = _acts_for(actor, [t.approver_id for t in pending], now=now) if actor is not None else set()
+    task = next((t for t in pending if t.approver_id in mine), pending[0] if pending else None)
+    step = locked.route[locked.step]
+    if task is not None:
+        _sign(task, TS.APPROVED if approve else TS.REJECTED, actor=actor, now=now, comment=comment)
+    _close_others(locked, now=now)
+    if approve:
+        locked.step = len(locked.route)
+        locked.save(update_fields=["step"])
+    _finish(locked, AS.APPROVED if approve else AS.REJECTED, now=now)
+    on_behalf = (
+        task.approver_id if task is not None and actor is not None and task.approver_id != actor.pk else None
+    )
+    data: dict[str, Any] = {"step": step["name"], "on_behalf_of": on_behalf}
+    if approve:
+        data.update(comment=comment, next_step="", opened_tasks=[], finished=True)
+    else:
+        data.update(reason=comment)
+    record_event(
+        name="approval.approved" if approve else "approval.rejected",
+        actor=actor,
+        subject=locked,
+        now=now,
+        **data,
+    )
+    return locked
+
+
 # ---- deciding -------------------------------------------------------------------------------
 
 
@@ -547,6 +673,7 @@ def approval_return(*, approval: Approval, actor, now: datetime, comment: str) -
     )
     with transaction.atomic():
         locked = _lock(approval, "return")
+        _refuse_linked(locked)
         task = _my_task(locked, actor, now=now)
         _sign(task, TS.RETURNED, actor=actor, now=now, comment=comment)
         _close_others(locked, now=now)
@@ -620,6 +747,14 @@ def approval_transfer(
     return locked
 
 
+def _refuse_linked(approval: Approval) -> None:
+    if approval.is_linked:
+        raise DomainError(
+            _("This approval belongs to the record it was filed for: it can only be approved or rejected."),
+            code="linked",
+        )
+
+
 def _require_applicant(approval: Approval, actor) -> None:
     require(actor is not None and actor.pk == approval.applicant_id, _("Only the applicant may do this."))
 
@@ -630,6 +765,7 @@ def approval_withdraw(*, approval: Approval, actor, now: datetime) -> Approval:
     _require_applicant(approval, actor)
     with transaction.atomic():
         locked = _lock(approval, "withdraw")
+        _refuse_linked(locked)
         if locked.tasks.filter(state__in=DECIDED).exists():
             raise DomainError(
                 _("An approver has already decided; the approval can no longer be withdrawn."),
@@ -656,6 +792,7 @@ def approval_resubmit(
     _require_applicant(approval, actor)
     with transaction.atomic():
         locked = _lock(approval, "resubmit")
+        _refuse_linked(locked)
         definition = locked.version.definition
         locked.title = _clean_title(title)
         locked.amount = _clean_amount(amount, required=_amount_required(definition))
@@ -704,4 +841,6 @@ def approval_actions(approval: Approval, viewer, *, now: datetime) -> list[str]:
         actions.remove("withdraw")
     if "transfer" in actions and not approval.version.definition.transfer:
         actions.remove("transfer")
+    if approval.is_linked:
+        actions = [a for a in actions if a not in LINKED_REFUSED]
     return actions

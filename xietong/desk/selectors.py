@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 from django.db.models import QuerySet
 
 from xietong.actions.selectors import open_page
-from xietong.approvals.selectors import approvals_to_handle, returned_to
+from xietong.approvals.selectors import approval_links, approvals_to_handle, returned_to
 from xietong.meetings.models import Meeting, Rsvp
 from xietong.meetings.selectors import HOME_MEETINGS, HOME_RSVPS, _involved, meetings_visible_to
 from xietong.minutes.models import Minutes, MinutesReceipt
@@ -26,8 +26,13 @@ HOME_APPROVALS = 20
 
 
 def todo_for(person, *, now: datetime) -> dict:
+    duties = attach_duty_links(open_duty_rows(person, limit=HOME_DUTIES, now=now))
+    # A duty decided on an approval's page (a resource decision's leadership duty) leads there.
+    approval_links(duties)
+    for duty in duties:
+        duty.url = getattr(duty, "link", duty.url)
     return {
-        "duties": attach_duty_links(open_duty_rows(person, limit=HOME_DUTIES, now=now)),
+        "duties": duties,
         "minutes_to_review": list(minutes_to_review(person)[:HOME_MINUTES]),
         "records_to_write": list(records_to_write(person, now=now)[:HOME_MEETINGS]),
         "queues": topic_queues_for(person, now=now),

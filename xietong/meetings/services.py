@@ -118,7 +118,7 @@ def meeting_schedule(
     items react: departments with open items owe a progress report before this meeting).
     """
     policy = policy or series.policy  # type: ignore[union-attr]  # a standalone meeting is given its policy
-    version = current_version(policy)
+    version = current_version(policy, at=now)  # the version in force when it is scheduled
     cap = version.rules.minutes("meeting_duration_cap")
     minutes = min(duration_minutes or (series.duration_minutes if series else cap), cap)
     local = starts_at.astimezone(SHANGHAI)
@@ -441,7 +441,7 @@ def meeting_create_emergency(
         raise DomainError(_("The place is too long."), code="too_long", field="location")
     if starts_at <= now:
         raise DomainError(_("The meeting must start in the future."), code="in_past", field="starts_at")
-    rules = current_version(series.policy).rules
+    rules = current_version(series.policy, at=now).rules
     cap = rules.minutes("meeting_duration_cap")
     if duration_minutes is None or duration_minutes < 1 or duration_minutes > cap:
         raise DomainError(

@@ -236,6 +236,16 @@ class PolicyRulesForm(VersionedForm):
         widget=forms.TextInput(attrs={"class": "wide"}),
     )
 
+    effective_from = forms.DateTimeField(
+        label=_("Takes effect"),
+        required=False,
+        help_text=_(
+            "The new version takes effect once the leadership group approves it: at this moment, "
+            "or at the approval when left empty."
+        ),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
     def __init__(self, *args, rules: PolicyRules, preset: PolicyRules | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.rules = rules
@@ -253,7 +263,8 @@ class PolicyRulesForm(VersionedForm):
                 self.parts[key][part] = name
                 if part in initial:
                     self.initial[name] = initial[part]
-        # The reason last, after the rules.
+        # The moment of effect and the reason last, after the rules.
+        self.fields["effective_from"] = self.fields.pop("effective_from")
         self.fields["reason"] = self.fields.pop("reason")
 
     def first_field(self, key: str) -> str | None:
@@ -294,7 +305,18 @@ class PolicyRulesForm(VersionedForm):
                 if parts[part] not in self.errors:
                     self.add_error(parts[part], _("Enter a value."))
             return None
-        for field in ("weekday", "time", "if_closed", "hours", "days", "minutes", "count", "value", "yuan", "blank"):
+        for field in (
+            "weekday",
+            "time",
+            "if_closed",
+            "hours",
+            "days",
+            "minutes",
+            "count",
+            "value",
+            "yuan",
+            "blank",
+        ):
             table.pop(field, None)
         for part, value in filled.items():
             table[part] = value.strftime("%H:%M") if part == "time" else value
@@ -304,7 +326,7 @@ class PolicyRulesForm(VersionedForm):
 
     def clean(self):
         data = super().clean()
-        if any(name != "reason" and name in self.errors for name in self.fields):
+        if any(name not in ("reason", "effective_from") and name in self.errors for name in self.fields):
             return data
         tables: dict[str, Any] = {}
         for key in self.parts:

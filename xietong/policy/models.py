@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from functools import cached_property
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .rules import load_rules
@@ -27,11 +29,29 @@ class Policy(models.Model):
         return self.name
 
     def current_version(self) -> PolicyVersion:
-        return self.versions.order_by("-number").first()
+        """The version in force now (see selectors.current_version)."""
+        return self.versions.in_force(timezone.now()).order_by("-number").first()
+
+
+class VersionQuerySet(models.QuerySet):
+    def in_force(self, at: datetime) -> VersionQuerySet:
+        """Versions that had taken effect by ``at``: approved, and effective from then or before."""
+        return self.filter(status=PolicyVersion.Status.EFFECTIVE).filter(
+            models.Q(effective_from__isnull=True) | models.Q(effective_from__lte=at)
+        )
 
 
 class PolicyVersion(models.Model):
-    """An immutable version of a policy: every deadline keeps the version it was computed under."""
+    """An immutable version of a policy: every deadline keeps the version it was computed under.
+
+    A version drafted by the coordinator waits for the leadership group's approval (seed 01
+    第五条(一)5) and takes effect at the moment chosen for it; a version installed from a preset
+    or recorded before drafts existed is effective from its creation."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Awaiting approval")
+        EFFECTIVE = "effective", _("Approved")
+        REJECTED = "rejected", _("Not approved")
 
     policy = models.ForeignKey(
         Policy, on_delete=models.PROTECT, related_name="versions", verbose_name=_("policy")
@@ -43,6 +63,11 @@ class PolicyVersion(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     reason = models.CharField(_("reason for the change"), max_length=300)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.EFFECTIVE)
+    # When an approved version takes effect (empty: from its creation).
+    effective_from = models.DateTimeField(_("effective from"), null=True, blank=True)
+
+    objects = VersionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("policy version")

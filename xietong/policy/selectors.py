@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import date, time
+from datetime import date, datetime, time
 from functools import lru_cache
 
 from django.db.models import Subquery
+from django.utils import timezone
 
 from xietong.org.models import Organization
 
@@ -110,8 +111,15 @@ def latest_schedule(year: int) -> HolidaySchedule | None:
     return HolidaySchedule.objects.filter(year=year).select_related("entered_by").order_by("-id").first()
 
 
-def current_version(policy: Policy) -> PolicyVersion:
-    version = policy.versions.order_by("-number").first()
+def current_version(policy: Policy, *, at: datetime | None = None) -> PolicyVersion:
+    """The version in force at ``at`` (now by default): the newest approved version whose
+    moment of effect has come. A draft, or an approved version effective later, is not."""
+    version = policy.versions.in_force(at or timezone.now()).order_by("-number").first()
     if version is None:
-        raise LookupError(f"policy {policy.key} has no version")
+        raise LookupError(f"policy {policy.key} has no version in force")
     return version
+
+
+def latest_version(policy: Policy) -> PolicyVersion | None:
+    """The newest version, whatever its status (what an editor starts from)."""
+    return policy.versions.order_by("-number").first()

@@ -14,7 +14,7 @@ from xietong.org.models import Role
 from xietong.org.permissions import require, roles_of
 from xietong.org.services import can_manage_org
 
-from .calendar import BusinessCalendar
+from .calendar import BusinessCalendar, as_shanghai
 from .models import HolidaySchedule, Policy, PolicyVersion
 from .rules import PolicyFileError, PolicyRules, load_preset, parse_policy, to_data
 
@@ -67,25 +67,7 @@ def policy_install_preset(*, name: str, now: datetime, actor=None) -> Policy:
     return policy
 
 
-def policy_version_create(
-    *,
-    policy: Policy,
-    actor,
-    now: datetime,
-    reason: str,
-    text: str | None = None,
-    rules: PolicyRules | None = None,
-    expected_version: int | None = None,
-) -> PolicyVersion:
-    """Record a new version of ``policy`` from TOML ``text`` (or parsed ``rules``).
-
-    The coordinator, the leadership group and administrators may change a policy. An invalid
-    file raises PolicyFileError naming each rule and its problem; nothing is saved. So does a
-    version with a rule still blank (``blank = true``): it cannot take effect until filled. A reason is required. The
-    policy key inside the file must match the policy being edited. ``expected_version`` (from
-    the edit form) is the number of the version the editor started from: if a newer version
-    was recorded in between, ``StaleEdit`` (code "stale") is raised and nothing is saved.
-    """
+def _check_new_version(*, policy: Policy, actor, reason: str, text: str | None, rules: PolicyRules | None):
     require(
         can_change_policy(actor), _("Only the coordinator or the leadership group may change the regulation.")
     )
@@ -102,22 +84,79 @@ def policy_version_create(
         )
     if rules.blanks:
         raise PolicyFileError(blank_problems(rules))
+    return rules
+
+
+def _new_version(
+    *,
+    policy: Policy,
+    actor,
+    now: datetime,
+    reason: str,
+    rules: PolicyRules,
+    expected_version: int | None,
+    status: str,
+    effective_from: datetime | None,
+) -> tuple[Policy, PolicyVersion]:
+    locked = Policy.objects.select_for_update(of=("self",)).get(pk=policy.pk)
+    last = locked.versions.order_by("-number").first()
+    require_current(last.number if last else 0, expected_version)
+    data = to_data(rules)
+    kept = locked.versions.exclude(status=PolicyVersion.Status.REJECTED).order_by("-number").first()
+    if kept is not None and kept.data == data:
+        raise DomainError(_("Nothing changed: this is the current version."), code="unchanged", field="text")
+    if locked.versions.filter(status=PolicyVersion.Status.DRAFT).exists():
+        raise DomainError(
+            _("A new version of this regulation already awaits the leadership group's approval."),
+            code="draft_pending",
+            field="reason",
+        )
+    version = PolicyVersion.objects.create(
+        policy=locked,
+        number=(last.number + 1) if last else 1,
+        data=data,
+        created_at=now,
+        created_by=actor,
+        reason=reason.strip()[:300],
+        status=status,
+        effective_from=effective_from,
+    )
+    return locked, version
+
+
+def policy_version_create(
+    *,
+    policy: Policy,
+    actor,
+    now: datetime,
+    reason: str,
+    text: str | None = None,
+    rules: PolicyRules | None = None,
+    expected_version: int | None = None,
+) -> PolicyVersion:
+    """Record a new version of ``policy`` from TOML ``text`` (or parsed ``rules``), in force at once.
+
+    For an administrator's file import and for setting the organisation up; a change of the
+    regulation in use is drafted (policy_version_draft) and approved by the leadership group.
+    The coordinator, the leadership group and administrators may change a policy. An invalid
+    file raises PolicyFileError naming each rule and its problem; nothing is saved. So does a
+    version with a rule still blank (``blank = true``): it cannot take effect until filled. A reason is required. The
+    policy key inside the file must match the policy being edited. ``expected_version`` (from
+    the edit form) is the number of the version the editor started from: if a newer version
+    was recorded in between, ``StaleEdit`` (code "stale") is raised and nothing is saved.
+    Refused (code "draft_pending") while a drafted version awaits approval.
+    """
+    rules = _check_new_version(policy=policy, actor=actor, reason=reason, text=text, rules=rules)
     with transaction.atomic():
-        locked = Policy.objects.select_for_update(of=("self",)).get(pk=policy.pk)
-        last = locked.versions.order_by("-number").first()
-        require_current(last.number if last else 0, expected_version)
-        data = to_data(rules)
-        if last is not None and last.data == data:
-            raise DomainError(
-                _("Nothing changed: this is the current version."), code="unchanged", field="text"
-            )
-        version = PolicyVersion.objects.create(
-            policy=locked,
-            number=(last.number + 1) if last else 1,
-            data=data,
-            created_at=now,
-            created_by=actor,
-            reason=reason.strip()[:300],
+        locked, version = _new_version(
+            policy=policy,
+            actor=actor,
+            now=now,
+            reason=reason,
+            rules=rules,
+            expected_version=expected_version,
+            status=PolicyVersion.Status.EFFECTIVE,
+            effective_from=None,
         )
         locked.name = rules.name
         locked.source = rules.source
@@ -131,6 +170,111 @@ def policy_version_create(
             reason=version.reason,
         )
     return version
+
+
+def policy_version_draft(
+    *,
+    policy: Policy,
+    actor,
+    now: datetime,
+    reason: str,
+    effective_from: datetime | None = None,
+    text: str | None = None,
+    rules: PolicyRules | None = None,
+    expected_version: int | None = None,
+) -> PolicyVersion:
+    """Draft a new version of ``policy``: it is not in force until the leadership group
+    approves it (seed 01 第五条(一)5), and then from ``effective_from`` (from the approval when
+    empty or already past). Refused as policy_version_create, and when ``effective_from`` is
+    before ``now`` (field ``effective_from``). Records ``policy.version_drafted``, to which the
+    approvals react by filing the approval (the draft is refused when nobody can approve it).
+    """
+    rules = _check_new_version(policy=policy, actor=actor, reason=reason, text=text, rules=rules)
+    if effective_from is not None and effective_from < now:
+        raise DomainError(
+            _("Choose a moment from now on for the new version to take effect."),
+            code="effective_in_past",
+            field="effective_from",
+        )
+    with transaction.atomic():
+        locked, version = _new_version(
+            policy=policy,
+            actor=actor,
+            now=now,
+            reason=reason,
+            rules=rules,
+            expected_version=expected_version,
+            status=PolicyVersion.Status.DRAFT,
+            effective_from=effective_from,
+        )
+        record_event(
+            name="policy.version_drafted",
+            actor=actor,
+            subject=version,
+            now=now,
+            policy=locked.pk,
+            number=version.number,
+            reason=version.reason,
+            effective_from=effective_from.isoformat() if effective_from else None,
+        )
+    return version
+
+
+def _lock_draft(version: PolicyVersion) -> PolicyVersion:
+    locked = PolicyVersion.objects.select_for_update(of=("self",)).select_related("policy").get(pk=version.pk)
+    if locked.status != PolicyVersion.Status.DRAFT:
+        raise DomainError(_("This version no longer awaits approval."), code="not_draft")
+    return locked
+
+
+def _require_leadership(actor, now: datetime) -> None:
+    require(
+        actor is not None and roles_of(actor, on=as_shanghai(now).date()).has(Role.LEADERSHIP),
+        _("Only the leadership group may approve a change of the regulation."),
+    )
+
+
+def policy_version_make_effective(*, version: PolicyVersion, actor, now: datetime) -> PolicyVersion:
+    """The leadership group approved the drafted ``version`` (through its approval): it takes
+    effect at its chosen moment, or now when that has passed or none was chosen; duties opened
+    before then keep the version they were computed under. Records ``policy.version_effective``."""
+    _require_leadership(actor, now)
+    with transaction.atomic():
+        locked = _lock_draft(version)
+        rules = locked.rules
+        locked.status = PolicyVersion.Status.EFFECTIVE
+        if locked.effective_from is None or locked.effective_from < now:
+            locked.effective_from = now
+        locked.save(update_fields=["status", "effective_from"])
+        Policy.objects.filter(pk=locked.policy_id).update(name=rules.name, source=rules.source)
+        record_event(
+            name="policy.version_effective",
+            actor=actor,
+            subject=locked,
+            now=now,
+            number=locked.number,
+            effective_from=locked.effective_from.isoformat(),
+        )
+    return locked
+
+
+def policy_version_refuse(*, version: PolicyVersion, actor, now: datetime, reason: str) -> PolicyVersion:
+    """The leadership group did not approve the drafted ``version``: it never takes effect.
+    Records ``policy.version_rejected``."""
+    _require_leadership(actor, now)
+    with transaction.atomic():
+        locked = _lock_draft(version)
+        locked.status = PolicyVersion.Status.REJECTED
+        locked.save(update_fields=["status"])
+        record_event(
+            name="policy.version_rejected",
+            actor=actor,
+            subject=locked,
+            now=now,
+            number=locked.number,
+            reason=reason,
+        )
+    return locked
 
 
 # ---- a coming year's holiday schedule ----------------------------------------------------------

@@ -33,6 +33,7 @@ from .services import (
     can_use_policy_files,
     holiday_schedule_enter,
     policy_version_create,
+    policy_version_draft,
 )
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
@@ -94,7 +95,17 @@ def policy_detail(request):
     versions = list(policy.versions.select_related("created_by").order_by("-number"))
     if not versions:
         raise Http404
-    current = versions[0]
+    now = timezone.now()
+    # The version in force now: drafts and versions effective later are listed, not shown.
+    current = next(
+        (
+            v
+            for v in versions
+            if v.status == PolicyVersion.Status.EFFECTIVE
+            and (v.effective_from is None or v.effective_from <= now)
+        ),
+        versions[-1],
+    )
     rows, problems = _rule_rows(current)
     return render(
         request,
@@ -168,10 +179,11 @@ def policy_edit(request, key: str):
 
     def save(data, **who):
         try:
-            return policy_version_create(
+            return policy_version_draft(
                 policy=policy,
                 reason=data["reason"],
                 rules=data["rules"],
+                effective_from=data.get("effective_from"),
                 expected_version=form.expected_version,
                 **who,
             )
@@ -184,7 +196,10 @@ def policy_edit(request, key: str):
             request,
             form,
             save,
-            success=lambda version: _("Version %(number)s saved.") % {"number": version.number},
+            success=lambda version: (
+                _("Version %(number)s drafted: it takes effect once the leadership group approves it.")
+                % {"number": version.number}
+            ),
             redirect_to=reverse("policy:detail") + "?" + urlencode({"key": policy.key}),
             invalid=lambda status: page(form, status=status),
             status=200,

@@ -51,7 +51,7 @@ mode = "most"
         "Unknown setting “colour”.",
         "Field 1: name “Amount” must be lower-case letters, digits or _.",
         "Field 1: type “money” is not one of amount, text, department.",
-        "Step 1: approver “boss” is not one of applicant_head, department_head, chair, committee, person, group.",
+        "Step 1: approver “boss” is not one of applicant_head, department_head, chair, committee, leadership, person, group.",
         "Step 2: the route comes back to the step “a” (a loop); each step appears once.",
         "Step 2: name the approvers in “people”.",
         "Step 2: mode “most” must be “any” (或签) or “all” (会签).",

@@ -7,9 +7,12 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
+from xietong.approvals import services as approval_services
+from xietong.approvals.models import Approval
 from xietong.desk.testing import build_test_org, make_person
 from xietong.policy.calendar import SHANGHAI
 from xietong.policy.forms import PolicyRulesForm
@@ -187,10 +190,22 @@ def test_the_form_shows_each_rule_with_its_unit_clause_and_preset_value(org, log
     assert reverse("policy:import", args=[org.policy.key]) not in html
 
 
+def _approve_draft(org, policy: Policy | None = None) -> None:
+    """The leadership group approves the drafted version (issue 11 point 4): only then is it in force."""
+    policy = policy or org.policy
+    draft = policy.versions.get(status=PolicyVersion.Status.DRAFT)
+    assert current_version(policy).number < draft.number  # not in force before the approval
+    approval = Approval.objects.get(
+        subject_type=ContentType.objects.get_for_model(PolicyVersion), subject_id=draft.pk
+    )
+    approval_services.approval_approve(approval=approval, actor=org.chair, now=timezone.now())
+
+
 def test_saving_the_form_records_a_new_version(org, login):
     client = login(org.coordinator)
     response = _post_form(client, org.policy, {"meeting_duration_cap-minutes": "75"})
     assert response.status_code == 302
+    _approve_draft(org)
     version = current_version(org.policy)
     assert version.number == 2 and version.reason == "领导小组会议决定"
     assert version.rules.minutes("meeting_duration_cap") == 75
@@ -204,6 +219,7 @@ def test_saving_the_form_records_a_new_version(org, login):
 def test_the_leadership_group_may_change_the_rules(org, login):
     response = _post_form(login(org.chair), org.policy, {"minutes_deadline-minutes": "100"})
     assert response.status_code == 302
+    _approve_draft(org)
     assert current_version(org.policy).rules.minutes("minutes_deadline") == 100
 
 
@@ -303,6 +319,7 @@ def test_a_blank_rule_cannot_take_effect_until_filled(org, login):
         },
     )
     assert response.status_code == 302
+    _approve_draft(org, policy)
     rules = current_version(policy).rules
     assert not rules.blanks
     assert rules.minutes("meeting_duration_cap") == 80 and rules.count("leadership_approval_days") == 2
@@ -337,6 +354,7 @@ def test_a_stale_form_is_refused_and_shows_the_saved_value(org, login):
     response = _zh(login(org.chair)).post(reverse("policy:edit", args=[org.policy.key]), data)
     assert response.status_code == 409
     assert 'data-stale="1"' in response.content.decode()
+    _approve_draft(org)
     assert current_version(org.policy).rules.minutes("meeting_duration_cap") == 70
 
 
