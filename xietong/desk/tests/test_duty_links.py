@@ -115,11 +115,13 @@ def _leadership(org) -> Case:
     decision = decide(
         org, held_meeting(org, topics=1), allocates_resources=True, resource_kind="money", amount=30000
     )
+    # The decision waits on the approval engine: the row leads to its approval's page.
+    approval = approval_services.approval_for(decision)
     return Case(
         _duty(K.LEADERSHIP_APPROVAL, org.chair),
         org.chair,
         DURING,
-        f"/records/decision/{decision.pk}/approve/",
+        f"/approvals/{approval.pk}/approve/",
     )
 
 

@@ -380,6 +380,7 @@ def test_seed03s_blank_amounts_are_filled_in_the_form_in_yuan(db, login):
         {"approval_finance_threshold-yuan": "10000", "approval_ceo_threshold-yuan": "50000"},
     )
     assert response.status_code == 302
+    _approve_draft(org, policy)
     rules = current_version(policy).rules
     assert rules.amount("approval_finance_threshold") == 10000
     assert rules.amount("approval_ceo_threshold") == 50000
