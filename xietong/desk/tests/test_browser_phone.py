@@ -26,7 +26,18 @@ PHONE = {"width": 390, "height": 844}
 ROLES = {
     "coordinator": (
         "chenjing",
-        ["/topics/", "/meetings/", "/actions/", "/minutes/archive/", "/approvals/", "/obligations/board/"],
+        [
+            "/topics/",
+            "/meetings/",
+            "/actions/",
+            "/minutes/archive/",
+            "/approvals/",
+            "/obligations/board/",
+            "/notify/",
+            "/org/people/",
+            "/policy/",
+            "/policy/calendar/",
+        ],
     ),
     "host": ("liuyang", ["/topics/", "/meetings/", "/actions/", "/minutes/archive/"]),
     "recorder": ("zhaoxue", ["/meetings/", "/minutes/archive/", "/actions/"]),
@@ -94,7 +105,13 @@ def _open_menu_and_read_links(page) -> list[str]:
 def _meeting_pages() -> list[str]:
     past = Meeting.objects.filter(status=Meeting.Status.PUBLISHED).order_by("-starts_at").first()
     coming = Meeting.objects.filter(status=Meeting.Status.PLANNED).order_by("starts_at").first()
-    return [f"/meetings/{past.pk}/", f"/meetings/{past.pk}/notice/", f"/agenda/meeting/{coming.pk}/"]
+    return [
+        f"/meetings/{past.pk}/",
+        f"/meetings/{past.pk}/notice/",
+        f"/records/meeting/{past.pk}/",
+        f"/minutes/meeting/{past.pk}/",
+        f"/agenda/meeting/{coming.pk}/",
+    ]
 
 
 def test_each_roles_main_pages_fit_a_phone_and_the_menu_opens(live_server, demo, browser):
