@@ -7,14 +7,11 @@ from datetime import date
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from xietong.core.forms import IsoDateInput
 from xietong.core.params import IdField, IdModelChoiceField, parse_id
 from xietong.org.models import Department
 
 from .models import ActionItem, ProgressReport
-
-
-class _DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class ActionFilterForm(forms.Form):
@@ -34,8 +31,8 @@ class ActionFilterForm(forms.Form):
     meeting = IdField(label=_("Meeting number"), required=False)
     # Set by the "more" link under an agenda's follow-up: the items of one meeting series.
     series = IdField(required=False, widget=forms.HiddenInput)
-    due_from = forms.DateField(label=_("Due from"), required=False, widget=_DateInput)
-    due_to = forms.DateField(label=_("Due until"), required=False, widget=_DateInput)
+    due_from = forms.DateField(label=_("Due from"), required=False, widget=IsoDateInput)
+    due_to = forms.DateField(label=_("Due until"), required=False, widget=IsoDateInput)
 
     def clean(self):
         data = super().clean()

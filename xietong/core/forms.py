@@ -30,6 +30,16 @@ Message = str | tuple[int, str] | None
 Success = str | Callable[[Any], Message] | None
 
 
+class IsoDateInput(forms.DateInput):
+    """``<input type=date>`` with its value written as an ISO date (2026-10-05): the browser's
+    date picker reads only that, whatever format the page's language writes dates in."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
 def add_form_error(form: forms.BaseForm, err: DomainError) -> None:
     """The refusal beside the field it names, or above the form when the form has no such field."""
     form.add_error(err.field if err.field in form.fields else None, str(err))

@@ -39,6 +39,11 @@ def _ngettext(singular: str, plural: str, n: int, **variables) -> str:
     return text % {"num": n, **variables} if ("%" in text) else text
 
 
+def colon() -> str:
+    """The colon after a label: full-width in Chinese (原因：), ": " in English."""
+    return pgettext("label separator", ": ")
+
+
 _fragments: dict[tuple, Markup] = {}
 
 
@@ -82,6 +87,7 @@ def environment(**options) -> Environment:
         get_messages=get_messages,
         static_fragment=static_fragment,
         pgettext=pgettext,
+        colon=colon,
         get_language=translation.get_language,
     )
     env.filters["localtime"] = localtime

@@ -12,6 +12,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def _new_token() -> str:
@@ -200,7 +201,7 @@ class Vote(models.Model):
 
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", pgettext_lazy("vote", "Closed")
 
     class Choice(models.TextChoices):
         AGREE = "agree", _("Agree")

@@ -150,7 +150,13 @@ class Notice(models.Model):
         ordering = ["meeting", "sequence"]
 
     def __str__(self) -> str:
-        return f"{self.meeting} · #{self.sequence}"
+        return f"{self.meeting} · #{self.number}"
+
+    @property
+    def number(self) -> int:
+        """The notice's number as people read it: the first is 1 (``sequence`` is the
+        calendar's SEQUENCE, which starts at 0)."""
+        return self.sequence + 1
 
 
 class Rsvp(models.Model):

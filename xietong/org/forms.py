@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xietong.core import uploads
 from xietong.core.errors import DomainError
+from xietong.core.forms import IsoDateInput
 from xietong.core.params import IdModelChoiceField
 
 from .models import Person
@@ -47,8 +48,8 @@ class DelegationForm(forms.Form):
 
     principal = _PersonChoice(label=_("Who delegates"), queryset=Person.objects.none())
     delegate = _PersonChoice(label=_("Delegate"), queryset=Person.objects.none())
-    starts_on = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    ends_on = forms.DateField(label=_("Until (inclusive)"), widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = forms.DateField(label=_("From"), widget=IsoDateInput)
+    ends_on = forms.DateField(label=_("Until (inclusive)"), widget=IsoDateInput)
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
 
     def __init__(self, *args, delegates=None, with_principal: bool = True, **kwargs):

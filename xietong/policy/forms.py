@@ -12,6 +12,7 @@ from django.utils.translation import pgettext_lazy
 
 from xietong.core import uploads
 from xietong.core.errors import DomainError
+from xietong.core.forms import IsoDateInput
 from xietong.core.optlock import VersionedForm
 
 from .rules import (
@@ -101,7 +102,7 @@ class CalendarOverrideForm(forms.Form):
         ("none", _("As the official calendar says")),
     ]
 
-    day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+    day = forms.DateField(label=_("Day"), widget=IsoDateInput)
     kind = forms.ChoiceField(label=_("This day is"), choices=KIND_CHOICES)
 
 

@@ -5,15 +5,12 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from xietong.core.forms import IsoDateInput
 from xietong.core.optlock import VersionedForm
 from xietong.core.params import IdModelChoiceField
 from xietong.org.models import Department, Person
 
 from .models import Attendance, Decision, ItemRecord
-
-
-class _DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class PersonChoice(IdModelChoiceField):
@@ -76,7 +73,7 @@ class DecisionForm(forms.Form):
         label=_("Responsible person"),
         queryset=Person.objects.filter(is_active=True).order_by("full_name", "id"),
     )
-    due_on = forms.DateField(label=_("Deadline"), widget=_DateInput)
+    due_on = forms.DateField(label=_("Deadline"), widget=IsoDateInput)
     allocates_resources = forms.BooleanField(
         label=_("Allocates resources across departments"), required=False
     )

@@ -62,7 +62,7 @@ class ItemRecord(Versioned):
     class Outcome(models.TextChoices):
         DECIDED = "decided", _("Decided")
         DEFERRED = "deferred", _("Deferred to a later meeting")
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", pgettext_lazy("agenda outcome", "Closed")
 
     agenda_item = models.OneToOneField(
         "agenda.AgendaItem", on_delete=models.CASCADE, related_name="record", verbose_name=_("agenda item")

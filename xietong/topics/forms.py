@@ -122,6 +122,12 @@ class ReasonForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
+    def __init__(self, *args, label: str | None = None, **kwargs):
+        # The coordinator's panel shows two reason boxes side by side; each says what it is for.
+        super().__init__(*args, **kwargs)
+        if label is not None:
+            self.fields["reason"].label = label
+
 
 class WithdrawForm(forms.Form):
     reason = forms.CharField(

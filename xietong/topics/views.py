@@ -268,8 +268,12 @@ def _action_forms(topic: Topic, actions: list[str], data=None, only: str | None 
             forms[action] = CommentForm(bound, prefix=PREFIX[action], required=False)
         elif action == "return":
             forms[action] = CommentForm(bound, prefix=PREFIX[action])
-        elif action in ("coordinator_return", "reject"):
-            forms[action] = ReasonForm(bound, prefix=PREFIX[action])
+        elif action == "coordinator_return":
+            forms[action] = ReasonForm(
+                bound, prefix=PREFIX[action], label=_("Why it goes back to the department")
+            )
+        elif action == "reject":
+            forms[action] = ReasonForm(bound, prefix=PREFIX[action], label=_("Why it is rejected"))
         elif action == "withdraw":
             forms[action] = WithdrawForm(bound, prefix=PREFIX[action])
         elif action == "triage":
@@ -354,6 +358,19 @@ def topic_detail(request, pk: int):
     return _render_detail(request, topic, now=timezone.now())
 
 
+# What each action says when it succeeded (one message per action, never a generic "done").
+DONE = {
+    "send_review": _("Sent to the department head for review."),
+    "approve": _("Topic approved."),
+    "return": _("Returned to the liaison."),
+    "submit": _("Submitted to the coordinator."),
+    "triage": _("Topic triaged."),
+    "coordinator_return": _("Returned to the department."),
+    "reject": _("Topic rejected."),
+    "withdraw": _("Topic withdrawn."),
+}
+
+
 def _act(request, pk: int, action: str, call):
     """Shared POST handling: 404 for outsiders, role check (403, nothing changes), form check,
     service call."""
@@ -376,7 +393,7 @@ def _act(request, pk: int, action: str, call):
     if late:
         messages.warning(request, late)
     else:
-        messages.success(request, _("Done."))
+        messages.success(request, DONE[action])
     return HttpResponseRedirect(reverse("topics:detail", args=[topic.pk]))
 
 

@@ -19,6 +19,7 @@ def test_badge_inbox_and_mark_read(live_server, browser_page, torg):  # noqa: F8
     message = Message.objects.get(recipient=torg.tech_head)
     base = live_server.url
     _login(page, base, torg.tech_head.username)
+    page.click("#menu-toggle")  # a 390 px phone: the navigation is folded into the menu
     badge = page.locator("#nav-inbox [data-unread-count]")
     badge.wait_for()
     assert badge.inner_text() == "1"
