@@ -15,12 +15,14 @@ from xietong.minutes.models import MinutesReceipt
 from xietong.obligations.selectors import open_duty_rows
 from xietong.org.permissions import roles_of
 from xietong.policy.calendar import as_shanghai
+from xietong.requests.selectors import awaiting_answer
 from xietong.topics.selectors import topic_queues_for
 
 HOME_DUTIES = 50
 HOME_ACTIONS = 20
 HOME_MINUTES = 20
 HOME_APPROVALS = 20
+HOME_REQUESTS = 20
 
 
 def todo_for(person, *, now: datetime) -> dict:
@@ -33,6 +35,7 @@ def todo_for(person, *, now: datetime) -> dict:
         "new_minutes": list(unread_minutes(person)[:HOME_MINUTES]),
         "to_approve": approvals_to_handle(person, on=as_shanghai(now).date(), limit=HOME_APPROVALS),
         "returned_approvals": returned_to(person, limit=HOME_APPROVALS),
+        "requests_to_answer": awaiting_answer(person, on=as_shanghai(now).date(), limit=HOME_REQUESTS),
     }
 
 

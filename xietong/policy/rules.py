@@ -83,6 +83,7 @@ DURATION_KEYS: dict[str, bool] = {
     "reminder_second": False,
     "signin_link_grace": False,
     "absence_notice_after_notice": False,
+    "request_response": False,
 }
 COUNT_KEYS: dict[str, bool] = {
     "attendee_cap": False,
@@ -102,8 +103,15 @@ CHOICE_VALUES: dict[str, tuple[str, ...]] = {
     # A decision recorded without a passed vote: allowed, refused, or recorded and marked
     # "未经表决" with the host's reason.
     "decision_vote": ("not_required", "refuse", "mark_unvoted"),
+    # How a request's response time is counted: clock hours, or working hours of the calendar.
+    "request_response_clock": ("calendar", "working"),
 }
-CHOICE_KEYS: dict[str, bool] = {"majority_method": False, "delegate_scope": False, "decision_vote": False}
+CHOICE_KEYS: dict[str, bool] = {
+    "majority_method": False,
+    "delegate_scope": False,
+    "decision_vote": False,
+    "request_response_clock": False,
+}
 # Duties whose deadline is set case by case (a decision names its own), so the rule carries only
 # the clause the ledger files them under.
 DUTY_KEYS: dict[str, bool] = {"action_due": False}
@@ -115,6 +123,11 @@ AMOUNT_KEYS: dict[str, bool] = {"approval_finance_threshold": False, "approval_c
 # meeting regulation are not asked of it.
 APPROVAL_KEYS: frozenset[str] = frozenset(
     {*AMOUNT_KEYS, "approval_step_days", "warning_lead_short", "reminder_first", "reminder_second"}
+)
+# Rules of a cross-department requests regulation (response time and how it is counted): like an
+# approvals regulation, it sets no meeting.
+REQUEST_KEYS: frozenset[str] = frozenset(
+    {"request_response", "request_response_clock", "warning_lead_short", "reminder_first", "reminder_second"}
 )
 RULE_ORDER: tuple[str, ...] = (
     *DEADLINE_KEYS,
@@ -168,6 +181,8 @@ RULE_LABELS: dict[str, Any] = {
     "absence_notice_after_notice": _("Least time to send word of an absence after the notice"),
     "delegate_scope": _("Whom a department head may send in their place"),
     "decision_vote": _("Decisions without a passed vote"),
+    "request_response": _("Response time for a cross-department request"),
+    "request_response_clock": _("How a request's response time is counted"),
 }
 
 MAJORITY_METHOD_NAMES: dict[str, Any] = {
@@ -188,10 +203,16 @@ DECISION_VOTE_NAMES: dict[str, Any] = {
     "mark_unvoted": _("Recorded as not voted on, with the host's reason"),
 }
 
+REQUEST_RESPONSE_CLOCK_NAMES: dict[str, Any] = {
+    "calendar": _("In clock hours"),
+    "working": _("In working hours of the business calendar"),
+}
+
 CHOICE_NAMES: dict[str, dict[str, Any]] = {
     "majority_method": MAJORITY_METHOD_NAMES,
     "delegate_scope": DELEGATE_SCOPE_NAMES,
     "decision_vote": DECISION_VOTE_NAMES,
+    "request_response_clock": REQUEST_RESPONSE_CLOCK_NAMES,
 }
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -388,6 +409,11 @@ _DURATION_TEXTS: dict[str, Any] = {
     "signin_link_grace": ngettext_lazy(
         "Until %(minutes)s minute after the scheduled end",
         "Until %(minutes)s minutes after the scheduled end",
+        "minutes",
+    ),
+    "request_response": ngettext_lazy(
+        "Respond within %(minutes)s minute of the request",
+        "Respond within %(minutes)s minutes of the request",
         "minutes",
     ),
 }
@@ -796,7 +822,9 @@ def _check_tables(check: _Checker, tables: Any) -> dict[str, Rule]:
         rule = _check_rule(check, rule_key, table)
         if rule is not None:
             rules[rule_key] = rule
-    approvals_only = bool(tables) and all(key in APPROVAL_KEYS for key in tables)
+    approvals_only = bool(tables) and (
+        all(key in APPROVAL_KEYS for key in tables) or all(key in REQUEST_KEYS for key in tables)
+    )
     for rule_key in () if approvals_only else RULE_ORDER:
         if rule_key in REQUIRED_KEYS and rule_key not in tables:
             check.add(rule_key, _("The rule “%(key)s” is required but missing."), key=rule_key)
