@@ -41,7 +41,7 @@ EVENT_LABELS = {
     "request.refused": gettext_lazy("Refused"),
     "request.withdrawn": gettext_lazy("Withdrawn"),
     "request.delivered": gettext_lazy("Delivered"),
-    "request.confirmed": gettext_lazy("Confirmed"),
+    "request.confirmed": gettext_lazy("Confirmed by the requester"),
     "request.reopened": gettext_lazy("Reopened"),
 }
 
