@@ -245,7 +245,7 @@ REQUEST_ANSWERED = {
 }
 
 
-@handles("request.submitted", *REQUEST_ANSWERED)
+@handles("request.submitted", "request.reassigned", *REQUEST_ANSWERED)
 def request_changed(event, request) -> list[Plan]:
     """A new request reaches whoever answers for the receiving department; its answer and its
     delivery reach the requester."""
@@ -260,8 +260,10 @@ def request_changed(event, request) -> list[Plan]:
         "comment": event.data.get("comment") or event.data.get("reason") or "",
         "actor": (event.actor.full_name or event.actor.username) if event.actor_id else "",
     }
-    if event.name == "request.submitted":
-        receivers = [p.pk for role in RECEIVER_ROLES for p in holders(role, request.to_department_id)]
+    if event.name in ("request.submitted", "request.reassigned"):
+        # The department the event sent it to: a request handed on since then is told by its own event.
+        department_id = event.data.get("to_department") or request.to_department_id
+        receivers = [p.pk for role in RECEIVER_ROLES for p in holders(role, department_id)]
         return [Plan(_unique(r for r in receivers if r != event.actor_id), "request_received", params, link)]
     if request.requester_id == event.actor_id:
         return []

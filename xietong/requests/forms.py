@@ -45,6 +45,13 @@ class RefuseForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class ReassignForm(forms.Form):
+    to_department = IdModelChoiceField(
+        label=_("Hand on to"), queryset=Department.objects.order_by("sort_order", "name")
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=500)
+
+
 class DeliverForm(forms.Form):
     note = forms.CharField(
         label=_("What was delivered"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
@@ -71,6 +78,7 @@ class EmptyForm(forms.Form):
 ACTION_FORMS: dict[str, type[forms.Form]] = {
     "accept": AcceptForm,
     "refuse": RefuseForm,
+    "reassign": ReassignForm,
     "withdraw": EmptyForm,
     "deliver": DeliverForm,
     "confirm": ConfirmForm,

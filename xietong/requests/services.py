@@ -41,6 +41,7 @@ RECEIVER = "receiver"  # liaison, head or deputy of the receiving department
 TRANSITIONS: dict[str, Step] = {
     "accept": transitions.step({RS.SUBMITTED}, RECEIVER),
     "refuse": transitions.step({RS.SUBMITTED}, RECEIVER),
+    "reassign": transitions.step({RS.SUBMITTED}, RECEIVER),  # the response clock keeps running
     "withdraw": transitions.step({RS.SUBMITTED}, REQUESTER),
     "deliver": transitions.step({RS.ACCEPTED}, RECEIVER),
     "confirm": transitions.step({RS.DELIVERED}, REQUESTER),
@@ -317,6 +318,64 @@ def request_refuse(
             category=category,
             reason=reason,
             **facts,
+        )
+    return request
+
+
+def request_reassign(
+    *, request: CollaborationRequest, actor, now: datetime, to_department: Department | None, reason: str
+) -> CollaborationRequest:
+    """The receiving department hands the request on to the department it belongs to, with a reason.
+
+    The response clock does not restart: the new department's duty keeps the deadline of the
+    first (a duty already late stays on the first department's record as breached).
+    Records ``request.reassigned`` (from, to, reason).
+    """
+    if to_department is None:
+        raise DomainError(
+            _("Choose the receiving department."), code="missing_to_department", field="to_department"
+        )
+    reason = _require_text(reason, "reason", _("A reassignment needs a reason."), limit=MAX_NOTE)
+    if to_department.pk in (request.to_department_id, request.from_department_id):
+        raise DomainError(
+            _("Hand the request on to a third department."), code="same_department", field="to_department"
+        )
+    with transaction.atomic():
+        request = _step(request, "reassign", actor, now)
+        previous = request.to_department
+        # Counted from the submission under the request's own policy version: the same deadline.
+        due = response_due(request.policy_version, request.submitted_at)
+        # A pending duty goes away with the request; one already breached stays on the record.
+        obligation_waive(
+            kind=ObligationKind.REQUEST_RESPONSE,
+            subject=request,
+            now=now,
+            note="reassigned",
+            department=previous,
+        )
+        obligation_close(
+            kind=ObligationKind.REQUEST_RESPONSE, subject=request, now=now, actor=actor, department=previous
+        )
+        request.to_department = to_department
+        request.save(update_fields=["to_department"])
+        obligation_open(
+            kind=ObligationKind.REQUEST_RESPONSE,
+            rule=RESPONSE_RULE,
+            subject=request,
+            due=due,
+            policy_version=request.policy_version,
+            now=now,
+            department=to_department,
+        )
+        record_event(
+            name="request.reassigned",
+            actor=actor,
+            subject=request,
+            now=now,
+            from_department=previous.pk,
+            to_department=to_department.pk,
+            reason=reason,
+            due_at=due.value.isoformat(),
         )
     return request
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.http import Http404
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -22,6 +23,7 @@ from .models import CollaborationRequest
 ACTION_LABELS = {
     "accept": gettext_lazy("Accept"),
     "refuse": gettext_lazy("Refuse"),
+    "reassign": gettext_lazy("Hand on to another department"),
     "withdraw": gettext_lazy("Withdraw"),
     "deliver": gettext_lazy("Report delivered"),
     "confirm": gettext_lazy("Confirm and rate"),
@@ -30,6 +32,7 @@ ACTION_LABELS = {
 DONE = {
     "accept": gettext_lazy("Request accepted."),
     "refuse": gettext_lazy("Request refused."),
+    "reassign": gettext_lazy("Request handed on."),
     "withdraw": gettext_lazy("Request withdrawn."),
     "deliver": gettext_lazy("Delivery reported to the requester."),
     "confirm": gettext_lazy("Request confirmed and closed."),
@@ -39,6 +42,7 @@ EVENT_LABELS = {
     "request.submitted": gettext_lazy("Submitted"),
     "request.accepted": gettext_lazy("Accepted"),
     "request.refused": gettext_lazy("Refused"),
+    "request.reassigned": gettext_lazy("Handed on to another department"),
     "request.withdrawn": gettext_lazy("Withdrawn"),
     "request.delivered": gettext_lazy("Delivered"),
     "request.confirmed": gettext_lazy("Confirmed by the requester"),
@@ -115,6 +119,9 @@ def _call(action: str, obj: CollaborationRequest, data: dict):
         "refuse": lambda **who: services.request_refuse(
             request=obj, category=data.get("category", ""), reason=data.get("reason", ""), **who
         ),
+        "reassign": lambda **who: services.request_reassign(
+            request=obj, to_department=data.get("to_department"), reason=data.get("reason", ""), **who
+        ),
         "withdraw": lambda **who: services.request_withdraw(request=obj, **who),
         "deliver": lambda **who: services.request_deliver(request=obj, note=data.get("note", ""), **who),
         "confirm": lambda **who: services.request_confirm(
@@ -137,6 +144,9 @@ def act(request, pk: int, action: str):
         form,
         lambda data, actor, now: _call(action, obj, data)(actor=actor, now=now),
         success=str(DONE[action]),
-        redirect_to=obj.get_absolute_url(),
+        # A request handed on leaves the hands (and the sight) of the department that had it.
+        redirect_to=f"{reverse('requests:list')}?box=incoming"
+        if action == "reassign"
+        else obj.get_absolute_url(),
         invalid=lambda status: _detail(request, obj, status=status, forms={action: form}),
     )

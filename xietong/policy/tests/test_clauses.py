@@ -153,6 +153,8 @@ def test_the_clause_list_survives_a_round_trip(name):
     assert load_rules(to_data(rules)).clauses == rules.clauses
     if name.startswith("seed03"):  # a regulation of approvals: its grading of amounts
         assert "按金额分级" in rules.clause_name("四、(一)")
+    elif name.startswith("seed04"):  # a scheme of requests: its response time limit
+        assert "规定时限内响应" in rules.clause_name("四、2")
     else:
         minutes_clause = "二、(三)1" if name.startswith("seed02") else "第五条(二)3"
         assert "24小时内" in rules.clause_name(minutes_clause) or "2小时内" in rules.clause_name(

@@ -287,3 +287,83 @@ def test_the_receiving_department_hears_of_the_request_and_the_requester_of_the_
         assert inbox(receiver)[:1] == ["request_received"]
     assert inbox(torg.market_liaison) == ["request_accepted", "request_delivered"]
     assert inbox(torg.finance_head) == []
+
+
+# ---- reassignment -------------------------------------------------------------------------------
+
+
+def test_reassignment_hands_the_duty_on_with_the_same_deadline(torg, tech_support):
+    request = file(torg, tech_support)
+    request = services.request_reassign(
+        request=request,
+        actor=torg.tech_liaison,
+        now=MON + timedelta(hours=2),
+        to_department=torg.departments["finance"],
+        reason="属于财务数据",
+    )
+    assert request.to_department == torg.departments["finance"] and request.status == RS.SUBMITTED
+    duties = Obligation.objects.filter(kind=ObligationKind.REQUEST_RESPONSE, subject_id=request.pk)
+    old = duties.get(department=torg.departments["tech"])
+    new = duties.get(department=torg.departments["finance"])
+    assert (old.state, old.note) == (Obligation.State.WAIVED, "reassigned")
+    assert new.state == Obligation.State.PENDING and new.due_at == MON + timedelta(hours=24)
+    # The old department no longer answers; the new one does.
+    with pytest.raises(PermissionDenied):
+        accepted(torg, request)
+    services.request_accept(
+        request=request, actor=torg.finance_liaison, now=TUE, committed_by=date(2026, 3, 6)
+    )
+    new.refresh_from_db()
+    assert new.state == Obligation.State.MET
+
+
+def test_a_late_reassignment_stays_breached_on_the_first_departments_record(torg, tech_support):
+    request = file(torg, tech_support)
+    ledger_tick(now=WED)
+    services.request_reassign(
+        request=request,
+        actor=torg.tech_head,
+        now=WED,
+        to_department=torg.departments["finance"],
+        reason="转财务",
+    )
+    old = Obligation.objects.get(kind=ObligationKind.REQUEST_RESPONSE, department=torg.departments["tech"])
+    assert old.state == Obligation.State.BREACHED and old.closed_at == WED
+
+
+@pytest.mark.parametrize(
+    ("to", "reason", "code"),
+    [
+        ("finance", "", "missing_reason"),
+        ("tech", "转", "same_department"),
+        ("market", "转", "same_department"),
+    ],
+)
+def test_reassignment_refusals(torg, tech_support, to, reason, code):
+    request = file(torg, tech_support)
+    with pytest.raises(DomainError) as err:
+        services.request_reassign(
+            request=request,
+            actor=torg.tech_liaison,
+            now=TUE,
+            to_department=torg.departments[to],
+            reason=reason,
+        )
+    assert err.value.code == code
+    request.refresh_from_db()
+    assert request.to_department == torg.departments["tech"]
+    assert duty(request).state == Obligation.State.PENDING
+
+
+def test_the_new_department_hears_of_a_reassigned_request(torg, tech_support):
+    request = file(torg, tech_support)
+    services.request_reassign(
+        request=request,
+        actor=torg.tech_liaison,
+        now=TUE,
+        to_department=torg.departments["finance"],
+        reason="转财务",
+    )
+    notify_dispatch(now=TUE)
+    assert inbox(torg.finance_liaison) == ["request_received"]
+    assert inbox(torg.finance_head) == ["request_received"]

@@ -142,3 +142,20 @@ def test_my_desk_lists_requests_awaiting_my_departments_answer(torg, tech_suppor
     assert 'id="requests-to-answer"' not in login(torg.finance_liaison).get("/").content.decode()
     services.request_accept(request=request, actor=torg.tech_head, now=TUE, committed_by=request.expected_by)
     assert 'id="requests-to-answer"' not in login(torg.tech_liaison).get("/").content.decode()
+
+
+def test_handing_on_through_the_page_goes_back_to_the_inbox(torg, tech_support, login):
+    request = file(torg, tech_support)
+    client = login(torg.tech_liaison)
+    bad = client.post(
+        f"/requests/{request.pk}/reassign/", {"reassign-to_department": torg.departments["finance"].pk}
+    )
+    assert bad.status_code == 400 and 'data-field="reason"' in bad.content.decode()
+    response = client.post(
+        f"/requests/{request.pk}/reassign/",
+        {"reassign-to_department": torg.departments["finance"].pk, "reassign-reason": "属于财务数据"},
+    )
+    assert response.status_code == 302 and response["Location"] == "/requests/?box=incoming"
+    assert client.get(f"/requests/{request.pk}/").status_code == 404
+    body = login(torg.finance_liaison).get(f"/requests/{request.pk}/").content.decode()
+    assert 'data-event="request.reassigned"' in body and "已转其他部门办理" in body
