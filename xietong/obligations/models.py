@@ -25,6 +25,7 @@ class ObligationKind(models.TextChoices):
     LEADERSHIP_APPROVAL = "leadership_approval", _("Leadership decision on a resource request")
     APPROVAL_STEP = "approval_step", _("Decision on an approval step")
     REQUEST_RESPONSE = "request_response", _("Response to a cross-department request")
+    REQUEST_DELIVERY = "request_delivery", _("Delivery of an accepted request by its committed date")
 
 
 class Obligation(models.Model):

@@ -114,7 +114,7 @@ CHOICE_KEYS: dict[str, bool] = {
 }
 # Duties whose deadline is set case by case (a decision names its own), so the rule carries only
 # the clause the ledger files them under.
-DUTY_KEYS: dict[str, bool] = {"action_due": False}
+DUTY_KEYS: dict[str, bool] = {"action_due": False, "request_delivery": False}
 # Amounts in whole 元 (approval thresholds). A regulation that leaves the amount blank ("X 万元")
 # writes the rule ``blank = true``; whatever depends on it refuses to run until it is filled.
 AMOUNT_KEYS: dict[str, bool] = {"approval_finance_threshold": False, "approval_ceo_threshold": False}
@@ -127,7 +127,14 @@ APPROVAL_KEYS: frozenset[str] = frozenset(
 # Rules of a cross-department requests regulation (response time and how it is counted): like an
 # approvals regulation, it sets no meeting.
 REQUEST_KEYS: frozenset[str] = frozenset(
-    {"request_response", "request_response_clock", "warning_lead_short", "reminder_first", "reminder_second"}
+    {
+        "request_response",
+        "request_response_clock",
+        "request_delivery",
+        "warning_lead_short",
+        "reminder_first",
+        "reminder_second",
+    }
 )
 RULE_ORDER: tuple[str, ...] = (
     *DEADLINE_KEYS,
@@ -183,6 +190,7 @@ RULE_LABELS: dict[str, Any] = {
     "decision_vote": _("Decisions without a passed vote"),
     "request_response": _("Response time for a cross-department request"),
     "request_response_clock": _("How a request's response time is counted"),
+    "request_delivery": _("Accepted requests delivered by the committed date"),
 }
 
 MAJORITY_METHOD_NAMES: dict[str, Any] = {
@@ -355,6 +363,8 @@ class Rule:
             assert self.value is not None
             return str(CHOICE_NAMES[self.key][self.value])
         if self.kind == DUTY:
+            if self.key == "request_delivery":
+                return str(_("By the date the receiving department committed to"))
             return str(_("By the deadline the decision sets"))
         if self.kind == AMOUNT:
             return str(_("From ¥%(yuan)s") % {"yuan": f"{self.yuan:,}"})

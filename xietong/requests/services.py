@@ -22,6 +22,7 @@ from xietong.core import transitions
 from xietong.core.errors import DomainError
 from xietong.core.events import record_event
 from xietong.core.transitions import Step
+from xietong.obligations.colours import action_deadline
 from xietong.obligations.models import ObligationKind
 from xietong.obligations.services import obligation_close, obligation_open, obligation_waive
 from xietong.org.models import Department, Role
@@ -48,6 +49,7 @@ TRANSITIONS: dict[str, Step] = {
     "reopen": transitions.step({RS.DELIVERED}, REQUESTER),
 }
 RESPONSE_RULE = "request_response"
+DELIVERY_RULE = "request_delivery"
 CLOCK_RULE = "request_response_clock"
 RECEIVER_ROLES = (Role.LIAISON, Role.HEAD, Role.DEPUTY)
 MAX_TITLE = 120
@@ -229,6 +231,24 @@ def request_submit(
     return request
 
 
+def _open_delivery(request: CollaborationRequest, now: datetime) -> None:
+    """The receiving department's duty to deliver by the end of the committed day (when the
+    regulation sets ``request_delivery``)."""
+    if request.committed_by is None or request.policy_version.rules.get(DELIVERY_RULE) is None:
+        return
+    calendar = business_calendar()
+    obligation_open(
+        kind=ObligationKind.REQUEST_DELIVERY,
+        rule=DELIVERY_RULE,
+        subject=request,
+        due=CalendarResult(action_deadline(request.committed_by, calendar)),
+        policy_version=request.policy_version,
+        now=now,
+        department=request.to_department,
+        calendar=calendar,
+    )
+
+
 def _close_response(request: CollaborationRequest, actor, now: datetime) -> dict[str, Any]:
     duty = obligation_close(
         kind=ObligationKind.REQUEST_RESPONSE,
@@ -276,6 +296,7 @@ def request_accept(
         request.response_note = note[:MAX_NOTE]
         request.save(update_fields=["status", "responded_at", "committed_by", "response_note"])
         facts = _close_response(request, actor, now)
+        _open_delivery(request, now)
         record_event(
             name="request.accepted",
             actor=actor,
@@ -405,6 +426,13 @@ def request_deliver(
         request.delivered_at = now
         request.delivery_note = note
         request.save(update_fields=["status", "delivered_at", "delivery_note"])
+        obligation_close(
+            kind=ObligationKind.REQUEST_DELIVERY,
+            subject=request,
+            now=now,
+            actor=actor,
+            department=request.to_department,
+        )
         record_event(name="request.delivered", actor=actor, subject=request, now=now, comment=note)
     return request
 
@@ -440,5 +468,7 @@ def request_reopen(
         request = _step(request, "reopen", actor, now)
         request.status = RS.ACCEPTED
         request.save(update_fields=["status"])
+        # The work is owed again, by the date the department committed to.
+        _open_delivery(request, now)
         record_event(name="request.reopened", actor=actor, subject=request, now=now, reason=reason)
     return request

@@ -367,3 +367,32 @@ def test_the_new_department_hears_of_a_reassigned_request(torg, tech_support):
     notify_dispatch(now=TUE)
     assert inbox(torg.finance_liaison) == ["request_received"]
     assert inbox(torg.finance_head) == ["request_received"]
+
+
+# ---- the committed date -------------------------------------------------------------------------
+
+
+def delivery(request):
+    return Obligation.objects.filter(kind=ObligationKind.REQUEST_DELIVERY, subject_id=request.pk).order_by(
+        "id"
+    )
+
+
+def test_accepting_opens_the_delivery_duty_due_at_the_end_of_the_committed_day(torg, tech_support):
+    request = accepted(torg, file(torg, tech_support))
+    (ob,) = delivery(request)
+    assert ob.department == torg.departments["tech"] and ob.clause == "四、2"
+    assert ob.due_at == datetime(2026, 3, 6, 17, 30, tzinfo=SHANGHAI)
+    services.request_deliver(request=request, actor=torg.tech_liaison, now=WED, note="已导出")
+    ob.refresh_from_db()
+    assert ob.state == Obligation.State.MET
+
+
+def test_a_delivery_after_the_committed_day_is_late_and_a_reopen_owes_it_again(torg, tech_support):
+    request = accepted(torg, file(torg, tech_support))
+    monday = datetime(2026, 3, 9, 10, 0, tzinfo=SHANGHAI)
+    request = services.request_deliver(request=request, actor=torg.tech_liaison, now=monday, note="已导出")
+    services.request_reopen(request=request, actor=torg.market_liaison, now=monday, reason="缺少电话")
+    first, again = delivery(request)
+    assert first.state == Obligation.State.BREACHED and first.closed_at == monday
+    assert again.state == Obligation.State.PENDING and again.due_at == first.due_at
