@@ -8,6 +8,8 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from xietong.core.events import events_for
+from xietong.obligations.colours import with_colour
+from xietong.obligations.selectors import obligations_for
 from xietong.org.models import Role
 from xietong.org.permissions import roles_of
 
@@ -67,6 +69,11 @@ def get_request_for_user(person, pk: int) -> CollaborationRequest:
 
 def request_timeline(request: CollaborationRequest):
     return events_for(request).order_by("at", "id")
+
+
+def request_duties(request: CollaborationRequest, *, now):
+    """The request's duties in the ledger (response, delivery), each with its colour as of ``now``."""
+    return with_colour(obligations_for(request), now).order_by("opened_at", "id")
 
 
 def _page(qs: QuerySet[CollaborationRequest], before: int | None) -> list[CollaborationRequest]:

@@ -86,7 +86,8 @@ def request_list(request):
 
 
 def _detail(request, obj: CollaborationRequest, *, status: int = 200, forms: dict | None = None):
-    actions = services.request_actions(obj, request.user, now=timezone.now())
+    now = timezone.now()
+    actions = services.request_actions(obj, request.user, now=now)
     forms = forms or {}
     buttons = [
         {"action": a, "label": ACTION_LABELS[a], "form": forms.get(a) or ACTION_FORMS[a](prefix=a)}
@@ -99,6 +100,7 @@ def _detail(request, obj: CollaborationRequest, *, status: int = 200, forms: dic
             "req": obj,
             "buttons": buttons,
             "timeline": selectors.request_timeline(obj),
+            "duties": selectors.request_duties(obj, now=now),
             "event_labels": EVENT_LABELS,
         },
         status=status,

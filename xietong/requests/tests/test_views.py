@@ -159,3 +159,10 @@ def test_handing_on_through_the_page_goes_back_to_the_inbox(torg, tech_support, 
     assert client.get(f"/requests/{request.pk}/").status_code == 404
     body = login(torg.finance_liaison).get(f"/requests/{request.pk}/").content.decode()
     assert 'data-event="request.reassigned"' in body and "已转其他部门办理" in body
+
+
+def test_the_detail_page_shows_the_response_duty_with_its_clause(torg, tech_support, login):
+    request = file(torg, tech_support)
+    body = login(torg.tech_liaison).get(f"/requests/{request.pk}/").content.decode()
+    assert 'data-duty="request_response" data-state="pending"' in body
+    assert "响应跨部门协作需求单" in body and "四、2" in body and "2026-03-03 10:00" in body
