@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "xietong.minutes",
     "xietong.live",
     "xietong.approvals",
+    "xietong.requests",
     "xietong.notify",
     "xietong.desk",
 ]

@@ -21,6 +21,7 @@ urlpatterns = [
     path("records/", include("xietong.records.urls")),
     path("minutes/", include("xietong.minutes.urls")),
     path("approvals/", include("xietong.approvals.urls")),
+    path("requests/", include("xietong.requests.urls")),
     path("live/", include("xietong.live.urls")),
     path("notify/", include("xietong.notify.urls")),
     path("admin/", admin.site.urls),

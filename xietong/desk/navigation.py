@@ -19,6 +19,7 @@ EVERYONE = (
     "archive",
     "actions",
     "approvals",
+    "requests",
     "policy",
     "calendar",
     "org",

@@ -15,6 +15,7 @@ from xietong.minutes.models import Minutes, MinutesReceipt
 from xietong.obligations.selectors import open_duty_rows
 from xietong.org.permissions import roles_of
 from xietong.policy.calendar import SHANGHAI, as_shanghai
+from xietong.requests.selectors import awaiting_answer
 from xietong.topics.selectors import topic_queues_for
 
 from .duty_links import attach_duty_links
@@ -23,6 +24,7 @@ HOME_DUTIES = 50
 HOME_ACTIONS = 20
 HOME_MINUTES = 20
 HOME_APPROVALS = 20
+HOME_REQUESTS = 20
 
 
 def todo_for(person, *, now: datetime) -> dict:
@@ -42,6 +44,7 @@ def todo_for(person, *, now: datetime) -> dict:
         "new_minutes": list(unread_minutes(person)[:HOME_MINUTES]),
         "to_approve": approvals_to_handle(person, on=as_shanghai(now).date(), limit=HOME_APPROVALS),
         "returned_approvals": returned_to(person, limit=HOME_APPROVALS),
+        "requests_to_answer": awaiting_answer(person, on=as_shanghai(now).date(), limit=HOME_REQUESTS),
     }
 
 

@@ -20,6 +20,7 @@ from xietong.org.models import Role
 from xietong.org.permissions import holders
 from xietong.policy.calendar import as_shanghai
 from xietong.records.models import Decision
+from xietong.requests.services import RECEIVER_ROLES
 
 
 @dataclass
@@ -244,6 +245,40 @@ def approval_changed(event, approval) -> list[Plan]:
         topic = "approval_finished" if event.data.get("finished") else APPROVAL_DECIDED[event.name]
         plans.append(Plan(_unique([approval.applicant_id]), topic, params, link))
     return plans
+
+
+# ---- cross-department requests -------------------------------------------------------------
+
+REQUEST_ANSWERED = {
+    "request.accepted": "request_accepted",
+    "request.refused": "request_refused",
+    "request.delivered": "request_delivered",
+}
+
+
+@handles("request.submitted", "request.reassigned", *REQUEST_ANSWERED)
+def request_changed(event, request) -> list[Plan]:
+    """A new request reaches whoever answers for the receiving department; its answer and its
+    delivery reach the requester."""
+    link = reverse("requests:detail", args=[request.pk])
+    params = {
+        "title": request.title,
+        "from_department": request.from_department.name,
+        "to_department": request.to_department.name,
+        "due_at": event.data.get("due_at", ""),
+        "clause": event.data.get("clause", ""),
+        "committed_by": event.data.get("committed_by", ""),
+        "comment": event.data.get("comment") or event.data.get("reason") or "",
+        "actor": (event.actor.full_name or event.actor.username) if event.actor_id else "",
+    }
+    if event.name in ("request.submitted", "request.reassigned"):
+        # The department the event sent it to: a request handed on since then is told by its own event.
+        department_id = event.data.get("to_department") or request.to_department_id
+        receivers = [p.pk for role in RECEIVER_ROLES for p in holders(role, department_id)]
+        return [Plan(_unique(r for r in receivers if r != event.actor_id), "request_received", params, link)]
+    if request.requester_id == event.actor_id:
+        return []
+    return [Plan(_unique([request.requester_id]), REQUEST_ANSWERED[event.name], params, link)]
 
 
 # ---- the follow-through ledger ------------------------------------------------------------

@@ -116,6 +116,24 @@ TEXTS = {
         _("Approval rejected: %(title)s"),
         _("%(actor)s rejected “%(title)s” at the step “%(step)s”. Reason: %(comment)s"),
     ),
+    "request_received": (
+        _("New request to your department: %(title)s"),
+        _(
+            "%(from_department)s asks %(to_department)s: “%(title)s”. Please respond by %(due_at)s (%(clause)s)."
+        ),
+    ),
+    "request_accepted": (
+        _("Request accepted: %(title)s"),
+        _("%(actor)s accepted “%(title)s”, committing to %(committed_by)s. %(comment)s"),
+    ),
+    "request_refused": (
+        _("Request refused: %(title)s"),
+        _("%(actor)s refused “%(title)s”. Reason: %(comment)s"),
+    ),
+    "request_delivered": (
+        _("Request delivered: %(title)s"),
+        _("%(actor)s reports “%(title)s” delivered: %(comment)s Please confirm it, or reopen it."),
+    ),
     "digest": (
         _("Your daily notifications (%(count)s)"),
         _("Notifications of the last day:"),

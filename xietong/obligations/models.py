@@ -24,6 +24,8 @@ class ObligationKind(models.TextChoices):
     ACTION_DUE = "action_due", _("Action item done by its due date")
     LEADERSHIP_APPROVAL = "leadership_approval", _("Leadership decision on a resource request")
     APPROVAL_STEP = "approval_step", _("Decision on an approval step")
+    REQUEST_RESPONSE = "request_response", _("Response to a cross-department request")
+    REQUEST_DELIVERY = "request_delivery", _("Delivery of an accepted request by its committed date")
 
 
 class Obligation(models.Model):

@@ -83,6 +83,7 @@ DURATION_KEYS: dict[str, bool] = {
     "reminder_second": False,
     "signin_link_grace": False,
     "absence_notice_after_notice": False,
+    "request_response": False,
 }
 COUNT_KEYS: dict[str, bool] = {
     "attendee_cap": False,
@@ -105,16 +106,19 @@ CHOICE_VALUES: dict[str, tuple[str, ...]] = {
     # Who leads an emergency decision (紧急决策, the "director"): the leadership group's chair,
     # any member of the leadership group, or the coordinator.
     "emergency_lead": ("chair", "leadership", "coordinator"),
+    # How a request's response time is counted: clock hours, or working hours of the calendar.
+    "request_response_clock": ("calendar", "working"),
 }
 CHOICE_KEYS: dict[str, bool] = {
     "majority_method": False,
     "delegate_scope": False,
     "decision_vote": False,
     "emergency_lead": False,
+    "request_response_clock": False,
 }
 # Duties whose deadline is set case by case (a decision names its own), so the rule carries only
 # the clause the ledger files them under.
-DUTY_KEYS: dict[str, bool] = {"action_due": False}
+DUTY_KEYS: dict[str, bool] = {"action_due": False, "request_delivery": False}
 # Amounts in whole 元 (approval thresholds). A regulation that leaves the amount blank ("X 万元")
 # writes the rule ``blank = true``; whatever depends on it refuses to run until it is filled.
 AMOUNT_KEYS: dict[str, bool] = {"approval_finance_threshold": False, "approval_ceo_threshold": False}
@@ -129,6 +133,18 @@ APPROVAL_KEYS: frozenset[str] = frozenset(
         "reminder_first",
         "reminder_second",
         "emergency_lead",
+    }
+)
+# Rules of a cross-department requests regulation (response time and how it is counted): like an
+# approvals regulation, it sets no meeting.
+REQUEST_KEYS: frozenset[str] = frozenset(
+    {
+        "request_response",
+        "request_response_clock",
+        "request_delivery",
+        "warning_lead_short",
+        "reminder_first",
+        "reminder_second",
     }
 )
 RULE_ORDER: tuple[str, ...] = (
@@ -184,6 +200,9 @@ RULE_LABELS: dict[str, Any] = {
     "delegate_scope": _("Whom a department head may send in their place"),
     "decision_vote": _("Decisions without a passed vote"),
     "emergency_lead": _("Who leads emergency decisions"),
+    "request_response": _("Response time for a cross-department request"),
+    "request_response_clock": _("How a request's response time is counted"),
+    "request_delivery": _("Accepted requests delivered by the committed date"),
 }
 
 MAJORITY_METHOD_NAMES: dict[str, Any] = {
@@ -210,11 +229,17 @@ EMERGENCY_LEAD_NAMES: dict[str, Any] = {
     "coordinator": _("The coordinator"),
 }
 
+REQUEST_RESPONSE_CLOCK_NAMES: dict[str, Any] = {
+    "calendar": _("In clock hours"),
+    "working": _("In working hours of the business calendar"),
+}
+
 CHOICE_NAMES: dict[str, dict[str, Any]] = {
     "majority_method": MAJORITY_METHOD_NAMES,
     "delegate_scope": DELEGATE_SCOPE_NAMES,
     "decision_vote": DECISION_VOTE_NAMES,
     "emergency_lead": EMERGENCY_LEAD_NAMES,
+    "request_response_clock": REQUEST_RESPONSE_CLOCK_NAMES,
 }
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -357,6 +382,8 @@ class Rule:
             assert self.value is not None
             return str(CHOICE_NAMES[self.key][self.value])
         if self.kind == DUTY:
+            if self.key == "request_delivery":
+                return str(_("By the date the receiving department committed to"))
             return str(_("By the deadline the decision sets"))
         if self.kind == AMOUNT:
             return str(_("From ¥%(yuan)s") % {"yuan": f"{self.yuan:,}"})
@@ -411,6 +438,11 @@ _DURATION_TEXTS: dict[str, Any] = {
     "signin_link_grace": ngettext_lazy(
         "Until %(minutes)s minute after the scheduled end",
         "Until %(minutes)s minutes after the scheduled end",
+        "minutes",
+    ),
+    "request_response": ngettext_lazy(
+        "Respond within %(minutes)s minute of the request",
+        "Respond within %(minutes)s minutes of the request",
         "minutes",
     ),
 }
@@ -819,7 +851,9 @@ def _check_tables(check: _Checker, tables: Any) -> dict[str, Rule]:
         rule = _check_rule(check, rule_key, table)
         if rule is not None:
             rules[rule_key] = rule
-    approvals_only = bool(tables) and all(key in APPROVAL_KEYS for key in tables)
+    approvals_only = bool(tables) and (
+        all(key in APPROVAL_KEYS for key in tables) or all(key in REQUEST_KEYS for key in tables)
+    )
     for rule_key in () if approvals_only else RULE_ORDER:
         if rule_key in REQUIRED_KEYS and rule_key not in tables:
             check.add(rule_key, _("The rule “%(key)s” is required but missing."), key=rule_key)

@@ -229,6 +229,7 @@ def _valid_kwargs(namespace, name, route, converters, ids) -> dict:
         "minutes": ids["minutes"],
         "obligations": ids["obligation"],
         "approvals": 1,
+        "requests": 1,
     }
     kwargs = {}
     for param in converters:

@@ -62,6 +62,7 @@ def test_every_preset_lists_its_clauses():
     assert len(PRESETS["seed01-weekly"].clauses) == 32
     assert len(PRESETS["seed02-coordination"].clauses) == 38
     assert len(PRESETS["seed03-activity"].clauses) == 22
+    assert len(PRESETS["seed04-collaboration"].clauses) == 17
     # seed 01 第五条(二) has four roles, (三) six duties; seed 02 二、(三) two steps.
     assert [c for c in PRESETS["seed01-weekly"].clauses if c.startswith("第五条(二)")] == [
         "第五条(二)",
@@ -152,9 +153,18 @@ def test_the_clause_list_survives_a_round_trip(name):
     assert load_rules(to_data(rules)).clauses == rules.clauses
     if name.startswith("seed03"):  # a regulation of approvals: its grading of amounts
         assert "按金额分级" in rules.clause_name("四、(一)")
+    elif name.startswith("seed04"):  # a scheme of requests: its response time limit
+        assert "规定时限内响应" in rules.clause_name("四、2")
     else:
         minutes_clause = "二、(三)1" if name.startswith("seed02") else "第五条(二)3"
         assert "24小时内" in rules.clause_name(minutes_clause) or "2小时内" in rules.clause_name(
             minutes_clause
         )
     assert rules.clause_name("第九十九条") == ""
+
+
+def test_seed04_request_response_cites_the_standard_request_flow():
+    rules = PRESETS["seed04-collaboration"]
+    assert (rules.get("request_response").minutes, rules.get("request_response").clause) == (1440, "四、2")
+    assert rules.choice("request_response_clock") == "calendar"
+    assert rules.get("request_response").describe() == "Respond within 1440 minutes of the request"

@@ -74,7 +74,12 @@ def problems_of(data):
 
 def test_preset_names():
     assert PRESETS_DIR.name == "presets"
-    assert preset_names() == ["seed01-weekly", "seed02-coordination", "seed03-activity"]
+    assert preset_names() == [
+        "seed01-weekly",
+        "seed02-coordination",
+        "seed03-activity",
+        "seed04-collaboration",
+    ]
     with pytest.raises(KeyError):
         load_preset("../rules")
 
@@ -187,7 +192,9 @@ def test_every_preset_rule_cites_a_clause():
 # ---- round trips ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["seed01-weekly", "seed02-coordination", "seed03-activity"])
+@pytest.mark.parametrize(
+    "name", ["seed01-weekly", "seed02-coordination", "seed03-activity", "seed04-collaboration"]
+)
 def test_dump_then_parse_gives_the_same_rules(name):
     rules = load_preset(name)
     text = dump_policy(rules)
@@ -195,7 +202,9 @@ def test_dump_then_parse_gives_the_same_rules(name):
     assert dump_policy(parse_policy(text)) == text
 
 
-@pytest.mark.parametrize("name", ["seed01-weekly", "seed02-coordination", "seed03-activity"])
+@pytest.mark.parametrize(
+    "name", ["seed01-weekly", "seed02-coordination", "seed03-activity", "seed04-collaboration"]
+)
 def test_data_survives_json(name):
     rules = load_preset(name)
     data = json.loads(json.dumps(to_data(rules)))
