@@ -32,7 +32,7 @@ def todo_for(person, *, now: datetime) -> dict:
     # A duty decided on an approval's page (a resource decision's leadership duty) leads there.
     approval_links(duties)
     for duty in duties:
-        duty.url = getattr(duty, "link", duty.url)
+        duty.url = getattr(duty, "link", duty.url)  # type: ignore[attr-defined]  # read by the template
     return {
         "duties": duties,
         "minutes_to_review": list(minutes_to_review(person)[:HOME_MINUTES]),
