@@ -12,6 +12,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
+from xietong.approvals.services import approval_for
 from xietong.desk import demo_story
 from xietong.desk.management.commands import demo
 from xietong.meetings.models import Meeting
@@ -93,7 +94,8 @@ def test_every_persona_of_the_readme_has_something_to_do_on_a_fresh_demo(client)
     assert decision.amount == 80_000
     home = _get(client, "zhangjianguo", "/", FRIDAY)
     page = _get(client, "zhangjianguo", _duty_link(home, "leadership_approval"), FRIDAY)
-    assert f'action="/records/decision/{decision.pk}/approve/"' in page
+    approval = approval_for(decision)
+    assert f'action="/approvals/{approval.pk}/approve/"' in page
 
     # The host approves the latest minutes from the version the row opens.
     minutes = Minutes.objects.get(status=Minutes.Status.IN_REVIEW, meeting__host__username="liuyang")

@@ -203,8 +203,13 @@ CASES = {
 }
 
 
+# A request's duties are done on the request's page; their links are tested with the requests
+# app (xietong/requests/tests/test_views.py), not yet here.
+ELSEWHERE = {K.REQUEST_RESPONSE, K.REQUEST_DELIVERY}
+
+
 def test_every_kind_of_duty_has_a_case():
-    assert set(CASES) == set(K.values)
+    assert set(CASES) | ELSEWHERE == set(K.values)
 
 
 @pytest.fixture(params=[SEED01, SEED02])

@@ -11,6 +11,7 @@ import time_machine
 
 from xietong.desk.testing import PASSWORD, chromium, record_csp_violations
 from xietong.policy.calendar import SHANGHAI
+from xietong.policy.tests.test_rules_form import _approve_draft
 
 pytestmark = pytest.mark.browser
 
@@ -77,6 +78,9 @@ def test_the_coordinator_changes_a_rule_in_the_form(live_server, browser_page, p
         page.fill("input[name='meeting_duration_cap-minutes']", "45")
         _submit(page, page.locator("#rules-form button[type=submit]"))
         assert "/policy/?key=" in page.url
+        # A drafted version is in force only once the leadership group approves it.
+        assert current_version(torg.policy).number == 1
+        _approve_draft(torg)
         version = current_version(torg.policy)
         assert version.number == 2 and version.reason == "领导小组会议决定"
         assert version.rules.minutes("meeting_duration_cap") == 45
